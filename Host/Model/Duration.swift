@@ -1,0 +1,46 @@
+/// Durations in nanoseconds, spelled as Go's `time.Duration` prints them (Kapacitor shows them that way).
+public enum GoDuration {
+    public static let nanosecond: Int64 = 1
+    public static let microsecond: Int64 = 1_000
+    public static let millisecond: Int64 = 1_000_000
+    public static let second: Int64 = 1_000_000_000
+    public static let minute: Int64 = 60 * second
+    public static let hour: Int64 = 60 * minute
+
+    /// Formats like Go's `Duration.String()`: `5m0s`, `1h30m0s`, `1.5s`, `300ms`, `0s`.
+    public static func format(_ ns: Int64) -> String {
+        if ns == 0 { return "0s" }
+        let negative = ns < 0
+        let u = ns.magnitude
+        var out: String
+        if u < UInt64(second) {
+            // Sub-second: use the largest unit that keeps an integer part.
+            let (unit, name): (UInt64, String) =
+                u < UInt64(microsecond) ? (1, "ns") : u < UInt64(millisecond) ? (UInt64(microsecond), "µs") : (UInt64(millisecond), "ms")
+            out = fraction(u, unit: unit) + name
+        } else {
+            let h = u / UInt64(hour)
+            let m = (u / UInt64(minute)) % 60
+            let sNs = u % UInt64(minute)
+            out = ""
+            if h > 0 { out += "\(h)h" }
+            if h > 0 || m > 0 { out += "\(m)m" }
+            out += fraction(sNs, unit: UInt64(second)) + "s"
+        }
+        return negative ? "-" + out : out
+    }
+
+    private static func fraction(_ v: UInt64, unit: UInt64) -> String {
+        let whole = v / unit
+        var rest = v % unit
+        if rest == 0 { return "\(whole)" }
+        var digits = ""
+        var scale = unit / 10
+        while rest > 0 && scale > 0 {
+            digits.append(Character(String(rest / scale)))
+            rest %= scale
+            scale /= 10
+        }
+        return "\(whole).\(digits)"
+    }
+}

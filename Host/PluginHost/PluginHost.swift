@@ -1,0 +1,1 @@
+/// The plugin host: child processes (UDFs, collectors, notifiers) supervised over stdio.

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+extension Tock {
+    /// Every subcommand, in the order `tock --help` lists them.
+    static let commands: [any ParsableCommand.Type] = [
+        Version.self,
+    ]
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version.")
+    func run() { print("Tock \(Tock.version)") }
+}

@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Tock",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tock", targets: ["tock"]),
+        .library(name: "UDFKit", targets: ["UDFKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: Host — the engine and everything around it
+        .target(name: "TockModel", path: "Host/Model", swiftSettings: swiftSettings),
+        .target(name: "LineProtocol", dependencies: ["TockModel"], path: "Host/LineProtocol",
+                swiftSettings: swiftSettings),
+        .target(name: "TICKScript", path: "Host/TICKScript", swiftSettings: swiftSettings),
+        .target(name: "Engine", dependencies: ["TockModel", "TICKScript"], path: "Host/Engine",
+                swiftSettings: swiftSettings),
+        .target(name: "PluginHost",
+                dependencies: ["TockModel", "Engine", "UDFProtocol",
+                               .product(name: "TOMLKit", package: "TOMLKit")],
+                path: "Host/PluginHost", swiftSettings: swiftSettings),
+        .executableTarget(name: "tock",
+                          dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Host/tock", swiftSettings: swiftSettings),
+
+        // MARK: Protocol — wire format and plugin SDKs (nothing of the host)
+        .target(name: "UDFProtocol",
+                dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Protocol/Swift/UDFProtocol", swiftSettings: swiftSettings),
+        .target(name: "UDFKit", dependencies: ["UDFProtocol"], path: "Protocol/Swift/UDFKit",
+                swiftSettings: swiftSettings),
+
+        // MARK: Sample UDFs written in Swift
+        .executableTarget(name: "swift-mirror", dependencies: ["UDFKit"], path: "SampleUDFs/swift-mirror",
+                          swiftSettings: swiftSettings),
+
+        // MARK: Tests
+        .testTarget(name: "TockModelTests", dependencies: ["TockModel"], path: "Tests/TockModelTests"),
+        .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"], path: "Tests/LineProtocolTests"),
+        .testTarget(name: "TICKScriptTests", dependencies: ["TICKScript"], path: "Tests/TICKScriptTests"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "LineProtocol", "TICKScript"],
+                    path: "Tests/EngineTests"),
+        .testTarget(name: "UDFProtocolTests", dependencies: ["UDFProtocol", "UDFKit"], path: "Tests/UDFProtocolTests"),
+        .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "Engine", "LineProtocol"],
+                    path: "Tests/PluginHostTests"),
+    ]
+)

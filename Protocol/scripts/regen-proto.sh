@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerates the committed protobuf code from Protocol/udf.proto. Run by hand after editing the
+# .proto; the build never runs protoc. Needs `apt-get install protobuf-compiler`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+scratch=.build-protoc-gen-swift
+if [ ! -x "$scratch/release/protoc-gen-swift" ]; then
+  swift build -c release --scratch-path "$scratch" --product protoc-gen-swift
+fi
+protoc --plugin=protoc-gen-swift="$scratch/release/protoc-gen-swift" \
+  --swift_opt=Visibility=Public --swift_opt=FileNaming=DropPath \
+  --swift_out=Protocol/Swift/UDFProtocol/Generated -IProtocol Protocol/udf.proto
+protoc --python_out=Protocol/python/kapacitor/udf -IProtocol Protocol/udf.proto
+echo "regenerated: Protocol/Swift/UDFProtocol/Generated/udf.pb.swift Protocol/python/kapacitor/udf/udf_pb2.py"

@@ -1,0 +1,1 @@
+// Tests for LineProtocol live here.

@@ -1,0 +1,29 @@
+import Testing
+import TockModel
+
+@Suite struct TagsSpecification {
+    @Test func tagsStaySortedAndUnique() {
+        var tags: Tags = ["region": "eu", "host": "a"]
+        tags["host"] = "b"
+        tags["az"] = "1"
+        #expect(tags.sortedKeys == ["az", "host", "region"])
+        #expect(tags["host"] == "b")
+        tags["az"] = nil
+        #expect(tags.count == 2)
+    }
+
+    @Test func groupIDSpellsGroupingTagsLikeKapacitor() {
+        let tags: Tags = ["host": "a", "region": "eu", "cpu": "0"]
+        #expect(GroupID(name: "cpu", tags: tags, dimensions: Dimensions(tagNames: ["region", "host"])).rawValue == "host=a,region=eu")
+        #expect(GroupID(name: "cpu", tags: tags, dimensions: Dimensions(byName: true, tagNames: ["host"])).rawValue == "cpu\nhost=a")
+        #expect(GroupID(name: "cpu", tags: tags, dimensions: .none) == .none)
+    }
+
+    @Test(arguments: [
+        (Int64(0), "0s"), (5 * GoDuration.minute, "5m0s"), (90 * GoDuration.minute, "1h30m0s"),
+        (1_500 * GoDuration.millisecond, "1.5s"), (300 * GoDuration.millisecond, "300ms"), (-GoDuration.second, "-1s"),
+    ])
+    func durationsPrintAsGoDoes(ns: Int64, text: String) {
+        #expect(GoDuration.format(ns) == text)
+    }
+}

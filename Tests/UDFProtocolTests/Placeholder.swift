@@ -1,0 +1,1 @@
+// Tests for UDFProtocol live here.
