@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scratch=.build-protoc-gen-swift
-if [ ! -x "$scratch/release/protoc-gen-swift" ]; then
+if [ -z "${PROTOC_GEN_SWIFT:-}" ] && [ ! -x "$scratch/release/protoc-gen-swift" ]; then
   swift build -c release --scratch-path "$scratch" --product protoc-gen-swift
 fi
-protoc --plugin=protoc-gen-swift="$scratch/release/protoc-gen-swift" \
+protoc --plugin=protoc-gen-swift="${PROTOC_GEN_SWIFT:-$scratch/release/protoc-gen-swift}" \
   --swift_opt=Visibility=Public --swift_opt=FileNaming=DropPath \
   --swift_out=Protocol/Swift/UDFProtocol/Generated -IProtocol Protocol/udf.proto
 protoc --python_out=Protocol/python/kapacitor/udf -IProtocol Protocol/udf.proto

@@ -14,24 +14,24 @@ public enum EdgeType: String, Sendable, Hashable {
 /// ``NodeOutput/post(_:)``, which the executor delivers in order.
 public protocol Node: AnyObject {
     /// Called once before any data, on the task's executor.
-    func start(output: NodeOutput) throws
+    func start(output: any NodeOutput) throws
 
     /// Handles one message from inbound edge `port` (0 for the parent on the left of the chain,
     /// 1… for the nodes given as arguments, as in `join(other)`).
     ///
     /// Throwing counts an error on the node and drops the message; the task goes on, as in
     /// Kapacitor. A failure that must end the node is reported with ``NodeOutput/fail(_:)``.
-    func receive(_ message: Message, port: Int, output: NodeOutput) throws
+    func receive(_ message: Message, port: Int, output: any NodeOutput) throws
 
     /// Called once when the input has ended. Return ``StopResult/done`` when everything was emitted,
     /// or ``StopResult/pending`` and call ``NodeOutput/finish()`` later (from any thread) when the
     /// node has drained (a UDF waiting for its child's last responses).
-    func stop(output: NodeOutput) -> StopResult
+    func stop(output: any NodeOutput) -> StopResult
 }
 
 extension Node {
-    public func start(output: NodeOutput) throws {}
-    public func stop(output: NodeOutput) -> StopResult { .done }
+    public func start(output: any NodeOutput) throws {}
+    public func stop(output: any NodeOutput) -> StopResult { .done }
 }
 
 public enum StopResult: Sendable {
