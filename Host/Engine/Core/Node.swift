@@ -59,8 +59,19 @@ public protocol NodeOutput: AnyObject, Sendable {
     /// Marks a node whose ``Node/stop(output:)`` returned ``StopResult/pending`` as drained. Safe from any thread.
     func finish()
 
+    /// Hands a result that leaves the pipeline sideways (an alert, an httpOut update) to whoever runs the task.
+    func publish(_ event: TaskEvent)
+
     /// Writes a log line under the task and node's names.
     func log(_ level: LogLevel, _ message: String)
+}
+
+/// A result that leaves the pipeline other than along an edge.
+public enum TaskEvent: Sendable, Hashable {
+    /// An alert event as Kapacitor's alert JSON (one object, UTF-8, no trailing newline).
+    case alert(json: String)
+    /// The current result of an `httpOut` node: `{"series":[...]}` as served at `/kapacitor/v1/tasks/{task}/{endpoint}`.
+    case httpOut(endpoint: String, json: String)
 }
 
 public enum LogLevel: String, Sendable, Hashable, Comparable, CaseIterable {
