@@ -110,6 +110,12 @@ public final class TaskRunner: @unchecked Sendable {
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
     }
 
+    /// Parses and builds the task from script text (throws ``ScriptError``; render it with
+    /// ``ScriptError/rendered(source:)``).
+    public convenience init(script: String, options: Options, handlers: Handlers) throws {
+        try self.init(program: try Program.parse(script), options: options, handlers: handlers)
+    }
+
     /// Starts the executor and every node (UDF nodes start their child here). Throws the first node's
     /// start error, after which the task is over.
     public func start() throws {
