@@ -49,8 +49,10 @@ enum AlertNodes {
             AlertNode(options: try AlertOptions(config, condition: condition))
         })
 
-    /// A lambda as a predicate on points.
+    /// A lambda as a predicate on points. As in Kapacitor, one instance serves every group of the node,
+    /// so stateful functions (`sigma`, `count`) see all groups' points.
     static func condition(_ expression: TICKScript.Expression) throws -> LevelSelector.Condition {
-        throw NodeConfigurationError("alert conditions need the lambda evaluator, which is not on main yet")
+        let lambda = try Lambda(expression)
+        return { point in try lambda.evaluateBool(point) }
     }
 }

@@ -20,19 +20,19 @@ public struct AlertEvent: Sendable, Hashable {
     /// `{"id":…,"message":…,"details":…,"time":…,"duration":…,"level":…,"data":{"series":[…]},"previousLevel":…,"recoverable":…}`.
     public var json: String {
         var out = "{\"id\":"
-        ShimJSON.appendString(id, to: &out)
+        GoJSON.appendString(id, to: &out)
         out += ",\"message\":"
-        ShimJSON.appendString(message, to: &out)
+        GoJSON.appendString(message, to: &out)
         out += ",\"details\":"
-        ShimJSON.appendString(details, to: &out)
+        GoJSON.appendString(details, to: &out)
         out += ",\"time\":\""
-        out += ShimRFC3339.format(time)
+        out += RFC3339Nano.format(time)
         out += "\",\"duration\":"
         out += String(duration)
         out += ",\"level\":\""
         out += level.description
         out += "\",\"data\":"
-        AlertSeries.appendResult(data, to: &out)
+        out += Series.result([data])
         out += ",\"previousLevel\":\""
         out += previousLevel.description
         out += "\",\"recoverable\":"

@@ -18,7 +18,7 @@ enum GoFormat {
             prec = max(p, 1)
             (digits, point) = roundedDigits(v, significant: prec)
         } else {
-            (digits, point) = ShimFloat.digits(v)
+            (digits, point) = GoFloat.digits(v)
             prec = digits.count
         }
         if v == 0 { digits = [0]; point = 1 }
@@ -90,7 +90,7 @@ enum GoFormat {
 
     /// Go's `time.Time.String()` of a UTC time: `2016-01-01 00:00:10.5 +0000 UTC`.
     static func timeString(_ t: Timestamp) -> String {
-        let rfc = ShimRFC3339.format(t)  // 2016-01-01T00:00:10.5Z
+        let rfc = RFC3339Nano.format(t)  // 2016-01-01T00:00:10.5Z
         return rfc.dropLast().replacingOccurrences(of: "T", with: " ") + " +0000 UTC"
     }
 

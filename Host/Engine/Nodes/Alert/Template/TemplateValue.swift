@@ -83,27 +83,27 @@ indirect enum TemplateValue: Sendable {
     func appendJSON(to out: inout String) {
         switch self {
         case .null: out += "null"
-        case .string(let s): ShimJSON.appendString(s, to: &out)
+        case .string(let s): GoJSON.appendString(s, to: &out)
         case .int(let i): out += String(i)
         case .uint(let u): out += String(u)
-        case .float(let f): out += ShimJSON.float(f)
+        case .float(let f): out += GoJSON.float(f)
         case .bool(let b): out += b ? "true" : "false"
         case .duration(let d): out += String(d)
-        case .time(let t): ShimJSON.appendString(ShimRFC3339.format(t), to: &out)
+        case .time(let t): GoJSON.appendString(RFC3339Nano.format(t), to: &out)
         case .stringMap(let m):
             out += "{"
             for (i, kv) in m.enumerated() {
                 if i > 0 { out += "," }
-                ShimJSON.appendString(kv.key, to: &out)
+                GoJSON.appendString(kv.key, to: &out)
                 out += ":"
-                ShimJSON.appendString(kv.value, to: &out)
+                GoJSON.appendString(kv.value, to: &out)
             }
             out += "}"
         case .anyMap(let m):
             out += "{"
             for (i, kv) in m.enumerated() {
                 if i > 0 { out += "," }
-                ShimJSON.appendString(kv.key, to: &out)
+                GoJSON.appendString(kv.key, to: &out)
                 out += ":"
                 kv.value.appendJSON(to: &out)
             }
@@ -112,7 +112,7 @@ indirect enum TemplateValue: Sendable {
             out += "{"
             for (i, f) in fields.enumerated() {
                 if i > 0 { out += "," }
-                ShimJSON.appendString(f.name, to: &out)
+                GoJSON.appendString(f.name, to: &out)
                 out += ":"
                 f.value.appendJSON(to: &out)
             }
@@ -131,13 +131,13 @@ indirect enum TemplateValue: Sendable {
         case .anyMap(let m):
             return m.first { $0.key == name }?.value ?? .null
         case .time(let t):
-            let (days, nsOfDay) = ShimRFC3339.floorDivMod(t, 86_400 * GoDuration.second)
-            let civil = ShimRFC3339.civil(fromDays: days)
+            let (days, nsOfDay) = RFC3339Nano.floorDivMod(t, 86_400 * GoDuration.second)
+            let civil = RFC3339Nano.civil(fromDays: days)
             let seconds = nsOfDay / GoDuration.second
             switch name {
-            case "Unix": return .int(ShimRFC3339.floorDivMod(t, GoDuration.second).0)
+            case "Unix": return .int(RFC3339Nano.floorDivMod(t, GoDuration.second).0)
             case "UnixNano": return .int(t)
-            case "UnixMilli": return .int(ShimRFC3339.floorDivMod(t, GoDuration.millisecond).0)
+            case "UnixMilli": return .int(RFC3339Nano.floorDivMod(t, GoDuration.millisecond).0)
             case "UTC", "Local": return .time(t)
             case "String": return .string(GoFormat.timeString(t))
             case "Year": return .int(civil.year)
