@@ -78,8 +78,8 @@ def count_frames(stream, expected):
     return seen
 
 
-def run_once(script, payload, count):
-    env = dict(os.environ, PYTHONPATH=PYTHONPATH)
+def run_once(script, payload, count, agent_path=PYTHONPATH):
+    env = dict(os.environ, PYTHONPATH=agent_path)
     env.pop("PYTHONUNBUFFERED", None)
     proc = subprocess.Popen([sys.executable, script], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, env=env)
@@ -114,12 +114,21 @@ def main():
     parser.add_argument("--points", type=int, default=200000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--udf", default=os.path.join(ROOT, "SampleUDFs", "mirror.py"))
+    parser.add_argument("--compare", metavar="PATH",
+                        help="also run the UDF with this agent package on PYTHONPATH (e.g. "
+                             "Kapacitor's udf/agent/py), alternating runs")
     args = parser.parse_args()
     payload = framed_points(args.points)
-    rates = [run_once(args.udf, payload, args.points) for _ in range(args.runs)]
-    print("%s: %d points x %d runs, median %.0f points/s (min %.0f, max %.0f)" % (
-        os.path.basename(args.udf), args.points, args.runs, statistics.median(rates),
-        min(rates), max(rates)))
+    agents = [("tock", PYTHONPATH)] + ([("other", args.compare)] if args.compare else [])
+    rates = {name: [] for name, _ in agents}
+    for _ in range(args.runs):
+        for name, path in agents:
+            rates[name].append(run_once(args.udf, payload, args.points, path))
+    for name, _ in agents:
+        r = rates[name]
+        print("%s agent, %s: %d points x %d runs, median %.0f points/s (min %.0f, max %.0f)" % (
+            name, os.path.basename(args.udf), args.points, args.runs, statistics.median(r),
+            min(r), max(r)))
 
 
 if __name__ == "__main__":
