@@ -10,7 +10,9 @@ from kapacitor.udf import udf_pb2
 from kapacitor.udf.agent import EOF, decodeUvarint32, encodeUvarint
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PYTHONPATH = os.path.join(ROOT, "Protocol", "python")
+# The agent package the child UDFs import. TOCK_UDF_AGENT_PATH points them at another one, e.g.
+# Kapacitor's udf/agent/py, to check that the sample UDFs also run under Kapacitor's agent.
+PYTHONPATH = os.environ.get("TOCK_UDF_AGENT_PATH") or os.path.join(ROOT, "Protocol", "python")
 SAMPLES = os.path.join(ROOT, "SampleUDFs")
 
 # Guards against a hung child only; no test asserts how fast anything is.

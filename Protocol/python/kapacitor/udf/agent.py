@@ -48,8 +48,15 @@ varintMask = varintMoreMask - 1
 _TOO_LONG = "too many bytes when decoding varint, larger than 32bit uint"
 _READ_CHUNK = 1 << 16
 
-# One-byte length prefixes, precomputed: most data messages are shorter than 128 bytes.
-_SMALL_PREFIX = tuple(bytes((i,)) for i in range(varintMoreMask))
+# Length prefixes of messages shorter than 16 KiB (one or two bytes), precomputed: data
+# messages are almost always that small.
+_PREFIXES = tuple(bytes((i,)) if i < varintMoreMask
+                  else bytes((varintMoreMask | (i & varintMask), i >> shiftSize))
+                  for i in range(1 << (2 * shiftSize)))
+_PREFIXED = len(_PREFIXES)
+
+
+_parse_request = udf_pb2.Request.FromString
 
 
 class EOF(Exception):
@@ -152,10 +159,7 @@ class Agent(object):
             raise Exception("cannot write None response")
         data = response.SerializeToString()
         size = len(data)
-        if size < varintMoreMask:
-            frame = _SMALL_PREFIX[size] + data
-        else:
-            frame = _uvarint_bytes(size) + data
+        frame = (_PREFIXES[size] if size < _PREFIXED else _uvarint_bytes(size)) + data
         with self._write_lock:
             self._out.write(frame)
             if flush or self._idle:
@@ -173,7 +177,7 @@ class Agent(object):
 
     def _dispatch(self, data):
         """Handles one framed request."""
-        request = udf_pb2.Request.FromString(data)
+        request = _parse_request(data)
         msg = self._current = request.WhichOneof("message")
         handler = self.handler
         if msg == "point":
@@ -221,6 +225,8 @@ class Agent(object):
                 first = buf[pos]
                 if first < varintMoreMask:
                     size, start = first, pos + 1
+                elif pos + 1 < end and buf[pos + 1] < varintMoreMask:
+                    size, start = (first & varintMask) | (buf[pos + 1] << shiftSize), pos + 2
                 else:
                     size, start = _decode_prefix(buf, pos)
                 if size is not None:
