@@ -4,6 +4,7 @@ extension Tock {
     /// Every subcommand, in the order `tock --help` lists them.
     static let commands: [any ParsableCommand.Type] = [
         Version.self,
+        Bench.self,
     ]
 }
 
