@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // MARK: Host — the engine and everything around it
@@ -29,8 +32,16 @@ let package = Package(
                 dependencies: ["TockModel", "Engine", "UDFProtocol",
                                .product(name: "TOMLKit", package: "TOMLKit")],
                 path: "Host/PluginHost", swiftSettings: swiftSettings),
+        .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+                path: "Host/Storage", swiftSettings: swiftSettings),
+        .target(name: "Server",
+                dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Storage",
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "CompressNIO", package: "compress-nio"),
+                               .product(name: "TOMLKit", package: "TOMLKit")],
+                path: "Host/Server", swiftSettings: swiftSettings),
         .executableTarget(name: "tock",
-                          dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost",
+                          dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Host/tock", swiftSettings: swiftSettings),
 
@@ -54,5 +65,11 @@ let package = Package(
         .testTarget(name: "UDFProtocolTests", dependencies: ["UDFProtocol", "UDFKit"], path: "Tests/UDFProtocolTests"),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "Engine", "LineProtocol"],
                     path: "Tests/PluginHostTests"),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
+        .testTarget(name: "ServerTests",
+                    dependencies: ["Server", "Storage", "Engine",
+                                   .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                   .product(name: "CompressNIO", package: "compress-nio")],
+                    path: "Tests/ServerTests"),
     ]
 )

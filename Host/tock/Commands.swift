@@ -8,6 +8,7 @@ extension Tock {
         Run.self,
         ShowGraph.self,
         Bench.self,
+        Serve.self, ConfigCommand.self,
     ]
 }
 

@@ -1,0 +1,216 @@
+import Foundation
+import TOMLKit
+
+/// The daemon's settings, read from a kapacitor.conf-shaped TOML file and `TOCK_<SECTION>_<KEY>` variables.
+///
+/// Supported: top-level `hostname`, `data_dir`, `default-retention-policy`; `[http]` `bind-address`,
+/// `log-enabled`, `max-body-size`, `auth-enabled`; `[logging]` `file`, `level`; `[storage]` `path`;
+/// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host). Other Kapacitor
+/// sections (`[[influxdb]]`, alert handlers, …) are accepted and reported as not used.
+public struct ServerConfiguration: Sendable, Equatable {
+    public var hostname = "localhost"
+    public var dataDirectory = "./var"
+    public var defaultRetentionPolicy = ""
+    /// `host:port`, `:port` (all interfaces) or `host:0` (a free port, logged at start).
+    public var bindAddress = ":9092"
+    public var logRequests = true
+    /// The largest `/write` body accepted, in bytes (after gzip decoding); 0 for no limit.
+    public var maxBodySize = 25_000_000
+    public var authEnabled = false
+    /// `STDERR`, `STDOUT` or a file path.
+    public var logFile = "STDERR"
+    /// `DEBUG`, `INFO` or `ERROR`.
+    public var logLevel = "INFO"
+    /// The SQLite database; empty for `<data_dir>/tock.db`.
+    public var storagePath = ""
+    public var taskDirectory = ""
+    public var snapshotInterval = "60s"
+    public var replayDirectory = ""
+    /// The configuration file, when one was read (the UDF host reads its `[udf]` section).
+    public var file: String?
+    /// Sections present in the file that this build reads but does not act on.
+    public var unusedSections: [String] = []
+
+    public init() {}
+
+    /// The database file, resolved against the data directory.
+    public var resolvedStoragePath: String {
+        storagePath.isEmpty ? (dataDirectory as NSString).appendingPathComponent("tock.db") : storagePath
+    }
+
+    /// The host and port to listen on.
+    public var bind: (host: String, port: Int) {
+        get throws(ConfigurationError) {
+            guard let colon = bindAddress.lastIndex(of: ":"),
+                  let port = Int(bindAddress[bindAddress.index(after: colon)...]), (0...65535).contains(port) else {
+                throw ConfigurationError("[http] bind-address \"\(bindAddress)\" is not host:port")
+            }
+            var host = String(bindAddress[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            return (host.isEmpty ? "0.0.0.0" : host, port)
+        }
+    }
+
+    /// Reads `file` (or only the defaults without one), then applies `TOCK_*` variables from `environment`.
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> ServerConfiguration {
+        var config = ServerConfiguration()
+        if let file {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw ConfigurationError("cannot read configuration file \(file): \(error.localizedDescription)")
+            }
+            try config.apply(toml: text, file: file)
+            config.file = file
+        }
+        try config.apply(environment: environment)
+        return config
+    }
+
+    /// Applies the settings of a TOML document.
+    public mutating func apply(toml text: String, file: String = "configuration") throws(ConfigurationError) {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ConfigurationError("\(file):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+        } catch {
+            throw ConfigurationError("\(file): \(error)")
+        }
+        for key in table.keys.sorted() {
+            let value = table[key]!
+            if let section = value.table, Self.sections.contains(key) {
+                for sub in section.keys.sorted() where !(key == "udf") {
+                    try set(section: key, key: sub, value: Self.text(section[sub]!), origin: "\(file) [\(key)]")
+                }
+            } else if value.table == nil && value.array == nil || value.array?.count == 0 {
+                try set(section: "", key: key, value: Self.text(value), origin: file)
+            } else {
+                unusedSections.append(key)
+            }
+        }
+    }
+
+    /// Applies `TOCK_<SECTION>_<KEY>` (and top-level `TOCK_<KEY>`) variables; `_` in a key stands for `-`.
+    public mutating func apply(environment: [String: String]) throws(ConfigurationError) {
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("TOCK_") {
+            let rest = name.dropFirst(5).lowercased()
+            if let top = Self.topLevel.first(where: { $0.replacingOccurrences(of: "-", with: "_") == rest }) {
+                try set(section: "", key: top, value: value, origin: name)
+                continue
+            }
+            guard let underscore = rest.firstIndex(of: "_") else { continue }
+            let section = String(rest[..<underscore])
+            guard Self.sections.contains(section), section != "udf" else { continue }
+            let key = rest[rest.index(after: underscore)...].replacingOccurrences(of: "_", with: "-")
+            try set(section: section, key: key, value: value, origin: name)
+        }
+    }
+
+    static let topLevel = ["hostname", "data_dir", "default-retention-policy", "skip-config-overrides"]
+    static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf"]
+
+    static func text(_ value: any TOMLValueConvertible) -> String {
+        if let s = value.string { return s }
+        if let b = value.bool { return b ? "true" : "false" }
+        if let i = value.int { return String(i) }
+        if let d = value.double { return String(d) }
+        return "\(value)"
+    }
+
+    mutating func set(section: String, key: String, value: String, origin: String) throws(ConfigurationError) {
+        func bool() throws(ConfigurationError) -> Bool {
+            switch value.lowercased() {
+            case "true": return true
+            case "false": return false
+            default: throw ConfigurationError("\(origin): \(key) must be true or false, got \"\(value)\"")
+            }
+        }
+        switch (section, key) {
+        case ("", "hostname"): hostname = value
+        case ("", "data_dir"): dataDirectory = value
+        case ("", "default-retention-policy"): defaultRetentionPolicy = value
+        case ("", "skip-config-overrides"): _ = try bool()
+        case ("http", "bind-address"): bindAddress = value
+        case ("http", "log-enabled"): logRequests = try bool()
+        case ("http", "auth-enabled"): authEnabled = try bool()
+        case ("http", "max-body-size"):
+            guard let n = Int(value), n >= 0 else {
+                throw ConfigurationError("\(origin): max-body-size must be a number of bytes, got \"\(value)\"")
+            }
+            maxBodySize = n
+        case ("http", "write-tracing"), ("http", "pprof-enabled"), ("http", "https-enabled"),
+             ("http", "https-certificate"), ("http", "https-private-key"):
+            unusedSections.append("http.\(key)")
+        case ("logging", "file"): logFile = value
+        case ("logging", "level"):
+            guard ["DEBUG", "INFO", "WARN", "ERROR"].contains(value.uppercased()) else {
+                throw ConfigurationError("\(origin): level must be DEBUG, INFO or ERROR, got \"\(value)\"")
+            }
+            logLevel = value.uppercased()
+        case ("storage", "path"): storagePath = value
+        case ("storage", "boltdb"): unusedSections.append("storage.boltdb")
+        case ("task", "dir"): taskDirectory = value
+        case ("task", "snapshot-interval"): snapshotInterval = value
+        case ("replay", "dir"): replayDirectory = value
+        default:
+            throw ConfigurationError("\(origin): unknown setting \(section.isEmpty ? key : "\(section).\(key)")")
+        }
+    }
+
+    /// `tock config`: the default configuration, commented.
+    public static let defaultText = """
+        # Tock configuration (kapacitor.conf shape). Every setting may be overridden by an environment
+        # variable TOCK_<SECTION>_<KEY>, '-' written '_' (TOCK_HTTP_BIND_ADDRESS=127.0.0.1:9092), or
+        # TOCK_<KEY> for the top-level keys (TOCK_DATA_DIR=/var/lib/tock).
+
+        # The name this host reports.
+        hostname = "localhost"
+        # Where the task database (tock.db) lives.
+        data_dir = "./var"
+        # The retention policy of writes that name none.
+        default-retention-policy = ""
+
+        [http]
+          # host:port to listen on; ":9092" is every interface, "127.0.0.1:0" a free port (logged at start).
+          bind-address = ":9092"
+          # Log one line per request.
+          log-enabled = true
+          # The largest /write body accepted, in bytes after gzip decoding (413 beyond); 0: no limit.
+          max-body-size = 25000000
+          # Authentication is not available in this build; true is refused at start.
+          auth-enabled = false
+
+        [logging]
+          # STDERR, STDOUT or a file path. Lines are logfmt.
+          file = "STDERR"
+          # DEBUG, INFO or ERROR.
+          level = "INFO"
+
+        [storage]
+          # The SQLite database holding tasks and templates; empty: <data_dir>/tock.db.
+          path = ""
+
+        [task]
+          dir = ""
+          snapshot-interval = "60s"
+
+        [replay]
+          dir = ""
+
+        [udf]
+        [udf.functions]
+          # One table per UDF, named as the TICKscript calls it (@movingAverage()):
+          # [udf.functions.movingAverage]
+          #   prog = "/usr/bin/python3"
+          #   args = ["-u", "/path/to/moving_avg.py"]
+          #   timeout = "10s"
+          #   [udf.functions.movingAverage.env]
+          #     PYTHONPATH = "/path/to/kapacitor/udf/agent/py"
+
+        """
+}
+
+/// A configuration problem, naming the file or variable and the setting.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

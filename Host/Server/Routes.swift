@@ -1,0 +1,237 @@
+import Engine
+import Foundation
+import Hummingbird
+import Storage
+
+/// The daemon's HTTP API: `/write`, `/ping`, `/metrics` and Kapacitor's `/kapacitor/v1` resources.
+public struct TockAPI: Sendable {
+    public static let version = "1.7.0-tock"
+    let master: TaskMaster
+    let metrics: Metrics
+    let write: WriteHandler
+    let tasks: TaskAPI
+    let hostname: String
+    let started = nowNanoseconds()
+    let log: LogSink
+    let logRequests: Bool
+
+    public init(master: TaskMaster, configuration: ServerConfiguration) {
+        self.master = master
+        self.metrics = master.metrics
+        self.write = WriteHandler(master: master, metrics: master.metrics,
+                                  defaultRetentionPolicy: configuration.defaultRetentionPolicy,
+                                  maxBodySize: configuration.maxBodySize)
+        self.tasks = TaskAPI(master: master)
+        self.hostname = configuration.hostname
+        self.log = master.log
+        self.logRequests = configuration.logRequests
+    }
+
+    /// The router wrapped so that every answer carries `X-Kapacitor-Version` and every error is `{"error": …}`.
+    public func responder() -> some HTTPResponder<BasicRequestContext> {
+        TockResponder(inner: router().buildResponder(), log: log, logRequests: logRequests)
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let base = TaskAPI.base
+        for path in ["/ping", "\(base)/ping"] {
+            router.get(RouterPath(path)) { _, _ in Response(status: .noContent) }
+            router.head(RouterPath(path)) { _, _ in Response(status: .noContent) }
+        }
+        for path in ["/write", "\(base)/write"] {
+            router.post(RouterPath(path)) { request, _ in try await write.handle(request) }
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: prometheus())))
+        }
+        router.get("\(base)/debug/vars") { _, _ in try Self.json(debugVars()) }
+
+        router.get("\(base)/tasks") { request, _ in
+            let q = request.uri.queryParameters
+            let fields = q.getAll("fields").flatMap { $0.split(separator: ",").map(String.init) }
+            return try Self.json(tasks.list(pattern: q.get("pattern").flatMap { $0.isEmpty ? nil : $0 }, fields: fields,
+                                            offset: Int(q.get("offset") ?? "") ?? 0, limit: Int(q.get("limit") ?? "") ?? 100))
+        }
+        router.post("\(base)/tasks") { request, _ in try Self.json(tasks.create(await Self.body(request))) }
+        router.get("\(base)/tasks/:id") { _, context in try Self.json(tasks.get(context.parameters.require("id"))) }
+        router.patch("\(base)/tasks/:id") { request, context in
+            try Self.json(tasks.update(context.parameters.require("id"), await Self.body(request)))
+        }
+        router.delete("\(base)/tasks/:id") { _, context in
+            try tasks.delete(context.parameters.require("id"))
+            return Response(status: .noContent)
+        }
+        router.get("\(base)/tasks/:id/:endpoint") { _, context in
+            let id = try context.parameters.require("id")
+            let endpoint = try context.parameters.require("endpoint")
+            let result = master.httpOutResult(task: id, endpoint: endpoint)
+            guard result.running else { throw APIError(.notFound, "task \(id) is not running: no endpoint \(endpoint)") }
+            return Self.jsonText(result.json ?? "{\"series\":null}")
+        }
+
+        router.get("\(base)/templates") { request, _ in
+            let q = request.uri.queryParameters
+            return try Self.json(tasks.listTemplates(pattern: q.get("pattern").flatMap { $0.isEmpty ? nil : $0 },
+                                                     offset: Int(q.get("offset") ?? "") ?? 0,
+                                                     limit: Int(q.get("limit") ?? "") ?? 100))
+        }
+        router.post("\(base)/templates") { request, _ in try Self.json(tasks.createTemplate(await Self.body(request))) }
+        router.get("\(base)/templates/:id") { _, context in try Self.json(tasks.getTemplate(context.parameters.require("id"))) }
+        router.patch("\(base)/templates/:id") { request, context in
+            try Self.json(tasks.updateTemplate(context.parameters.require("id"), await Self.body(request)))
+        }
+        router.delete("\(base)/templates/:id") { _, context in
+            try tasks.deleteTemplate(context.parameters.require("id"))
+            return Response(status: .noContent)
+        }
+        router.post("\(base)/loglevel") { request, _ in
+            let body = try await Self.body(request)
+            guard let level = body["level"]?.stringValue,
+                  ["debug", "info", "warn", "error"].contains(level.lowercased()) else {
+                throw APIError(.badRequest, "invalid log level: use debug, info or error")
+            }
+            log.setLevel(level)
+            return Response(status: .noContent)
+        }
+        return router
+    }
+
+    // MARK: Self-monitoring
+
+    func debugVars() throws(APIError) -> JSON {
+        let counts: (tasks: Int, enabled: Int)
+        do { counts = try master.counts() } catch { throw APIError(.internalServerError, "\(error)") }
+        let snapshot = metrics.snapshot()
+        var stats: [(String, JSON)] = []
+        for p in snapshot.pointsReceived {
+            stats.append(("ingress:\(p.database):\(p.retentionPolicy)", .object([
+                ("name", .string("ingress")),
+                ("tags", .object([("database", .string(p.database)), ("retention_policy", .string(p.retentionPolicy)),
+                                  ("task_master", .string("main")), ("host", .string(hostname))])),
+                ("values", .object([("points_received", .int(Int64(p.count)))])),
+            ])))
+        }
+        for (task, runner) in master.runningSnapshot() {
+            for s in runner.stats() {
+                stats.append(("nodes:\(task):\(s.node)", .object([
+                    ("name", .string("nodes")),
+                    ("tags", .object([("task", .string(task)), ("node", .string(s.node)), ("task_master", .string("main")),
+                                      ("host", .string(hostname))])),
+                    ("values", .object([("avg_exec_time_ns", .int(s.averageExecutionNanoseconds)),
+                                        ("collected", .int(Int64(s.received))), ("emitted", .int(Int64(s.emitted))),
+                                        ("errors", .int(Int64(s.errors)))])),
+                ])))
+            }
+        }
+        stats.append(("write", .object([
+            ("name", .string("write")), ("tags", .object([("host", .string(hostname))])),
+            ("values", .object([("requests", .int(Int64(snapshot.writeRequests))),
+                                ("write_errors", .int(Int64(snapshot.writeErrors)))])),
+        ])))
+        stats.append(("udf", .object([
+            ("name", .string("udf")), ("tags", .object([("host", .string(hostname))])),
+            ("values", .object([("restarts", .int(Int64(snapshot.udfRestarts)))])),
+        ])))
+        return .object([
+            ("cluster_id", .string("")),
+            ("server_id", .string("")),
+            ("host", .string(hostname)),
+            ("product", .string("kapacitor")),
+            ("platform", .string("Tock")),
+            ("version", .string(Self.version)),
+            ("num_tasks", .int(Int64(counts.tasks))),
+            ("num_enabled_tasks", .int(Int64(counts.enabled))),
+            ("num_subscriptions", .int(0)),
+            ("uptime", .int((nowNanoseconds() - started) / 1_000_000_000)),
+            ("kapacitor", .object(stats)),
+        ])
+    }
+
+    /// The counters in Prometheus text exposition format.
+    func prometheus() -> String {
+        let snapshot = metrics.snapshot()
+        var out = "# HELP tock_points_received_total Points accepted by /write, by database and retention policy.\n"
+        out += "# TYPE tock_points_received_total counter\n"
+        for p in snapshot.pointsReceived {
+            out += "tock_points_received_total{database=\(Self.label(p.database)),retention_policy=\(Self.label(p.retentionPolicy))} \(p.count)\n"
+        }
+        out += "# HELP tock_write_errors_total Bad lines rejected by /write.\n# TYPE tock_write_errors_total counter\n"
+        out += "tock_write_errors_total \(snapshot.writeErrors)\n"
+        out += "# HELP tock_udf_restarts_total Restarts of UDF child processes.\n# TYPE tock_udf_restarts_total counter\n"
+        out += "tock_udf_restarts_total \(snapshot.udfRestarts)\n"
+        let running = master.runningSnapshot()
+        for (metric, help) in [("in", "Messages received by a task's node."), ("out", "Messages emitted by a task's node."),
+                               ("errors", "Messages whose processing failed in a task's node.")] {
+            out += "# HELP tock_node_\(metric)_total \(help)\n# TYPE tock_node_\(metric)_total counter\n"
+            for (task, runner) in running {
+                for s in runner.stats() {
+                    let value = metric == "in" ? s.received : metric == "out" ? s.emitted : s.errors
+                    out += "tock_node_\(metric)_total{task=\(Self.label(task)),node=\(Self.label(s.node))} \(value)\n"
+                }
+            }
+        }
+        return out
+    }
+
+    static func label(_ value: String) -> String {
+        "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+
+    // MARK: Helpers
+
+    static func body(_ request: Request) async throws -> JSON {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 16 << 20)
+        let bytes = Array(buffer.readableBytesView)
+        if bytes.isEmpty { return .object([]) }
+        do { return try JSON.parse(bytes) } catch {
+            throw APIError(.badRequest, "invalid JSON body: \(error)")
+        }
+    }
+
+    static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
+        jsonText(value.serialized, status: status)
+    }
+
+    static func jsonText(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+    }
+}
+
+/// Adds `X-Kapacitor-Version` to every answer and turns every error into `{"error": …}` with its status.
+struct TockResponder<Inner: HTTPResponder<BasicRequestContext>>: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let inner: Inner
+    let log: LogSink
+    let logRequests: Bool
+    static var versionHeader: HTTPField.Name { HTTPField.Name("X-Kapacitor-Version")! }
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        var response: Response
+        do {
+            response = try await inner.respond(to: request, context: context)
+        } catch let error as APIError {
+            response = Self.error(error.message, status: .init(code: error.status.rawValue))
+        } catch let error as HTTPError {
+            let message = error.status == .notFound ? "not found: \(request.method) \(request.uri.path)"
+                : error.body ?? error.status.reasonPhrase
+            response = Self.error(message, status: error.status)
+        } catch {
+            response = Self.error("\(error)", status: .internalServerError)
+        }
+        response.headers[Self.versionHeader] = TockAPI.version
+        if logRequests {
+            log.log(.debug, "http request", ["method": "\(request.method)", "path": request.uri.path,
+                                            "status": "\(response.status.code)"])
+        }
+        return response
+    }
+
+    static func error(_ message: String, status: HTTPResponse.Status) -> Response {
+        TockAPI.json(.object([("error", .string(message))]), status: status)
+    }
+}

@@ -1,0 +1,229 @@
+import Engine
+import Foundation
+import Storage
+import TICKScript
+import TockModel
+
+/// The tasks of the daemon: their stored definitions and, for enabled ones, their running pipelines.
+///
+/// Every change is written to the ``Store`` before it takes effect and before the caller answers the client,
+/// so what a client was told survives a crash. A definition that does not build (a script error, unknown
+/// vars) is refused and leaves the stored task as it was.
+public final class TaskMaster: @unchecked Sendable {
+    let store: Store
+    let udfProvider: (any UDFProvider)?
+    let metrics: Metrics
+    let log: LogSink
+
+    private let lock = NSLock()
+    private var running: [String: TaskRunner] = [:]
+    private var startErrors: [String: String] = [:]
+    private var httpOut: [String: [String: String]] = [:]
+    /// The enabled runners by database and retention policy, rebuilt on every change: `/write` reads it.
+    private var routes: [DBRP: [TaskRunner]] = [:]
+
+    public init(store: Store, udfProvider: (any UDFProvider)? = nil, metrics: Metrics = Metrics(), log: LogSink) {
+        self.store = store
+        self.udfProvider = udfProvider
+        self.metrics = metrics
+        self.log = log
+    }
+
+    /// Starts every stored task whose status is enabled (at boot). A task that fails to start stays enabled
+    /// with its error shown by the API.
+    public func startEnabledTasks() throws(StoreError) {
+        for task in try store.tasks() where task.status == "enabled" {
+            do {
+                try start(task)
+                log.log(.info, "started task", ["task": task.id])
+            } catch {
+                log.log(.error, "failed to start task", ["task": task.id, "err": "\(error)"])
+            }
+        }
+    }
+
+    /// Stops every running task, draining what they hold (UDF children included).
+    public func stopAll() {
+        lock.lock()
+        let all = running
+        running = [:]
+        routes = [:]
+        lock.unlock()
+        for (id, runner) in all.sorted(by: { $0.key < $1.key }) {
+            do { try runner.stop() } catch {
+                log.log(.error, "task ended with an error", ["task": id, "err": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: Writes
+
+    /// The running tasks that read `database`.`retentionPolicy`.
+    func runners(database: String, retentionPolicy: String) -> [TaskRunner] {
+        lock.lock()
+        defer { lock.unlock() }
+        return routes[DBRP(database, retentionPolicy)] ?? []
+    }
+
+    // MARK: Queries
+
+    struct TaskState {
+        var stored: StoredTask
+        var runner: TaskRunner?
+        var error: String
+    }
+
+    func state(of task: StoredTask) -> TaskState {
+        lock.lock()
+        let runner = running[task.id]
+        var error = startErrors[task.id] ?? ""
+        lock.unlock()
+        if let runner, case let (true, failure?) = runner.state { error = "\(failure)" }
+        return TaskState(stored: task, runner: runner, error: error)
+    }
+
+    /// The last result an `httpOut` node of the task published; `nil` when the task is not running.
+    func httpOutResult(task: String, endpoint: String) -> (running: Bool, json: String?) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard running[task] != nil else { return (false, nil) }
+        return (true, httpOut[task]?[endpoint])
+    }
+
+    /// Counts of tasks: all and enabled.
+    func counts() throws(StoreError) -> (tasks: Int, enabled: Int) {
+        let all = try store.tasks()
+        return (all.count, all.filter { $0.status == "enabled" }.count)
+    }
+
+    func runningSnapshot() -> [(id: String, runner: TaskRunner)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return running.keys.sorted().map { ($0, running[$0]!) }
+    }
+
+    // MARK: Changes
+
+    /// Checks that `task` builds: its script parses, its vars apply and its pipeline is valid.
+    /// - Returns: the pipeline's DOT graph (without counters) and the script's own dbrps.
+    func validate(_ task: StoredTask) throws(APIError) -> (dot: String, type: String, scriptDBRPs: [DBRP]) {
+        let program = try program(of: task)
+        let pipeline: Pipeline
+        do {
+            pipeline = try TaskBuilder(taskID: task.id, udfProvider: udfProvider).build(program)
+        } catch let error as ScriptError {
+            throw APIError(.badRequest, error.rendered(source: task.script))
+        } catch {
+            throw APIError(.badRequest, "\(error)")
+        }
+        let type = pipeline.nodes.first?.method ?? "stream"
+        return (pipeline.dot(name: task.id), type, pipeline.dbrps)
+    }
+
+    func program(of task: StoredTask) throws(APIError) -> Program {
+        do {
+            let vars = try TaskVars.parse(JSON.parse(Array(task.vars.utf8)))
+            return try Program.parse(task.script).applying(vars: vars)
+        } catch let error as ScriptError {
+            throw APIError(.badRequest, error.rendered(source: task.script))
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.badRequest, "invalid vars: \(error)")
+        }
+    }
+
+    /// Saves `task` and brings its running state in line with its status: starts it when enabled (restarting
+    /// it when it already ran), stops it when disabled. When it cannot start, the stored task is put back.
+    func apply(_ task: StoredTask, previous: StoredTask?) throws(APIError) {
+        var task = task
+        if task.status == "enabled" && previous?.status != "enabled" { task.lastEnabled = nowNanoseconds() }
+        do { try store.save(task) } catch { throw APIError(.internalServerError, "\(error)") }
+        stop(task.id)
+        guard task.status == "enabled" else { return }
+        do {
+            try start(task)
+        } catch {
+            lock.lock()
+            startErrors[task.id] = nil
+            lock.unlock()
+            if let previous {
+                try? store.save(previous)
+                if previous.status == "enabled" { try? start(previous) }
+            } else {
+                try? store.deleteTask(task.id)
+            }
+            throw APIError(.badRequest, "failed to start task \(task.id): \(error)")
+        }
+    }
+
+    /// Stops and deletes the task; deleting a task that does not exist is not an error.
+    func delete(_ id: String) throws(APIError) {
+        stop(id)
+        do { try store.deleteTask(id) } catch { throw APIError(.internalServerError, "\(error)") }
+        lock.lock()
+        startErrors[id] = nil
+        lock.unlock()
+    }
+
+    private func start(_ task: StoredTask) throws {
+        let program = try program(of: task)
+        let taskID = task.id
+        let handlers = TaskRunner.Handlers(
+            event: { [weak self] node, event in
+                guard let self else { return }
+                switch event {
+                case .httpOut(let endpoint, let json):
+                    self.lock.lock()
+                    self.httpOut[taskID, default: [:]][endpoint] = json
+                    self.lock.unlock()
+                case .alert(let json):
+                    self.log.log(.debug, "alert", ["task": taskID, "node": node, "event": json])
+                }
+            },
+            log: { [weak self] level, node, message in
+                self?.log.log(LogSink.Level(level.rawValue), message, ["task": taskID, "node": node])
+            })
+        let dbrps = task.dbrps.map { DBRP($0.db, $0.rp) }
+        let runner: TaskRunner
+        do {
+            runner = try TaskRunner(program: program, options: .init(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider),
+                                    handlers: handlers)
+            try runner.start()
+        } catch {
+            lock.lock()
+            startErrors[taskID] = "\(error)"
+            lock.unlock()
+            throw error
+        }
+        lock.lock()
+        running[taskID] = runner
+        startErrors[taskID] = nil
+        httpOut[taskID] = [:]
+        rebuildRoutes()
+        lock.unlock()
+    }
+
+    private func stop(_ id: String) {
+        lock.lock()
+        let runner = running.removeValue(forKey: id)
+        httpOut[id] = nil
+        rebuildRoutes()
+        lock.unlock()
+        guard let runner else { return }
+        do { try runner.stop() } catch {
+            log.log(.error, "task ended with an error", ["task": id, "err": "\(error)"])
+        }
+    }
+
+    /// Call with `lock` held.
+    private func rebuildRoutes() {
+        var routes: [DBRP: [TaskRunner]] = [:]
+        for id in running.keys.sorted() {
+            let runner = running[id]!
+            guard !runner.pipeline.streamSources.isEmpty else { continue }
+            for d in Set(runner.dbrps) { routes[d, default: []].append(runner) }
+        }
+        self.routes = routes
+    }
+}

@@ -1,0 +1,110 @@
+import Engine
+import Foundation
+import TICKScript
+import TockModel
+
+/// Kapacitor's task `vars` JSON (`{"name": {"type": "float", "value": 0.5}}`) to and from script values.
+enum TaskVars {
+    /// Reads a `vars` object; errors name the variable.
+    static func parse(_ json: JSON) throws(APIError) -> [String: VariableValue] {
+        guard let members = json.objectValue else {
+            if json == .null { return [:] }
+            throw APIError(.badRequest, "vars must be an object")
+        }
+        var result: [String: VariableValue] = [:]
+        for (name, v) in members {
+            result[name] = try value(v, name: name)
+        }
+        return result
+    }
+
+    static func value(_ v: JSON, name: String) throws(APIError) -> VariableValue {
+        guard let type = v["type"]?.stringValue else {
+            throw APIError(.badRequest, "var \(name): missing \"type\"")
+        }
+        let value = v["value"] ?? .null
+        func bad() -> APIError { APIError(.badRequest, "var \(name): invalid value \(value.serialized) for type \(type)") }
+        switch type {
+        case "bool":
+            guard let b = value.boolValue else { throw bad() }
+            return .bool(b)
+        case "int":
+            guard let i = value.int64Value else { throw bad() }
+            return .int(i)
+        case "float":
+            guard let d = value.doubleValue else { throw bad() }
+            return .float(d)
+        case "duration":
+            if let ns = value.int64Value { return .duration(nanoseconds: ns) }
+            guard let s = value.stringValue, let ns = parseDuration(s) else { throw bad() }
+            return .duration(nanoseconds: ns)
+        case "string":
+            guard let s = value.stringValue else { throw bad() }
+            return .string(s)
+        case "regex":
+            guard let s = value.stringValue else { throw bad() }
+            return .regex(s)
+        case "lambda":
+            guard let s = value.stringValue else { throw bad() }
+            return .lambda(s)
+        case "star":
+            return .star
+        case "list":
+            guard let items = value.arrayValue else { throw bad() }
+            var list: [VariableValue] = []
+            for item in items { list.append(try self.value(item, name: name)) }
+            return .list(list)
+        default:
+            throw APIError(.badRequest, "var \(name): unknown type \"\(type)\"")
+        }
+    }
+
+    /// The JSON form of a variable value.
+    static func json(_ value: VariableValue) -> JSON {
+        let (type, v): (String, JSON) = switch value {
+        case .bool(let b): ("bool", .bool(b))
+        case .int(let i): ("int", .int(i))
+        case .float(let d): ("float", .double(d))
+        case .duration(let ns): ("duration", .string(GoDuration.format(ns)))
+        case .string(let s): ("string", .string(s))
+        case .regex(let s): ("regex", .string(s))
+        case .lambda(let s): ("lambda", .string(s))
+        case .star: ("star", .string(""))
+        case .list(let items): ("list", .array(items.map(json)))
+        }
+        return .object([("type", .string(type)), ("value", v)])
+    }
+
+    /// The JSON object of a set of vars, keys sorted.
+    static func json(_ vars: [String: VariableValue]) -> JSON {
+        .object(vars.keys.sorted().map { ($0, json(vars[$0]!)) })
+    }
+}
+
+/// Parses an InfluxQL duration (`10s`, `1h30m`, `500ms`, `2d`, `1w`; units ns, u/µs, ms, s, m, h, d, w) into nanoseconds.
+func parseDuration(_ text: String) -> Int64? {
+    var total: Int64 = 0
+    var rest = Substring(text)
+    guard !rest.isEmpty else { return nil }
+    while !rest.isEmpty {
+        let digits = rest.prefix { $0.isNumber }
+        guard let n = Int64(digits) else { return nil }
+        rest = rest.dropFirst(digits.count)
+        let unit = rest.prefix { !$0.isNumber }
+        rest = rest.dropFirst(unit.count)
+        let scale: Int64
+        switch unit {
+        case "ns": scale = 1
+        case "u", "us", "µs": scale = 1_000
+        case "ms": scale = 1_000_000
+        case "s": scale = 1_000_000_000
+        case "m": scale = 60_000_000_000
+        case "h": scale = 3_600_000_000_000
+        case "d": scale = 86_400_000_000_000
+        case "w": scale = 604_800_000_000_000
+        default: return nil
+        }
+        total += n * scale
+    }
+    return total
+}

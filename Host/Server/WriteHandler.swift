@@ -1,0 +1,108 @@
+import CompressNIO
+import Engine
+import Foundation
+import Hummingbird
+import LineProtocol
+import TockModel
+
+/// `POST /write` (and `/kapacitor/v1/write`): InfluxDB 1.x line protocol into the running stream tasks.
+///
+/// The body is parsed as it arrives (gzip-decoded on the fly when `Content-Encoding: gzip`) and handed to the
+/// tasks in slices, so a request of any size needs little memory. Bad lines are skipped: the good points are
+/// delivered and the answer is 400 naming the first bad line with its line and column.
+struct WriteHandler: Sendable {
+    let master: TaskMaster
+    let metrics: Metrics
+    let defaultRetentionPolicy: String
+    /// In bytes after decoding; 0: no limit.
+    let maxBodySize: Int
+    /// Points handed to the tasks at a time.
+    static let sliceSize = 5_000
+
+    func handle(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        guard let db = query.get("db"), !db.isEmpty else { throw APIError(.badRequest, "database is required") }
+        var rp = query.get("rp") ?? ""
+        if rp.isEmpty { rp = defaultRetentionPolicy }
+        let precisionText = query.get("precision") ?? ""
+        guard let precision = Precision(precisionText) else {
+            throw APIError(.badRequest, "invalid precision \"\(precisionText)\": use n, u, ms, s, m or h")
+        }
+        if maxBodySize > 0, let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
+            throw APIError(.payloadTooLarge, "request body of \(length) bytes is larger than the limit of \(maxBodySize)")
+        }
+        let encoding = request.headers[.contentEncoding]?.lowercased() ?? ""
+        guard encoding.isEmpty || encoding == "identity" || encoding == "gzip" else {
+            throw APIError(.badRequest, "unsupported Content-Encoding \"\(encoding)\": use gzip or none")
+        }
+
+        let runners = master.runners(database: db, retentionPolicy: rp)
+        var stream = StreamingLineParser(LineProtocolParser(precision: precision, defaultTime: nowNanoseconds(),
+                                                            database: db, retentionPolicy: rp))
+        var state = State()
+        state.points.reserveCapacity(Self.sliceSize)
+        let decompressor = encoding == "gzip" ? try ZlibDecompressor(algorithm: .gzip) : nil
+        var window = ByteBufferAllocator().buffer(capacity: decompressor == nil ? 0 : 64 * 1024)
+
+        for try await var chunk in request.body {
+            if let decompressor {
+                do {
+                    try chunk.decompressStream(with: decompressor, window: &window) { decoded in
+                        try feed(decoded, &stream, &state, runners)
+                    }
+                } catch let error as APIError {
+                    throw error
+                } catch {
+                    throw APIError(.badRequest, "invalid gzip body: \(error)")
+                }
+            } else {
+                try feed(chunk, &stream, &state, runners)
+            }
+        }
+        state.note(stream.finish(into: &state.points))
+        deliver(&state, runners)
+        metrics.received(state.delivered, database: db, retentionPolicy: rp)
+
+        if state.bytes == 0 { return Response(status: .ok) }
+        if let first = state.firstError {
+            metrics.writeFailed(badLines: state.badLines)
+            var message = "partial write: unable to parse line \(first.line), column \(first.column): \(first.message)"
+            if !first.text.isEmpty { message += ": \(first.text)" }
+            message += " (\(state.badLines) bad line\(state.badLines == 1 ? "" : "s") dropped, \(state.delivered) point\(state.delivered == 1 ? "" : "s") written)"
+            throw APIError(.badRequest, message)
+        }
+        return Response(status: .noContent)
+    }
+
+    struct State {
+        var points: [Point] = []
+        var bytes = 0
+        var delivered = 0
+        var badLines = 0
+        var firstError: LineProtocolError?
+
+        mutating func note(_ errors: [LineProtocolError]) {
+            guard !errors.isEmpty else { return }
+            if firstError == nil { firstError = errors[0] }
+            badLines += errors.count
+        }
+    }
+
+    private func feed(_ buffer: ByteBuffer, _ stream: inout StreamingLineParser, _ state: inout State,
+                      _ runners: [TaskRunner]) throws {
+        state.bytes += buffer.readableBytes
+        if maxBodySize > 0 && state.bytes > maxBodySize {
+            throw APIError(.payloadTooLarge, "request body is larger than the limit of \(maxBodySize) bytes")
+        }
+        let errors = buffer.withUnsafeReadableBytes { stream.feed($0, into: &state.points) }
+        state.note(errors)
+        if state.points.count >= Self.sliceSize { deliver(&state, runners) }
+    }
+
+    private func deliver(_ state: inout State, _ runners: [TaskRunner]) {
+        guard !state.points.isEmpty else { return }
+        for runner in runners { runner.write(state.points) }
+        state.delivered += state.points.count
+        state.points.removeAll(keepingCapacity: true)
+    }
+}

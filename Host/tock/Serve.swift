@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Server
+
+/// `tock serve`: the daemon (Kapacitor's `kapacitord`): InfluxDB's `/write` and Kapacitor's HTTP API.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: /write and the Kapacitor HTTP API (default :9092).",
+        discussion: """
+            Settings come from the configuration file (kapacitor.conf shape; `tock config` prints the \
+            defaults) and TOCK_<SECTION>_<KEY> environment variables. Tasks and templates are kept in \
+            <data_dir>/tock.db; enabled tasks restart with the daemon. SIGTERM or SIGINT stops accepting \
+            connections, drains the tasks and exits 0.
+            """)
+
+    @Option(name: .long, help: "The configuration file.")
+    var config: String?
+
+    @Option(name: .long, help: "host:port to listen on (overrides [http] bind-address).")
+    var bind: String?
+
+    @Option(name: .customLong("data-dir"), help: "The data directory (overrides data_dir).")
+    var dataDir: String?
+
+    func run() async throws {
+        var configuration: ServerConfiguration
+        do {
+            configuration = try ServerConfiguration.load(file: config ?? ProcessInfo.processInfo.environment["TOCK_CONFIG_PATH"])
+        } catch {
+            Stderr.write("tock serve: \(error)\n")
+            throw ExitCode(2)
+        }
+        if let bind { configuration.bindAddress = bind }
+        if let dataDir { configuration.dataDirectory = dataDir }
+        do {
+            try await Daemon.run(configuration: configuration)
+        } catch {
+            Stderr.write("tock serve: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}

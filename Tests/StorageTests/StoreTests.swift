@@ -1,0 +1,74 @@
+import Foundation
+import Storage
+import Testing
+
+@Suite("Store: task and template definitions in SQLite")
+struct StoreTests {
+    let directory: String
+
+    init() {
+        directory = NSTemporaryDirectory() + "tock-store-\(UUID().uuidString)"
+    }
+
+    func task(_ id: String, status: String = "enabled") -> StoredTask {
+        StoredTask(id: id, type: "stream", dbrps: [StoredDBRP(db: "telegraf", rp: "autogen")],
+                   script: "stream|from()", status: status, vars: "{}", created: 1, modified: 2, lastEnabled: 3)
+    }
+
+    @Test("a saved task is there after the database is closed and opened again")
+    func persistsAcrossReopen() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let store = try Store(path: directory + "/tock.db")
+            try store.save(task("cpu"))
+            try store.save(task("mem", status: "disabled"))
+        }
+        let reopened = try Store(path: directory + "/tock.db")
+        #expect(try reopened.tasks().map(\.id) == ["cpu", "mem"])
+        #expect(try reopened.task("cpu") == task("cpu"))
+        #expect(try reopened.task("mem")?.status == "disabled")
+    }
+
+    @Test("saving a task with an existing id replaces it; deleting reports whether it existed")
+    func replaceAndDelete() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try Store(path: directory + "/tock.db")
+        try store.save(task("cpu"))
+        var changed = task("cpu")
+        changed.script = "stream|from().measurement('cpu')"
+        try store.save(changed)
+        #expect(try store.task("cpu")?.script == "stream|from().measurement('cpu')")
+        #expect(try store.deleteTask("cpu") == true)
+        #expect(try store.deleteTask("cpu") == false)
+        #expect(try store.task("cpu") == nil)
+    }
+
+    @Test("a template and the tasks made from it are saved together")
+    func templates() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try Store(path: directory + "/tock.db")
+        let template = StoredTemplate(id: "t1", type: "stream", script: "var m string\nstream|from().measurement(m)",
+                                      created: 1, modified: 1)
+        var t = task("from-t1")
+        t.templateID = "t1"
+        try store.save(template, tasks: [t])
+        #expect(try store.templates() == [template])
+        #expect(try store.task("from-t1")?.templateID == "t1")
+        #expect(try store.deleteTemplate("t1"))
+        #expect(try store.template("t1") == nil)
+    }
+
+    @Test("the schema is migrated once and the database is in WAL mode")
+    func migrations() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try Store(path: directory + "/tock.db")
+        let store = try Store(path: directory + "/tock.db")
+        #expect(try store.appliedMigrations() == ["v1: tasks and templates"])
+        #expect(FileManager.default.fileExists(atPath: directory + "/tock.db-wal"))
+    }
+
+    @Test("a database path that cannot be created is reported with the path")
+    func unwritablePath() {
+        #expect(throws: StoreError.self) { try Store(path: "/proc/tock-cannot-exist/tock.db") }
+    }
+}
