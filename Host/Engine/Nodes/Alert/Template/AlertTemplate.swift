@@ -200,7 +200,7 @@ private struct TemplateExecution {
             return try call(fn, Array(command.arguments.dropFirst()), dot: dot, piped: piped)
         }
         if command.arguments.count > 1 || piped != nil {
-            throw fail("can't give argument to non-function \(describe(first))")
+            return try callMethod(first, Array(command.arguments.dropFirst()), dot: dot, piped: piped)
         }
         return try operand(first, dot: dot)
     }
@@ -219,6 +219,33 @@ private struct TemplateExecution {
         case .bool(let b): return .bool(b)
         case .null: return .null
         }
+    }
+
+    /// A method with arguments at the end of a chain: only `Time.Format layout` (`{{ .Time.Format "15:04" }}`).
+    private mutating func callMethod(_ target: TemplateOperand, _ operands: [TemplateOperand], dot: TemplateValue, piped: TemplateValue?) throws(TemplateError) -> TemplateValue {
+        var args: [TemplateValue] = []
+        for op in operands { args.append(try operand(op, dot: dot)) }
+        if let piped { args.append(piped) }
+        let receiver: TemplateValue
+        let method: String
+        switch target {
+        case .field(let chain) where !chain.isEmpty:
+            receiver = try resolve(dot, Array(chain.dropLast()))
+            method = chain.last!
+        case .variable(let name, let chain) where !chain.isEmpty:
+            guard let v = variables.last(where: { $0.name == name })?.value else { throw fail("undefined variable: \(name)") }
+            receiver = try resolve(v, Array(chain.dropLast()))
+            method = chain.last!
+        default:
+            throw fail("can't give argument to non-function \(describe(target))")
+        }
+        if case .time(let t) = receiver, method == "Format" {
+            guard args.count == 1, case .string(let layout) = args[0] else {
+                throw fail("wrong arguments for Time.Format: want one layout string")
+            }
+            return .string(GoTimeFormat.format(t, layout: layout))
+        }
+        throw fail("can't give argument to non-function \(describe(target))")
     }
 
     private func resolve(_ value: TemplateValue, _ chain: [String]) throws(TemplateError) -> TemplateValue {
