@@ -92,6 +92,13 @@ struct AlertTemplateTests {
         #expect(try json.render(Self.info) == "{&#34;host&#34;:&#34;serverA&#34;,&#34;region&#34;:&#34;eu&#34;}\n")
     }
 
+    @Test func idsThatReadOnlyNameAndGroupAreKnownToBeConstantPerGroup() throws {
+        #expect(try AlertTemplate(name: "id", source: "{{ .Name }}:{{ .Group }}", kind: .id).dependsOnlyOnNameAndGroup)
+        #expect(try AlertTemplate(name: "id", source: "hotend", kind: .id).dependsOnlyOnNameAndGroup)
+        #expect(try !AlertTemplate(name: "id", source: "{{ index .Tags \"host\" }}", kind: .id).dependsOnlyOnNameAndGroup)
+        #expect(try !AlertTemplate(name: "id", source: "{{ with .Name }}{{ . }}{{ end }}", kind: .id).dependsOnlyOnNameAndGroup)
+    }
+
     @Test func definitionErrorsNameTheTemplate() {
         #expect(throws: TemplateError.self) { try AlertTemplate(name: "id", source: "{{ .ID }}", kind: .id) }
         do {
