@@ -190,7 +190,12 @@ private struct TemplateExecution {
 
     private func write(_ v: TemplateValue, to out: inout String) {
         let text: String
-        if case .null = v { text = "<no value>" } else { text = v.goString }
+        if case .null = v {
+            // text/template prints a missing value as "<no value>"; html/template's escaper drops nil.
+            text = escapeHTML ? "" : "<no value>"
+        } else {
+            text = v.goString
+        }
         out += escapeHTML ? GoFormat.htmlEscape(text) : text
     }
 
