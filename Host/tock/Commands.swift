@@ -7,6 +7,7 @@ extension Tock {
         Fmt.self,
         Run.self,
         ShowGraph.self,
+        Bench.self,
     ]
 }
 
