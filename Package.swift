@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
         .testTarget(name: "ServerTests",
                     dependencies: ["Server", "Storage", "Engine",
-                                   .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                   .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "CompressNIO", package: "compress-nio")],
                     path: "Tests/ServerTests"),
     ]

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import PluginHost
 import Storage
 
 /// `tock serve`: the HTTP daemon, from start to graceful shutdown.
@@ -10,9 +11,10 @@ public enum Daemon {
     /// Opens the store, starts the enabled tasks and serves until SIGTERM or SIGINT; then stops accepting
     /// connections, drains every task (UDF children included) and returns.
     /// - Parameters:
-    ///   - udfProvider: the UDFs of the `[udf]` section, for tasks that call them.
+    ///   - udfs: the UDFs of the `[udf]` section, for tasks that call them; their snapshots are saved in the
+    ///     store at shutdown and handed back at the next start.
     ///   - onListening: called with the bound port once the server accepts connections.
-    public static func run(configuration: ServerConfiguration, udfProvider: (any UDFProvider)? = nil,
+    public static func run(configuration: ServerConfiguration, udfs: UDFRegistry? = nil,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let log = try LogSink(destination: configuration.logFile, level: configuration.logLevel)
         if configuration.authEnabled {
@@ -24,7 +26,10 @@ public enum Daemon {
         let bind = try configuration.bind
         let store = try Store(path: configuration.resolvedStoragePath)
         log.log(.info, "opened storage", ["path": store.path])
-        let master = TaskMaster(store: store, udfProvider: udfProvider, log: log)
+        if let udfs {
+            for s in try store.udfSnapshots() { udfs.snapshots.save(s.data, taskID: s.taskID, nodeID: s.nodeID) }
+        }
+        let master = TaskMaster(store: store, udfProvider: udfs, log: log)
         try master.startEnabledTasks()
         let app = application(api: TockAPI(master: master, configuration: configuration), host: bind.host, port: bind.port,
                               onListening: { port in
@@ -39,6 +44,11 @@ public enum Daemon {
         }
         log.log(.info, "shutting down: draining tasks")
         master.stopAll()
+        if let udfs {
+            let all = udfs.snapshots.all.sorted { ($0.key.taskID, $0.key.nodeID) < ($1.key.taskID, $1.key.nodeID) }
+            try store.replaceUDFSnapshots(all.map { (taskID: $0.key.taskID, nodeID: $0.key.nodeID, data: $0.value) })
+            log.log(.info, "saved UDF snapshots", ["count": "\(all.count)"])
+        }
         log.log(.info, "stopped")
     }
 

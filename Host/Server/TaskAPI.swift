@@ -43,7 +43,7 @@ struct TaskAPI: Sendable {
     func list(pattern: String?, fields: [String], offset: Int, limit: Int) throws(APIError) -> JSON {
         let all: [StoredTask]
         do { all = try master.store.tasks() } catch { throw APIError(.internalServerError, "\(error)") }
-        let matching = all.filter { pattern.map { p in Glob.matches(p, $0.id) } ?? true }
+        let matching = all.filter { task in pattern.map { Glob.matches($0, task.id) } ?? true }
         let page = matching.dropFirst(max(0, offset)).prefix(max(0, limit))
         return .object([("tasks", .array(page.map { json(of: $0, fields: fields.isEmpty ? nil : Set(fields)) }))])
     }
@@ -207,7 +207,7 @@ struct TaskAPI: Sendable {
     func listTemplates(pattern: String?, offset: Int, limit: Int) throws(APIError) -> JSON {
         let all: [StoredTemplate]
         do { all = try master.store.templates() } catch { throw APIError(.internalServerError, "\(error)") }
-        let page = all.filter { pattern.map { p in Glob.matches(p, $0.id) } ?? true }.dropFirst(max(0, offset)).prefix(max(0, limit))
+        let page = all.filter { template in pattern.map { Glob.matches($0, template.id) } ?? true }.dropFirst(max(0, offset)).prefix(max(0, limit))
         return .object([("templates", .array(page.map(templateJSON)))])
     }
 

@@ -126,7 +126,42 @@ public final class Store: Sendable {
                 t.column("modified", .integer).notNull()
             }
         }
+        migrator.registerMigration("v2: udf snapshots") { db in
+            try db.create(table: "udfSnapshot") { t in
+                t.column("taskID", .text).notNull()
+                t.column("nodeID", .text).notNull()
+                t.column("data", .blob).notNull()
+                t.primaryKey(["taskID", "nodeID"])
+            }
+        }
         return migrator
+    }
+
+    // MARK: UDF snapshots
+
+    /// Replaces every stored UDF snapshot with `snapshots` (taken at shutdown) in one transaction.
+    public func replaceUDFSnapshots(_ snapshots: [(taskID: String, nodeID: String, data: [UInt8])]) throws(StoreError) {
+        try run("save UDF snapshots") {
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM udfSnapshot")
+                for s in snapshots {
+                    try db.execute(sql: "INSERT INTO udfSnapshot (taskID, nodeID, data) VALUES (?, ?, ?)",
+                                   arguments: [s.taskID, s.nodeID, Data(s.data)])
+                }
+            }
+        }
+    }
+
+    /// The UDF snapshots saved at the last shutdown.
+    public func udfSnapshots() throws(StoreError) -> [(taskID: String, nodeID: String, data: [UInt8])] {
+        try run("read UDF snapshots") {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT taskID, nodeID, data FROM udfSnapshot ORDER BY taskID, nodeID").map { row in
+                    let data: Data = row["data"]
+                    return (taskID: row["taskID"] as String, nodeID: row["nodeID"] as String, data: [UInt8](data))
+                }
+            }
+        }
     }
 
     /// The names of the migrations applied, oldest first.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PluginHost
 import Server
 
 /// `tock serve`: the daemon (Kapacitor's `kapacitord`): InfluxDB's `/write` and Kapacitor's HTTP API.
@@ -32,8 +33,15 @@ struct Serve: AsyncParsableCommand {
         }
         if let bind { configuration.bindAddress = bind }
         if let dataDir { configuration.dataDirectory = dataDir }
+        var udfs: UDFRegistry?
+        if let file = configuration.file {
+            do { udfs = try UDFRegistry(configurationFile: file) } catch {
+                Stderr.write("tock serve: \(error)\n")
+                throw ExitCode(2)
+            }
+        }
         do {
-            try await Daemon.run(configuration: configuration)
+            try await Daemon.run(configuration: configuration, udfs: udfs)
         } catch {
             Stderr.write("tock serve: \(error)\n")
             throw ExitCode(1)

@@ -63,8 +63,19 @@ struct StoreTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         _ = try Store(path: directory + "/tock.db")
         let store = try Store(path: directory + "/tock.db")
-        #expect(try store.appliedMigrations() == ["v1: tasks and templates"])
+        #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots"])
         #expect(FileManager.default.fileExists(atPath: directory + "/tock.db-wal"))
+    }
+
+    @Test("UDF snapshots saved at shutdown are read back, replacing the previous set")
+    func udfSnapshots() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try Store(path: directory + "/tock.db")
+        try store.replaceUDFSnapshots([("t1", "udf1", [1, 2, 3]), ("t2", "udf3", [])])
+        try store.replaceUDFSnapshots([("t1", "udf1", [9])])
+        let read = try Store(path: directory + "/tock.db").udfSnapshots()
+        #expect(read.count == 1)
+        #expect(read.first?.taskID == "t1" && read.first?.nodeID == "udf1" && read.first?.data == [9])
     }
 
     @Test("a database path that cannot be created is reported with the path")
