@@ -5,6 +5,7 @@ extension Tock {
     static let commands: [any ParsableCommand.Type] = [
         Version.self,
         Fmt.self,
+        Bench.self,
     ]
 }
 
