@@ -3,6 +3,7 @@
 Kapacitor's mirror example, usable two ways:
   python3 mirror.py                  # one process per task node, over stdin/stdout
   python3 mirror.py --socket PATH    # one server for all nodes, over a Unix socket
+  python3 mirror.py PATH             # the same, as Kapacitor's mirror is started
 
 Runs under Tock's agent or Kapacitor's (PYTHONPATH must contain the ``kapacitor`` package).
 """
@@ -78,7 +79,11 @@ class Accepter(object):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Mirror UDF: echoes every point.")
     parser.add_argument("--socket", metavar="PATH", help="serve this Unix socket instead of stdio")
+    parser.add_argument("path", nargs="?", help="same as --socket PATH (Kapacitor's mirror usage)")
     args = parser.parse_args(argv)
+    if args.path and args.socket and args.path != args.socket:
+        parser.error("give the socket path once")
+    args.socket = args.socket or args.path
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s:%(name)s: %(message)s")
     if args.socket:

@@ -5,6 +5,8 @@ extension Tock {
     static let commands: [any ParsableCommand.Type] = [
         Version.self,
         Fmt.self,
+        Run.self,
+        ShowGraph.self,
         Bench.self,
     ]
 }

@@ -6,7 +6,7 @@ import TockModel
 struct TransformAggregateTests {
     func reduce(_ name: String, _ values: [FieldValue], args: [Value] = [], props: [(String, [Value])] = []) throws -> [Point] {
         let node = try makeNode(name, [.string("value")] + args, properties: props, input: .batch)
-        return try run(node, [.batch(valueBatch(values))]).points
+        return try drive(node, [.batch(valueBatch(values))]).points
     }
 
     func single(_ name: String, _ values: [FieldValue], args: [Value] = []) throws -> FieldValue? {
@@ -75,7 +75,7 @@ struct TransformAggregateTests {
     @Test("a function that does not apply to the field type emits nothing and logs")
     func wrongType() throws {
         let node = try makeNode("mean", [.string("value")], input: .batch)
-        let out = try run(node, [.batch(valueBatch([.string("a")]))])
+        let out = try drive(node, [.batch(valueBatch([.string("a")]))])
         #expect(out.messages.isEmpty)
         #expect(out.logs.contains { $0.1.contains("cannot apply mean to string field") })
     }
@@ -90,7 +90,7 @@ struct TransformAggregateTests {
     func groupTags() throws {
         let node = try makeNode("sum", [.string("value")], input: .batch)
         let b = valueBatch([.int(1), .int(2)], tags: ["host": "a"], groupBy: ["host"])
-        let p = try run(node, [.batch(b)]).points[0]
+        let p = try drive(node, [.batch(b)]).points[0]
         #expect(p.tags == ["host": "a"])
         #expect(p.group == GroupID("host=a"))
         #expect(p.dimensions.tagNames == ["host"])
@@ -102,10 +102,10 @@ struct TransformStreamReduceTests {
     @Test("points sharing a timestamp are reduced together, emitted when a later time arrives")
     func sameTimestamp() throws {
         let node = try makeNode("sum", [.string("value")])
-        let out = try run(node, [
-            .point(point(sec(1), ["value": .int(1)])),
-            .point(point(sec(1), ["value": .int(2)])),
-            .point(point(sec(2), ["value": .int(10)])),
+        let out = try drive(node, [
+            .point(pt(sec(1), ["value": .int(1)])),
+            .point(pt(sec(1), ["value": .int(2)])),
+            .point(pt(sec(2), ["value": .int(10)])),
         ])
         #expect(out.points.count == 1)
         #expect(out.points[0].fields == ["sum": .int(3)])
@@ -116,12 +116,12 @@ struct TransformStreamReduceTests {
     func groups() throws {
         let node = try makeNode("count", [.string("value")])
         let a: Tags = ["host": "a"], b: Tags = ["host": "b"]
-        let out = try run(node, [
-            .point(point(sec(1), ["value": .int(1)], tags: a, groupBy: ["host"])),
-            .point(point(sec(1), ["value": .int(1)], tags: b, groupBy: ["host"])),
-            .point(point(sec(1), ["value": .int(1)], tags: b, groupBy: ["host"])),
-            .point(point(sec(2), ["value": .int(1)], tags: a, groupBy: ["host"])),
-            .point(point(sec(2), ["value": .int(1)], tags: b, groupBy: ["host"])),
+        let out = try drive(node, [
+            .point(pt(sec(1), ["value": .int(1)], tags: a, groupBy: ["host"])),
+            .point(pt(sec(1), ["value": .int(1)], tags: b, groupBy: ["host"])),
+            .point(pt(sec(1), ["value": .int(1)], tags: b, groupBy: ["host"])),
+            .point(pt(sec(2), ["value": .int(1)], tags: a, groupBy: ["host"])),
+            .point(pt(sec(2), ["value": .int(1)], tags: b, groupBy: ["host"])),
         ])
         #expect(out.points.map(\.tags) == [a, b])
         #expect(out.points.map { $0.fields["count"] } == [.int(1), .int(2)])
@@ -131,7 +131,7 @@ struct TransformStreamReduceTests {
     func missingField() throws {
         let node = try makeNode("mean", [.string("value")])
         #expect(throws: TransformError.self) {
-            try run(node, [.point(point(sec(1), ["other": .double(1)]))])
+            try drive(node, [.point(pt(sec(1), ["other": .double(1)]))])
         }
     }
 }

@@ -15,7 +15,7 @@ struct TransformSelectorTests {
 
     func select(_ name: String, _ args: [Value] = [], props: [(String, [Value])] = []) throws -> RecordingOutput {
         let node = try makeNode(name, args, properties: props, input: .batch)
-        return try run(node, [.batch(scores)])
+        return try drive(node, [.batch(scores)])
     }
 
     @Test("max keeps the whole selected point (earliest on ties), at tmax unless usePointTimes")
@@ -83,10 +83,10 @@ struct TransformSelectorTests {
     @Test("a selector on a stream reduces points of one timestamp")
     func streamSelector() throws {
         let node = try makeNode("max", [.string("value")])
-        let out = try run(node, [
-            .point(point(sec(1), ["value": .int(3)], tags: ["host": "x"])),
-            .point(point(sec(1), ["value": .int(8)], tags: ["host": "y"])),
-            .point(point(sec(2), ["value": .int(1)])),
+        let out = try drive(node, [
+            .point(pt(sec(1), ["value": .int(3)], tags: ["host": "x"])),
+            .point(pt(sec(1), ["value": .int(8)], tags: ["host": "y"])),
+            .point(pt(sec(2), ["value": .int(1)])),
         ])
         #expect(out.points.count == 1)
         #expect(out.points[0].fields == ["max": .int(8)])
@@ -98,7 +98,7 @@ struct TransformSelectorTests {
 struct TransformStreamTransformationTests {
     func feed(_ name: String, _ args: [Value], _ values: [(Int64, FieldValue)]) throws -> [Point] {
         let node = try makeNode(name, args)
-        return try run(node, values.map { .point(point(sec($0.0), ["value": $0.1], tags: ["host": "a"])) }).points
+        return try drive(node, values.map { .point(pt(sec($0.0), ["value": $0.1], tags: ["host": "a"])) }).points
     }
 
     @Test("difference emits from the second point, keeping integer type")
@@ -133,7 +133,7 @@ struct TransformStreamTransformationTests {
     @Test("on a batch, a transformation emits a batch with the same tmax")
     func onBatch() throws {
         let node = try makeNode("difference", [.string("value")], input: .batch)
-        let out = try run(node, [.batch(valueBatch([.double(1), .double(4), .double(9)]))])
+        let out = try drive(node, [.batch(valueBatch([.double(1), .double(4), .double(9)]))])
         let b = out.batches[0]
         #expect(b.tmax == sec(10))
         #expect(b.points.map { $0.fields["difference"] } == [.double(3), .double(5)])
@@ -147,7 +147,7 @@ struct TransformHoltWintersTests {
     func linear() throws {
         let node = try makeNode("holtWinters", [.string("value"), .int(2), .int(0), .duration(sec(1))], input: .batch)
         let values: [FieldValue] = (0..<10).map { .double(Double($0) * 2) }
-        let b = try run(node, [.batch(valueBatch(values, tmax: sec(9)))]).batches[0]
+        let b = try drive(node, [.batch(valueBatch(values, tmax: sec(9)))]).batches[0]
         #expect(b.points.map(\.time) == [sec(10), sec(11)])
         #expect(b.tmax == sec(11))
         // Roughly continues the line 20, 22.
@@ -161,7 +161,7 @@ struct TransformHoltWintersTests {
     func withFit() throws {
         let node = try makeNode("holtWintersWithFit", [.string("value"), .int(1), .int(0), .duration(sec(1))], input: .batch)
         let values: [FieldValue] = (0..<5).map { .double(Double($0)) }
-        let b = try run(node, [.batch(valueBatch(values, tmax: sec(4)))]).batches[0]
+        let b = try drive(node, [.batch(valueBatch(values, tmax: sec(4)))]).batches[0]
         #expect(b.points.count == 6)
         #expect(b.points.first?.time == 0)
         #expect(b.points.last?.time == sec(5))

@@ -29,7 +29,7 @@ final class RecordingOutput: NodeOutput, @unchecked Sendable {
 /// Seconds as nanoseconds.
 func sec(_ s: Int64) -> Int64 { s * GoDuration.second }
 
-func point(
+func pt(
     _ time: Int64, _ fields: Fields, name: String = "cpu", tags: Tags = [:], groupBy: [String] = []
 ) -> Point {
     let dims = Dimensions(tagNames: groupBy)
@@ -56,19 +56,21 @@ func valueBatch(_ values: [FieldValue], tmax: Int64 = sec(10), tags: Tags = [:],
 
 /// Builds a node from its registered spec, as the builder would.
 func makeNode(
-    _ name: String, _ arguments: [Value] = [], properties: [(String, [Value])] = [], input: EdgeType = .stream
+    _ name: String, _ arguments: [Value] = [], properties: [(String, [Value])] = [], input: EdgeType = .stream,
+    inputCount: Int? = nil
 ) throws -> any Node {
     guard let spec = TransformNodes.specs.first(where: { $0.name == name }) else {
         throw NodeConfigurationError("no spec \(name)")
     }
     let config = NodeConfiguration(
         id: "\(name)1", position: SourcePosition(line: 1, column: 1), inputType: input, arguments: arguments,
-        properties: properties.map { (name: $0.0, arguments: $0.1, position: SourcePosition(line: 1, column: 1)) })
+        properties: properties.map { (name: $0.0, arguments: $0.1, position: SourcePosition(line: 1, column: 1)) },
+        inputCount: inputCount)
     return try spec.make(config)
 }
 
 /// Feeds messages to a node (all on port 0 unless given) and returns what it emitted.
-func run(_ node: any Node, _ messages: [Message], ports: [Int]? = nil, stop: Bool = false) throws -> RecordingOutput {
+func drive(_ node: any Node, _ messages: [Message], ports: [Int]? = nil, stop: Bool = false) throws -> RecordingOutput {
     let out = RecordingOutput()
     try node.start(output: out)
     for (i, m) in messages.enumerated() {

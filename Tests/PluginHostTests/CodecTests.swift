@@ -226,6 +226,14 @@ struct CodecDecodingTests {
         #expect(try decode(k) == .other(keepalive))
     }
 
+    @Test("multi-byte UTF-8 of every length decodes")
+    func utf8() throws {
+        let name = "aé€🙂 12345678 日本語テキスト"
+        var w = Wire()
+        w.delimited(17) { p in p.string(2, name) }
+        #expect(try decode(w) == .point(Point(name: name, fields: [:], time: 0)))
+    }
+
     @Test("negative times and int fields use ten-byte varints")
     func negatives() throws {
         let point = Point(name: "m", fields: ["i": .int(-5)], time: -1)
@@ -241,6 +249,10 @@ struct CodecDecodingTests {
         ([0x8A, 0x01, 0x02, 0x08, 0x80], "truncated varint in Point"),
         ([0x8A, 0x01, 0x05, 0x12, 0x00], "length 5 runs past the end in Response"),
         ([0x00], "invalid field number 0 in Response"),
+        ([0x8A, 0x01, 0x04, 0x12, 0x02, 0xC0, 0x80], "invalid UTF-8 in a string in Point"), // overlong
+        ([0x8A, 0x01, 0x05, 0x12, 0x03, 0xED, 0xA0, 0x80], "invalid UTF-8 in a string in Point"), // surrogate
+        ([0x8A, 0x01, 0x06, 0x12, 0x04, 0xF4, 0x90, 0x80, 0x80], "invalid UTF-8 in a string in Point"), // > U+10FFFF
+        ([0x8A, 0x01, 0x04, 0x12, 0x02, 0xE2, 0x82], "invalid UTF-8 in a string in Point"), // truncated
         ([0x8A, 0x01, 0x02, 0x10, 0x01], "wire type 0 for field 2, expected 2 in Point"),
         ([0x8A, 0x01, 0x01, 0x0F], "invalid wire type 7 for field 1 in Point"),
     ] as [([UInt8], String)])

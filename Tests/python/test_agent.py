@@ -1,6 +1,8 @@
 """The Python agent: request dispatch, keepalive, errors and framing, run in-process."""
 import io
 
+import pytest
+
 from kapacitor.udf import udf_pb2
 from kapacitor.udf.agent import Agent, Handler, decodeUvarint32
 
@@ -200,3 +202,51 @@ def test_a_message_larger_than_a_read_chunk_arrives_whole():
                              handler_class=Sized)
     assert responses[0].restore.success, responses[0].restore.error
     assert responses[1].keepalive.time == 9
+
+
+def response_of_size(size):
+    """A Response whose serialized form is exactly ``size`` bytes."""
+    for k in range(size, -1, -1):
+        response = udf_pb2.Response()
+        response.snapshot.snapshot = b"x" * k
+        if response.ByteSize() == size:
+            return response
+    raise AssertionError("no snapshot response of %d bytes" % size)
+
+
+def test_write_response_frames_messages_of_every_prefix_length():
+    sizes = [2, 127, 128, 300, 16383, 16384, 70000]
+    out = KeptBytes()
+    agent = Agent(io.BytesIO(b""), out)
+    for size in sizes:
+        agent.write_response(response_of_size(size))
+    stream = io.BytesIO(out.getvalue())
+    assert out.getvalue()[:1] == b"\x02"
+    for size in sizes:
+        assert decodeUvarint32(stream) == size
+        assert len(stream.read(size)) == size
+    assert stream.read() == b""
+
+
+def test_multi_byte_prefixes_split_across_reads_are_decoded():
+    class Echo(Handler):
+        def __init__(self, agent):
+            self.agent = agent
+
+        def point(self, point):
+            response = udf_pb2.Response()
+            response.point.CopyFrom(point)
+            self.agent.write_response(response)
+
+    sent = [udfproc.point(i, text="y" * n) for i, n in enumerate([10, 200, 20000, 3])]
+    for reader in (OneByteReader(frames(*sent)), None):
+        _, responses = run_agent(frames(*sent), reader=reader, handler_class=Echo)
+        assert [r.point for r in responses] == [s.point for s in sent]
+
+
+@pytest.mark.parametrize("prefix", [b"\x80\x80\x80\x80\x80\x01", b"\xff\xff\xff\xff\x1f"])
+def test_a_length_prefix_beyond_32_bits_is_reported_to_the_host(prefix):
+    _, responses = run_agent(prefix + b"\x00" * 8)
+    assert [r.error.error for r in responses] == [
+        "error processing request of type unknown: "
+        "too many bytes when decoding varint, larger than 32bit uint"]

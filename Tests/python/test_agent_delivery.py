@@ -2,6 +2,8 @@
 delivered while the host keeps stdin open, and handler errors reach the host and stderr."""
 import textwrap
 
+import pytest
+
 import udfproc
 
 SCRIPT = textwrap.dedent('''
@@ -36,14 +38,15 @@ SCRIPT = textwrap.dedent('''
 ''')
 
 
-def start(tmp_path):
+def start(tmp_path, *python_flags):
     path = tmp_path / "lazy_udf.py"
     path.write_text(SCRIPT)
-    return udfproc.UDFProcess([str(path)])
+    return udfproc.UDFProcess(list(python_flags) + [str(path)])
 
 
-def test_unflushed_data_arrives_before_stdin_is_closed(tmp_path):
-    udf = start(tmp_path)
+@pytest.mark.parametrize("python_flags", [(), ("-u",)], ids=["buffered", "python -u"])
+def test_unflushed_data_arrives_before_stdin_is_closed(tmp_path, python_flags):
+    udf = start(tmp_path, *python_flags)
     try:
         udf.send(udfproc.point(1, name="a", value=1.0))
         first = udf.recv()

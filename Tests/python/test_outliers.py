@@ -73,3 +73,13 @@ def test_a_wider_scale_finds_fewer_outliers():
         assert (begin.size, points, end.tmax) == (0, [], 130)
     finally:
         udf.kill()
+
+
+def test_quartiles_of_an_odd_count_leave_the_median_out_of_both_halves():
+    import sys
+    sys.path.insert(0, udfproc.SAMPLES)
+    from outliers import tukey_fences
+
+    # halves [1, 2, 3] and [5, 6, 100]: Q1 = 2, Q3 = 6, IQR = 4
+    assert tukey_fences([100.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 1.5) == (-4.0, 12.0)
+    assert tukey_fences([7.0], 1.5) is None

@@ -99,13 +99,17 @@ public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible 
         UDFCodecError("malformed UDF response: \(what) in \(context)")
     }
 
-    @inlinable mutating func varint() throws(UDFCodecError) -> UInt64 {
-        // Fast path: one byte.
+    @inlinable @inline(__always) mutating func varint() throws(UDFCodecError) -> UInt64 {
+        // Fast path: one byte, as most tags and lengths are.
         if cursor < end, cursor.pointee < 0x80 {
             let v = UInt64(cursor.pointee)
             cursor += 1
             return v
         }
+        return try longVarint()
+    }
+
+    @usableFromInline @inline(never) mutating func longVarint() throws(UDFCodecError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while cursor < end {
@@ -153,8 +157,9 @@ public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible 
     @inlinable mutating func string() throws(UDFCodecError) -> String {
         let buf = try delimited()
         if buf.isEmpty { return "" }
-        guard let s = String(validating: buf, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
-        return s
+        // Validate here: the standard library's validating initializer takes a slow generic path.
+        guard isValidUTF8(buf) else { throw error("invalid UTF-8 in a string") }
+        return String(decoding: buf, as: UTF8.self)
     }
 
     /// Skips a value of an unknown field, including groups.
@@ -186,4 +191,44 @@ public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible 
     @inlinable func expect(_ wire: Int, _ expected: Int, field: Int) throws(UDFCodecError) {
         if wire != expected { throw error("wire type \(wire) for field \(field), expected \(expected)") }
     }
+}
+
+/// Whether `bytes` is well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF).
+@inlinable
+func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard var p = bytes.baseAddress else { return true }
+    let end = p + bytes.count
+    // ASCII eight bytes at a time, the common case for tag and field names.
+    while end - p >= 8 {
+        if UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+        p += 8
+    }
+    while p < end {
+        let b0 = p.pointee
+        if b0 < 0x80 {
+            p += 1
+            continue
+        }
+        @inline(__always) func cont(_ q: UnsafePointer<UInt8>) -> Bool { q < end && q.pointee & 0xC0 == 0x80 }
+        switch b0 {
+        case 0xC2...0xDF:
+            guard cont(p + 1) else { return false }
+            p += 2
+        case 0xE0...0xEF:
+            guard cont(p + 1), cont(p + 2) else { return false }
+            let b1 = p[1]
+            if b0 == 0xE0 && b1 < 0xA0 { return false } // overlong
+            if b0 == 0xED && b1 > 0x9F { return false } // surrogates
+            p += 3
+        case 0xF0...0xF4:
+            guard cont(p + 1), cont(p + 2), cont(p + 3) else { return false }
+            let b1 = p[1]
+            if b0 == 0xF0 && b1 < 0x90 { return false } // overlong
+            if b0 == 0xF4 && b1 > 0x8F { return false } // above U+10FFFF
+            p += 4
+        default:
+            return false
+        }
+    }
+    return true
 }

@@ -100,6 +100,30 @@ extension UDFCodec {
                        options: options)
     }
 
+    // MARK: Model → generated messages (the slow, obvious way; the fast path is appendPointRequest)
+
+    /// The `agent.Point` Kapacitor sends for a stream point, built with swift-protobuf's types.
+    public static func agentPoint(from point: Point) -> Agent_Point {
+        var p = Agent_Point()
+        p.time = point.time
+        p.name = point.name
+        p.database = point.database
+        p.retentionPolicy = point.retentionPolicy
+        p.group = point.group.rawValue
+        p.dimensions = point.dimensions.tagNames
+        p.byName = point.dimensions.byName
+        p.tags = point.tags.dictionary
+        for (k, v) in point.fields {
+            switch WireField(v) {
+            case .double(let d): p.fieldsDouble[k] = d
+            case .int(let i): p.fieldsInt[k] = i
+            case .string(let s): p.fieldsString[k] = s
+            case .bool(let b): p.fieldsBool[k] = b
+            }
+        }
+        return p
+    }
+
     // MARK: Generated messages → model
 
     /// The response as ``UDFResponse``, converting data messages to the model like the fast decoder.

@@ -114,26 +114,22 @@ extension UDFCodec {
 struct MapCollector<Value> {
     var keys: [String] = []
     var values: [Value] = []
-    /// For fields: which map a value came from (string 0, int 1, double 2, bool 3); higher wins.
-    var ranks: [UInt8] = []
 
     init(capacity: Int) {
         if capacity > 0 {
             keys.reserveCapacity(capacity)
             values.reserveCapacity(capacity)
-            ranks.reserveCapacity(capacity)
         }
     }
 
-    mutating func add(_ key: String, _ value: Value, rank: UInt8 = 0) {
+    mutating func add(_ key: String, _ value: Value) {
         keys.append(key)
         values.append(value)
-        ranks.append(rank)
     }
 
-    /// Keys sorted, one value per key: the highest rank, and among equal ranks the last received
+    /// Keys sorted, one value per key: the highest `rank`, and among equal ranks the last received
     /// (protobuf's rule for repeated map keys).
-    mutating func finish() -> (keys: [String], values: [Value]) {
+    mutating func finish(rank: (Value) -> UInt8) -> (keys: [String], values: [Value]) {
         let n = keys.count
         if n > 1 {
             // Stable insertion sort: the input is often sorted or nearly so.
@@ -142,23 +138,18 @@ struct MapCollector<Value> {
                 while j > 0 && keys[j] < keys[j - 1] {
                     keys.swapAt(j, j - 1)
                     values.swapAt(j, j - 1)
-                    ranks.swapAt(j, j - 1)
                     j -= 1
                 }
             }
             var out = 0
             for i in 1..<n {
                 if keys[i] == keys[out] {
-                    if ranks[i] >= ranks[out] {
-                        values.swapAt(out, i)
-                        ranks[out] = ranks[i]
-                    }
+                    if rank(values[i]) >= rank(values[out]) { values.swapAt(out, i) }
                 } else {
                     out += 1
                     if out != i {
                         keys.swapAt(out, i)
                         values.swapAt(out, i)
-                        ranks[out] = ranks[i]
                     }
                 }
             }
@@ -168,6 +159,26 @@ struct MapCollector<Value> {
             }
         }
         return (keys, values)
+    }
+}
+
+extension MapCollector where Value == String {
+    /// Tags: the last value of a repeated key wins.
+    mutating func finish() -> (keys: [String], values: [String]) { finish { _ in 0 } }
+}
+
+extension MapCollector where Value == FieldValue {
+    /// Fields: Kapacitor merges the typed maps string, int, double, bool, so a later map wins
+    /// whatever the order on the wire (typeMapsToFields in udf/server.go).
+    mutating func finish() -> (keys: [String], values: [FieldValue]) {
+        finish { v in
+            switch v {
+            case .string: 0
+            case .int, .uint: 1
+            case .double: 2
+            case .bool: 3
+            }
+        }
     }
 }
 
@@ -244,16 +255,6 @@ func countPointEntries(_ reader: ProtoReader) throws(UDFCodecError) -> (dimensio
     return (dims, tags, fields)
 }
 
-/// Kapacitor's precedence of the typed maps when a key is in several (typeMapsToFields).
-@inline(__always) func fieldRank(map field: Int) -> UInt8 {
-    switch field {
-    case 10: 0 // string
-    case 9: 1 // int
-    case 8: 2 // double
-    default: 3 // bool
-    }
-}
-
 func decodePoint(_ r: inout ProtoReader) throws(UDFCodecError) -> Point {
     let counts = try countPointEntries(r)
     var time: Int64 = 0
@@ -281,7 +282,7 @@ func decodePoint(_ r: inout ProtoReader) throws(UDFCodecError) -> Point {
         case 8, 9, 10, 12:
             try r.expect(w, WireType.lengthDelimited, field: f)
             let (k, v) = try decodeFieldEntry(&r, map: f)
-            fields.add(k, v, rank: fieldRank(map: f))
+            fields.add(k, v)
         case 11: try r.expect(w, WireType.varint, field: f); byName = try r.varint() != 0
         default: try r.skip(wire: w, field: f)
         }

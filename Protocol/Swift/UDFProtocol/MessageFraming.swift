@@ -17,3 +17,19 @@ extension SwiftProtobuf.Message {
         }
     }
 }
+
+extension FrameEncoder {
+    /// Appends one frame holding a wrapper message (`Request` or `Response`) whose oneof field
+    /// `field` is `message`, without building the wrapper: the bytes are the same.
+    public static func appendWrapped(
+        _ message: some SwiftProtobuf.Message, field: Int, to output: inout [UInt8]
+    ) throws {
+        let body: [UInt8] = try message.serializedBytes()
+        let tag = UInt64(field << 3 | 2)
+        let inner = Varint.encodedLength(tag) + Varint.encodedLength(UInt64(body.count)) + body.count
+        Varint.append(UInt64(inner), to: &output)
+        Varint.append(tag, to: &output)
+        Varint.append(UInt64(body.count), to: &output)
+        output.append(contentsOf: body)
+    }
+}

@@ -14,7 +14,10 @@ Differences from Kapacitor's agent, all invisible to handlers:
   is waiting, so data written with ``write_response(response)`` (no ``flush``) is delivered
   promptly even without ``python -u``. Management answers (info, init, snapshot, restore,
   keepalive, error) are always flushed at once, as in Kapacitor.
-* Input is read in large chunks and framed in memory (fewer system calls per message).
+* Input is read in large chunks and framed in memory (fewer system calls per message); an
+  unbuffered output (``python -u``) is given a buffer, which the flushing above keeps prompt.
+* Every request is parsed into a new message object, so handlers may keep the points they get.
+* ``Agent.auto_flush`` is True, so UDFs can skip per-point flushes that Kapacitor's agent needs.
 * A message cut short by end of input is reported as an error instead of being parsed partially,
   and a length prefix that overflows 32 bits is rejected instead of being truncated.
 * ``Server`` listens as soon as it is created (early clients wait instead of being refused),
@@ -48,8 +51,15 @@ varintMask = varintMoreMask - 1
 _TOO_LONG = "too many bytes when decoding varint, larger than 32bit uint"
 _READ_CHUNK = 1 << 16
 
-# One-byte length prefixes, precomputed: most data messages are shorter than 128 bytes.
-_SMALL_PREFIX = tuple(bytes((i,)) for i in range(varintMoreMask))
+# Length prefixes of messages shorter than 16 KiB (one or two bytes), precomputed: data
+# messages are almost always that small.
+_PREFIXES = tuple(bytes((i,)) if i < varintMoreMask
+                  else bytes((varintMoreMask | (i & varintMask), i >> shiftSize))
+                  for i in range(1 << (2 * shiftSize)))
+_PREFIXED = len(_PREFIXES)
+
+
+_parse_request = udf_pb2.Request.FromString
 
 
 class EOF(Exception):
@@ -128,7 +138,6 @@ class Agent(object):
         self._write_lock = Lock()
         self._pending = False  # bytes written since the last flush
         self._idle = False  # the reader is waiting for input: flush every write
-        self._current = "unknown"  # type of the request being handled, for error messages
 
     def start(self):
         """Starts the reader thread and returns immediately."""
@@ -152,10 +161,7 @@ class Agent(object):
             raise Exception("cannot write None response")
         data = response.SerializeToString()
         size = len(data)
-        if size < varintMoreMask:
-            frame = _SMALL_PREFIX[size] + data
-        else:
-            frame = _uvarint_bytes(size) + data
+        frame = (_PREFIXES[size] if size < _PREFIXED else _uvarint_bytes(size)) + data
         with self._write_lock:
             self._out.write(frame)
             if flush or self._idle:
@@ -171,10 +177,8 @@ class Agent(object):
                 self._pending = False
             self._idle = True
 
-    def _dispatch(self, data):
-        """Handles one framed request."""
-        request = udf_pb2.Request.FromString(data)
-        msg = self._current = request.WhichOneof("message")
+    def _handle(self, request, msg):
+        """Handles one request of type ``msg`` (the request's ``message`` field)."""
         handler = self.handler
         if msg == "point":
             handler.point(request.point)
@@ -196,23 +200,32 @@ class Agent(object):
             self.write_response(handler.restore(request.restore), flush=True)
         else:
             logger.error("received unhandled request %s", msg)
-        self._current = "unknown"
 
     def _read_loop(self):
-        self._current = "unknown"
+        msg = "unknown"
         try:
             if hasattr(self._in, "read1"):
-                self._chunked_loop()
+                messages = self._chunked_messages()
             else:
-                self._exact_loop()
+                messages = self._exact_messages()
+            handle = self._handle
+            for data in messages:
+                msg = "unknown"
+                request = _parse_request(data)
+                msg = request.WhichOneof("message")
+                if msg == "point":  # the common case, without a call to _handle
+                    self.handler.point(request.point)
+                else:
+                    handle(request, msg)
+                msg = "unknown"
         except Exception as e:
-            self._report(self._current, e)
+            self._report(msg, e)
 
-    def _chunked_loop(self):
-        """Frames messages out of chunks from ``read1``; flushes output before blocking."""
+    def _chunked_messages(self):
+        """Yields message bodies framed out of ``read1`` chunks; flushes output before
+        blocking on input."""
         read1 = self._in.read1
         read = self._in.read
-        dispatch = self._dispatch
         buf = b""
         pos = 0
         while True:
@@ -221,13 +234,15 @@ class Agent(object):
                 first = buf[pos]
                 if first < varintMoreMask:
                     size, start = first, pos + 1
+                elif pos + 1 < end and buf[pos + 1] < varintMoreMask:
+                    size, start = (first & varintMask) | (buf[pos + 1] << shiftSize), pos + 2
                 else:
                     size, start = _decode_prefix(buf, pos)
                 if size is not None:
                     stop = start + size
                     if stop <= end:
                         pos = stop
-                        dispatch(buf[start:stop])
+                        yield buf[start:stop]
                         continue
                     # Header complete, body not: read exactly the rest of this message.
                     have = buf[start:]
@@ -237,7 +252,7 @@ class Agent(object):
                     if len(have) + len(rest) < size:
                         raise _unexpected_eof(size - len(have) - len(rest))
                     buf, pos = b"", 0
-                    dispatch(have + rest)
+                    yield have + rest
                     continue
             self._flush_before_waiting()
             chunk = read1(_READ_CHUNK)
@@ -249,9 +264,8 @@ class Agent(object):
             buf = buf[pos:] + chunk if pos < end else chunk
             pos = 0
 
-    def _exact_loop(self):
-        """Reads a message at a time from streams without ``read1``."""
-        dispatch = self._dispatch
+    def _exact_messages(self):
+        """Yields message bodies read one at a time from streams without ``read1``."""
         while True:
             self._flush_before_waiting()
             try:
@@ -260,7 +274,7 @@ class Agent(object):
                 return
             data = _read_exactly(self._in, size)
             self._idle = False
-            dispatch(data)
+            yield data
 
     def _report(self, msg, error):
         traceback.print_exc()
