@@ -14,5 +14,6 @@ extension Bench {
         BenchUDFCodec.self,
         BenchGenerate.self,
         BenchLineProtocol.self,
+        BenchPipeline.self,
     ]
 }
