@@ -8,6 +8,8 @@ final class AlertNode: Node {
     private var states: [GroupID: AlertState] = [:]
     /// The level of the last event per alert ID: the `previousLevel` of the next one.
     private var lastLevels: [String: AlertLevel] = [:]
+    /// Per group, the ID when the ID template reads only the name and group (the default).
+    private var idCache: [GroupID: (name: String, id: String)] = [:]
     /// Per group, the inhibitors this alert's `.inhibit()` registered.
     private var inhibitors: [GroupID: [InhibitorLookup.Inhibitor]] = [:]
 
@@ -148,7 +150,13 @@ final class AlertNode: Node {
     }
 
     private func renderID(name: String, group: GroupID, tags: Tags, output: any NodeOutput) throws -> String {
-        try options.idTemplate.render(.record(typeName: "kapacitor.idInfo", idFields(name: name, group: group, tags: tags, output: output)))
+        if options.idTemplate.dependsOnlyOnNameAndGroup {
+            if let cached = idCache[group], cached.name == name { return cached.id }
+            let id = try options.idTemplate.render(.record(typeName: "kapacitor.idInfo", idFields(name: name, group: group, tags: tags, output: output)))
+            idCache[group] = (name, id)
+            return id
+        }
+        return try options.idTemplate.render(.record(typeName: "kapacitor.idInfo", idFields(name: name, group: group, tags: tags, output: output)))
     }
 
     private func idFields(name: String, group: GroupID, tags: Tags, output: any NodeOutput) -> [(name: String, value: TemplateValue)] {
