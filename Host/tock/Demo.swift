@@ -68,7 +68,7 @@ struct PrinterDemo: ParsableCommand {
                 output: { node, _ in progress.window(node: node) }))
         try runner.start()
 
-        var parser = LineProtocolParser(precision: .second, defaultTime: 0, database: "printer", retentionPolicy: "autogen")
+        var parser = LineProtocolParser(precision: .seconds, defaultTime: 0, database: "printer", retentionPolicy: "autogen")
         var points: [Point] = []
         let errors = data.withUnsafeBytes { parser.parse($0, into: &points) }
         guard errors.isEmpty else {
