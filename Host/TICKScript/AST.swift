@@ -56,11 +56,14 @@ public struct Statement: Sendable, Hashable {
     public var position: SourcePosition
     /// Comments on the lines just above the statement.
     public var comments: [Comment]
+    /// Where the variable's name is written, for `var` statements (else the statement's position).
+    public var namePosition: SourcePosition
 
-    public init(kind: Kind, position: SourcePosition, comments: [Comment] = []) {
+    public init(kind: Kind, position: SourcePosition, comments: [Comment] = [], namePosition: SourcePosition? = nil) {
         self.kind = kind
         self.position = position
         self.comments = comments
+        self.namePosition = namePosition ?? position
     }
 }
 
@@ -116,14 +119,32 @@ public struct Expression: Sendable, Hashable {
         case parenthesized(Expression)
     }
 
-    public var kind: Kind
-    public var position: SourcePosition
-    /// Comments written inside a chain, on the lines just above this link.
-    public var comments: [Comment]
+    /// How the source laid the expression out, kept so the formatter can reproduce it as `tickfmt` does.
+    public struct Layout: Sendable, Hashable {
+        /// A call or chain link whose arguments span several lines, or a binary expression whose right
+        /// operand starts on a later line than its operator: formatted one item per line.
+        public var multiLine: Bool
+        /// An integer literal written with a leading `0`, which TICKscript reads as octal (`0600`).
+        public var octal: Bool
 
-    public init(_ kind: Kind, at position: SourcePosition, comments: [Comment] = []) {
+        public init(multiLine: Bool = false, octal: Bool = false) {
+            self.multiLine = multiLine
+            self.octal = octal
+        }
+    }
+
+    public var kind: Kind
+    /// Where the construct starts: a chain link at its `|`, `.` or `@`; a binary expression at its left
+    /// operand; a call at its function name; a lambda at `lambda:`.
+    public var position: SourcePosition
+    /// Comments on the lines just above this construct (for a chain link: above its `|`, `.` or `@`).
+    public var comments: [Comment]
+    public var layout: Layout
+
+    public init(_ kind: Kind, at position: SourcePosition, comments: [Comment] = [], layout: Layout = Layout()) {
         self.kind = kind
         self.position = position
         self.comments = comments
+        self.layout = layout
     }
 }

@@ -4,6 +4,10 @@ extension Tock {
     /// Every subcommand, in the order `tock --help` lists them.
     static let commands: [any ParsableCommand.Type] = [
         Version.self,
+        Fmt.self,
+        Run.self,
+        ShowGraph.self,
+        Bench.self,
     ]
 }
 

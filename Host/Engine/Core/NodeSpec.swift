@@ -125,16 +125,21 @@ public struct NodeConfiguration: Sendable {
     public var arguments: [Value]
     /// Each property set, in script order, with its arguments (a repeated property appears once per call).
     public var properties: [(name: String, arguments: [Value], position: SourcePosition)]
+    /// The number of inbound edges: 1 for the parent on the left, plus one per `.node` argument
+    /// (`union(a, b)` has 3). `nil` when the builder does not say.
+    public var inputCount: Int?
 
     public init(
         id: String, position: SourcePosition, inputType: EdgeType, arguments: [Value],
-        properties: [(name: String, arguments: [Value], position: SourcePosition)]
+        properties: [(name: String, arguments: [Value], position: SourcePosition)],
+        inputCount: Int? = nil
     ) {
         self.id = id
         self.position = position
         self.inputType = inputType
         self.arguments = arguments
         self.properties = properties
+        self.inputCount = inputCount
     }
 
     /// The arguments of the last call of `name`, or `nil` when it is not set.

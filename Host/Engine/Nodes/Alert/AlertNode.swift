@@ -1,0 +1,162 @@
+import TockModel
+
+/// The `alert` node: gives each point or batch a level, keeps one alert state per group, sends events
+/// to its handlers and publishes them, and passes the alerting data on, augmented, to its children.
+final class AlertNode: Node {
+    private let options: AlertOptions
+    private let dispatcher: AlertDispatcher
+    private var states: [GroupID: AlertState] = [:]
+    /// The level of the last event per alert ID: the `previousLevel` of the next one.
+    private var lastLevels: [String: AlertLevel] = [:]
+
+    init(options: AlertOptions) {
+        self.options = options
+        self.dispatcher = AlertDispatcher(handlers: options.handlers)
+    }
+
+    func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
+        switch message {
+        case .point(let p): try receive(point: p, output: output)
+        case .batch(let b): try receive(batch: b, output: output)
+        }
+    }
+
+    func stop(output: any NodeOutput) -> StopResult {
+        guard !options.handlers.isEmpty else { return .done }
+        dispatcher.drain { output.finish() }
+        return .pending
+    }
+
+    private func newState() -> AlertState {
+        AlertState(historySize: options.history, flapping: options.flapping, maxInterval: options.maxInterval)
+    }
+
+    private func level(of point: Point, current: AlertLevel, output: any NodeOutput) -> AlertLevel {
+        options.selector.level(for: point, current: current) { level, isReset, error in
+            output.log(.error, "error evaluating \(isReset ? "reset " : "")expression for level \(level): \(error)")
+        }
+    }
+
+    // MARK: Stream
+
+    private func receive(point p: Point, output: any NodeOutput) throws {
+        let id = try renderID(name: p.name, group: p.group, tags: p.tags, output: output)
+        var state = states[p.group] ?? newState()
+        defer { states[p.group] = state }
+        let l = level(of: p, current: state.currentLevel, output: output)
+        state.add(level: l, at: p.time)
+        if (options.flapping != nil && state.flapping) || (options.stateChangesOnly && !state.changed && !state.expired) {
+            return
+        }
+        guard l != .ok || state.changed else { return }
+        state.triggered(at: p.time)
+        if options.noRecoveries && l == .ok { return }
+        let event = try makeEvent(
+            id: id, name: p.name, group: p.group, tags: p.tags, fields: p.fields, level: l,
+            time: p.time, duration: state.duration, data: .point(p), output: output)
+        send(event, output: output)
+        var augmented = p
+        augment(tags: &augmented.tags, event)
+        augment(fields: &augmented.fields, event)
+        output.emit(.point(augmented))
+    }
+
+    // MARK: Batch
+
+    private func receive(batch b: Batch, output: any NodeOutput) throws {
+        let id = try renderID(name: b.name, group: b.group, tags: b.tags, output: output)
+        guard !b.points.isEmpty else { return }
+        var state = states[b.group] ?? newState()
+        defer { states[b.group] = state }
+        let current = state.currentLevel
+        var lowest = AlertLevel.critical
+        var highest = AlertLevel.ok
+        var highestPoint: BatchPoint? = nil
+        for bp in b.points {
+            let point = Point(name: b.name, tags: bp.tags, fields: bp.fields, time: bp.time,
+                              group: b.group, dimensions: b.dimensions)
+            let l = level(of: point, current: current, output: output)
+            if l < lowest { lowest = l }
+            if l > highest || highestPoint == nil {
+                highest = l
+                highestPoint = bp
+            }
+        }
+        let l = options.all ? lowest : highest
+        let t = options.all || l == .ok ? b.tmax : highestPoint!.time
+        state.add(level: l, at: t)
+        let suppressed = (options.flapping != nil && state.flapping) || (options.stateChangesOnly && !state.changed && !state.expired)
+        guard (state.changed && l == .ok) || (l != .ok && !suppressed) else { return }
+        state.triggered(at: t)
+        if options.noRecoveries && l == .ok { return }
+        let event = try makeEvent(
+            id: id, name: b.name, group: b.group, tags: b.tags, fields: highestPoint!.fields, level: l,
+            time: t, duration: state.duration, data: .batch(b), output: output)
+        send(event, output: output)
+        var augmented = b
+        augment(tags: &augmented.tags, event)
+        for i in augmented.points.indices {
+            augment(tags: &augmented.points[i].tags, event)
+            augment(fields: &augmented.points[i].fields, event)
+        }
+        output.emit(.batch(augmented))
+    }
+
+    // MARK: Events
+
+    private func send(_ event: AlertEvent, output: any NodeOutput) {
+        let json = event.json
+        output.publish(.alert(json: json))
+        dispatcher.dispatch(json, output: output)
+    }
+
+    private func augment(tags: inout Tags, _ event: AlertEvent) {
+        if let k = options.levelTag { tags[k] = event.level.description }
+        if let k = options.idTag { tags[k] = event.id }
+    }
+
+    private func augment(fields: inout Fields, _ event: AlertEvent) {
+        if let k = options.levelField { fields[k] = .string(event.level.description) }
+        if let k = options.messageField { fields[k] = .string(event.message) }
+        if let k = options.idField { fields[k] = .string(event.id) }
+        if let k = options.durationField { fields[k] = .int(event.duration) }
+    }
+
+    private func renderID(name: String, group: GroupID, tags: Tags, output: any NodeOutput) throws -> String {
+        try options.idTemplate.render(.record(typeName: "kapacitor.idInfo", idFields(name: name, group: group, tags: tags, output: output)))
+    }
+
+    private func idFields(name: String, group: GroupID, tags: Tags, output: any NodeOutput) -> [(name: String, value: TemplateValue)] {
+        [
+            ("Name", .string(name)),
+            ("TaskName", .string(output.taskID)),
+            ("Group", .string(group.rawValue.isEmpty ? "nil" : group.rawValue)),
+            ("Tags", .stringMap(tags.map { ($0.key, $0.value) })),
+            ("ServerInfo", .record(typeName: "kapacitor.serverInfo", [
+                ("Hostname", .string(options.hostname)), ("ClusterID", .string("")), ("ServerID", .string("")),
+            ])),
+        ]
+    }
+
+    private func makeEvent(
+        id: String, name: String, group: GroupID, tags: Tags, fields: Fields, level: AlertLevel,
+        time: Timestamp, duration: Int64, data: Message, output: any NodeOutput
+    ) throws -> AlertEvent {
+        var info = idFields(name: name, group: group, tags: tags, output: output)
+        info += [
+            ("ID", .string(id)),
+            ("Fields", .anyMap(fields.map { ($0.key, TemplateValue($0.value)) })),
+            ("Level", .string(level.description)),
+            ("Time", .time(time)),
+            ("Duration", .duration(duration)),
+        ]
+        let message = try options.messageTemplate.render(.record(typeName: "kapacitor.messageInfo", info))
+        info.append(("Message", .string(message)))
+        let details = try options.detailsTemplate.render(.record(typeName: "kapacitor.detailsInfo", info))
+        let previous = lastLevels[id] ?? .ok
+        lastLevels[id] = level
+        return AlertEvent(
+            id: id, message: message, details: details, time: time, duration: duration, level: level,
+            previousLevel: previous, recoverable: !options.noRecoveries, data: data)
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// `.log(path)`: appends each event's JSON line to a file, opened for every event as Kapacitor does,
+/// so the file can be rotated underneath.
+struct LogHandler: AlertHandler {
+    let path: String
+    /// The permissions of a file the handler creates (Kapacitor's default 0600).
+    let mode: UInt32
+
+    var name: String { "log \(path)" }
+
+    func deliver(_ body: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else {
+            throw AlertHandlerError("failed to open file for alert logging: \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        try writeAll(fd, body, what: path)
+    }
+}
+
+/// Writes every byte of `bytes` to `fd`, retrying on short writes and EINTR. With `socket`, uses
+/// `send(MSG_NOSIGNAL)` so a peer that went away is an error, not a SIGPIPE.
+func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String, socket: Bool = false) throws {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBufferPointer { buf in
+            socket
+                ? send(fd, buf.baseAddress! + offset, buf.count - offset, Int32(MSG_NOSIGNAL))
+                : write(fd, buf.baseAddress! + offset, buf.count - offset)
+        }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw AlertHandlerError("write to \(what) failed: \(String(cString: strerror(errno)))")
+        }
+        offset += n
+    }
+}

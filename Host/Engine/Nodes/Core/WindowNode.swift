@@ -1,0 +1,173 @@
+import TockModel
+
+/// `|window()`: collects each group's points and emits them as a batch, in event time as Kapacitor does.
+///
+/// By time (`.period`, `.every`): a window closes when a point at or past its end arrives; the batch holds the
+/// points in `[end − period, end)` and has `tmax = end`. The first end is the first point's time + every
+/// (+ period with `.fillPeriod()`), truncated to a multiple of every with `.align()`; later ends are the
+/// closing point's time + every (aligned likewise). With `every` = 0 every point emits `(t − period, t]`.
+/// By count (`.periodCount`, `.everyCount`): the last periodCount points every everyCount points.
+/// Nothing is emitted at the end of the input: an unfinished window is not a window.
+final class WindowNode: Node {
+    let period: Int64
+    let every: Int64
+    let align: Bool
+    let fillPeriod: Bool
+    let periodCount: Int
+    let everyCount: Int
+    private var timeWindows: [GroupID: TimeWindow] = [:]
+    private var countWindows: [GroupID: CountWindow] = [:]
+
+    init(_ c: NodeConfiguration) throws {
+        period = c.duration("period") ?? 0
+        every = c.duration("every") ?? 0
+        align = c.has("align")
+        fillPeriod = c.has("fillPeriod")
+        periodCount = Int(c.int("periodCount") ?? 0)
+        everyCount = Int(c.int("everyCount") ?? 0)
+        let byTime = c.has("period") || c.has("every")
+        let byCount = c.has("periodCount") || c.has("everyCount")
+        if byTime && byCount { throw NodeConfigurationError("window can be by time or by count, not both") }
+        if period < 0 || every < 0 { throw NodeConfigurationError("window period and every must not be negative") }
+        if periodCount < 0 || everyCount < 0 { throw NodeConfigurationError("window periodCount and everyCount must not be negative") }
+        if period == 0 && periodCount == 0 {
+            throw NodeConfigurationError("window needs either .period(duration) or .periodCount(n)")
+        }
+    }
+
+    func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
+        guard case .point(let p) = message else { throw LambdaError("window() receives points only") }
+        if period > 0 {
+            if let w = timeWindows[p.group] {
+                if let b = w.insert(p) { output.emit(.batch(b)) }
+            } else {
+                let w = TimeWindow(first: p, period: period, every: every, align: align, fillPeriod: fillPeriod)
+                timeWindows[p.group] = w
+                if let b = w.insert(p) { output.emit(.batch(b)) }
+            }
+        } else {
+            let w: CountWindow
+            if let existing = countWindows[p.group] {
+                w = existing
+            } else {
+                w = CountWindow(first: p, period: periodCount, every: everyCount == 0 ? 1 : everyCount, fillPeriod: fillPeriod)
+                countWindows[p.group] = w
+            }
+            if let b = w.insert(p) { output.emit(.batch(b)) }
+        }
+    }
+}
+
+/// One group's time window.
+final class TimeWindow {
+    let period: Int64
+    let every: Int64
+    let align: Bool
+    let name: String
+    let group: GroupID
+    let tags: Tags
+    let dimensions: Dimensions
+    var nextEmit: Int64
+    /// Buffered points in arrival order; `start` marks the first still inside the window.
+    var buffer: [BatchPoint] = []
+    var start = 0
+
+    init(first p: Point, period: Int64, every: Int64, align: Bool, fillPeriod: Bool) {
+        self.period = period
+        self.every = every
+        self.align = align
+        name = p.name
+        group = p.group
+        tags = p.groupTags
+        dimensions = p.dimensions
+        if fillPeriod {
+            var next = p.time + period
+            if align && every > 0 {
+                let first = next
+                next = GoDuration.truncate(next, every)
+                if next <= first { next += every }
+            }
+            nextEmit = next
+        } else {
+            nextEmit = p.time + every
+            if align && every > 0 { nextEmit = GoDuration.truncate(nextEmit, every) }
+        }
+    }
+
+    /// Drops buffered points older than `oldest` (`inclusive`: a point at `oldest` stays).
+    private func purge(_ oldest: Int64, inclusive: Bool) {
+        while start < buffer.count {
+            let t = buffer[start].time
+            if inclusive ? t >= oldest : t > oldest { break }
+            start += 1
+        }
+        if start > 0 && start * 2 >= buffer.count {
+            buffer.removeFirst(start)
+            start = 0
+        }
+    }
+
+    private func batch(_ tmax: Int64) -> Batch {
+        Batch(name: name, group: group, tags: tags, dimensions: dimensions, tmax: tmax, points: Array(buffer[start...]))
+    }
+
+    func insert(_ p: Point) -> Batch? {
+        var out: Batch? = nil
+        if every == 0 {
+            buffer.append(BatchPoint(p))
+            if p.time >= nextEmit {
+                purge(p.time - period, inclusive: false)
+                out = batch(p.time)
+                nextEmit = p.time
+            }
+        } else {
+            if p.time >= nextEmit {
+                purge(nextEmit - period, inclusive: true)
+                out = batch(nextEmit)
+                nextEmit = p.time + every
+                if align { nextEmit = GoDuration.truncate(nextEmit, every) }
+            }
+            buffer.append(BatchPoint(p))
+        }
+        return out
+    }
+}
+
+/// One group's count window: a ring of the last `period` points.
+final class CountWindow {
+    let period: Int
+    let every: Int
+    let name: String
+    let group: GroupID
+    let tags: Tags
+    let dimensions: Dimensions
+    var ring: [BatchPoint] = []
+    var next = 0
+    var count = 0
+    var nextEmit: Int
+
+    init(first p: Point, period: Int, every: Int, fillPeriod: Bool) {
+        self.period = period
+        self.every = every
+        name = p.name
+        group = p.group
+        tags = p.groupTags
+        dimensions = p.dimensions
+        nextEmit = fillPeriod ? period : every
+        ring.reserveCapacity(period)
+    }
+
+    func insert(_ p: Point) -> Batch? {
+        if ring.count < period {
+            ring.append(BatchPoint(p))
+        } else {
+            ring[next] = BatchPoint(p)
+        }
+        next = (next + 1) % period
+        count += 1
+        guard count == nextEmit else { return nil }
+        nextEmit += every
+        let points = ring.count < period ? ring : Array(ring[next...] + ring[..<next])
+        return Batch(name: name, group: group, tags: tags, dimensions: dimensions, tmax: points.last?.time ?? p.time, points: points)
+    }
+}

@@ -1,0 +1,319 @@
+import Foundation
+import TICKScript
+import TockModel
+
+/// Runs one task: its pipeline on one dedicated executor thread.
+///
+/// ```swift
+/// let runner = try TaskRunner(program: program, options: .init(taskID: "cpu"), handlers: handlers)
+/// try runner.start()
+/// runner.write(points)          // from any thread; blocks while the backlog is full
+/// try runner.stop()             // ends the input, drains (UDFs included), throws the task's error if it failed
+/// print(runner.stats())
+/// ```
+///
+/// Points written are routed to the `stream` source when their database and retention policy match one of the
+/// task's ``dbrps`` (all points when it has none), and from there to every `from()` that matches. Nodes run on
+/// the executor one message at a time; a node failing (``NodeOutput/fail(_:)``) ends the task with its error.
+public final class TaskRunner: @unchecked Sendable {
+    /// Where a task's results and logs go. Closures may be called from the executor thread or, for `event`
+    /// and `log`, from a node's own threads.
+    public struct Handlers: Sendable {
+        /// Alerts and httpOut updates, with the publishing node's name.
+        public var event: @Sendable (_ node: String, _ event: TaskEvent) -> Void
+        /// Log lines of nodes (`log()` nodes and errors of nodes not marked `.quiet()`).
+        public var log: @Sendable (_ level: LogLevel, _ node: String, _ message: String) -> Void
+        /// Every message a leaf node emits (a node without children), called on the executor.
+        public var output: (@Sendable (_ node: String, _ message: Message) -> Void)?
+
+        public init(event: @escaping @Sendable (String, TaskEvent) -> Void = { _, _ in },
+                    log: @escaping @Sendable (LogLevel, String, String) -> Void = { _, _, _ in },
+                    output: (@Sendable (String, Message) -> Void)? = nil) {
+            self.event = event
+            self.log = log
+            self.output = output
+        }
+    }
+
+    /// How to build a task from a script.
+    public struct Options: Sendable {
+        public var taskID: String
+        /// The databases/retention policies the task reads; added to the script's own `dbrp` statements.
+        public var dbrps: [DBRP]
+        public var variables: [String: Value]
+        public var udfProvider: (any UDFProvider)?
+
+        public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil) {
+            self.taskID = taskID
+            self.dbrps = dbrps
+            self.variables = variables
+            self.udfProvider = udfProvider
+        }
+    }
+
+    enum Job {
+        case points([Point])
+        case post(Int, Message)
+        case fail(Int, any Error)
+        case finish(Int)
+        case stop
+        case run(() -> Void)
+    }
+
+    public let taskID: String
+    public let pipeline: Pipeline
+    /// The databases/retention policies whose points reach the task (empty: all points).
+    public let dbrps: [DBRP]
+    let handlers: Handlers
+    private var runtimes: [NodeRuntime] = []
+    private let sources: [Int]
+
+    // Executor state, touched only on the executor thread.
+    var childTime: Int64 = 0
+    var timingAll = false
+    private var stopCalled: [Bool]
+    private var finished: [Bool]
+    private var stopping = false
+
+    // Shared state, under `condition`.
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var queuedPoints = 0
+    private var done = false
+    private var failure: (any Error)?
+    private var thread: Thread?
+    /// The backlog of written points above which `write` waits.
+    public var maxQueuedPoints = 262_144
+
+    /// A runner for a built pipeline.
+    public init(pipeline: Pipeline, taskID: String, dbrps: [DBRP] = [], handlers: Handlers) {
+        self.taskID = taskID
+        self.pipeline = pipeline
+        var all = pipeline.dbrps
+        for d in dbrps where !all.contains(d) { all.append(d) }
+        self.dbrps = all
+        self.handlers = handlers
+        self.sources = pipeline.streamSources
+        stopCalled = Array(repeating: false, count: pipeline.nodes.count)
+        finished = Array(repeating: false, count: pipeline.nodes.count)
+        for (i, n) in pipeline.nodes.enumerated() {
+            runtimes.append(NodeRuntime(taskID: taskID, nodeID: n.id, index: i, node: n.node, quiet: n.quiet, runner: self))
+        }
+        for (i, n) in pipeline.nodes.enumerated() {
+            runtimes[i].children = n.children.map { (runtimes[$0.node], $0.port) }
+        }
+    }
+
+    /// Builds the task from a parsed script (throws ``ScriptError``).
+    public convenience init(program: Program, options: Options, handlers: Handlers) throws {
+        let builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider)
+        self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
+    }
+
+    /// Parses and builds the task from script text (throws ``ScriptError``; render it with
+    /// ``ScriptError/rendered(source:)``).
+    public convenience init(script: String, options: Options, handlers: Handlers) throws {
+        try self.init(program: try Program.parse(script), options: options, handlers: handlers)
+    }
+
+    /// Starts the executor and every node (UDF nodes start their child here). Throws the first node's
+    /// start error, after which the task is over.
+    public func start() throws {
+        let started = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var startError: (any Error)? = nil
+        let thread = Thread { [self] in
+            for r in runtimes {
+                do {
+                    try r.node.start(output: r)
+                } catch {
+                    startError = error
+                    break
+                }
+            }
+            started.signal()
+            if let startError {
+                fail(node: nil, startError)
+            }
+            loop()
+        }
+        thread.name = "tock-task-\(taskID)"
+        thread.stackSize = 16 << 20
+        self.thread = thread
+        thread.start()
+        started.wait()
+        if let startError { throw startError }
+    }
+
+    /// Writes points into the task. Points outside the task's dbrps are ignored. Safe from any thread;
+    /// waits while more than ``maxQueuedPoints`` are queued. After the task ended, points are dropped.
+    public func write(_ points: [Point]) {
+        guard !points.isEmpty else { return }
+        condition.lock()
+        while queuedPoints >= maxQueuedPoints && !done { condition.wait() }
+        if !done {
+            queue.append(.points(points))
+            queuedPoints += points.count
+            condition.broadcast()
+        }
+        condition.unlock()
+    }
+
+    /// Ends the input and waits until every node has drained (UDF nodes included), then returns; throws the
+    /// error that ended the task, if one did.
+    public func stop() throws {
+        enqueue(.stop)
+        try wait()
+    }
+
+    /// Waits until the task has ended (stopped or failed); throws the error that ended it.
+    public func wait() throws {
+        condition.lock()
+        while !done { condition.wait() }
+        let error = failure
+        condition.unlock()
+        if let error { throw error }
+    }
+
+    /// Whether the task has ended, and the error that ended it.
+    public var state: (ended: Bool, error: (any Error)?) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (done, failure)
+    }
+
+    /// The counters of every node, in pipeline order.
+    public func stats() -> [NodeStats] {
+        condition.lock()
+        let ended = done
+        condition.unlock()
+        if ended || thread == nil { return runtimes.map(\.stats) }
+        let ready = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: [NodeStats] = []
+        enqueue(.run { [self] in
+            result = runtimes.map(\.stats)
+            ready.signal()
+        })
+        ready.wait()
+        if result.isEmpty { return runtimes.map(\.stats) }
+        return result
+    }
+
+    /// The graph in DOT with the current counters.
+    public func dot() -> String { pipeline.dot(name: taskID, stats: stats()) }
+
+    func enqueue(_ job: Job) {
+        condition.lock()
+        if done {
+            condition.unlock()
+            if case .run(let f) = job { f() }
+            return
+        }
+        queue.append(job)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    // MARK: The executor
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !done { condition.wait() }
+            if done {
+                let leftover = queue
+                queue.removeAll()
+                condition.unlock()
+                for case .run(let f) in leftover { f() }
+                return
+            }
+            let jobs = queue
+            queue.removeAll(keepingCapacity: true)
+            condition.unlock()
+            for job in jobs {
+                process(job)
+            }
+        }
+    }
+
+    private func process(_ job: Job) {
+        switch job {
+        case .points(let points):
+            if !stopping && !isOver { route(points) }
+            condition.lock()
+            queuedPoints -= points.count
+            condition.broadcast()
+            condition.unlock()
+        case .post(let i, let message):
+            if !isOver { runtimes[i].emit(message) }
+        case .fail(let i, let error):
+            fail(node: i, error)
+        case .finish(let i):
+            if stopCalled[i] && !finished[i] {
+                finished[i] = true
+                advanceStop()
+            }
+        case .stop:
+            if !stopping {
+                stopping = true
+                advanceStop()
+            }
+        case .run(let f):
+            f()
+        }
+    }
+
+    private var isOver: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return done
+    }
+
+    private func route(_ points: [Point]) {
+        let all = dbrps.isEmpty
+        for p in points {
+            if !all && !dbrps.contains(where: { $0.database == p.database && $0.retentionPolicy == p.retentionPolicy }) { continue }
+            let m = Message.point(p)
+            for s in sources { runtimes[s].deliver(m, port: 0) }
+        }
+    }
+
+    /// Stops every node whose parents have all finished, in pipeline order (parents before children).
+    private func advanceStop() {
+        for (i, n) in pipeline.nodes.enumerated() where !stopCalled[i] {
+            guard n.parents.allSatisfy({ finished[$0] }) else { continue }
+            stopCalled[i] = true
+            if runtimes[i].node.stop(output: runtimes[i]) == .done {
+                finished[i] = true
+            }
+        }
+        if finished.allSatisfy({ $0 }) { end(nil) }
+    }
+
+    private func fail(node: Int?, _ error: any Error) {
+        if isOver { return }
+        let named: any Error = node.map { TaskError(node: runtimes[$0].nodeID, underlying: error) } ?? error
+        handlers.log(.error, node.map { runtimes[$0].nodeID } ?? taskID, "task \(taskID) failed: \(error)")
+        // Give every node the chance to release what it holds (a UDF its child); pending drains are not awaited.
+        for (i, r) in runtimes.enumerated() where !stopCalled[i] {
+            stopCalled[i] = true
+            _ = r.node.stop(output: r)
+        }
+        end(named)
+    }
+
+    private func end(_ error: (any Error)?) {
+        condition.lock()
+        done = true
+        failure = error
+        queuedPoints = 0
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// A node ended its task with an error.
+public struct TaskError: Error, CustomStringConvertible, @unchecked Sendable {
+    public var node: String
+    public var underlying: any Error
+    public var description: String { "\(node): \(underlying)" }
+}

@@ -1,0 +1,292 @@
+import TockModel
+
+/// One tag of the line being parsed: byte ranges of key and value, and their ``IdentifierFlags``.
+struct TagSpan: Sendable {
+    var keyStart: Int
+    var keyEnd: Int
+    var keyFlags: UInt8
+    var valueStart: Int
+    var valueEnd: Int
+    var valueFlags: UInt8
+}
+
+/// What ``scanIdentifier`` saw: bit 0 a backslash, bit 1 a byte outside ASCII.
+enum IdentifierFlags {
+    static let escaped: UInt8 = 1
+    static let nonASCII: UInt8 = 2
+}
+
+enum RecordOutcome {
+    /// A point was appended; the line's content ends at `end`, the next line starts at `next`,
+    /// and `breaks` line breaks were consumed (the terminator and any inside strings).
+    case point(end: Int, next: Int, breaks: Int)
+    case failure(at: Int, String)
+    /// A quoted string runs past the end of a non-final region.
+    case incomplete
+}
+
+enum ValueOutcome {
+    case value(FieldValue, end: Int)
+    case failure(at: Int, String)
+    case incomplete
+}
+
+/// The minimum and maximum time InfluxDB 1.x accepts (`models.MinNanoTime`, `models.MaxNanoTime`).
+let minNanoTime = Int64.min + 2
+let maxNanoTime = Int64.max - 1
+
+@inline(__always)
+func isLineEnd(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> Bool {
+    if i >= end { return true }
+    let c = p[i]
+    return c == Byte.newline || (c == Byte.carriageReturn && (i + 1 == end || p[i + 1] == Byte.newline))
+}
+
+/// Scans an identifier from `start` to the first unescaped byte of `stops` (a ``StopSet`` mask)
+/// or the line end, stopping at `limit` at the latest. A backslash makes the next byte part of
+/// the identifier (except a line break).
+@inline(__always)
+func scanIdentifier(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ stops: UInt64,
+                    _ flags: inout UInt8, limit: Int? = nil) -> Int {
+    let limit = limit ?? end
+    var j = start
+    var seen: UInt8 = 0
+    var escaped = false
+    while j < limit {
+        let c = p[j]
+        if c < 64 {
+            if (stops >> UInt64(c)) & 1 != 0 {
+                if c != Byte.carriageReturn || j + 1 == end || p[j + 1] == Byte.newline { break }
+            }
+        } else if c == Byte.backslash {
+            escaped = true
+            if j + 1 < limit && !isLineEnd(p, j + 1, end) {
+                seen |= p[j + 1]
+                j += 2
+                continue
+            }
+        }
+        seen |= c
+        j += 1
+    }
+    flags = (escaped ? IdentifierFlags.escaped : 0) | (seen & 0x80 != 0 ? IdentifierFlags.nonASCII : 0)
+    return j
+}
+
+/// How a position looks in a message: `end of line`, `a space`, or the character in quotes.
+func describe(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> String {
+    if isLineEnd(p, i, end) { return "end of line" }
+    switch p[i] {
+    case Byte.space: return "a space"
+    case Byte.tab: return "a tab"
+    default:
+        var e = i + 1
+        while e < end && p[e] & 0xC0 == 0x80 { e += 1 }
+        return "\"" + String(decoding: UnsafeBufferPointer(start: p + i, count: e - i), as: UTF8.self) + "\""
+    }
+}
+
+/// The text of `p[start..<end]` in quotes for a message, shortened to its last 40 bytes.
+func quoted(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> String {
+    var s = start
+    var prefix = ""
+    if end - s > 40 {
+        s = end - 40
+        while s < end && p[s] & 0xC0 == 0x80 { s += 1 }
+        prefix = "…"
+    }
+    return "\"" + prefix + String(decoding: UnsafeBufferPointer(start: p + s, count: end - s), as: UTF8.self) + "\""
+}
+
+extension LineProtocolParser {
+    /// Parses one line that starts (after whitespace) at `start` and appends its point.
+    @inline(__always)
+    mutating func parseRecord(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, final: Bool,
+                              defaultTime: Int64, into points: inout [Point]) -> RecordOutcome {
+        // Series key: measurement and tags, up to the first unescaped space.
+        var flags: UInt8 = 0
+        let keyEnd = scanIdentifier(p, start, end, StopSet.seriesKey, &flags)
+        let name: String
+        let tags: Tags
+        let onSpace = keyEnd < end && p[keyEnd] == Byte.space
+        let hash = hashBytes(p, start, keyEnd)
+        if onSpace, let e = series.lookup(p, start, keyEnd, hash: hash) {
+            name = series.entries[e].name
+            tags = series.entries[e].tags
+        } else {
+            switch parseSeriesKey(p, start, keyEnd, end) {
+            case .failure(let at, let message): return .failure(at: at, message)
+            case .parsed(let n, let t):
+                name = n
+                tags = t
+                if keyEnd - start > 65535 {
+                    return .failure(at: start, "the measurement and tags are longer than InfluxDB's limit of 65535 bytes")
+                }
+                series.insert(p, start, keyEnd, hash: hash, name: n, tags: t)
+            }
+        }
+
+        // Fields.
+        // Spaces only: a tab here is part of the first field key (InfluxDB would drop it).
+        var i = keyEnd + 1
+        while i < end && p[i] == Byte.space { i += 1 }
+        if isLineEnd(p, i, end) {
+            return .failure(at: i, "expected fields after \(quoted(p, start, keyEnd)), found end of line")
+        }
+        keySpans.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        var breaks = 0
+        while true {
+            let keyStart = i
+            var keyFlags: UInt8 = 0
+            let fieldKeyEnd = scanIdentifier(p, keyStart, end, StopSet.key, &keyFlags)
+            if fieldKeyEnd == keyStart {
+                let after = keySpans.isEmpty ? "" : " after \",\""
+                return .failure(at: keyStart, "expected a field key\(after), found \(describe(p, keyStart, end))")
+            }
+            if fieldKeyEnd >= end || p[fieldKeyEnd] != Byte.equals {
+                return .failure(at: fieldKeyEnd,
+                                "expected \"=\" after field key \(quoted(p, keyStart, fieldKeyEnd)), found \(describe(p, fieldKeyEnd, end))")
+            }
+            switch parseValue(p, fieldKeyEnd + 1, end, final: final, keyStart: keyStart, breaks: &breaks) {
+            case .value(let v, let valueEnd):
+                keySpans.append(KeySpan(start: keyStart, end: fieldKeyEnd, flags: keyFlags))
+                values.append(v)
+                i = valueEnd
+            case .failure(let at, let message): return .failure(at: at, message)
+            case .incomplete: return .incomplete
+            }
+            if i < end && p[i] == Byte.comma {
+                i += 1
+                continue
+            }
+            if isLineEnd(p, i, end) || p[i] == Byte.space || p[i] == Byte.tab { break }
+            return .failure(at: i, "expected \",\" or a space after the value of field \(quoted(p, keyStart, fieldKeyEnd)), found \(describe(p, i, end))")
+        }
+
+        // Timestamp.
+        while i < end && (p[i] == Byte.space || p[i] == Byte.tab) { i += 1 }
+        var time = defaultTime
+        if !isLineEnd(p, i, end) {
+            let tsStart = i
+            while !isLineEnd(p, i, end) && p[i] != Byte.space && p[i] != Byte.tab { i += 1 }
+            switch NumberParser.int64(p, tsStart, i) {
+            case .malformed:
+                return .failure(at: tsStart, "invalid timestamp \(quoted(p, tsStart, i)): expected an integer")
+            case .outOfRange:
+                return .failure(at: tsStart, "timestamp \(quoted(p, tsStart, i)) is out of range")
+            case .value(let t):
+                let (ns, overflow) = t.multipliedReportingOverflow(by: precision.nanoseconds)
+                if overflow || ns < minNanoTime || ns > maxNanoTime {
+                    return .failure(at: tsStart, "timestamp \(quoted(p, tsStart, i)) in precision \"\(precision.rawValue)\" is out of range")
+                }
+                time = ns
+            }
+            while i < end && (p[i] == Byte.space || p[i] == Byte.tab) { i += 1 }
+            if !isLineEnd(p, i, end) {
+                return .failure(at: i, "expected end of line after the timestamp, found \(describe(p, i, end))")
+            }
+        }
+        let contentEnd = i
+        if i < end && p[i] == Byte.carriageReturn { i += 1 }
+        if i < end && p[i] == Byte.newline { i += 1; breaks += 1 }
+
+        guard let fields = makeFields(p) else {
+            return .failure(at: firstInvalidKey(p), "invalid UTF-8 in field key")
+        }
+        points.append(Point(name: name, tags: tags, fields: fields, time: time,
+                            database: database, retentionPolicy: retentionPolicy))
+        return .point(end: contentEnd, next: i, breaks: breaks)
+    }
+
+    /// Sorted fields from `keySpans` and `values`, through the cache of field-key lists.
+    @inline(__always)
+    mutating func makeFields(_ p: UnsafePointer<UInt8>) -> Fields? {
+        let entry: Int
+        let hash = keySpans.withUnsafeBufferPointer { FieldKeyCache.hash(p, $0) }
+        if let e = keySpans.withUnsafeBufferPointer({ fieldKeyLists.lookup(p, $0, hash: hash) }) {
+            entry = e
+        } else {
+            var pairs: [(key: String, index: Int)] = []
+            pairs.reserveCapacity(keySpans.count)
+            for (index, span) in keySpans.enumerated() {
+                guard let key = identifier(p, span.start, span.end, span.flags, measurement: false) else { return nil }
+                pairs.append((key, index))
+            }
+            insertionSort(&pairs) { $0.key < $1.key }
+            var sortedKeys: [String] = []
+            var order: [Int] = []
+            for pair in pairs {
+                if let last = sortedKeys.last, last == pair.key {
+                    order[order.count - 1] = pair.index   // a repeated key: the last value wins
+                } else {
+                    sortedKeys.append(pair.key)
+                    order.append(pair.index)
+                }
+            }
+            keySpans.withUnsafeBufferPointer {
+                fieldKeyLists.insert(p, $0, hash: hash, sortedKeys: sortedKeys, order: order)
+            }
+            if let e = keySpans.withUnsafeBufferPointer({ fieldKeyLists.lookup(p, $0, hash: hash) }) {
+                entry = e
+            } else {
+                let sortedValues = order.map { values[$0] }
+                return Fields(sortedKeys: sortedKeys, values: sortedValues)
+            }
+        }
+        let order = fieldKeyLists.entries[entry].order
+        let sortedValues = [FieldValue](unsafeUninitializedCapacity: order.count) { buffer, count in
+            for k in 0..<order.count { (buffer.baseAddress! + k).initialize(to: values[order[k]]) }
+            count = order.count
+        }
+        return Fields(sortedKeys: fieldKeyLists.entries[entry].sortedKeys, values: sortedValues)
+    }
+
+    func firstInvalidKey(_ p: UnsafePointer<UInt8>) -> Int {
+        for span in keySpans where String(validating: UnsafeBufferPointer(start: p + span.start, count: span.end - span.start), as: UTF8.self) == nil {
+            return span.start
+        }
+        return keySpans.first?.start ?? 0
+    }
+
+    /// Decodes an identifier: unescapes it when needed and checks that it is UTF-8.
+    @inline(__always)
+    mutating func identifier(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ flags: UInt8,
+                             measurement: Bool) -> String? {
+        let raw = UnsafeBufferPointer(start: p + start, count: end - start)
+        if flags == 0 { return String(decoding: raw, as: UTF8.self) }
+        if flags & IdentifierFlags.escaped == 0 { return String(validating: raw, as: UTF8.self) }
+        unescaped.removeAll(keepingCapacity: true)
+        var k = start
+        while k < end {
+            let c = p[k]
+            if c == Byte.backslash && k + 1 < end {
+                let n = p[k + 1]
+                if n == Byte.backslash || n == Byte.comma || n == Byte.space || (!measurement && n == Byte.equals) {
+                    unescaped.append(n)
+                } else {
+                    unescaped.append(c)
+                    unescaped.append(n)
+                }
+                k += 2
+            } else {
+                unescaped.append(c)
+                k += 1
+            }
+        }
+        return String(validating: unescaped, as: UTF8.self)
+    }
+}
+
+func insertionSort<T>(_ a: inout [T], by less: (T, T) -> Bool) {
+    if a.count < 2 { return }
+    for i in 1..<a.count {
+        var j = i
+        let x = a[i]
+        while j > 0 && less(x, a[j - 1]) {
+            a[j] = a[j - 1]
+            j -= 1
+        }
+        a[j] = x
+    }
+}

@@ -1,0 +1,234 @@
+// Protobuf wire-format primitives for the hand-written UDF codec: a writer into preallocated bytes
+// and a bounds-checked reader over a frame.
+
+/// Protobuf wire types.
+@usableFromInline enum WireType {
+    @usableFromInline static let varint = 0
+    @usableFromInline static let fixed64 = 1
+    @usableFromInline static let lengthDelimited = 2
+    @usableFromInline static let startGroup = 3
+    @usableFromInline static let endGroup = 4
+    @usableFromInline static let fixed32 = 5
+}
+
+@inlinable
+func varintSize(_ value: UInt64) -> Int {
+    // 1 byte per started group of 7 bits; 0 takes one byte.
+    let bits = 64 - (value | 1).leadingZeroBitCount
+    return (bits + 6) / 7
+}
+
+/// The size of a length-delimited field whose payload is `length` bytes and whose tag is one byte.
+@inlinable
+func delimitedSize(_ length: Int) -> Int {
+    1 + varintSize(UInt64(length)) + length
+}
+
+/// Writes protobuf bytes into memory the caller has already sized exactly.
+@usableFromInline struct ProtoWriter {
+    @usableFromInline var cursor: UnsafeMutablePointer<UInt8>
+
+    @inlinable init(_ start: UnsafeMutablePointer<UInt8>) { cursor = start }
+
+    @inlinable mutating func byte(_ b: UInt8) {
+        cursor.pointee = b
+        cursor += 1
+    }
+
+    @inlinable mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            cursor.pointee = UInt8(truncatingIfNeeded: v) | 0x80
+            cursor += 1
+            v &>>= 7
+        }
+        cursor.pointee = UInt8(truncatingIfNeeded: v)
+        cursor += 1
+    }
+
+    @inlinable mutating func fixed64(_ value: UInt64) {
+        UnsafeMutableRawPointer(cursor).storeBytes(of: value.littleEndian, as: UInt64.self)
+        cursor += 8
+    }
+
+    /// The string's UTF-8 bytes, without a length.
+    @inlinable mutating func utf8(_ string: String) {
+        var s = string
+        s.withUTF8 { buf in
+            if let base = buf.baseAddress {
+                cursor.update(from: base, count: buf.count)
+                cursor += buf.count
+            }
+        }
+    }
+
+    /// A one-byte tag, the length and the string's bytes.
+    @inlinable mutating func stringField(tag: UInt8, _ string: String) {
+        byte(tag)
+        varint(UInt64(string.utf8.count))
+        utf8(string)
+    }
+}
+
+/// Why the UDF codec could not decode a frame or build a request.
+public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What was wrong, e.g. "malformed UDF response: truncated varint in Point".
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// Reads protobuf wire format from a frame, checking every bound.
+@usableFromInline struct ProtoReader {
+    @usableFromInline var cursor: UnsafePointer<UInt8>
+    @usableFromInline let end: UnsafePointer<UInt8>
+    /// The message being read, for error messages.
+    @usableFromInline let context: StaticString
+
+    @inlinable init(start: UnsafePointer<UInt8>, end: UnsafePointer<UInt8>, context: StaticString) {
+        cursor = start
+        self.end = end
+        self.context = context
+    }
+
+    @inlinable var isAtEnd: Bool { cursor >= end }
+
+    @usableFromInline func error(_ what: String) -> UDFCodecError {
+        UDFCodecError("malformed UDF response: \(what) in \(context)")
+    }
+
+    @inlinable @inline(__always) mutating func varint() throws(UDFCodecError) -> UInt64 {
+        // Fast path: one byte, as most tags and lengths are.
+        if cursor < end, cursor.pointee < 0x80 {
+            let v = UInt64(cursor.pointee)
+            cursor += 1
+            return v
+        }
+        return try longVarint()
+    }
+
+    @usableFromInline @inline(never) mutating func longVarint() throws(UDFCodecError) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while cursor < end {
+            let b = cursor.pointee
+            cursor += 1
+            if shift == 63 && b > 1 { throw error("varint overflows 64 bits") }
+            value |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return value }
+            shift += 7
+        }
+        throw error("truncated varint")
+    }
+
+    /// The next tag as (field number, wire type).
+    @inlinable mutating func tag() throws(UDFCodecError) -> (field: Int, wire: Int) {
+        let t = try varint()
+        let field = t >> 3
+        if field == 0 || field > 536_870_911 { throw error("invalid field number \(field)") }
+        return (Int(field), Int(t & 7))
+    }
+
+    @inlinable mutating func fixed64() throws(UDFCodecError) -> UInt64 {
+        guard end - cursor >= 8 else { throw error("truncated fixed64") }
+        let v = UnsafeRawPointer(cursor).loadUnaligned(as: UInt64.self)
+        cursor += 8
+        return UInt64(littleEndian: v)
+    }
+
+    /// The bytes of a length-delimited value.
+    @inlinable mutating func delimited() throws(UDFCodecError) -> UnsafeBufferPointer<UInt8> {
+        let length = try varint()
+        guard length <= UInt64(end - cursor) else { throw error("length \(length) runs past the end") }
+        let buf = UnsafeBufferPointer(start: cursor, count: Int(length))
+        cursor += Int(length)
+        return buf
+    }
+
+    /// A reader over the bytes of a length-delimited value.
+    @inlinable mutating func submessage(_ context: StaticString) throws(UDFCodecError) -> ProtoReader {
+        let buf = try delimited()
+        let start = buf.baseAddress ?? cursor
+        return ProtoReader(start: start, end: start + buf.count, context: context)
+    }
+
+    @inlinable mutating func string() throws(UDFCodecError) -> String {
+        let buf = try delimited()
+        if buf.isEmpty { return "" }
+        // Validate here: the standard library's validating initializer takes a slow generic path.
+        guard isValidUTF8(buf) else { throw error("invalid UTF-8 in a string") }
+        return String(decoding: buf, as: UTF8.self)
+    }
+
+    /// Skips a value of an unknown field, including groups.
+    @usableFromInline mutating func skip(wire: Int, field: Int) throws(UDFCodecError) {
+        switch wire {
+        case WireType.varint: _ = try varint()
+        case WireType.fixed64:
+            guard end - cursor >= 8 else { throw error("truncated fixed64") }
+            cursor += 8
+        case WireType.lengthDelimited: _ = try delimited()
+        case WireType.fixed32:
+            guard end - cursor >= 4 else { throw error("truncated fixed32") }
+            cursor += 4
+        case WireType.startGroup:
+            while true {
+                let (f, w) = try tag()
+                if w == WireType.endGroup {
+                    guard f == field else { throw error("mismatched end of group \(field)") }
+                    return
+                }
+                try skip(wire: w, field: f)
+            }
+        default:
+            throw error("invalid wire type \(wire) for field \(field)")
+        }
+    }
+
+    /// Checks that a known field came with the wire type its declaration implies.
+    @inlinable func expect(_ wire: Int, _ expected: Int, field: Int) throws(UDFCodecError) {
+        if wire != expected { throw error("wire type \(wire) for field \(field), expected \(expected)") }
+    }
+}
+
+/// Whether `bytes` is well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF).
+@inlinable
+func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard var p = bytes.baseAddress else { return true }
+    let end = p + bytes.count
+    // ASCII eight bytes at a time, the common case for tag and field names.
+    while end - p >= 8 {
+        if UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+        p += 8
+    }
+    while p < end {
+        let b0 = p.pointee
+        if b0 < 0x80 {
+            p += 1
+            continue
+        }
+        @inline(__always) func cont(_ q: UnsafePointer<UInt8>) -> Bool { q < end && q.pointee & 0xC0 == 0x80 }
+        switch b0 {
+        case 0xC2...0xDF:
+            guard cont(p + 1) else { return false }
+            p += 2
+        case 0xE0...0xEF:
+            guard cont(p + 1), cont(p + 2) else { return false }
+            let b1 = p[1]
+            if b0 == 0xE0 && b1 < 0xA0 { return false } // overlong
+            if b0 == 0xED && b1 > 0x9F { return false } // surrogates
+            p += 3
+        case 0xF0...0xF4:
+            guard cont(p + 1), cont(p + 2), cont(p + 3) else { return false }
+            let b1 = p[1]
+            if b0 == 0xF0 && b1 < 0x90 { return false } // overlong
+            if b0 == 0xF4 && b1 > 0x8F { return false } // above U+10FFFF
+            p += 4
+        default:
+            return false
+        }
+    }
+    return true
+}

@@ -1,0 +1,248 @@
+import TockModel
+import UDFProtocol
+
+/// Hand-written protobuf encoding of the UDF protocol's hot messages, straight from Tock's model.
+///
+/// The bytes are what Kapacitor's host writes (fields in number order, default values omitted, map
+/// entries with both key and value), so any UDF agent reads them; only the order of map entries
+/// differs, which protobuf leaves free. Management requests go through swift-protobuf.
+public enum UDFCodec {}
+
+// Tags of the Request oneof's data cases (field number << 3 | length-delimited), as two varint bytes.
+@usableFromInline let requestBeginTag: (UInt8, UInt8) = (0x82, 0x01) // 16
+@usableFromInline let requestPointTag: (UInt8, UInt8) = (0x8A, 0x01) // 17
+@usableFromInline let requestEndTag: (UInt8, UInt8) = (0x92, 0x01) // 18
+
+extension UDFCodec {
+    /// Appends `Request{point}` for a stream point to `output`, as one frame unless `framed` is false.
+    ///
+    /// Sends everything Kapacitor sends: time, name, database, retention policy, group, dimensions,
+    /// byName, tags and the fields split into the four typed maps. Unsigned fields, which the protocol
+    /// has no map for, go into `fieldsInt` when they fit in Int64 and into `fieldsDouble` otherwise.
+    public static func appendPointRequest(_ point: Point, to output: inout [UInt8], framed: Bool = true) {
+        let body = PointBody(
+            time: point.time, name: point.name, database: point.database,
+            retentionPolicy: point.retentionPolicy, group: point.group.rawValue,
+            dimensions: point.dimensions.tagNames, byName: point.dimensions.byName,
+            tags: point.tags, fields: point.fields)
+        appendRequest(tag: requestPointTag, bodySize: body.size, to: &output, framed: framed) { body.write(&$0) }
+    }
+
+    /// Appends `Request{point}` for a point of a batch of group `group`: like Kapacitor, only time,
+    /// group, tags and fields are sent (name and grouping travel in the batch's begin).
+    public static func appendBatchPointRequest(
+        _ point: BatchPoint, group: GroupID, to output: inout [UInt8], framed: Bool = true
+    ) {
+        let body = PointBody(
+            time: point.time, name: "", database: "", retentionPolicy: "", group: group.rawValue,
+            dimensions: [], byName: false, tags: point.tags, fields: point.fields)
+        appendRequest(tag: requestPointTag, bodySize: body.size, to: &output, framed: framed) { body.write(&$0) }
+    }
+
+    /// Appends `Request{begin}` for `batch`: name, group, tags, size (the number of points) and byName.
+    public static func appendBeginBatchRequest(_ batch: Batch, to output: inout [UInt8], framed: Bool = true) {
+        let name = batch.name, group = batch.group.rawValue, tags = batch.tags
+        let size = Int64(batch.points.count), byName = batch.byName
+        var bodySize = optionalStringSize(name) + optionalStringSize(group) + tagsSize(tags)
+        if size != 0 { bodySize += 1 + varintSize(UInt64(bitPattern: size)) }
+        if byName { bodySize += 2 }
+        appendRequest(tag: requestBeginTag, bodySize: bodySize, to: &output, framed: framed) { w in
+            if !name.isEmpty { w.stringField(tag: 0x0A, name) }
+            if !group.isEmpty { w.stringField(tag: 0x12, group) }
+            writeTags(tags, tag: 0x1A, &w)
+            if size != 0 {
+                w.byte(0x20)
+                w.varint(UInt64(bitPattern: size))
+            }
+            if byName {
+                w.byte(0x28)
+                w.byte(1)
+            }
+        }
+    }
+
+    /// Appends `Request{end}` for `batch`: name, group, tmax and tags, as Kapacitor sends them.
+    public static func appendEndBatchRequest(_ batch: Batch, to output: inout [UInt8], framed: Bool = true) {
+        let name = batch.name, group = batch.group.rawValue, tags = batch.tags, tmax = batch.tmax
+        var bodySize = optionalStringSize(name) + optionalStringSize(group) + tagsSize(tags)
+        if tmax != 0 { bodySize += 1 + varintSize(UInt64(bitPattern: tmax)) }
+        appendRequest(tag: requestEndTag, bodySize: bodySize, to: &output, framed: framed) { w in
+            if !name.isEmpty { w.stringField(tag: 0x0A, name) }
+            if !group.isEmpty { w.stringField(tag: 0x12, group) }
+            if tmax != 0 {
+                w.byte(0x18)
+                w.varint(UInt64(bitPattern: tmax))
+            }
+            writeTags(tags, tag: 0x22, &w)
+        }
+    }
+
+    /// Appends the frames of a whole batch: begin, one point per batch point, end.
+    public static func appendBatchRequests(_ batch: Batch, to output: inout [UInt8]) {
+        appendBeginBatchRequest(batch, to: &output)
+        for p in batch.points { appendBatchPointRequest(p, group: batch.group, to: &output) }
+        appendEndBatchRequest(batch, to: &output)
+    }
+
+    /// Sizes the output once, then lets `write` fill the body after the framing and oneof tag.
+    @inlinable
+    static func appendRequest(
+        tag: (UInt8, UInt8), bodySize: Int, to output: inout [UInt8], framed: Bool,
+        _ write: (inout ProtoWriter) -> Void
+    ) {
+        let requestSize = 2 + varintSize(UInt64(bodySize)) + bodySize
+        let total = (framed ? varintSize(UInt64(requestSize)) : 0) + requestSize
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: total))
+        output.withUnsafeMutableBufferPointer { buf in
+            var w = ProtoWriter(buf.baseAddress! + start)
+            if framed { w.varint(UInt64(requestSize)) }
+            w.byte(tag.0)
+            w.byte(tag.1)
+            w.varint(UInt64(bodySize))
+            write(&w)
+            assert(w.cursor == buf.baseAddress! + start + total, "UDF codec size mismatch")
+        }
+    }
+}
+
+// MARK: - Point body
+
+@inlinable func optionalStringSize(_ s: String) -> Int {
+    s.isEmpty ? 0 : delimitedSize(s.utf8.count)
+}
+
+/// A map<string,string> entry's payload size.
+@inlinable func stringEntrySize(_ key: String, _ value: String) -> Int {
+    delimitedSize(key.utf8.count) + delimitedSize(value.utf8.count)
+}
+
+@inlinable func tagsSize(_ tags: Tags) -> Int {
+    var n = 0
+    for (k, v) in tags { n += delimitedSize(stringEntrySize(k, v)) }
+    return n
+}
+
+@inlinable func writeTags(_ tags: Tags, tag: UInt8, _ w: inout ProtoWriter) {
+    for (k, v) in tags {
+        w.byte(tag)
+        w.varint(UInt64(stringEntrySize(k, v)))
+        w.stringField(tag: 0x0A, k)
+        w.stringField(tag: 0x12, v)
+    }
+}
+
+/// A field value as one of the protocol's four typed maps.
+@usableFromInline enum WireField {
+    case double(Double), int(Int64), string(String), bool(Bool)
+
+    @inlinable init(_ value: FieldValue) {
+        switch value {
+        case .double(let d): self = .double(d)
+        case .int(let i): self = .int(i)
+        case .uint(let u): self = u <= UInt64(Int64.max) ? .int(Int64(u)) : .double(Double(u))
+        case .string(let s): self = .string(s)
+        case .bool(let b): self = .bool(b)
+        }
+    }
+
+    /// The Point field number of its map, and the map's tag byte.
+    @inlinable var mapTag: UInt8 {
+        switch self {
+        case .double: 0x42 // 8
+        case .int: 0x4A // 9
+        case .string: 0x52 // 10
+        case .bool: 0x62 // 12
+        }
+    }
+
+    /// The size of a map entry holding `key` and this value.
+    @inlinable func entrySize(key: String) -> Int {
+        let k = delimitedSize(key.utf8.count)
+        switch self {
+        case .double: return k + 9
+        case .int(let i): return k + 1 + varintSize(UInt64(bitPattern: i))
+        case .string(let s): return k + delimitedSize(s.utf8.count)
+        case .bool: return k + 2
+        }
+    }
+
+    @inlinable func writeEntry(key: String, _ w: inout ProtoWriter) {
+        w.byte(mapTag)
+        w.varint(UInt64(entrySize(key: key)))
+        w.stringField(tag: 0x0A, key)
+        switch self {
+        case .double(let d):
+            w.byte(0x11)
+            w.fixed64(d.bitPattern)
+        case .int(let i):
+            w.byte(0x10)
+            w.varint(UInt64(bitPattern: i))
+        case .string(let s):
+            w.stringField(tag: 0x12, s)
+        case .bool(let b):
+            w.byte(0x10)
+            w.byte(b ? 1 : 0)
+        }
+    }
+}
+
+/// The parts of an `agent.Point` the host sends, with its encoded size.
+@usableFromInline struct PointBody {
+    @usableFromInline let time: Int64
+    @usableFromInline let name: String
+    @usableFromInline let database: String
+    @usableFromInline let retentionPolicy: String
+    @usableFromInline let group: String
+    @usableFromInline let dimensions: [String]
+    @usableFromInline let byName: Bool
+    @usableFromInline let tags: Tags
+    @usableFromInline let fields: Fields
+    @usableFromInline var size: Int
+
+    @inlinable init(
+        time: Int64, name: String, database: String, retentionPolicy: String, group: String,
+        dimensions: [String], byName: Bool, tags: Tags, fields: Fields
+    ) {
+        self.time = time
+        self.name = name
+        self.database = database
+        self.retentionPolicy = retentionPolicy
+        self.group = group
+        self.dimensions = dimensions
+        self.byName = byName
+        self.tags = tags
+        self.fields = fields
+        var n = 0
+        if time != 0 { n += 1 + varintSize(UInt64(bitPattern: time)) }
+        n += optionalStringSize(name) + optionalStringSize(database) + optionalStringSize(retentionPolicy)
+        n += optionalStringSize(group)
+        for d in dimensions { n += delimitedSize(d.utf8.count) }
+        n += tagsSize(tags)
+        for (k, v) in fields { n += delimitedSize(WireField(v).entrySize(key: k)) }
+        if byName { n += 2 }
+        size = n
+    }
+
+    @inlinable func write(_ w: inout ProtoWriter) {
+        if time != 0 {
+            w.byte(0x08)
+            w.varint(UInt64(bitPattern: time))
+        }
+        if !name.isEmpty { w.stringField(tag: 0x12, name) }
+        if !database.isEmpty { w.stringField(tag: 0x1A, database) }
+        if !retentionPolicy.isEmpty { w.stringField(tag: 0x22, retentionPolicy) }
+        if !group.isEmpty { w.stringField(tag: 0x2A, group) }
+        for d in dimensions { w.stringField(tag: 0x32, d) }
+        writeTags(tags, tag: 0x3A, &w)
+        // The typed maps in field-number order: double (8), int (9), string (10), then byName (11), bool (12).
+        for (k, v) in fields { if case let f = WireField(v), case .double = f { f.writeEntry(key: k, &w) } }
+        for (k, v) in fields { if case let f = WireField(v), case .int = f { f.writeEntry(key: k, &w) } }
+        for (k, v) in fields { if case let f = WireField(v), case .string = f { f.writeEntry(key: k, &w) } }
+        if byName {
+            w.byte(0x58)
+            w.byte(1)
+        }
+        for (k, v) in fields { if case let f = WireField(v), case .bool = f { f.writeEntry(key: k, &w) } }
+    }
+}

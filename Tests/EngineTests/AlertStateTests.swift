@@ -1,0 +1,190 @@
+import Testing
+import TockModel
+@testable import Engine
+
+@Suite("Alert levels and emission")
+struct AlertStateTests {
+    typealias F = AlertFixtures
+
+    /// Kapacitor's AlertNode documentation: info > 60 (reset < 50), warn > 70 (reset < 60),
+    /// crit > 80 (reset < 70) over 61 73 64 85 62 56 47.
+    @Test func documentationExampleWithResets() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(
+                info: F.above(60), warn: F.above(70), crit: F.above(80),
+                infoReset: F.below(50), warnReset: F.below(60), critReset: F.below(70))
+        })
+        let out = try F.run(node, [61, 73, 64, 85, 62, 56, 47])
+        #expect(out.levels == ["INFO", "WARNING", "WARNING", "CRITICAL", "INFO", "INFO", "OK"])
+    }
+
+    @Test func withoutResetsTheLevelFollowsTheValue() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(info: F.above(60), warn: F.above(70), crit: F.above(80))
+        })
+        let out = try F.run(node, [61, 73, 64, 85, 62, 56, 47])
+        // 56 is OK (a recovery); 47 is OK again and not sent.
+        #expect(out.levels == ["INFO", "WARNING", "INFO", "CRITICAL", "INFO", "OK"])
+    }
+
+    @Test func okIsSentOnlyAsARecovery() throws {
+        let node = AlertNode(options: try F.options { $0.selector = LevelSelector(crit: F.above(80)) })
+        let out = try F.run(node, [10, 90, 10, 10])
+        #expect(out.levels == ["CRITICAL", "OK"])
+        // The node passes on exactly the points it alerted on.
+        #expect(out.emitted.count == 2)
+    }
+
+    @Test func stateChangesOnlySuppressesRepeats() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(crit: F.above(80))
+            $0.stateChangesOnly = true
+        })
+        let out = try F.run(node, [90, 91, 92, 50, 93, 94])
+        #expect(out.levels == ["CRITICAL", "OK", "CRITICAL"])
+    }
+
+    @Test func stateChangesOnlyResendsAfterTheMaximumInterval() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(crit: F.above(80))
+            $0.stateChangesOnly = true
+            $0.maxInterval = 3 * F.second
+        })
+        // One point a second: sent at 0 s, then again at 3 s (3 s after the last event), then 6 s.
+        let out = try F.run(node, [90, 90, 90, 90, 90, 90, 90])
+        #expect(out.alerts.count == 3)
+        #expect(out.alerts.map { $0.contains("\"time\":\"1970-01-01T00:00:0") } == [true, true, true])
+        #expect(out.alerts[1].contains("\"time\":\"1970-01-01T00:00:03Z\""))
+        #expect(out.alerts[2].contains("\"time\":\"1970-01-01T00:00:06Z\""))
+    }
+
+    @Test func noRecoveriesDropsOkEventsAndMarksEventsUnrecoverable() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(crit: F.above(80))
+            $0.noRecoveries = true
+        })
+        let out = try F.run(node, [90, 50, 90])
+        #expect(out.levels == ["CRITICAL", "CRITICAL"])
+        #expect(out.alerts.allSatisfy { $0.hasSuffix("\"recoverable\":false}") })
+        // The second CRITICAL starts a new alert: its previous event was CRITICAL, its duration 0.
+        #expect(out.alerts[1].contains("\"duration\":0,"))
+        #expect(out.emitted.count == 2)
+    }
+
+    @Test func durationRunsFromTheFirstTriggerAndRecoveryCarriesIt() throws {
+        let node = AlertNode(options: try F.options { $0.selector = LevelSelector(crit: F.above(80)) })
+        let out = try F.run(node, [90, 95, 50, 90])
+        let durations = out.alerts.map { json -> String in
+            let r = json.range(of: "\"duration\":")!
+            return String(json[r.upperBound...].prefix { $0 != "," })
+        }
+        #expect(durations == ["0", "1000000000", "2000000000", "0"])
+        #expect(out.levels == ["CRITICAL", "CRITICAL", "OK", "CRITICAL"])
+        #expect(out.alerts.map { $0.contains("\"previousLevel\":\"CRITICAL\"") } == [false, true, true, false])
+    }
+
+    @Test func eachGroupHasItsOwnState() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(crit: F.above(80))
+            $0.stateChangesOnly = true
+        })
+        let out = AlertRecordingOutput()
+        for (i, (host, v)) in [("a", 90.0), ("b", 90), ("a", 91), ("b", 50), ("a", 50)].enumerated() {
+            try node.receive(F.point(v, at: Int64(i), tags: ["host": host], group: ["host"]), port: 0, output: out)
+        }
+        #expect(out.levels == ["CRITICAL", "CRITICAL", "OK", "OK"])
+        #expect(out.alerts.map { $0.hasPrefix("{\"id\":\"cpu:host=a\"") } == [true, false, false, true])
+    }
+
+    @Test func percentChangeWeighsTheHistoryAsKapacitorDoes() {
+        // History 3: weights 0.8 then 1.0; the comparisons are newest/previous and oldest/newest.
+        var state = AlertState(historySize: 3)
+        state.add(level: .critical, at: 0)  // [OK, CRIT*, OK]: both comparisons differ → 1.8 / 2
+        #expect(abs(state.percentChange - 0.9) < 1e-12)
+        state.add(level: .critical, at: 1)  // [OK, CRIT, CRIT*]: only oldest/newest differs → 1.0 / 2
+        #expect(abs(state.percentChange - 0.5) < 1e-12)
+        state.add(level: .critical, at: 2)  // all CRITICAL
+        #expect(state.percentChange == 0)
+    }
+
+    @Test func flappingSilencesEventsUntilTheChangeRateFalls() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(crit: F.above(80))
+            $0.history = 3
+            $0.flapping = AlertState.Flapping(low: 0.4, high: 0.8)
+        })
+        // Change rates 0.9 (flapping starts), 0.5 (still above low), 0 (flapping ends).
+        let out = try F.run(node, [90, 90, 90])
+        #expect(out.levels == ["CRITICAL"])
+        #expect(out.alerts[0].contains("\"time\":\"1970-01-01T00:00:02Z\""))
+    }
+
+    @Test func aBatchTakesItsHighestLevelAndThatPointsTime() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(warn: F.above(70), crit: F.above(80))
+        })
+        let out = AlertRecordingOutput()
+        let batch = Batch(name: "cpu", tmax: 10 * F.second, points: [
+            BatchPoint(time: 1 * F.second, fields: ["value": .double(75)]),
+            BatchPoint(time: 2 * F.second, fields: ["value": .double(85)]),
+            BatchPoint(time: 3 * F.second, fields: ["value": .double(50)]),
+        ])
+        try node.receive(.batch(batch), port: 0, output: out)
+        #expect(out.levels == ["CRITICAL"])
+        #expect(out.alerts[0].contains("\"time\":\"1970-01-01T00:00:02Z\""))
+        // The data is the whole batch.
+        #expect(out.alerts[0].contains("\"values\":[[\"1970-01-01T00:00:01Z\",75],[\"1970-01-01T00:00:02Z\",85],[\"1970-01-01T00:00:03Z\",50]]"))
+        // Recovery: an all-OK batch is sent at its tmax.
+        let ok = Batch(name: "cpu", tmax: 20 * F.second, points: [BatchPoint(time: 15 * F.second, fields: ["value": .double(1)])])
+        try node.receive(.batch(ok), port: 0, output: out)
+        #expect(out.levels == ["CRITICAL", "OK"])
+        #expect(out.alerts[1].contains("\"time\":\"1970-01-01T00:00:20Z\""))
+    }
+
+    @Test func allTakesTheLowestLevelAtTmax() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(warn: F.above(70), crit: F.above(80))
+            $0.all = true
+        })
+        let out = AlertRecordingOutput()
+        let batch = Batch(name: "cpu", tmax: 10 * F.second, points: [
+            BatchPoint(time: 1 * F.second, fields: ["value": .double(75)]),
+            BatchPoint(time: 2 * F.second, fields: ["value": .double(85)]),
+        ])
+        try node.receive(.batch(batch), port: 0, output: out)
+        #expect(out.levels == ["WARNING"])
+        #expect(out.alerts[0].contains("\"time\":\"1970-01-01T00:00:10Z\""))
+    }
+
+    @Test func aConditionThatFailsCountsAsFalseAndIsLogged() throws {
+        struct Boom: Error {}
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(warn: F.above(70), crit: { _ in throw Boom() })
+        })
+        let out = try F.run(node, [75])
+        #expect(out.levels == ["WARNING"])
+        #expect(out.logs.contains { $0.hasPrefix("ERROR error evaluating expression for level CRITICAL") })
+    }
+
+    @Test func augmentationAddsLevelIdMessageAndDuration() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(crit: F.above(80))
+            $0.levelTag = "level"
+            $0.idTag = "alertID"
+            $0.levelField = "levelF"
+            $0.idField = "idF"
+            $0.messageField = "msg"
+            $0.durationField = "dur"
+        })
+        let out = try F.run(node, [90, 91])
+        guard case .point(let p) = out.emitted[1] else { Issue.record("expected a point"); return }
+        #expect(p.tags == ["level": "CRITICAL", "alertID": "cpu:nil"])
+        #expect(p.fields["levelF"] == .string("CRITICAL"))
+        #expect(p.fields["idF"] == .string("cpu:nil"))
+        #expect(p.fields["msg"] == .string("cpu:nil is CRITICAL"))
+        #expect(p.fields["dur"] == .int(1_000_000_000))
+        #expect(p.fields["value"] == .double(91))
+        // The event's data is the point before augmentation.
+        #expect(!out.alerts[1].contains("levelF"))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import TICKScript
+import TockModel
+@testable import Engine
+
+/// Collects what a task produces, thread-safely.
+final class Collector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _outputs: [(node: String, message: Message)] = []
+    private var _events: [(node: String, event: TaskEvent)] = []
+    private var _logs: [(LogLevel, String, String)] = []
+
+    var outputs: [(node: String, message: Message)] { lock.withLock { _outputs } }
+    var events: [(node: String, event: TaskEvent)] { lock.withLock { _events } }
+    var logs: [(LogLevel, String, String)] { lock.withLock { _logs } }
+
+    var handlers: TaskRunner.Handlers {
+        TaskRunner.Handlers(
+            event: { n, e in self.lock.withLock { self._events.append((n, e)) } },
+            log: { l, n, m in self.lock.withLock { self._logs.append((l, n, m)) } },
+            output: { n, m in self.lock.withLock { self._outputs.append((n, m)) } })
+    }
+
+    /// Batches emitted by leaves.
+    var batches: [Batch] { outputs.compactMap { if case .batch(let b) = $0.message { b } else { nil } } }
+    /// Points emitted by leaves.
+    var points: [Point] { outputs.compactMap { if case .point(let p) = $0.message { p } else { nil } } }
+}
+
+let second = GoDuration.second
+
+func point(_ name: String = "m", _ tags: Tags = [:], _ fields: Fields, at seconds: Int64) -> Point {
+    Point(name: name, tags: tags, fields: fields, time: seconds * second, database: "db", retentionPolicy: "rp")
+}
+
+/// Runs `script` over `points` and returns what came out.
+@discardableResult
+func run(_ script: String, _ points: [Point], udfs: (any UDFProvider)? = nil) throws -> (Collector, TaskRunner) {
+    let c = Collector()
+    let runner = try TaskRunner(script: script, options: .init(taskID: "test", udfProvider: udfs), handlers: c.handlers)
+    try runner.start()
+    runner.write(points)
+    try runner.stop()
+    return (c, runner)
+}
+
+/// The ScriptError `script` fails to build with.
+func buildError(_ script: String, udfs: (any UDFProvider)? = nil) -> ScriptError? {
+    do {
+        _ = try TaskBuilder(taskID: "t", udfProvider: udfs).build(try Program.parse(script))
+        return nil
+    } catch let e as ScriptError {
+        return e
+    } catch {
+        return ScriptError("unexpected \(error)", at: SourcePosition(line: 0, column: 0))
+    }
+}
+
+func point(fields: Fields, at seconds: Int64) -> Point { point("m", [:], fields, at: seconds) }
