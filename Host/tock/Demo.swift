@@ -54,7 +54,7 @@ struct PrinterDemo: ParsableCommand {
             throw ValidationError("\(error)")
         }
 
-        let progress = DemoProgress(windowsPerField: PrinterSchedule.windows)
+        let progress = DemoProgress(total: 86_402)
         let runner = try TaskRunner(
             script: script,
             options: .init(taskID: "print_temps", dbrps: [DBRP("printer", "autogen")], udfProvider: udfs),
@@ -64,8 +64,7 @@ struct PrinterDemo: ParsableCommand {
                 },
                 log: { level, node, message in
                     if level >= .warning { Stderr.write("\(level.rawValue) [print_temps:\(node)] \(message)\n") }
-                },
-                output: { node, _ in progress.window(node: node) }))
+                }))
         try runner.start()
 
         var parser = LineProtocolParser(precision: .seconds, defaultTime: 0, database: "printer", retentionPolicy: "autogen")
@@ -75,9 +74,13 @@ struct PrinterDemo: ParsableCommand {
             throw ValidationError("the generator wrote bad line protocol: \(errors[0])")
         }
         Stderr.write("replaying \(points.count) points through 3 t-test UDFs…\n")
-        let chunk = 3_600
-        for start in stride(from: 0, to: points.count, by: chunk) {
-            runner.write(Array(points[start..<min(start + chunk, points.count)]))
+        // An hour at a time; stats() returns once the hour has reached the UDFs (pipes apply back-pressure).
+        let hour = 3_600
+        for start in stride(from: 0, to: points.count, by: hour) {
+            let end = min(start + hour, points.count)
+            runner.write(Array(points[start..<end]))
+            _ = runner.stats()
+            progress.show(end)
         }
         try runner.stop()
         progress.finish()

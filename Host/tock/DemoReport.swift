@@ -55,14 +55,13 @@ struct DemoAlert {
 /// Collects alerts and shows progress while the task runs; called from the task's threads.
 final class DemoProgress: @unchecked Sendable {
     private let lock = NSLock()
-    private var windowsSeen: [String: Int] = [:]
     private var collected: [DemoAlert] = []
     private var lastShown = -1
     private let total: Int
     private let interactive = isatty(STDERR_FILENO) != 0
 
-    init(windowsPerField: Int) {
-        total = windowsPerField * 3
+    init(total: Int) {
+        self.total = total
     }
 
     var alerts: [DemoAlert] { lock.withLock { collected } }
@@ -72,23 +71,18 @@ final class DemoProgress: @unchecked Sendable {
         lock.withLock { collected.append(alert) }
     }
 
-    /// Counts a t-test result leaving an alert node: one per window per field.
-    func window(node: String) {
-        guard node.hasPrefix("alert") else { return }
-        let (done, alerts): (Int, Int) = lock.withLock {
-            windowsSeen[node, default: 0] += 1
-            return (windowsSeen.values.reduce(0, +), collected.count)
-        }
+    /// Shows `done` of `total` units replayed (non-interactive: every quarter).
+    func show(_ done: Int) {
         let percent = min(100, done * 100 / max(total, 1))
+        let alerts = lock.withLock { collected.count }
         let step = interactive ? percent : percent / 25 * 25
-        let show: Bool = lock.withLock {
-            guard step != lastShown else { return false }
-            lastShown = step
-            return true
+        let changed: Bool = lock.withLock {
+            defer { lastShown = step }
+            return step != lastShown
         }
-        guard show else { return }
+        guard changed else { return }
         let bar = String(repeating: "#", count: percent / 5).padding(toLength: 20, withPad: ".", startingAt: 0)
-        let text = "[\(bar)] \(percent)% of windows tested, \(alerts) alert event\(alerts == 1 ? "" : "s")"
+        let text = "[\(bar)] \(percent)% of the day replayed, \(alerts) alert event\(alerts == 1 ? "" : "s")"
         Stderr.write(interactive ? "\r" + text : text + "\n")
     }
 
