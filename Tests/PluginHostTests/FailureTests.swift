@@ -44,8 +44,8 @@ struct FailureTests {
     }
 
     @Test("bytes that are not a response fail the UDF", arguments: [
-        ("proto", "sent a malformed frame after 1 point: a 5-byte response that is not a protocol message"),
-        ("varint", "sent a malformed frame after 1 point: length prefix longer than 5 bytes"),
+        ("proto", "sent a malformed frame after 1 point: a 5-byte response that does not decode"),
+        ("varint", "sent a malformed frame after 1 point: too many bytes when decoding varint, larger than 32bit uint"),
         ("huge", "sent a frame of 100000000 bytes, over the limit of 1048576 bytes (max-frame-size) after 1 point"),
     ])
     func garbage(mode: String, expected: String) throws {

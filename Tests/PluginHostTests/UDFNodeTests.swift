@@ -83,13 +83,14 @@ struct UDFNodeTests {
             _ = try harness.registry.makeNode(name: "echo", taskID: "t", nodeID: "echo1",
                                               options: [UDFOption(name: "colour", values: [.string("red")])])
         } throws: { error in
-            String(describing: error) == #"UDF "echo" (node echo1) cannot be given option colour: the UDF does not declare it in its Info"#
+            String(describing: error) == #"UDF "echo" (node echo1) cannot take an option: colour is not declared in its Info"#
         }
         #expect {
             _ = try harness.registry.makeNode(name: "echo", taskID: "t", nodeID: "echo1",
                                               options: [UDFOption(name: "s", values: [.regex("^a")])])
         } throws: { error in
-            String(describing: error).contains("cannot be given option s: only bool, int, float, string and duration")
+            String(describing: error).hasPrefix(
+                #"UDF "echo" (node echo1) cannot take an option: option s: a UDF option takes bool, int, float, string or duration values"#)
         }
         #expect {
             _ = try harness.registry.makeNode(name: "nothere", taskID: "t", nodeID: "n1", options: [])

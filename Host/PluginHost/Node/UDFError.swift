@@ -62,7 +62,7 @@ public struct UDFError: Error, Sendable, CustomStringConvertible {
         case .badInfo: return "sent an unusable Info response"
         case .initFailed: return "failed to initialize"
         case .restoreFailed: return "error restoring snapshot"
-        case .badOption(let detail): return "cannot be given option \(detail)"
+        case .badOption: return "cannot take an option"
         case .noAnswer(let request, let timeout):
             return "did not answer the \(request) request within \(formatNanos(UInt64(max(timeout, 0))))"
         case .notRunning(let detail): return "is not running: \(detail)"
@@ -72,7 +72,7 @@ public struct UDFError: Error, Sendable, CustomStringConvertible {
     /// The specifics of the reason, when there are any (the UDF's own message).
     public var detail: String? {
         switch reason {
-        case .unreachable(let d), .badInfo(let d), .initFailed(let d), .restoreFailed(let d): return d
+        case .unreachable(let d), .badInfo(let d), .initFailed(let d), .restoreFailed(let d), .badOption(let d): return d
         case .connection(let failure): return failure.detail
         default: return nil
         }

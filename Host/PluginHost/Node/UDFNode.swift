@@ -25,7 +25,7 @@ public final class UDFNode: Node, @unchecked Sendable {
     public let taskID: String
     public let nodeID: String
 
-    private let options: [Agent_Option]
+    private let options: [UDFOption]
     private let snapshots: UDFSnapshotStore
     private let snapshotInterval: Int64
 
@@ -60,13 +60,14 @@ public final class UDFNode: Node, @unchecked Sendable {
         self.snapshotInterval = snapshotInterval
         for option in options where info.options[option.name] == nil {
             throw UDFError(udf: function.name, nodeID: nodeID,
-                           reason: .badOption("\(option.name): the UDF does not declare it in its Info"))
+                           reason: .badOption("\(option.name) is not declared in its Info"))
         }
         do throws(WireError) {
-            self.options = try UDFWire.options(options)
+            _ = try UDFWire.initRequest(taskID: taskID, nodeID: nodeID, options: options)
         } catch {
             throw UDFError(udf: function.name, nodeID: nodeID, reason: error.reason)
         }
+        self.options = options
     }
 
     /// How many times the UDF was started again after a failure.
@@ -105,7 +106,7 @@ public final class UDFNode: Node, @unchecked Sendable {
     public func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         while true {
             let session = try currentSession()
-            if try session.send(message) { return }
+            if session.send(message) { return }
             // The process failed under us: wait until the failure has been dealt with, then retry.
             lock.withLock {
                 while case .running(let s) = state, s === session { lock.wait() }

@@ -49,7 +49,7 @@ final class UDFSession: @unchecked Sendable {
     private var running = false
 
     // Reader-thread state: the batch being received.
-    private var begin: Agent_BeginBatch?
+    private var begin: UDFBeginBatch?
     private var batchPoints: [BatchPoint] = []
 
     /// Starts the UDF's process (or dials its socket) and the connection's threads.
@@ -69,11 +69,7 @@ final class UDFSession: @unchecked Sendable {
                 handlers: .init(
                     frame: { [unowned(unsafe) self] bytes in try self.handleFrame(bytes) },
                     stderrLine: { line in handlers.log(line) },
-                    keepalive: {
-                        var request = Agent_Request()
-                        request.keepalive.time = wallClockNanos()
-                        return UDFWire.frame(request)
-                    },
+                    keepalive: { UDFWire.frame(UDFCodec.keepaliveRequest(time: wallClockNanos())) },
                     tick: { handlers.tick() },
                     ended: { [self] end in connectionEnded(end) }))
         } catch {
@@ -91,9 +87,7 @@ final class UDFSession: @unchecked Sendable {
 
     /// Asks for the UDF's Info.
     func info() throws(UDFError) -> UDFInfo {
-        var request = Agent_Request()
-        request.info = Agent_InfoRequest()
-        let response = try exchange(request, awaiting: .info)
+        let response = try exchange(UDFCodec.infoRequest(), awaiting: .info)
         do throws(WireError) {
             return try UDFWire.info(response.info)
         } catch {
@@ -104,9 +98,14 @@ final class UDFSession: @unchecked Sendable {
     }
 
     /// Sends Init with the task's IDs and the script's options; throws if the UDF rejects them.
-    func initialize(taskID: String, nodeID: String, options: [Agent_Option]) throws(UDFError) {
-        let response = try exchange(UDFWire.initRequest(taskID: taskID, nodeID: nodeID, options: options),
-                                    awaiting: .initialize)
+    func initialize(taskID: String, nodeID: String, options: [UDFOption]) throws(UDFError) {
+        let request: Agent_Request
+        do throws(WireError) {
+            request = try UDFWire.initRequest(taskID: taskID, nodeID: nodeID, options: options)
+        } catch {
+            throw UDFError(udf: function.name, nodeID: self.nodeID, reason: error.reason)
+        }
+        let response = try exchange(request, awaiting: .initialize)
         guard response.init_p.success else {
             let e = UDFError(udf: function.name, nodeID: self.nodeID, reason: .initFailed(response.init_p.error),
                              stderrTail: connection.recentStderr)
@@ -118,9 +117,7 @@ final class UDFSession: @unchecked Sendable {
 
     /// Sends a saved snapshot back; throws if the UDF rejects it.
     func restore(_ snapshot: [UInt8]) throws(UDFError) {
-        var request = Agent_Request()
-        request.restore.snapshot = Data(snapshot)
-        let response = try exchange(request, awaiting: .restore)
+        let response = try exchange(UDFCodec.restoreRequest(snapshot: snapshot), awaiting: .restore)
         guard response.restore.success else {
             let e = UDFError(udf: function.name, nodeID: nodeID, reason: .restoreFailed(response.restore.error),
                              stderrTail: connection.recentStderr)
@@ -131,8 +128,7 @@ final class UDFSession: @unchecked Sendable {
 
     /// Asks for a snapshot without waiting; the answer goes to ``Handlers/snapshot``.
     func requestSnapshot() {
-        var request = Agent_Request()
-        request.snapshot = Agent_SnapshotRequest()
+        let request = UDFCodec.snapshotRequest()
         lock.withLock { snapshotsRequested += 1 }
         let sent = connection.send(control: true) { try? UDFWire.appendFrame(request, to: &$0) }
         if !sent { lock.withLock { snapshotsRequested -= 1 } }
@@ -196,9 +192,9 @@ final class UDFSession: @unchecked Sendable {
 
     /// Sends one point or batch; blocks while the UDF is not keeping up. Returns `false` when the
     /// connection has failed or is closing (the message is dropped).
-    func send(_ message: TockModel.Message) throws -> Bool {
+    func send(_ message: TockModel.Message) -> Bool {
         var count = 0
-        let sent = try connection.send { buffer in count = try UDFWire.appendData(message, to: &buffer) }
+        let sent = connection.send { buffer in count = UDFWire.appendData(message, to: &buffer) }
         if sent { points.add(count, ordering: .relaxed) }
         return sent
     }
@@ -212,21 +208,21 @@ final class UDFSession: @unchecked Sendable {
     // MARK: Reader side
 
     private func handleFrame(_ bytes: UnsafeRawBufferPointer) throws {
-        let response: Agent_Response
+        let response: UDFResponse
         do {
-            response = try UDFWire.decodeResponse(bytes)
+            response = try UDFCodec.decodeResponse(bytes)
         } catch {
-            throw ConnectionFailure.malformedFrame("a \(bytes.count)-byte response that is not a protocol message (\(error))")
+            throw ConnectionFailure.malformedFrame("a \(bytes.count)-byte response that does not decode (\(error))")
         }
-        switch response.message {
+        switch response {
         case .point(let p):
             if begin != nil {
-                batchPoints.append(UDFWire.batchPoint(p))
+                batchPoints.append(BatchPoint(p))
             } else {
                 guard provides != .batch else {
                     throw ConnectionFailure.protocolError("sent a point outside a batch although its Info says it provides batches")
                 }
-                handlers.data(.point(UDFWire.streamPoint(p)))
+                handlers.data(.point(p))
             }
         case .begin(let b):
             guard provides != .stream else {
@@ -241,6 +237,13 @@ final class UDFSession: @unchecked Sendable {
             handlers.data(.batch(UDFWire.batch(begin: b, end: e, points: batchPoints)))
             begin = nil
             batchPoints = []
+        case .other(let other):
+            try handleManagement(other)
+        }
+    }
+
+    private func handleManagement(_ response: Agent_Response) throws {
+        switch response.message {
         case .keepalive:
             break
         case .error(let e):
@@ -270,6 +273,9 @@ final class UDFSession: @unchecked Sendable {
             guard expected else {
                 throw ConnectionFailure.protocolError("sent an unrequested \(kind.rawValue) response")
             }
+        case .point, .begin, .end:
+            // Data the codec left to swift-protobuf (a message repeated within one frame).
+            throw ConnectionFailure.malformedFrame("a data response the decoder could not read")
         case nil:
             throw ConnectionFailure.malformedFrame("an empty response (no message set)")
         }

@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import TockModel
+import UDFProtocol
 
 /// Where a plugin lives: a program the host starts, or a Unix socket a running program listens on.
 public enum PluginEndpoint: Sendable, Hashable {
@@ -75,7 +76,7 @@ public struct ConnectionEnd: Sendable {
 ///
 /// It starts the program (or dials the socket), then runs four threads: a writer that drains a
 /// bounded output buffer into the child's stdin, a reader that splits the child's stdout into
-/// varint-length-prefixed frames, a stderr reader that logs lines and keeps the last ones, and a
+/// varint-length-prefixed frames (`FrameDecoder`), a stderr reader that logs lines and keeps the last ones, and a
 /// watchdog that sends keepalives and fails the connection when the plugin goes quiet. The first
 /// failure wins; the process group is then stopped (SIGTERM, then SIGKILL after a grace period) and
 /// ``Handlers/ended`` reports it once, after every frame that arrived has been handed over.
@@ -291,13 +292,13 @@ final class PluginConnection: @unchecked Sendable {
     }
 
     private func readerLoop() {
-        var capacity = 256 << 10
-        var buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
-        defer { buffer.deallocate() }
-        var filled = 0
+        var decoder = FrameDecoder(maxFrameSize: options.maxFrameSize)
+        let chunkSize = 256 << 10
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { chunk.deallocate() }
         var readFailure: ConnectionFailure?
         reading: while true {
-            let n = read(outputFD, buffer + filled, capacity - filled)
+            let n = read(outputFD, chunk, chunkSize)
             if n == 0 { break }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -308,66 +309,36 @@ final class PluginConnection: @unchecked Sendable {
                 break
             }
             lastActivity.store(monotonicNanos(), ordering: .relaxed)
-            filled += n
-            // Split complete frames.
-            var start = 0
-            while start < filled {
-                var length: UInt64 = 0
-                var shift: UInt64 = 0
-                var i = start
-                var complete = false
-                while i < filled {
-                    let byte = buffer.load(fromByteOffset: i, as: UInt8.self)
-                    i += 1
-                    length |= UInt64(byte & 0x7f) << shift
-                    if byte & 0x80 == 0 { complete = true; break }
-                    shift += 7
-                    if shift >= 35 {
-                        readFailure = .malformedFrame("length prefix longer than 5 bytes")
+            decoder.append(UnsafeRawBufferPointer(start: chunk, count: n))
+            do throws(FrameError) {
+                while let frame = try decoder.nextFrame() {
+                    receivedFrame.store(true, ordering: .relaxed)
+                    do {
+                        try frame.withUnsafeBytes { try handlers.frame($0) }
+                    } catch let failure as ConnectionFailure {
+                        readFailure = failure
+                        break reading
+                    } catch {
+                        readFailure = .malformedFrame(String(describing: error))
                         break reading
                     }
                 }
-                if !complete { break }
-                if length > UInt64(options.maxFrameSize) {
-                    readFailure = .frameTooLarge(size: length, limit: options.maxFrameSize)
-                    break reading
+            } catch {
+                switch error {
+                case .frameTooLarge(let size, let limit): readFailure = .frameTooLarge(size: size, limit: limit)
+                default: readFailure = .malformedFrame(error.description)
                 }
-                let frameEnd = i + Int(length)
-                if frameEnd > filled {
-                    if frameEnd - start > capacity {
-                        // Grow so that the whole frame fits.
-                        let newCapacity = max(capacity * 2, frameEnd - start + 4096)
-                        let bigger = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-                        bigger.copyMemory(from: buffer + start, byteCount: filled - start)
-                        buffer.deallocate()
-                        buffer = bigger
-                        capacity = newCapacity
-                        filled -= start
-                        start = 0
-                    }
-                    break
-                }
-                receivedFrame.store(true, ordering: .relaxed)
-                do {
-                    try handlers.frame(UnsafeRawBufferPointer(start: buffer + i, count: Int(length)))
-                } catch let failure as ConnectionFailure {
-                    readFailure = failure
-                    break reading
-                } catch {
-                    readFailure = .malformedFrame(String(describing: error))
-                    break reading
-                }
-                start = frameEnd
-            }
-            if start > 0 {
-                if start < filled { (buffer).copyMemory(from: buffer + start, byteCount: filled - start) }
-                filled -= start
+                break reading
             }
             if lock.withLock({ failure != nil }) { break }
         }
         if let readFailure { abort(readFailure) }
-        if filled > 0 && lock.withLock({ failure == nil }) {
-            abort(.malformedFrame("output ended in the middle of a frame (\(filled) bytes left over)"))
+        if lock.withLock({ failure == nil }) {
+            do throws(FrameError) {
+                try decoder.finish()
+            } catch {
+                abort(.malformedFrame("output ended inside a frame: \(error)"))
+            }
         }
         finish()
     }
