@@ -73,6 +73,7 @@ private struct Printer {
             parenthesized(e, indent: indent, onNewLine: onNewLine)
             return
         }
+        let e = Self.hoistingComments(e)
         var onNewLine = onNewLine
         if !e.comments.isEmpty {
             comments(e.comments, indent: indent, onNewLine: onNewLine)
@@ -120,6 +121,7 @@ private struct Printer {
             comments += inner.comments
             inner = next
         }
+        inner = Self.hoistingComments(inner)
         inner.comments = comments + inner.comments
         guard case .binary(let op, let left, let right) = inner.kind else {
             expression(inner, indent: indent, onNewLine: onNewLine)
@@ -134,6 +136,33 @@ private struct Printer {
         out += "("
         binary(op, left, right, multiLine: inner.layout.multiLine, indent: indent + Self.step)
         out += ")"
+    }
+
+    /// Moves the comments of a binary expression's left operand (and of a unary operand) up to the
+    /// expression, so they print above it instead of breaking the line after its indentation. (Kapacitor
+    /// prints them in place, which leaves a line of spaces and is not stable under reformatting.)
+    static func hoistingComments(_ e: Expression) -> Expression {
+        var e = e
+        switch e.kind {
+        case .binary(let op, let left, let right):
+            var left = hoistingComments(left)
+            e.comments = left.comments + e.comments
+            left.comments = []
+            e.kind = .binary(op, left, right)
+        case .unary(let op, let operand):
+            var operand = hoistingComments(operand)
+            e.comments += operand.comments
+            operand.comments = []
+            e.kind = .unary(op, operand)
+        case .parenthesized(let inner):
+            var inner = hoistingComments(inner)
+            e.comments += inner.comments
+            inner.comments = []
+            e.kind = .parenthesized(inner)
+        default:
+            break
+        }
+        return e
     }
 
     mutating func binary(_ op: BinaryOperator, _ left: Expression, _ right: Expression, multiLine: Bool, indent: String) {

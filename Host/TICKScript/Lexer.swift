@@ -165,6 +165,9 @@ struct Lexer {
                 advance()
                 return make(.op(.divide), self)
             }
+            // A regex counts as a value (Kapacitor's lexer does not say): "/a/ / 2" is then a (meaningless)
+            // division rather than an unterminated second regex, so the formatter may drop parentheses.
+            afterValue = true
             return try regex(start: start, startIndex: startIndex)
         default:
             break

@@ -213,7 +213,7 @@ struct Parser {
                     "\"(\" after \"\(op.rawValue)\(name.text)\"", current,
                     hint: " (write \(op.rawValue)\(name.text)() even without arguments)")
             }
-            let (arguments, multiLine) = try argumentList(of: "\(op.rawValue)\(name.text)()", nameOffset: name.position.offset)
+            let (arguments, multiLine) = try argumentList(of: "\(name.text)()", nameOffset: name.position.offset)
             let link = Expression(
                 .chain(left: result.expression, op: op, name: name.text, arguments: arguments),
                 at: opToken.position, comments: comments, layout: .init(multiLine: multiLine))
@@ -240,8 +240,11 @@ struct Parser {
         var arguments: [Expression] = []
         var lastAnchor = nameOffset
         while current.kind != .rightParen {
-            if current.kind == .comma || current.kind == .end {
-                throw error("an argument to \(callee) or \")\" to close the call at \(open.position)", current)
+            if current.kind == .comma {
+                throw error("an argument to \(callee) before \",\"", current)
+            }
+            if !Self.startsValue(current.kind) {
+                throw error("\")\" to close the call to \(callee) at \(open.position)", current)
             }
             let argument = inLambda ? try primaryExpression() : try expression()
             arguments.append(argument.expression)
@@ -249,12 +252,27 @@ struct Parser {
             if current.kind == .comma {
                 advance()
             } else if current.kind != .rightParen {
-                let hint = current.kind == .assign ? " (compare with ==)" : ""
+                var hint = ""
+                if current.kind == .assign { hint = " (compare with ==)" }
+                if current.kind == .identifier, ["and", "or"].contains(current.text.lowercased()) {
+                    hint = " (the logical operators are written AND and OR)"
+                }
                 throw error("\",\" or \")\" to close the call to \(callee) at \(open.position)", current, hint: hint)
             }
         }
         advance()
         return (arguments, !arguments.isEmpty && hasNewline(from: nameOffset, to: lastAnchor))
+    }
+
+    /// Whether a token can begin an argument or operand.
+    private static func startsValue(_ kind: Token.Kind) -> Bool {
+        switch kind {
+        case .identifier, .reference, .string, .tripleString, .int, .float, .duration, .regex, .keywordTrue,
+             .keywordFalse, .lambda, .leftParen, .leftBracket, .star, .not, .op(.subtract):
+            return true
+        default:
+            return false
+        }
     }
 
     private mutating func list() throws(ScriptError) -> Parsed {
@@ -325,6 +343,7 @@ struct Parser {
     private mutating func precedence(_ left: Parsed, minimum: Int) throws(ScriptError) -> Parsed {
         var lhs = left
         while let op = currentOperator, Self.precedence(of: op) >= minimum {
+            let lhsEnd = index > 0 ? tokens[index - 1].endOffset : 0
             let opToken = advance()
             let comments = claimComments(through: index - 1)
             if [.rightParen, .comma, .end, .rightBracket].contains(current.kind) {
@@ -334,7 +353,10 @@ struct Parser {
             while let next = currentOperator, Self.precedence(of: next) > Self.precedence(of: op) {
                 rhs = try precedence(rhs, minimum: Self.precedence(of: next))
             }
-            let multiLine = hasNewline(from: lhs.anchor, to: rhs.anchor)
+            // Kapacitor measures from the left operand's position (its operator, for a binary); measuring from
+            // where the left operand ends gives the same layout for its golden cases and makes formatting a
+            // fixed point.
+            let multiLine = hasNewline(from: lhsEnd, to: rhs.anchor)
             let binary = Expression(
                 .binary(op, lhs.expression, rhs.expression), at: lhs.expression.position, comments: comments,
                 layout: .init(multiLine: multiLine))
