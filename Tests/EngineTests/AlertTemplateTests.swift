@@ -88,8 +88,17 @@ struct AlertTemplateTests {
     @Test func detailsAreHTMLEscapedAndJSONIsAvailable() throws {
         let details = try AlertTemplate(name: "details", source: "<b>{{ .Level }}</b> {{ index .Tags \"host\" | printf \"%s<&>\" }}", kind: .details)
         #expect(try details.render(Self.info) == "<b>CRITICAL</b> serverA&lt;&amp;&gt;")
+        let missing = try AlertTemplate(name: "details", source: "[{{ index .Fields \"missing\" }}]", kind: .details)
+        #expect(try missing.render(Self.info) == "[]")
         let json = try AlertTemplate(name: "details", source: "{{ json .Tags }}", kind: .details)
         #expect(try json.render(Self.info) == "{&#34;host&#34;:&#34;serverA&#34;,&#34;region&#34;:&#34;eu&#34;}\n")
+    }
+
+    @Test func idsThatReadOnlyNameAndGroupAreKnownToBeConstantPerGroup() throws {
+        #expect(try AlertTemplate(name: "id", source: "{{ .Name }}:{{ .Group }}", kind: .id).dependsOnlyOnNameAndGroup)
+        #expect(try AlertTemplate(name: "id", source: "hotend", kind: .id).dependsOnlyOnNameAndGroup)
+        #expect(try !AlertTemplate(name: "id", source: "{{ index .Tags \"host\" }}", kind: .id).dependsOnlyOnNameAndGroup)
+        #expect(try !AlertTemplate(name: "id", source: "{{ with .Name }}{{ . }}{{ end }}", kind: .id).dependsOnlyOnNameAndGroup)
     }
 
     @Test func definitionErrorsNameTheTemplate() {
