@@ -8,8 +8,9 @@ Wants BATCH (windows of points), provides STREAM. Options:
 For every window it runs Welch's t-test (unequal variances) between the history and the window
 and emits one point at the window's tmax, with the window's name, group and tags and fields
 ``t`` and ``pvalue``. The first window only fills the history. A window joins the history only
-if ``pvalue > alpha``: anomalies are not learned. Snapshots hold the history as JSON, so a
-restarted task continues exactly where it stopped.
+if ``pvalue > alpha``: anomalies are not learned. Each group (``groupBy``) has its own history;
+the guide's single-series task has one. Snapshots hold the histories as JSON, so a restarted
+task continues exactly where it stopped.
 
 Runs under Tock's agent or Kapacitor's (PYTHONPATH must contain the ``kapacitor`` package):
   python3 ttest.py
@@ -107,7 +108,9 @@ class TTestHandler(Handler):
         self._field = ""
         self._size = 0
         self._alpha = 0.0
-        self._history = None
+        self._ready = False  # init succeeded
+        self._histories = {}  # group -> MovingStats of accepted values
+        self._group = ""  # group of the window being received
         self._batch = None  # values of the window being received, None outside a window
         self._missing_logged = False
 
@@ -143,14 +146,15 @@ class TTestHandler(Handler):
         response.init.success = not problems
         response.init.error = " ".join(problems)
         if not problems:
-            self._history = MovingStats(self._size)
+            self._ready = True
             preload_scipy()
         return response
 
     def snapshot(self):
         state = {
             "field": self._field,
-            "history": self._history.to_json() if self._history is not None else None,
+            "histories": {group: h.to_json() for group, h in self._histories.items()},
+            "group": self._group,
             "batch": self._batch,
         }
         response = udf_pb2.Response()
@@ -161,14 +165,13 @@ class TTestHandler(Handler):
         response = udf_pb2.Response()
         try:
             state = json.loads(restore_req.snapshot.decode("utf-8"))
-            saved = state["history"]
-            if saved is None:
-                history = MovingStats(self._size) if self._size > 1 else None
-            else:
+            histories = {}
+            for group, saved in state["histories"].items():
                 size = self._size if self._size > 1 else int(saved["size"])
-                history = MovingStats.from_json(saved, size)
+                histories[group] = MovingStats.from_json(saved, size)
             batch = state.get("batch")
-            self._history = history
+            self._histories = histories
+            self._group = str(state.get("group", ""))
             self._batch = [float(v) for v in batch] if batch is not None else None
             response.restore.success = True
         except Exception as e:
@@ -177,6 +180,7 @@ class TTestHandler(Handler):
         return response
 
     def begin_batch(self, begin_req):
+        self._group = begin_req.group
         self._batch = []
 
     def point(self, point):
@@ -193,9 +197,11 @@ class TTestHandler(Handler):
 
     def end_batch(self, end_req):
         values, self._batch = self._batch or [], None
-        history = self._history
-        if history is None:
+        if not self._ready:
             raise Exception("received data before a successful init")
+        history = self._histories.get(end_req.group)
+        if history is None:
+            history = self._histories[end_req.group] = MovingStats(self._size)
         if history.n == 0:
             # Nothing to compare with yet: the first window becomes the baseline.
             for value in values:

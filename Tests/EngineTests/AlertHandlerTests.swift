@@ -35,6 +35,17 @@ struct AlertHandlerTests {
         #expect(server.acceptAll() == out.alerts[0] + "\n")
     }
 
+    @Test func aRefusedConnectionIsLoggedAndLaterHandlersStillRun() throws {
+        let port = try LoopbackServer().port  // closed again at once
+        let dir = try F.temporaryDirectory()
+        let path = dir.appendingPathComponent("after.log").path
+        let node = try critNode([("tcp", [.string("127.0.0.1:\(port)")]), ("log", [.string(path)])])
+        let out = try F.run(node, [90])
+        out.stopAndDrain(node)
+        #expect(out.logs.contains { $0.hasPrefix("ERROR alert handler tcp 127.0.0.1:\(port) failed: cannot connect") })
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == out.alerts[0] + "\n")
+    }
+
     @Test func postSendsJSONWithHeaders() throws {
         let server = try LoopbackServer()
         let received = Received()

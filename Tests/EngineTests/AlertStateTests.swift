@@ -166,6 +166,37 @@ struct AlertStateTests {
         #expect(out.logs.contains { $0.hasPrefix("ERROR error evaluating expression for level CRITICAL") })
     }
 
+    @Test func anActiveInhibitorSilencesTheHandlersOfItsCategoryForMatchingTags() throws {
+        let lookup = InhibitorLookup()
+        let inhibitor = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(crit: F.above(80))
+            $0.inhibits = [("system", ["host"])]
+            $0.inhibitorLookup = lookup
+        })
+        let recorder = RecordingHandler()
+        let inhibited = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(crit: F.above(80))
+            $0.category = "system"
+            $0.handlers = [recorder]
+            $0.inhibitorLookup = lookup
+        })
+        let a = AlertRecordingOutput(), b = AlertRecordingOutput()
+        func host(_ h: String, _ v: Double, _ t: Int64) -> Message { F.point(v, at: t, tags: ["host": h, "cpu": "0"], group: ["host"]) }
+        try inhibitor.receive(host("a", 90, 0), port: 0, output: a)   // host=a is down: inhibits host=a
+        try inhibited.receive(host("a", 95, 1), port: 0, output: b)   // silenced
+        try inhibited.receive(host("b", 95, 2), port: 0, output: b)   // other host: sent
+        try inhibitor.receive(host("a", 10, 3), port: 0, output: a)   // host=a recovers
+        try inhibited.receive(host("a", 96, 4), port: 0, output: b)   // sent again
+        b.stopAndDrain(inhibited)
+        #expect(b.alerts.count == 3)  // every event is still published
+        let sent = recorder.bodies.map { String(decoding: $0, as: UTF8.self) }
+        #expect(sent.count == 2)
+        #expect(sent.first?.contains("\"time\":\"1970-01-01T00:00:02Z\"") == true)
+        #expect(sent.last?.contains("\"time\":\"1970-01-01T00:00:04Z\"") == true)
+        _ = inhibitor.stop(output: a)
+        #expect(!lookup.isInhibited(category: "system", tags: ["host": "a"]))
+    }
+
     @Test func augmentationAddsLevelIdMessageAndDuration() throws {
         let node = AlertNode(options: try F.options {
             $0.selector = LevelSelector(crit: F.above(80))

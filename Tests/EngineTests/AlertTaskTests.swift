@@ -48,6 +48,32 @@ struct AlertTaskTests {
         #expect(lines == Self.alerts(c))
     }
 
+    /// The printer demo's alert: a script variable inside the lambda, a fixed ID, a log file.
+    @Test func thePrinterDemoAlertShape() throws {
+        let dir = try AlertFixtures.temporaryDirectory()
+        let log = dir.appendingPathComponent("hotend_failure.log").path
+        let script = """
+            var alpha = 0.001
+            stream
+                |from()
+                    .measurement('temperatures')
+                |alert()
+                    .id('hotend')
+                    .crit(lambda: "pvalue" < alpha)
+                    .log('\(log)')
+            """
+        let points = [0.5, 0.0001, 0.2].enumerated().map { i, p in
+            point("temperatures", [:], ["t": .double(1), "pvalue": .double(p)], at: Int64(300 * (i + 1)))
+        }
+        let (c, _) = try run(script, points)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines == Self.alerts(c))
+        #expect(lines.count == 2)
+        #expect(lines.first?.hasPrefix(#"{"id":"hotend","message":"hotend is CRITICAL","#) == true)
+        #expect(lines.first?.contains(#""time":"1970-01-01T00:10:00Z","duration":0,"level":"CRITICAL""#) == true)
+        #expect(lines.last?.contains(#""time":"1970-01-01T00:15:00Z","duration":300000000000,"level":"OK""#) == true)
+    }
+
     @Test func stateChangesOnlyAndNoRecoveriesFromAScript() throws {
         let script = """
             stream

@@ -38,6 +38,13 @@ struct AlertTemplateTests {
         #expect(try render("{{ .Time.Unix }} {{ .Duration.Seconds }}") == "1451606410 90")
     }
 
+    @Test func timeFormatUsesGosReferenceLayout() throws {
+        #expect(try render("{{ .Time.Format \"2006-01-02 15:04:05\" }}") == "2016-01-01 00:00:10")
+        #expect(try render("{{ .Time.Format \"Mon Jan _2 3:04:05.000PM MST\" }}") == "Fri Jan  1 12:00:10.500AM UTC")
+        #expect(try render("{{ .Time.Format \"2006-01-02T15:04:05.999999999Z07:00\" }}") == "2016-01-01T00:00:10.5Z")
+        #expect(try render("{{ .Time.Format \"January 2, 06 -0700 002\" }}") == "January 1, 16 +0000 001")
+    }
+
     @Test func printfFormatsAsGo() throws {
         #expect(try render("{{ printf \"%0.2f\" (index .Fields \"value\") }}") == "91.50")
         #expect(try render("{{ index .Fields \"value\" | printf \"%.1f%%\" }}") == "91.5%")
@@ -81,8 +88,17 @@ struct AlertTemplateTests {
     @Test func detailsAreHTMLEscapedAndJSONIsAvailable() throws {
         let details = try AlertTemplate(name: "details", source: "<b>{{ .Level }}</b> {{ index .Tags \"host\" | printf \"%s<&>\" }}", kind: .details)
         #expect(try details.render(Self.info) == "<b>CRITICAL</b> serverA&lt;&amp;&gt;")
+        let missing = try AlertTemplate(name: "details", source: "[{{ index .Fields \"missing\" }}]", kind: .details)
+        #expect(try missing.render(Self.info) == "[]")
         let json = try AlertTemplate(name: "details", source: "{{ json .Tags }}", kind: .details)
         #expect(try json.render(Self.info) == "{&#34;host&#34;:&#34;serverA&#34;,&#34;region&#34;:&#34;eu&#34;}\n")
+    }
+
+    @Test func idsThatReadOnlyNameAndGroupAreKnownToBeConstantPerGroup() throws {
+        #expect(try AlertTemplate(name: "id", source: "{{ .Name }}:{{ .Group }}", kind: .id).dependsOnlyOnNameAndGroup)
+        #expect(try AlertTemplate(name: "id", source: "hotend", kind: .id).dependsOnlyOnNameAndGroup)
+        #expect(try !AlertTemplate(name: "id", source: "{{ index .Tags \"host\" }}", kind: .id).dependsOnlyOnNameAndGroup)
+        #expect(try !AlertTemplate(name: "id", source: "{{ with .Name }}{{ . }}{{ end }}", kind: .id).dependsOnlyOnNameAndGroup)
     }
 
     @Test func definitionErrorsNameTheTemplate() {

@@ -155,3 +155,12 @@ final class LoopbackServer: @unchecked Sendable {
         return (head, String(decoding: body, as: UTF8.self))
     }
 }
+
+/// A handler that keeps what it is given.
+final class RecordingHandler: AlertHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _bodies: [[UInt8]] = []
+    var bodies: [[UInt8]] { lock.withLock { _bodies } }
+    var name: String { "recording" }
+    func deliver(_ body: [UInt8]) throws { lock.withLock { _bodies.append(body) } }
+}

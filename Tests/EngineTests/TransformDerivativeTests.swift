@@ -85,6 +85,16 @@ struct TransformFilterTests {
         #expect(out.points.map(\.time) == [0, sec(10), sec(20)])
     }
 
+    @Test("durations align as Go's do, from year 1: sample(7s) keeps 3s and 10s")
+    func goAlignment() throws {
+        let node = try makeNode("sample", [.duration(sec(7))])
+        let out = try drive(node, (0...10).map { .point(pt(sec(Int64($0)), ["v": .int(Int64($0))])) })
+        #expect(out.points.map(\.time) == [sec(3), sec(10)])
+        #expect(GoTime.round(sec(5) + 500_000_000, sec(1)) == sec(6))
+        #expect(GoTime.round(sec(5) + 499_999_999, sec(1)) == sec(5))
+        #expect(GoTime.truncate(-1, sec(1)) == -sec(1))
+    }
+
     @Test("sample(0) is rejected")
     func sampleZero() {
         #expect(throws: NodeConfigurationError.self) { try makeNode("sample", [.int(0)]) }

@@ -1,6 +1,8 @@
 """The Python agent: request dispatch, keepalive, errors and framing, run in-process."""
 import io
 
+import pytest
+
 from kapacitor.udf import udf_pb2
 from kapacitor.udf.agent import Agent, Handler, decodeUvarint32
 
@@ -240,3 +242,11 @@ def test_multi_byte_prefixes_split_across_reads_are_decoded():
     for reader in (OneByteReader(frames(*sent)), None):
         _, responses = run_agent(frames(*sent), reader=reader, handler_class=Echo)
         assert [r.point for r in responses] == [s.point for s in sent]
+
+
+@pytest.mark.parametrize("prefix", [b"\x80\x80\x80\x80\x80\x01", b"\xff\xff\xff\xff\x1f"])
+def test_a_length_prefix_beyond_32_bits_is_reported_to_the_host(prefix):
+    _, responses = run_agent(prefix + b"\x00" * 8)
+    assert [r.error.error for r in responses] == [
+        "error processing request of type unknown: "
+        "too many bytes when decoding varint, larger than 32bit uint"]

@@ -109,6 +109,7 @@ def test_socket_mode_serves_each_connection_with_its_own_agent():
         if server.poll() is None:
             server.kill()
             server.wait()
+        server.stderr.close()
         if os.path.exists(path):
             os.remove(path)
         os.rmdir(directory)

@@ -117,7 +117,7 @@ def test_a_restored_snapshot_continues_exactly_like_the_original_process():
         for batch in history:
             emitted_after(original, *batch)
         data = original.call(udfproc.snapshot()).snapshot.snapshot
-        assert len(json.loads(data)["history"]["window"]) == 7
+        assert len(json.loads(data)["histories"]["printer=p1"]["window"]) == 7
         expected = [emitted_after(original, *batch)[0].point for batch in later]
     finally:
         original.kill()
@@ -135,3 +135,15 @@ def test_an_invalid_snapshot_is_refused(udf):
     response = udf.call(udfproc.restore(b"{}")).restore
     assert not response.success
     assert response.error.startswith("invalid tTest snapshot")
+
+
+def test_each_group_is_compared_with_its_own_history(udf):
+    def group_window(values, start, printer):
+        return udfproc.batch(values, field="hotend", start=start * SECOND, step=SECOND,
+                             name="temperatures", group="printer=" + printer,
+                             tags={"printer": printer})
+
+    assert emitted_after(udf, *group_window(BASE, 0, "p1"), *group_window(SHIFTED, 0, "p2")) == []
+    out = emitted_after(udf, *group_window(BASE, 5, "p1"), *group_window(SHIFTED, 5, "p2"))
+    assert [(r.point.group, r.point.fieldsDouble["t"]) for r in out] == [
+        ("printer=p1", pytest.approx(0.0)), ("printer=p2", pytest.approx(0.0))]

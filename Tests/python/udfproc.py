@@ -53,8 +53,10 @@ class UDFProcess(object):
                                      env=child_env(), cwd=ROOT)
         self._responses = queue.Queue()
         self._stderr = []
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self._threads = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=self._drain_stderr, daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     @classmethod
     def sample(cls, name, *extra):
@@ -118,12 +120,24 @@ class UDFProcess(object):
                 break
             rest.append(response)
         self.returncode = self.proc.wait(timeout=WAIT)
+        self._release()
         return rest
 
     def kill(self):
+        """Ends the process if it still runs and releases its pipes (safe to call twice)."""
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait()
+        self.proc.wait()
+        self._release()
+
+    def _release(self):
+        for thread in self._threads:
+            thread.join(WAIT)
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                pipe.close()
+            except (OSError, ValueError):
+                pass
 
 
 # ---- request builders ----

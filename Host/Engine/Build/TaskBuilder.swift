@@ -441,7 +441,7 @@ struct BuildState {
             let properties = draft.properties.filter { $0.name != "quiet" }
             if let spec = draft.spec {
                 let config = NodeConfiguration(id: draft.id, position: draft.position, inputType: draft.inputType ?? .stream,
-                                               arguments: draft.arguments, properties: properties)
+                                               arguments: draft.arguments, properties: properties, inputCount: draft.parents.count)
                 do {
                     node = try spec.make(config)
                 } catch let error as ScriptError {

@@ -8,6 +8,10 @@ final class AlertNode: Node {
     private var states: [GroupID: AlertState] = [:]
     /// The level of the last event per alert ID: the `previousLevel` of the next one.
     private var lastLevels: [String: AlertLevel] = [:]
+    /// Per group, the ID when the ID template reads only the name and group (the default).
+    private var idCache: [GroupID: (name: String, id: String)] = [:]
+    /// Per group, the inhibitors this alert's `.inhibit()` registered.
+    private var inhibitors: [GroupID: [InhibitorLookup.Inhibitor]] = [:]
 
     init(options: AlertOptions) {
         self.options = options
@@ -22,6 +26,10 @@ final class AlertNode: Node {
     }
 
     func stop(output: any NodeOutput) -> StopResult {
+        for list in inhibitors.values {
+            for inhibitor in list { options.inhibitorLookup.remove(inhibitor) }
+        }
+        inhibitors = [:]
         guard !options.handlers.isEmpty else { return .done }
         dispatcher.drain { output.finish() }
         return .pending
@@ -29,6 +37,18 @@ final class AlertNode: Node {
 
     private func newState() -> AlertState {
         AlertState(historySize: options.history, flapping: options.flapping, maxInterval: options.maxInterval)
+    }
+
+    /// Marks the group's inhibitors active while its level is not OK (creating them for a new group
+    /// from its tags on the `.inhibit()` tag names).
+    private func updateInhibitors(_ group: GroupID, tags: Tags, level: AlertLevel) {
+        guard !options.inhibits.isEmpty else { return }
+        if inhibitors[group] == nil {
+            let list = options.inhibits.map { InhibitorLookup.Inhibitor(category: $0.category, tags: tags.filtered(to: $0.equalTags)) }
+            for inhibitor in list { options.inhibitorLookup.add(inhibitor) }
+            inhibitors[group] = list
+        }
+        for inhibitor in inhibitors[group]! { inhibitor.set(level != .ok) }
     }
 
     private func level(of point: Point, current: AlertLevel, output: any NodeOutput) -> AlertLevel {
@@ -45,6 +65,7 @@ final class AlertNode: Node {
         defer { states[p.group] = state }
         let l = level(of: p, current: state.currentLevel, output: output)
         state.add(level: l, at: p.time)
+        updateInhibitors(p.group, tags: p.tags, level: l)
         if (options.flapping != nil && state.flapping) || (options.stateChangesOnly && !state.changed && !state.expired) {
             return
         }
@@ -54,7 +75,7 @@ final class AlertNode: Node {
         let event = try makeEvent(
             id: id, name: p.name, group: p.group, tags: p.tags, fields: p.fields, level: l,
             time: p.time, duration: state.duration, data: .point(p), output: output)
-        send(event, output: output)
+        send(event, tags: p.tags, output: output)
         var augmented = p
         augment(tags: &augmented.tags, event)
         augment(fields: &augmented.fields, event)
@@ -85,6 +106,7 @@ final class AlertNode: Node {
         let l = options.all ? lowest : highest
         let t = options.all || l == .ok ? b.tmax : highestPoint!.time
         state.add(level: l, at: t)
+        updateInhibitors(b.group, tags: b.tags, level: l)
         let suppressed = (options.flapping != nil && state.flapping) || (options.stateChangesOnly && !state.changed && !state.expired)
         guard (state.changed && l == .ok) || (l != .ok && !suppressed) else { return }
         state.triggered(at: t)
@@ -92,7 +114,7 @@ final class AlertNode: Node {
         let event = try makeEvent(
             id: id, name: b.name, group: b.group, tags: b.tags, fields: highestPoint!.fields, level: l,
             time: t, duration: state.duration, data: .batch(b), output: output)
-        send(event, output: output)
+        send(event, tags: b.tags, output: output)
         var augmented = b
         augment(tags: &augmented.tags, event)
         for i in augmented.points.indices {
@@ -104,9 +126,14 @@ final class AlertNode: Node {
 
     // MARK: Events
 
-    private func send(_ event: AlertEvent, output: any NodeOutput) {
+    /// Publishes the event and hands it to the handlers, unless an active inhibitor covers the alert's
+    /// category and tags (then only the publication, Kapacitor's topic state, sees it).
+    private func send(_ event: AlertEvent, tags: Tags, output: any NodeOutput) {
         let json = event.json
         output.publish(.alert(json: json))
+        if let category = options.category, options.inhibitorLookup.isInhibited(category: category, tags: tags) {
+            return
+        }
         dispatcher.dispatch(json, output: output)
     }
 
@@ -123,7 +150,13 @@ final class AlertNode: Node {
     }
 
     private func renderID(name: String, group: GroupID, tags: Tags, output: any NodeOutput) throws -> String {
-        try options.idTemplate.render(.record(typeName: "kapacitor.idInfo", idFields(name: name, group: group, tags: tags, output: output)))
+        if options.idTemplate.dependsOnlyOnNameAndGroup {
+            if let cached = idCache[group], cached.name == name { return cached.id }
+            let id = try options.idTemplate.render(.record(typeName: "kapacitor.idInfo", idFields(name: name, group: group, tags: tags, output: output)))
+            idCache[group] = (name, id)
+            return id
+        }
+        return try options.idTemplate.render(.record(typeName: "kapacitor.idInfo", idFields(name: name, group: group, tags: tags, output: output)))
     }
 
     private func idFields(name: String, group: GroupID, tags: Tags, output: any NodeOutput) -> [(name: String, value: TemplateValue)] {

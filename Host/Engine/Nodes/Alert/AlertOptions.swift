@@ -26,8 +26,12 @@ struct AlertOptions {
     var durationField: String?
     var idTag: String?
     var idField: String?
-    /// Kept for `inhibit`, which Tock does not implement yet; it has no effect.
+    /// The category other alerts' `.inhibit()` refers to.
     var category: String?
+    /// `.inhibit(category, tags...)`: the categories this alert silences while it is not OK.
+    var inhibits: [(category: String, equalTags: [String])] = []
+    /// Where inhibitors are registered (process-wide unless a test gives its own).
+    var inhibitorLookup = InhibitorLookup.shared
     var handlers: [any AlertHandler] = []
     /// `.ServerInfo.Hostname` in templates (Kapacitor's `hostname` setting, "localhost" by default).
     var hostname = "localhost"
@@ -111,7 +115,9 @@ extension AlertOptions {
             case "topic":
                 throw ScriptError("alert .topic() is not supported by Tock yet: set the handlers on the alert node", at: position)
             case "inhibit":
-                throw ScriptError("alert .inhibit() is not supported by Tock yet", at: position)
+                let names = args.compactMap { if case .string(let s) = $0 { s } else { nil } }
+                guard let category = names.first else { throw ScriptError("alert .inhibit() needs a category", at: position) }
+                inhibits.append((category, Array(names.dropFirst())))
             case "log":
                 flush()
                 guard let path = string(), path.hasPrefix("/") else {

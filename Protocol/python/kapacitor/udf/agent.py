@@ -14,7 +14,10 @@ Differences from Kapacitor's agent, all invisible to handlers:
   is waiting, so data written with ``write_response(response)`` (no ``flush``) is delivered
   promptly even without ``python -u``. Management answers (info, init, snapshot, restore,
   keepalive, error) are always flushed at once, as in Kapacitor.
-* Input is read in large chunks and framed in memory (fewer system calls per message).
+* Input is read in large chunks and framed in memory (fewer system calls per message); an
+  unbuffered output (``python -u``) is given a buffer, which the flushing above keeps prompt.
+* Every request is parsed into a new message object, so handlers may keep the points they get.
+* ``Agent.auto_flush`` is True, so UDFs can skip per-point flushes that Kapacitor's agent needs.
 * A message cut short by end of input is reported as an error instead of being parsed partially,
   and a length prefix that overflows 32 bits is rejected instead of being truncated.
 * ``Server`` listens as soon as it is created (early clients wait instead of being refused),

@@ -8,6 +8,9 @@ struct ExecHandler: AlertHandler {
 
     var name: String { "exec \(([program] + arguments).joined(separator: " "))" }
 
+    /// How long a program may run before it is killed.
+    static let timeoutSeconds: Double = 60
+
     func deliver(_ body: [UInt8]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.resolve(program))
@@ -36,10 +39,16 @@ struct ExecHandler: AlertHandler {
             throw AlertHandlerError("failed to run \(program): \(error)")
         }
         try? childInput.close()
+        // Kapacitor waits forever; Tock kills a program that hangs, so one stuck handler cannot hold
+        // every later event (and the task's stop) hostage.
+        let pid = process.processIdentifier
+        let killer = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.timeoutSeconds, execute: killer)
         try? writeAll(pair[1], body, what: program, socket: true)
         shutdown(pair[1], Int32(SHUT_WR))
         let captured = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        killer.cancel()
         if process.terminationReason != .exit || process.terminationStatus != 0 {
             let text = String(decoding: captured, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             let how = process.terminationReason == .exit ? "exit status \(process.terminationStatus)" : "signal \(process.terminationStatus)"

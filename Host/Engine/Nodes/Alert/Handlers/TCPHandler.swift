@@ -45,12 +45,38 @@ struct TCPHandler: AlertHandler {
         while let a = ai {
             let fd = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
             if fd >= 0 {
-                if Foundation.connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 { return fd }
-                lastError = String(cString: strerror(errno))
-                close(fd)
+                if let error = connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) {
+                    lastError = error
+                    close(fd)
+                } else {
+                    return fd
+                }
             }
             ai = a.pointee.ai_next
         }
         throw AlertHandlerError("cannot connect to \(host):\(port): \(lastError)")
+    }
+
+    /// How long connecting and each write may take before the event is given up.
+    static let timeoutSeconds = 10
+
+    /// Connects within ``timeoutSeconds`` and bounds later writes the same way; the error text, or `nil`.
+    private static func connect(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>, _ length: socklen_t) -> String? {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        if Foundation.connect(fd, address, length) != 0 {
+            guard errno == EINPROGRESS else { return String(cString: strerror(errno)) }
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let ready = poll(&p, 1, Int32(timeoutSeconds * 1000))
+            if ready == 0 { return "timed out after \(timeoutSeconds)s" }
+            var err: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+            if ready < 0 || err != 0 { return String(cString: strerror(ready < 0 ? errno : err)) }
+        }
+        _ = fcntl(fd, F_SETFL, flags)
+        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return nil
     }
 }

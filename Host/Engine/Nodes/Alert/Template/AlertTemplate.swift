@@ -36,6 +36,9 @@ struct AlertTemplate: Sendable {
     let kind: Kind
     let source: String
     private let nodes: [TemplateNode]
+    /// Whether the output depends on nothing but the measurement and the group (and the task and
+    /// server), so an ID can be rendered once per group.
+    let dependsOnlyOnNameAndGroup: Bool
 
     init(name: String, source: String, kind: Kind) throws(TemplateError) {
         self.name = name
@@ -45,7 +48,9 @@ struct AlertTemplate: Sendable {
         if kind == .details { functions.insert("json") }
         var parser = TemplateParser(name: name, source: source, functions: functions)
         nodes = try parser.parse()
-        try check(nodes, dotIsRoot: true)
+        var usage = Usage()
+        try Self.check(nodes, dotIsRoot: true, (name, kind), &usage)
+        dependsOnlyOnNameAndGroup = !usage.opaque && usage.fields.isSubset(of: ["Name", "Group", "TaskName", "ServerInfo"])
     }
 
     /// Renders the template with `data` (a record holding ``Kind/rootFields``).
@@ -58,33 +63,41 @@ struct AlertTemplate: Sendable {
 
     // MARK: Define-time checks of field names
 
-    private func check(_ nodes: [TemplateNode], dotIsRoot: Bool) throws(TemplateError) {
+    /// What a template reads of its data: the root fields named, and whether it reads dot as a whole
+    /// (`{{ . }}`, `{{ json . }}`) or through `range`/`with`.
+    private struct Usage {
+        var fields: Set<String> = []
+        var opaque = false
+    }
+
+    private static func check(_ nodes: [TemplateNode], dotIsRoot: Bool, _ t: (name: String, kind: Kind), _ usage: inout Usage) throws(TemplateError) {
         for node in nodes {
             switch node {
             case .text: break
-            case .action(let p): try check(p, dotIsRoot)
+            case .action(let p): try check(p, dotIsRoot, t, &usage)
             case .conditional(let p, let then, let otherwise):
-                try check(p, dotIsRoot)
-                try check(then, dotIsRoot: dotIsRoot)
-                try check(otherwise ?? [], dotIsRoot: dotIsRoot)
+                try check(p, dotIsRoot, t, &usage)
+                try check(then, dotIsRoot: dotIsRoot, t, &usage)
+                try check(otherwise ?? [], dotIsRoot: dotIsRoot, t, &usage)
             case .range(let p, _, _, let body, let otherwise), .with(let p, let body, let otherwise):
-                try check(p, dotIsRoot)
-                try check(body, dotIsRoot: false)
-                try check(otherwise ?? [], dotIsRoot: dotIsRoot)
+                try check(p, dotIsRoot, t, &usage)
+                try check(body, dotIsRoot: false, t, &usage)
+                try check(otherwise ?? [], dotIsRoot: dotIsRoot, t, &usage)
+                usage.opaque = true
             }
         }
     }
 
-    private func check(_ pipe: TemplatePipeline, _ dotIsRoot: Bool) throws(TemplateError) {
+    private static func check(_ pipe: TemplatePipeline, _ dotIsRoot: Bool, _ t: (name: String, kind: Kind), _ usage: inout Usage) throws(TemplateError) {
         for command in pipe.commands {
             for operand in command.arguments {
                 switch operand {
                 case .field(let chain) where dotIsRoot:
-                    try checkRoot(chain)
+                    try checkRoot(chain, t, &usage)
                 case .variable("$", let chain):
-                    try checkRoot(chain)
+                    try checkRoot(chain, t, &usage)
                 case .pipeline(let inner, _):
-                    try check(inner, dotIsRoot)
+                    try check(inner, dotIsRoot, t, &usage)
                 default:
                     break
                 }
@@ -92,12 +105,16 @@ struct AlertTemplate: Sendable {
         }
     }
 
-    private func checkRoot(_ chain: [String]) throws(TemplateError) {
-        guard let first = chain.first else { return }
-        if !kind.rootFields.contains(first) {
+    private static func checkRoot(_ chain: [String], _ t: (name: String, kind: Kind), _ usage: inout Usage) throws(TemplateError) {
+        guard let first = chain.first else {
+            usage.opaque = true
+            return
+        }
+        usage.fields.insert(first)
+        if !t.kind.rootFields.contains(first) {
             throw TemplateError(
-                template: name, line: nil,
-                message: "can't evaluate field \(first) in type \(kind.goTypeName) (available: \(kind.rootFields.map { "." + $0 }.joined(separator: " ")))")
+                template: t.name, line: nil,
+                message: "can't evaluate field \(first) in type \(t.kind.goTypeName) (available: \(t.kind.rootFields.map { "." + $0 }.joined(separator: " ")))")
         }
     }
 }
@@ -173,7 +190,12 @@ private struct TemplateExecution {
 
     private func write(_ v: TemplateValue, to out: inout String) {
         let text: String
-        if case .null = v { text = "<no value>" } else { text = v.goString }
+        if case .null = v {
+            // text/template prints a missing value as "<no value>"; html/template's escaper drops nil.
+            text = escapeHTML ? "" : "<no value>"
+        } else {
+            text = v.goString
+        }
         out += escapeHTML ? GoFormat.htmlEscape(text) : text
     }
 
@@ -200,7 +222,7 @@ private struct TemplateExecution {
             return try call(fn, Array(command.arguments.dropFirst()), dot: dot, piped: piped)
         }
         if command.arguments.count > 1 || piped != nil {
-            throw fail("can't give argument to non-function \(describe(first))")
+            return try callMethod(first, Array(command.arguments.dropFirst()), dot: dot, piped: piped)
         }
         return try operand(first, dot: dot)
     }
@@ -219,6 +241,33 @@ private struct TemplateExecution {
         case .bool(let b): return .bool(b)
         case .null: return .null
         }
+    }
+
+    /// A method with arguments at the end of a chain: only `Time.Format layout` (`{{ .Time.Format "15:04" }}`).
+    private mutating func callMethod(_ target: TemplateOperand, _ operands: [TemplateOperand], dot: TemplateValue, piped: TemplateValue?) throws(TemplateError) -> TemplateValue {
+        var args: [TemplateValue] = []
+        for op in operands { args.append(try operand(op, dot: dot)) }
+        if let piped { args.append(piped) }
+        let receiver: TemplateValue
+        let method: String
+        switch target {
+        case .field(let chain) where !chain.isEmpty:
+            receiver = try resolve(dot, Array(chain.dropLast()))
+            method = chain.last!
+        case .variable(let name, let chain) where !chain.isEmpty:
+            guard let v = variables.last(where: { $0.name == name })?.value else { throw fail("undefined variable: \(name)") }
+            receiver = try resolve(v, Array(chain.dropLast()))
+            method = chain.last!
+        default:
+            throw fail("can't give argument to non-function \(describe(target))")
+        }
+        if case .time(let t) = receiver, method == "Format" {
+            guard args.count == 1, case .string(let layout) = args[0] else {
+                throw fail("wrong arguments for Time.Format: want one layout string")
+            }
+            return .string(GoTimeFormat.format(t, layout: layout))
+        }
+        throw fail("can't give argument to non-function \(describe(target))")
     }
 
     private func resolve(_ value: TemplateValue, _ chain: [String]) throws(TemplateError) -> TemplateValue {
