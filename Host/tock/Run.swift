@@ -121,8 +121,8 @@ struct Run: ParsableCommand {
         }
         if preload {
             started = Date()
-            for points in preloaded { runner.write(points) }
-            preloaded = []
+            preloaded.reverse()
+            while let points = preloaded.popLast() { runner.write(points) }
         }
         var failure: (any Error)?
         do { try runner.stop() } catch { failure = error }
