@@ -29,7 +29,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Timestamp precision of the input: n, u, ms, s, m or h.")
     var precision: String = "n"
 
-    @Option(name: .long, help: "A kapacitor.conf-style file whose [udf.functions.NAME] entries define the @NAME() UDFs.")
+    @Option(name: .long, help: "A kapacitor.conf-style file whose [udf.functions.NAME] tables define the script's @NAME() UDFs.")
     var config: String?
 
     @Flag(name: .long, help: "Print no summary on standard error.")
@@ -65,13 +65,17 @@ struct Run: ParsableCommand {
         var udfs: UDFRegistry?
         if let config {
             do {
-                udfs = try UDFRegistry(configurationFile: config)
+                let configuration = try UDFConfiguration.load(path: config)
+                for warning in configuration.warnings { Stderr.write("warning: \(warning)\n") }
+                udfs = UDFRegistry(configuration: configuration, log: { level, message in
+                    Stderr.write("\(level.rawValue) [\(taskID)] \(message)\n")
+                })
             } catch {
                 Stderr.write("\(error)\n")
                 throw ExitCode(2)
             }
-            for warning in udfs?.configuration.warnings ?? [] { Stderr.write("warning: \(warning)\n") }
         }
+        defer { udfs?.terminateAll() }
 
         let out = OutputBuffer()
         let pipeline: Pipeline
