@@ -104,7 +104,7 @@ public final class TaskRunner: @unchecked Sendable {
             runtimes.append(NodeRuntime(taskID: taskID, nodeID: n.id, index: i, node: n.node, quiet: n.quiet, runner: self))
         }
         for (i, n) in pipeline.nodes.enumerated() {
-            runtimes[i].children = n.children.map { (runtimes[$0.node], $0.port) }
+            runtimes[i].children = n.children.map { ChildEdge(runtime: runtimes[$0.node], port: $0.port) }
         }
     }
 
