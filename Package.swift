@@ -54,5 +54,6 @@ let package = Package(
         .testTarget(name: "UDFProtocolTests", dependencies: ["UDFProtocol", "UDFKit"], path: "Tests/UDFProtocolTests"),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "Engine", "LineProtocol"],
                     path: "Tests/PluginHostTests"),
+        .testTarget(name: "EndToEndTests", path: "Tests/EndToEndTests"),
     ]
 )
