@@ -6,6 +6,7 @@ extension Tock {
         Version.self,
         Fmt.self,
         Run.self,
+        Demo.self,
         ShowGraph.self,
         Bench.self,
         Define.self, DefineTemplate.self, Enable.self, Disable.self, Reload.self, Delete.self, List.self, Show.self, ShowTemplate.self, Stats.self, Vars.self, Level.self,

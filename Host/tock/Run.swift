@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import LineProtocol
+import PluginHost
 import TICKScript
 import TockModel
 
@@ -28,8 +29,14 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Timestamp precision of the input: n, u, ms, s, m or h.")
     var precision: String = "n"
 
+    @Option(name: .long, help: "A kapacitor.conf-style file whose [udf.functions.NAME] entries define the @NAME() UDFs.")
+    var config: String?
+
     @Flag(name: .long, help: "Print no summary on standard error.")
     var quiet = false
+
+    @Flag(name: .long, help: "Parse all the input before starting the task, so the elapsed time measures the engine alone.")
+    var preload = false
 
     func run() throws {
         guard let precision = Precision(precision) else {
@@ -55,10 +62,21 @@ struct Run: ParsableCommand {
             }
         }
 
+        var udfs: UDFRegistry?
+        if let config {
+            do {
+                udfs = try UDFRegistry(configurationFile: config)
+            } catch {
+                Stderr.write("\(error)\n")
+                throw ExitCode(2)
+            }
+            for warning in udfs?.configuration.warnings ?? [] { Stderr.write("warning: \(warning)\n") }
+        }
+
         let out = OutputBuffer()
         let pipeline: Pipeline
         do {
-            pipeline = try TaskBuilder(taskID: taskID).build(program)
+            pipeline = try TaskBuilder(taskID: taskID, udfProvider: udfs).build(program)
         } catch let error as ScriptError {
             Stderr.write(error.rendered(source: source) + "\n")
             throw ExitCode(2)
@@ -79,9 +97,10 @@ struct Run: ParsableCommand {
             })
         // The task reads the dbrp the points are written to, whatever the script declares.
         let runner = TaskRunner(pipeline: pipeline, taskID: taskID, dbrps: [target], handlers: handlers)
-        let started = Date()
+        var started = Date()
         try runner.start()
 
+        var preloaded: [[Point]] = []
         var parser = LineProtocolParser(precision: precision, defaultTime: Int64(Date().timeIntervalSince1970 * 1e9),
                                         database: target.database, retentionPolicy: target.retentionPolicy)
         var read = 0, bad = 0
@@ -94,7 +113,12 @@ struct Run: ParsableCommand {
                 Stderr.write("\(input):\(e.line + firstLine - 1):\(e.column): \(e.message)\n")
             }
             read += points.count
-            runner.write(points)
+            if preload { preloaded.append(points) } else { runner.write(points) }
+        }
+        if preload {
+            started = Date()
+            preloaded.reverse()
+            while let points = preloaded.popLast() { runner.write(points) }
         }
         var failure: (any Error)?
         do { try runner.stop() } catch { failure = error }
@@ -103,7 +127,9 @@ struct Run: ParsableCommand {
         if !quiet {
             var summary = "read \(read) point\(read == 1 ? "" : "s")"
             if bad > 0 { summary += ", skipped \(bad) bad line\(bad == 1 ? "" : "s")" }
-            summary += String(format: " in %.3fs (%.0f points/s)\n", elapsed, elapsed > 0 ? Double(read) / elapsed : 0)
+            summary += String(format: " in %.3fs (%.0f points/s)", elapsed, elapsed > 0 ? Double(read) / elapsed : 0)
+            let cpu = Double(runner.executorCPUNanoseconds) / 1e9
+            summary += String(format: "; engine CPU %.3fs (%.0f points per CPU-second)\n", cpu, cpu > 0 ? Double(read) / cpu : 0)
             summary += "node                  in        out     errors  avg time\n"
             for s in runner.stats() {
                 summary += s.node.padding(toLength: 16, withPad: " ", startingAt: 0)

@@ -9,14 +9,21 @@ import TockModel
 ///
 /// Messages are pushed synchronously: `emit` calls each child's `receive` on the executor's stack, so a point
 /// travels the whole pipeline without queues or thread hops.
+/// An edge to a child. The runner owns every runtime for the task's life, so the reference needs no counting.
+struct ChildEdge {
+    unowned(unsafe) let runtime: NodeRuntime
+    let port: Int
+}
+
 final class NodeRuntime: NodeOutput, @unchecked Sendable {
     let taskID: String
     let nodeID: String
     let index: Int
     let node: any Node
     let quiet: Bool
-    var children: [(runtime: NodeRuntime, port: Int)] = []
-    unowned let runner: TaskRunner
+    var children: [ChildEdge] = []
+    // The runner owns its runtimes and outlives them; unowned(unsafe) spares a refcount check per message.
+    unowned(unsafe) let runner: TaskRunner
 
     var received = 0
     var emitted = 0
@@ -44,8 +51,18 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
+    /// For the `stream` source: counts the message and hands it to the children without a call into the node.
+    func passThrough(_ message: Message) {
+        received += 1
+        emitted += 1
+        for child in children {
+            child.runtime.deliver(message, port: child.port)
+        }
+    }
+
     /// Hands `message` to the node on inbound `port`; called on the executor.
     func deliver(_ message: Message, port: Int) {
+        if runner.failing { return }
         received += 1
         if runner.timingAll || received & Self.sampleMask == 1 {
             let savedChildTime = runner.childTime
@@ -94,7 +111,7 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
 
     func post(_ message: Message) { runner.enqueue(.post(index, message)) }
 
-    func fail(_ error: any Error) { runner.enqueue(.fail(index, error)) }
+    func fail(_ error: any Error) { runner.reportFailure(node: index, error) }
 
     func finish() { runner.enqueue(.finish(index)) }
 

@@ -74,6 +74,9 @@ public final class TaskRunner: @unchecked Sendable {
     private var stopCalled: [Bool]
     private var finished: [Bool]
     private var stopping = false
+    /// A failure reported on the executor while a node was working; handled before the next message.
+    private var pendingFailure: (node: Int, error: any Error)?
+    private var executorThread: pthread_t?
 
     // Shared state, under `condition`.
     private let condition = NSCondition()
@@ -82,6 +85,7 @@ public final class TaskRunner: @unchecked Sendable {
     private var done = false
     private var failure: (any Error)?
     private var thread: Thread?
+    private var cpuNanoseconds: Int64 = 0
     /// The backlog of written points above which `write` waits.
     public var maxQueuedPoints = 262_144
 
@@ -100,7 +104,7 @@ public final class TaskRunner: @unchecked Sendable {
             runtimes.append(NodeRuntime(taskID: taskID, nodeID: n.id, index: i, node: n.node, quiet: n.quiet, runner: self))
         }
         for (i, n) in pipeline.nodes.enumerated() {
-            runtimes[i].children = n.children.map { (runtimes[$0.node], $0.port) }
+            runtimes[i].children = n.children.map { ChildEdge(runtime: runtimes[$0.node], port: $0.port) }
         }
     }
 
@@ -122,6 +126,7 @@ public final class TaskRunner: @unchecked Sendable {
         let started = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var startError: (any Error)? = nil
         let thread = Thread { [self] in
+            executorThread = pthread_self()
             for r in runtimes {
                 do {
                     try r.node.start(output: r)
@@ -181,6 +186,14 @@ public final class TaskRunner: @unchecked Sendable {
         return (done, failure)
     }
 
+    /// CPU time the executor thread has used, once the task has ended (0 before): the engine's cost without
+    /// the caller's parsing or other tasks.
+    public var executorCPUNanoseconds: Int64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return cpuNanoseconds
+    }
+
     /// The counters of every node, in pipeline order.
     public func stats() -> [NodeStats] {
         condition.lock()
@@ -200,6 +213,19 @@ public final class TaskRunner: @unchecked Sendable {
 
     /// The graph in DOT with the current counters.
     public func dot() -> String { pipeline.dot(name: taskID, stats: stats()) }
+
+    /// Whether a node failed during the current job (the executor stops delivering).
+    var failing: Bool { pendingFailure != nil }
+
+    /// Records a node's failure: at once when called on the executor (inside the node's work), so no further
+    /// message reaches the pipeline; through the queue from other threads.
+    func reportFailure(node: Int, _ error: any Error) {
+        if let t = executorThread, pthread_equal(t, pthread_self()) != 0 {
+            if pendingFailure == nil { pendingFailure = (node, error) }
+        } else {
+            enqueue(.fail(node, error))
+        }
+    }
 
     func enqueue(_ job: Job) {
         condition.lock()
@@ -226,21 +252,29 @@ public final class TaskRunner: @unchecked Sendable {
                 for case .run(let f) in leftover { f() }
                 return
             }
-            let jobs = queue
-            queue.removeAll(keepingCapacity: true)
+            // Take the jobs out by moving them, so the point arrays they carry stay uniquely owned and their
+            // points can be handed on without copies.
+            var jobs = queue
+            queue = []
             condition.unlock()
-            for job in jobs {
+            jobs.reverse()
+            while let job = jobs.popLast() {
                 process(job)
+                if let f = pendingFailure {
+                    pendingFailure = nil
+                    fail(node: f.node, f.error)
+                }
             }
         }
     }
 
-    private func process(_ job: Job) {
-        switch job {
-        case .points(let points):
-            if !stopping && !isOver { route(points) }
+    private func process(_ job: consuming Job) {
+        switch consume job {
+        case .points(var points):
+            let count = points.count
+            if !stopping && !isOver { route(&points) }
             condition.lock()
-            queuedPoints -= points.count
+            queuedPoints -= count
             condition.broadcast()
             condition.unlock()
         case .post(let i, let message):
@@ -268,12 +302,14 @@ public final class TaskRunner: @unchecked Sendable {
         return done
     }
 
-    private func route(_ points: [Point]) {
+    private func route(_ points: inout [Point]) {
         let all = dbrps.isEmpty
-        for p in points {
+        points.reverse()
+        while let p = points.popLast() {
+            if pendingFailure != nil { return }
             if !all && !dbrps.contains(where: { $0.database == p.database && $0.retentionPolicy == p.retentionPolicy }) { continue }
             let m = Message.point(p)
-            for s in sources { runtimes[s].deliver(m, port: 0) }
+            for s in sources { runtimes[s].passThrough(m) }
         }
     }
 
@@ -301,8 +337,12 @@ public final class TaskRunner: @unchecked Sendable {
         end(named)
     }
 
+    /// Ends the task; called on the executor.
     private func end(_ error: (any Error)?) {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         condition.lock()
+        cpuNanoseconds = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
         done = true
         failure = error
         queuedPoints = 0

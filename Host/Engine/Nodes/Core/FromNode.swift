@@ -1,14 +1,28 @@
 import TockModel
 
-/// Computes group IDs, reusing the last one while consecutive points have the same grouping tag values
-/// (the common case in a stream sorted by series), so most points cost a few string comparisons.
+/// Computes group IDs without building the `k=v` string for every point: by tag value for the common
+/// one-tag grouping (a bounded table), otherwise reusing the last ID while consecutive points agree.
 struct GroupKeyCache {
+    private var byValue: [String: GroupID] = [:]
+    private var byValueDimensions = Dimensions.none
     private var lastName = ""
     private var lastValues: [String?] = []
     private var lastDimensions = Dimensions.none
     private var lastGroup = GroupID.none
 
     mutating func group(name: String, tags: Tags, dimensions: Dimensions) -> GroupID {
+        if !dimensions.byName && dimensions.tagNames.count == 1 {
+            if dimensions != byValueDimensions {
+                byValue.removeAll()
+                byValueDimensions = dimensions
+            }
+            let value = tags[dimensions.tagNames[0]] ?? ""
+            if let g = byValue[value] { return g }
+            let g = GroupID(name: name, tags: tags, dimensions: dimensions)
+            if byValue.count >= 100_000 { byValue.removeAll() }
+            byValue[value] = g
+            return g
+        }
         if dimensions == lastDimensions, !dimensions.byName || name == lastName, lastValues.count == dimensions.tagNames.count {
             var same = true
             for (i, k) in dimensions.tagNames.enumerated() where tags[k] != lastValues[i] {
@@ -38,6 +52,7 @@ final class FromNode: Node {
     let groupAll: Bool
     let byName: Bool
     let grouped: Bool
+    let fixedDimensions: Dimensions
     private var keys = GroupKeyCache()
 
     init(_ c: NodeConfiguration) throws {
@@ -52,27 +67,34 @@ final class FromNode: Node {
         groupAll = star
         byName = c.has("groupByMeasurement")
         grouped = c.has("groupBy") || byName
+        fixedDimensions = Dimensions(byName: byName, tagNames: names)
         if let t = truncate, t <= 0 { throw NodeConfigurationError("truncate must be a positive duration") }
         if let r = round, r <= 0 { throw NodeConfigurationError("round must be a positive duration") }
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
-        guard case .point(var p) = message else { throw LambdaError("from() receives points only") }
+        guard case .point(let p) = message else { throw LambdaError("from() receives points only") }
         if let measurement, p.name != measurement { return }
         if let database, p.database != database { return }
         if let retentionPolicy, p.retentionPolicy != retentionPolicy { return }
         if let predicate, try !predicate.evaluateBool(p) { return }
-        if let truncate { p.time = GoDuration.truncate(p.time, truncate) }
-        if let round { p.time = GoDuration.round(p.time, round) }
-        if grouped {
-            let dims = Dimensions(byName: byName, tagNames: groupAll ? p.tags.sortedKeys : groupTags)
-            p.dimensions = dims
-            p.group = keys.group(name: p.name, tags: p.tags, dimensions: dims)
-        } else if p.group != .none || p.dimensions != .none {
-            p.group = .none
-            p.dimensions = .none
+        if truncate == nil && round == nil && !grouped && p.group == .none && p.dimensions == .none {
+            // Nothing to change: hand the message on as it is, without copying the point.
+            output.emit(message)
+            return
         }
-        output.emit(.point(p))
+        var q = p
+        if let truncate { q.time = GoDuration.truncate(q.time, truncate) }
+        if let round { q.time = GoDuration.round(q.time, round) }
+        if grouped {
+            let dims = groupAll ? Dimensions(byName: byName, tagNames: q.tags.sortedKeys) : fixedDimensions
+            q.dimensions = dims
+            q.group = keys.group(name: q.name, tags: q.tags, dimensions: dims)
+        } else {
+            q.group = .none
+            q.dimensions = .none
+        }
+        output.emit(.point(q))
     }
 }
 
@@ -121,21 +143,24 @@ final class GroupByNode: Node {
     let all: Bool
     let exclude: Set<String>
     let byName: Bool
+    let fixedDimensions: Dimensions
     private var keys = GroupKeyCache()
 
     init(_ c: NodeConfiguration) throws {
         let (names, star) = NodeConfiguration.tagNames(c.arguments)
         tags = names
         all = star
-        exclude = Set(c.calls("exclude").flatMap { NodeConfiguration.tagNames($0).names })
+        let excluded = Set(c.calls("exclude").flatMap { NodeConfiguration.tagNames($0).names })
+        exclude = excluded
         byName = c.has("byMeasurement")
+        fixedDimensions = Dimensions(byName: byName, tagNames: names.filter { !excluded.contains($0) })
     }
 
     private func dimensions(_ t: Tags) -> Dimensions {
         if all {
             return Dimensions(byName: byName, tagNames: exclude.isEmpty ? t.sortedKeys : t.sortedKeys.filter { !exclude.contains($0) })
         }
-        return Dimensions(byName: byName, tagNames: exclude.isEmpty ? tags : tags.filter { !exclude.contains($0) })
+        return fixedDimensions
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {

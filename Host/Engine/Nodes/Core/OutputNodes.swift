@@ -29,21 +29,29 @@ final class LogNode: Node {
 final class HTTPOutNode: Node {
     let endpoint: String
     private var index: [GroupID: Int] = [:]
-    private var rows: [SeriesRow] = []
+    /// Each group's row, already encoded: an update re-encodes one row and joins the rest.
+    private var rows: [String] = []
 
     init(_ c: NodeConfiguration) {
         if case .string(let e)? = c.arguments.first { endpoint = e } else { endpoint = c.id }
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
-        let row = SeriesRow(message)
+        let row = Series.json(message)
         if let i = index[message.group] {
             rows[i] = row
         } else {
             index[message.group] = rows.count
             rows.append(row)
         }
-        output.publish(.httpOut(endpoint: endpoint, json: Series.result(rows)))
+        var json = "{\"series\":["
+        json.reserveCapacity(rows.reduce(16) { $0 + $1.utf8.count + 1 })
+        for (i, r) in rows.enumerated() {
+            if i > 0 { json += "," }
+            json += r
+        }
+        json += "]}"
+        output.publish(.httpOut(endpoint: endpoint, json: json))
         output.emit(message)
     }
 }

@@ -1,0 +1,313 @@
+import Engine
+import Synchronization
+import TockModel
+import UDFProtocol
+
+/// The runtime node of one `@name()` in one task: a UDF process (or socket connection) of its own.
+///
+/// - Data: stream edges send one `point` per point; batch edges send `begin`, the points, `end`.
+///   What the UDF answers is posted to the task from the connection's reader thread.
+/// - Back-pressure: ``receive(_:port:output:)`` blocks while the UDF is not keeping up (a bounded
+///   buffer in front of the pipe is full), and while the UDF is restarting. Run the task's executor on
+///   a thread that may block, as Kapacitor's goroutines do.
+/// - Failure: a crash, a missed keepalive, an `ErrorResponse`, a malformed or oversized frame or an
+///   unexpected response ends the process. With ``RestartPolicy/stop`` the node reports it with
+///   ``NodeOutput/fail(_:)``; with ``RestartPolicy/restart`` it starts the UDF again after an
+///   exponential backoff (100ms doubling up to `restart-max-backoff`), sends Init again, restores
+///   the last snapshot and resumes. Data in flight at the crash (sent but not yet answered, or
+///   processed since the last snapshot) is lost; a message whose send failed is sent again to the
+///   restarted process.
+/// - Stop: asks for a last snapshot, closes the UDF's input, returns ``StopResult/pending`` and
+///   later calls exactly one of ``NodeOutput/finish()`` (drained) or ``NodeOutput/fail(_:)``.
+public final class UDFNode: Node, @unchecked Sendable {
+    public let function: UDFFunctionConfiguration
+    public let info: UDFInfo
+    public let taskID: String
+    public let nodeID: String
+
+    private let options: [UDFOption]
+    private let snapshots: UDFSnapshotStore
+    private let snapshotInterval: Int64
+
+    private enum State {
+        case idle
+        case running(UDFSession)
+        case restarting
+        case stopping(UDFSession)
+        case failed(UDFError)
+        case stopped
+    }
+
+    private let lock = ConditionLock()
+    // Guarded by `lock`.
+    private var state: State = .idle
+    private var output: (any NodeOutput)?
+    private var restarts = 0
+    private var backoff: Int64 = UDFNode.initialBackoff
+    private var nextSnapshot: UInt64 = 0
+    private var pointsBefore = 0
+
+    static let initialBackoff: Int64 = 100 * GoDuration.millisecond
+
+    /// A node for `function` whose Info is `info`; `options` as set in the script.
+    public init(function: UDFFunctionConfiguration, info: UDFInfo, taskID: String, nodeID: String,
+                options: [UDFOption], snapshots: UDFSnapshotStore, snapshotInterval: Int64 = GoDuration.minute) throws(UDFError) {
+        self.function = function
+        self.info = info
+        self.taskID = taskID
+        self.nodeID = nodeID
+        self.snapshots = snapshots
+        self.snapshotInterval = snapshotInterval
+        for option in options where info.options[option.name] == nil {
+            throw UDFError(udf: function.name, nodeID: nodeID,
+                           reason: .badOption("\(option.name) is not declared in its Info"))
+        }
+        do throws(WireError) {
+            _ = try UDFWire.initRequest(taskID: taskID, nodeID: nodeID, options: options)
+        } catch {
+            throw UDFError(udf: function.name, nodeID: nodeID, reason: error.reason)
+        }
+        self.options = options
+    }
+
+    /// How many times the UDF was started again after a failure.
+    public var restartCount: Int { lock.withLock { restarts } }
+
+    /// Points sent to the UDF so far, over all its processes.
+    public var pointsSent: Int {
+        lock.withLock {
+            switch state {
+            case .running(let s), .stopping(let s): return pointsBefore + s.pointsSent
+            default: return pointsBefore
+            }
+        }
+    }
+
+    /// The UDF's process ID while it runs as a child process.
+    public var processID: Int32? {
+        lock.withLock {
+            if case .running(let s) = state { return s.pid }
+            return nil
+        }
+    }
+
+    // MARK: Node
+
+    public func start(output: any NodeOutput) throws {
+        lock.withLock { self.output = output }
+        let session = try openSession(output: output)
+        lock.withLock {
+            state = .running(session)
+            nextSnapshot = monotonicNanos() + UInt64(max(snapshotInterval, 0))
+            lock.broadcast()
+        }
+    }
+
+    public func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
+        while true {
+            let session = try currentSession()
+            if session.send(message) { return }
+            // The process failed under us: wait until the failure has been dealt with, then retry.
+            lock.withLock {
+                while case .running(let s) = state, s === session { lock.wait() }
+            }
+        }
+    }
+
+    public func stop(output: any NodeOutput) -> StopResult {
+        lock.lock()
+        switch state {
+        case .running(let session):
+            state = .stopping(session)
+            lock.unlock()
+            session.requestSnapshot()
+            session.closeInput()
+            return .pending
+        case .restarting, .idle:
+            state = .stopped
+            lock.broadcast()
+            lock.unlock()
+            return .done
+        case .stopping:
+            lock.unlock()
+            return .pending
+        case .failed, .stopped:
+            lock.unlock()
+            return .done
+        }
+    }
+
+    // MARK: Control
+
+    /// Asks the UDF for a snapshot now, waits for it and stores it; returns its bytes.
+    @discardableResult
+    public func snapshot() throws -> [UInt8] {
+        let session = try currentSession()
+        let bytes = try session.snapshot()
+        return bytes
+    }
+
+    /// Stops the UDF at once (SIGTERM, then SIGKILL), without a last snapshot and without reporting
+    /// to the task. For shutting down a host whose tasks are gone.
+    public func terminate() {
+        let session: UDFSession? = lock.withLock {
+            defer {
+                state = .stopped
+                lock.broadcast()
+            }
+            switch state {
+            case .running(let s), .stopping(let s): return s
+            default: return nil
+            }
+        }
+        session?.abort("the host is shutting down")
+    }
+
+    // MARK: Sessions
+
+    private func currentSession() throws(UDFError) -> UDFSession {
+        try lock.withLock { () throws(UDFError) -> UDFSession in
+            while true {
+                switch state {
+                case .running(let s): return s
+                case .restarting: lock.wait()
+                case .failed(let error): throw error
+                case .idle: throw notRunning("it has not been started")
+                case .stopping, .stopped: throw notRunning("it is stopping")
+                }
+            }
+        }
+    }
+
+    private func notRunning(_ why: String) -> UDFError {
+        UDFError(udf: function.name, nodeID: nodeID, reason: .notRunning(why))
+    }
+
+    /// Starts a process, initializes it with the script's options and restores the last snapshot.
+    private func openSession(output: any NodeOutput) throws(UDFError) -> UDFSession {
+        let name = function.name
+        let store = snapshots
+        let (taskID, nodeID) = (self.taskID, self.nodeID)
+        let session = try UDFSession(
+            function: function, nodeID: nodeID, provides: info.provides,
+            handlers: .init(
+                data: { output.post($0) },
+                snapshot: { store.save($0, taskID: taskID, nodeID: nodeID) },
+                log: { output.log(.info, "UDF \(name): \($0)") },
+                tick: { [weak self] in self?.tick() },
+                ended: { [weak self] session, error in self?.sessionEnded(session, error) }))
+        do throws(UDFError) {
+            try session.initialize(taskID: taskID, nodeID: nodeID, options: options)
+            if let snapshot = snapshots.snapshot(taskID: taskID, nodeID: nodeID), !snapshot.isEmpty {
+                try session.restore(snapshot)
+            }
+        } catch {
+            session.abort(error.reasonText)
+            throw error
+        }
+        return session
+    }
+
+    private func tick() {
+        guard snapshotInterval > 0 else { return }
+        let session: UDFSession? = lock.withLock {
+            guard case .running(let s) = state, monotonicNanos() >= nextSnapshot else { return nil }
+            nextSnapshot = monotonicNanos() + UInt64(snapshotInterval)
+            return s
+        }
+        session?.requestSnapshot()
+    }
+
+    private func sessionEnded(_ session: UDFSession, _ error: UDFError?) {
+        lock.lock()
+        switch state {
+        case .running(let current) where current === session:
+            pointsBefore += session.pointsSent
+            let error = error ?? UDFError(udf: function.name, nodeID: nodeID,
+                                          reason: .connection(.protocolError("ended its output while running")))
+            guard function.restart == .restart else {
+                state = .failed(error)
+                lock.broadcast()
+                lock.unlock()
+                output?.fail(error)
+                return
+            }
+            if Int64(monotonicNanos() - session.startedAt) > function.restartMaxBackoff {
+                backoff = UDFNode.initialBackoff
+            }
+            let delay = backoff
+            backoff = min(backoff * 2, function.restartMaxBackoff)
+            restarts += 1
+            let attempt = restarts
+            state = .restarting
+            lock.broadcast()
+            let output = self.output
+            lock.unlock()
+            output?.log(.error, "\(error); restarting in \(GoDuration.format(delay)) (restart \(attempt))")
+            startThread(name: "restart:" + nodeID) { [self] in restartLoop(after: delay) }
+        case .stopping(let current) where current === session:
+            pointsBefore += session.pointsSent
+            if let error {
+                state = .failed(error)
+                lock.broadcast()
+                lock.unlock()
+                output?.fail(error)
+            } else {
+                state = .stopped
+                lock.broadcast()
+                lock.unlock()
+                output?.finish()
+            }
+        default:
+            lock.unlock()
+        }
+    }
+
+    private func restartLoop(after initialDelay: Int64) {
+        var delay = initialDelay
+        while true {
+            let deadline = monotonicNanos() + UInt64(delay)
+            let proceed: Bool = lock.withLock {
+                while case .restarting = state, monotonicNanos() < deadline { lock.wait(until: deadline) }
+                if case .restarting = state { return true }
+                return false
+            }
+            guard proceed, let output = lock.withLock({ self.output }) else { return }
+            do throws(UDFError) {
+                let session = try openSession(output: output)
+                let kept: Bool = lock.withLock {
+                    guard case .restarting = state else { return false }
+                    state = .running(session)
+                    nextSnapshot = monotonicNanos() + UInt64(max(snapshotInterval, 0))
+                    lock.broadcast()
+                    return true
+                }
+                if kept {
+                    output.log(.info, "UDF \(function.name) restarted")
+                } else {
+                    session.closeInput()
+                }
+                return
+            } catch {
+                if error.isPermanent {
+                    let report: Bool = lock.withLock {
+                        guard case .restarting = state else { return false }
+                        state = .failed(error)
+                        lock.broadcast()
+                        return true
+                    }
+                    if report { output.fail(error) }
+                    return
+                }
+                let next: Int64 = lock.withLock {
+                    let d = backoff
+                    backoff = min(backoff * 2, function.restartMaxBackoff)
+                    restarts += 1
+                    return d
+                }
+                output.log(.error, "\(error); restarting in \(GoDuration.format(next))")
+                delay = next
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-/// The plugin host: child processes (UDFs, collectors, notifiers) supervised over stdio.
