@@ -19,7 +19,7 @@ final class DaemonProcess: @unchecked Sendable {
     static let serveAvailable: Bool = {
         guard FileManager.default.isExecutableFile(atPath: TockBinary.path),
               let result = try? TockBinary.runProgram(TockBinary.path, ["serve", "--help"]) else { return false }
-        return result.status == 0
+        return result.status == 0 && (result.stdout + result.stderr).contains("USAGE: tock serve")
     }()
 
     /// A fresh temporary data directory.
