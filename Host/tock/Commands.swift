@@ -9,10 +9,6 @@ extension Tock {
         Demo.self,
         ShowGraph.self,
         Bench.self,
+        Define.self, DefineTemplate.self, Enable.self, Disable.self, Reload.self, Delete.self, List.self, Show.self, ShowTemplate.self, Stats.self, Vars.self, Level.self,
     ]
-}
-
-struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the version.")
-    func run() { print("Tock \(Tock.version)") }
 }
