@@ -71,5 +71,6 @@ let package = Package(
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "CompressNIO", package: "compress-nio")],
                     path: "Tests/ServerTests"),
+        .testTarget(name: "EndToEndTests", path: "Tests/EndToEndTests"),
     ]
 )

@@ -9,36 +9,67 @@ For every window it runs Welch's t-test (unequal variances) between the history 
 and emits one point at the window's tmax, with the window's name, group and tags and fields
 ``t`` and ``pvalue``. The first window only fills the history. A window joins the history only
 if ``pvalue > alpha``: anomalies are not learned. Each group (``groupBy``) has its own history;
-the guide's single-series task has one. Snapshots hold the histories as JSON, so a restarted
+the guide's single-series task has one. The p-value is computed as scipy's ttest_ind_from_stats does
+(to 1e-8 relative) but in plain Python, so the process starts in milliseconds rather than seconds.
+Snapshots hold the histories as JSON, so a restarted
 task continues exactly where it stopped.
 
 Runs under Tock's agent or Kapacitor's (PYTHONPATH must contain the ``kapacitor`` package):
   python3 ttest.py
 """
-import importlib
 import json
 import math
 import sys
-import threading
 from collections import deque
 
 from kapacitor.udf import udf_pb2
 from kapacitor.udf.agent import Agent, Handler
 
 
-def preload_scipy():
-    """Imports scipy.stats in the background (it takes seconds on a busy machine), so info,
-    init and keepalive requests are answered at once; the first t-test waits for it."""
-    threading.Thread(target=importlib.import_module, args=("scipy.stats",),
-                     name="scipy-import").start()
+def _beta_continued_fraction(a, b, x):
+    """Lentz's continued fraction for the regularized incomplete beta function."""
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 400):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((a - 1.0 + m2) * (a + m2)),
+                   -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1.0 + m2))):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def regularized_incomplete_beta(a, b, x):
+    """I_x(a, b), from its continued fraction on whichever side converges fast."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_continued_fraction(a, b, x) / a
+    return 1.0 - front * _beta_continued_fraction(b, a, 1.0 - x) / b
 
 
 def welch_ttest(mean1, std1, n1, mean2, std2, n2):
-    """(t, pvalue) of Welch's two-sided t-test from summary statistics."""
-    from scipy.stats import ttest_ind_from_stats  # waits for a preload in progress
-
-    t, pvalue = ttest_ind_from_stats(mean1, std1, n1, mean2, std2, n2, equal_var=False)
-    return float(t), float(pvalue)
+    """(t, pvalue) of Welch's two-sided t-test from summary statistics (sample standard deviations),
+    as scipy.stats.ttest_ind_from_stats(..., equal_var=False) computes it, without importing scipy
+    (which takes seconds per process)."""
+    v1, v2 = std1 * std1 / n1, std2 * std2 / n2
+    se2 = v1 + v2
+    if se2 == 0.0 or n1 < 2 or n2 < 2:
+        return float("nan"), float("nan")
+    t = (mean1 - mean2) / math.sqrt(se2)
+    df = se2 * se2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
+    return t, regularized_incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
 
 
 class MovingStats(object):
@@ -147,7 +178,6 @@ class TTestHandler(Handler):
         response.init.error = " ".join(problems)
         if not problems:
             self._ready = True
-            preload_scipy()
         return response
 
     def snapshot(self):

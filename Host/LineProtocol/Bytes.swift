@@ -29,6 +29,32 @@ enum StopSet {
     static let value: UInt64 = measurement
 }
 
+/// Bytewise tests on 8 bytes at once (little-endian: the lowest set bit marks the first match).
+enum SWAR {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// A word whose lowest set bit is the high bit of the first byte of `w` equal to `b` (0 if none).
+    @inline(__always)
+    static func has(_ w: UInt64, _ b: UInt8) -> UInt64 {
+        let x = w ^ (ones &* UInt64(b))
+        return (x &- ones) & ~x & highs
+    }
+
+    /// The value of 8 ASCII digits at `p`, or nil when one of them is not a digit.
+    @inline(__always)
+    static func eightDigits(_ p: UnsafeRawPointer) -> UInt64? {
+        let w = p.loadUnaligned(as: UInt64.self)
+        guard w & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030,
+              (w &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030 else { return nil }
+        var v = w & 0x0F0F_0F0F_0F0F_0F0F
+        v = (v &* 2561) >> 8
+        v = ((v & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        v = ((v & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
+        return v
+    }
+}
+
 /// A 64-bit hash of a byte range, 8 bytes at a time (not for security; for the parser's caches).
 @inline(__always)
 func hashBytes(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> UInt64 {
@@ -86,6 +112,26 @@ enum NumberParser {
         var negative = false
         if i < end && p[i] == Byte.minus { negative = true; i += 1 }
         if i == end { return .malformed }
+        if end - i <= 19 {
+            // At most 19 digits fit in a UInt64: no overflow checks until the end.
+            var v: UInt64 = 0
+            let raw = UnsafeRawPointer(p)
+            while i + 8 <= end, let d = SWAR.eightDigits(raw + i) {
+                v = v &* 100_000_000 &+ d
+                i += 8
+            }
+            while i < end {
+                let d = p[i] &- Byte.zero
+                if d > 9 { return .malformed }
+                v = v &* 10 &+ UInt64(d)
+                i += 1
+            }
+            if negative {
+                if v > UInt64(Int64.max) + 1 { return .outOfRange }
+                return .value(v == UInt64(Int64.max) + 1 ? Int64.min : -Int64(v))
+            }
+            return v > UInt64(Int64.max) ? .outOfRange : .value(Int64(v))
+        }
         var magnitude: UInt64 = 0
         var overflow = false
         while i < end {

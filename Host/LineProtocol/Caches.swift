@@ -39,50 +39,49 @@ struct HashIndex: Sendable {
 
 /// Series keys seen recently (the raw bytes of `measurement,tags`) with their parsed name and tags,
 /// so a repeated series costs a hash and a comparison instead of unescaping and allocating.
-/// Bounded: it starts over when full.
+/// Bounded: it starts over when full. Lookups touch only the plain `Int` arrays (no reference counting).
 struct SeriesCache: Sendable {
-    struct Entry: Sendable {
-        var offset: Int
-        var length: Int
-        var name: String
-        var tags: Tags
-    }
-
     static let maxEntries = 8192
     static let maxKeyLength = 512
     static let maxBytes = 2 << 20
 
     private var index = HashIndex(slotCount: 2 * SeriesCache.maxEntries)
-    private(set) var entries: [Entry] = []
+    private var offsets: [Int] = []
+    private var lengths: [Int] = []
     private var bytes: [UInt8] = []
-
-    init() {
-        entries.reserveCapacity(64)
-    }
+    private(set) var names: [String] = []
+    private(set) var tags: [Tags] = []
 
     @inline(__always)
     func lookup(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64) -> Int? {
         let length = end - start
         return bytes.withUnsafeBufferPointer { stored in
             index.find(hash) { e in
-                let entry = entries[e]
-                return entry.length == length && bytesEqual(stored.baseAddress! + entry.offset, p + start, length)
+                lengths[e] == length && bytesEqual(stored.baseAddress! + offsets[e], p + start, length)
             }
         }
     }
 
-    mutating func insert(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64, name: String, tags: Tags) {
+    /// Adds a series; returns its entry, or nil when the key is too long to cache.
+    mutating func insert(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64, name: String,
+                         tags: Tags) -> Int? {
         let length = end - start
-        if length > Self.maxKeyLength { return }
-        if entries.count >= Self.maxEntries || bytes.count + length > Self.maxBytes {
-            entries.removeAll(keepingCapacity: true)
+        if length > Self.maxKeyLength { return nil }
+        if names.count >= Self.maxEntries || bytes.count + length > Self.maxBytes {
+            offsets.removeAll(keepingCapacity: true)
+            lengths.removeAll(keepingCapacity: true)
             bytes.removeAll(keepingCapacity: true)
+            names.removeAll(keepingCapacity: true)
+            self.tags.removeAll(keepingCapacity: true)
             index.removeAll()
         }
-        let offset = bytes.count
+        offsets.append(bytes.count)
+        lengths.append(length)
         bytes.append(contentsOf: UnsafeBufferPointer(start: p + start, count: length))
-        entries.append(Entry(offset: offset, length: length, name: name, tags: tags))
-        index.insert(hash, entry: entries.count - 1)
+        names.append(name)
+        self.tags.append(tags)
+        index.insert(hash, entry: names.count - 1)
+        return names.count - 1
     }
 }
 
@@ -96,20 +95,21 @@ struct KeySpan: Sendable {
 /// Field-key lists seen recently (raw bytes of the keys in line order) with their sorted,
 /// de-duplicated `String`s and, for each sorted key, which value of the line it takes.
 struct FieldKeyCache: Sendable {
-    struct Entry: Sendable {
-        var offset: Int
-        var lengths: [Int]
-        var sortedKeys: [String]
-        /// For each sorted key, the index (in line order) of the value it takes: the last duplicate.
-        var order: [Int]
-    }
-
     static let maxEntries = 1024
     static let maxBytes = 1 << 20
 
     private var index = HashIndex(slotCount: 2 * FieldKeyCache.maxEntries)
-    private(set) var entries: [Entry] = []
     private var bytes: [UInt8] = []
+    private var offsets: [Int] = []
+    /// Where entry `e`'s key lengths start in `keyLengths`, and how many keys (in line order) it has.
+    private var lengthStarts: [Int] = []
+    private var keyCounts: [Int] = []
+    private var keyLengths: [Int] = []
+    /// Where entry `e`'s order starts in `orders`: for each sorted key, the index (in line order)
+    /// of the value it takes, the last of a repeated key.
+    private(set) var orderStarts: [Int] = []
+    private(set) var orders: [Int] = []
+    private(set) var sortedKeys: [[String]] = []
 
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ spans: UnsafeBufferPointer<KeySpan>) -> UInt64 {
@@ -122,13 +122,14 @@ struct FieldKeyCache: Sendable {
     func lookup(_ p: UnsafePointer<UInt8>, _ spans: UnsafeBufferPointer<KeySpan>, hash: UInt64) -> Int? {
         bytes.withUnsafeBufferPointer { stored in
             index.find(hash) { e in
-                let entry = entries[e]
-                if entry.lengths.count != spans.count { return false }
-                var at = entry.offset
-                for (k, s) in spans.enumerated() {
+                if keyCounts[e] != spans.count { return false }
+                var at = offsets[e]
+                var l = lengthStarts[e]
+                for s in spans {
                     let n = s.end - s.start
-                    if entry.lengths[k] != n || !bytesEqual(stored.baseAddress! + at, p + s.start, n) { return false }
+                    if keyLengths[l] != n || !bytesEqual(stored.baseAddress! + at, p + s.start, n) { return false }
                     at += n
+                    l += 1
                 }
                 return true
             }
@@ -140,19 +141,27 @@ struct FieldKeyCache: Sendable {
         var total = 0
         for s in spans { total += s.end - s.start }
         if total > 4096 { return }
-        if entries.count >= Self.maxEntries || bytes.count + total > Self.maxBytes {
-            entries.removeAll(keepingCapacity: true)
+        if self.sortedKeys.count >= Self.maxEntries || bytes.count + total > Self.maxBytes {
             bytes.removeAll(keepingCapacity: true)
+            offsets.removeAll(keepingCapacity: true)
+            lengthStarts.removeAll(keepingCapacity: true)
+            keyCounts.removeAll(keepingCapacity: true)
+            keyLengths.removeAll(keepingCapacity: true)
+            orderStarts.removeAll(keepingCapacity: true)
+            orders.removeAll(keepingCapacity: true)
+            self.sortedKeys.removeAll(keepingCapacity: true)
             index.removeAll()
         }
-        let offset = bytes.count
-        var lengths: [Int] = []
-        lengths.reserveCapacity(spans.count)
+        offsets.append(bytes.count)
+        lengthStarts.append(keyLengths.count)
+        keyCounts.append(spans.count)
         for s in spans {
             bytes.append(contentsOf: UnsafeBufferPointer(start: p + s.start, count: s.end - s.start))
-            lengths.append(s.end - s.start)
+            keyLengths.append(s.end - s.start)
         }
-        entries.append(Entry(offset: offset, lengths: lengths, sortedKeys: sortedKeys, order: order))
-        index.insert(hash, entry: entries.count - 1)
+        orderStarts.append(orders.count)
+        orders.append(contentsOf: order)
+        self.sortedKeys.append(sortedKeys)
+        index.insert(hash, entry: self.sortedKeys.count - 1)
     }
 }

@@ -37,10 +37,14 @@ public struct LineProtocolParser: Sendable {
 
     var series = SeriesCache()
     var fieldKeyLists = FieldKeyCache()
+    /// The fields of the line being parsed: the first `fieldCount` entries (reused from line to line).
     var keySpans: [KeySpan] = []
     var values: [FieldValue] = []
+    var fieldCount = 0
     var tagSpans: [TagSpan] = []
     var unescaped: [UInt8] = []
+    let noGroup = GroupID.none
+    let noDimensions = Dimensions.none
 
     public init(precision: Precision = .nanoseconds, defaultTime: Timestamp,
                 database: String = "", retentionPolicy: String = "") {

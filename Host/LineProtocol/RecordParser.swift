@@ -73,6 +73,26 @@ func scanIdentifier(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ stops
     return j
 }
 
+/// The end of the series key that starts at `start`: the first unescaped space, or the line end.
+/// Skips 8 bytes at a time while none of them is a space, backslash, CR or LF.
+@inline(__always)
+func scanSeriesKey(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
+    var j = start
+    let raw = UnsafeRawPointer(p)
+    while j + 8 <= end {
+        let w = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+        let m = SWAR.has(w, Byte.space) | SWAR.has(w, Byte.backslash) | SWAR.has(w, Byte.newline)
+            | SWAR.has(w, Byte.carriageReturn)
+        if m != 0 {
+            j += m.trailingZeroBitCount >> 3
+            break
+        }
+        j += 8
+    }
+    var flags: UInt8 = 0
+    return scanIdentifier(p, j, end, StopSet.seriesKey, &flags)
+}
+
 /// How a position looks in a message: `end of line`, `a space`, or the character in quotes.
 func describe(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> String {
     if isLineEnd(p, i, end) { return "end of line" }
@@ -104,25 +124,27 @@ extension LineProtocolParser {
     mutating func parseRecord(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, final: Bool,
                               defaultTime: Int64, into points: inout [Point]) -> RecordOutcome {
         // Series key: measurement and tags, up to the first unescaped space.
-        var flags: UInt8 = 0
-        let keyEnd = scanIdentifier(p, start, end, StopSet.seriesKey, &flags)
-        let name: String
-        let tags: Tags
+        let keyEnd = scanSeriesKey(p, start, end)
+        // A cached series is read from the cache only when the point is built (one retain each).
+        var entry = -1
+        var parsedName = ""
+        var parsedTags = Tags()
         let onSpace = keyEnd < end && p[keyEnd] == Byte.space
         let hash = hashBytes(p, start, keyEnd)
         if onSpace, let e = series.lookup(p, start, keyEnd, hash: hash) {
-            name = series.entries[e].name
-            tags = series.entries[e].tags
+            entry = e
         } else {
             switch parseSeriesKey(p, start, keyEnd, end) {
             case .failure(let at, let message): return .failure(at: at, message)
             case .parsed(let n, let t):
-                name = n
-                tags = t
                 if keyEnd - start > 65535 {
                     return .failure(at: start, "the measurement and tags are longer than InfluxDB's limit of 65535 bytes")
                 }
-                series.insert(p, start, keyEnd, hash: hash, name: n, tags: t)
+                entry = series.insert(p, start, keyEnd, hash: hash, name: n, tags: t) ?? -1
+                if entry < 0 {
+                    parsedName = n
+                    parsedTags = t
+                }
             }
         }
 
@@ -133,15 +155,14 @@ extension LineProtocolParser {
         if isLineEnd(p, i, end) {
             return .failure(at: i, "expected fields after \(quoted(p, start, keyEnd)), found end of line")
         }
-        keySpans.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        fieldCount = 0
         var breaks = 0
         while true {
             let keyStart = i
             var keyFlags: UInt8 = 0
             let fieldKeyEnd = scanIdentifier(p, keyStart, end, StopSet.key, &keyFlags)
             if fieldKeyEnd == keyStart {
-                let after = keySpans.isEmpty ? "" : " after \",\""
+                let after = fieldCount == 0 ? "" : " after \",\""
                 return .failure(at: keyStart, "expected a field key\(after), found \(describe(p, keyStart, end))")
             }
             if fieldKeyEnd >= end || p[fieldKeyEnd] != Byte.equals {
@@ -150,8 +171,15 @@ extension LineProtocolParser {
             }
             switch parseValue(p, fieldKeyEnd + 1, end, final: final, keyStart: keyStart, breaks: &breaks) {
             case .value(let v, let valueEnd):
-                keySpans.append(KeySpan(start: keyStart, end: fieldKeyEnd, flags: keyFlags))
-                values.append(v)
+                let span = KeySpan(start: keyStart, end: fieldKeyEnd, flags: keyFlags)
+                if fieldCount < keySpans.count {
+                    keySpans[fieldCount] = span
+                    values[fieldCount] = v
+                } else {
+                    keySpans.append(span)
+                    values.append(v)
+                }
+                fieldCount += 1
                 i = valueEnd
             case .failure(let at, let message): return .failure(at: at, message)
             case .incomplete: return .incomplete
@@ -169,6 +197,7 @@ extension LineProtocolParser {
         var time = defaultTime
         if !isLineEnd(p, i, end) {
             let tsStart = i
+            while i + 8 <= end && SWAR.eightDigits(UnsafeRawPointer(p) + i) != nil { i += 8 }
             while !isLineEnd(p, i, end) && p[i] != Byte.space && p[i] != Byte.tab { i += 1 }
             switch NumberParser.int64(p, tsStart, i) {
             case .malformed:
@@ -194,56 +223,66 @@ extension LineProtocolParser {
         guard let fields = makeFields(p) else {
             return .failure(at: firstInvalidKey(p), "invalid UTF-8 in field key")
         }
-        points.append(Point(name: name, tags: tags, fields: fields, time: time,
-                            database: database, retentionPolicy: retentionPolicy))
+        if entry >= 0 {
+            points.append(Point(name: series.names[entry], tags: series.tags[entry], fields: fields, time: time,
+                                database: database, retentionPolicy: retentionPolicy, group: noGroup,
+                                dimensions: noDimensions))
+        } else {
+            points.append(Point(name: parsedName, tags: parsedTags, fields: fields, time: time,
+                                database: database, retentionPolicy: retentionPolicy, group: noGroup,
+                                dimensions: noDimensions))
+        }
         return .point(end: contentEnd, next: i, breaks: breaks)
     }
 
     /// Sorted fields from `keySpans` and `values`, through the cache of field-key lists.
     @inline(__always)
     mutating func makeFields(_ p: UnsafePointer<UInt8>) -> Fields? {
-        let entry: Int
-        let hash = keySpans.withUnsafeBufferPointer { FieldKeyCache.hash(p, $0) }
-        if let e = keySpans.withUnsafeBufferPointer({ fieldKeyLists.lookup(p, $0, hash: hash) }) {
-            entry = e
-        } else {
-            var pairs: [(key: String, index: Int)] = []
-            pairs.reserveCapacity(keySpans.count)
-            for (index, span) in keySpans.enumerated() {
-                guard let key = identifier(p, span.start, span.end, span.flags, measurement: false) else { return nil }
-                pairs.append((key, index))
+        let n = fieldCount
+        let hash = keySpans.withUnsafeBufferPointer { FieldKeyCache.hash(p, UnsafeBufferPointer(rebasing: $0[..<n])) }
+        if let e = keySpans.withUnsafeBufferPointer({ fieldKeyLists.lookup(p, UnsafeBufferPointer(rebasing: $0[..<n]), hash: hash) }) {
+            let keys = fieldKeyLists.sortedKeys[e]
+            let o = fieldKeyLists.orderStarts[e]
+            // Array literals allocate on a faster path than the generic initializers.
+            let sortedValues: [FieldValue]
+            switch keys.count {
+            case 1: sortedValues = [values[fieldKeyLists.orders[o]]]
+            case 2: sortedValues = [values[fieldKeyLists.orders[o]], values[fieldKeyLists.orders[o + 1]]]
+            case 3: sortedValues = [values[fieldKeyLists.orders[o]], values[fieldKeyLists.orders[o + 1]],
+                                    values[fieldKeyLists.orders[o + 2]]]
+            default:
+                var v: [FieldValue] = []
+                v.reserveCapacity(keys.count)
+                for k in 0..<keys.count { v.append(values[fieldKeyLists.orders[o + k]]) }
+                sortedValues = v
             }
-            insertionSort(&pairs) { $0.key < $1.key }
-            var sortedKeys: [String] = []
-            var order: [Int] = []
-            for pair in pairs {
-                if let last = sortedKeys.last, last == pair.key {
-                    order[order.count - 1] = pair.index   // a repeated key: the last value wins
-                } else {
-                    sortedKeys.append(pair.key)
-                    order.append(pair.index)
-                }
-            }
-            keySpans.withUnsafeBufferPointer {
-                fieldKeyLists.insert(p, $0, hash: hash, sortedKeys: sortedKeys, order: order)
-            }
-            if let e = keySpans.withUnsafeBufferPointer({ fieldKeyLists.lookup(p, $0, hash: hash) }) {
-                entry = e
+            return Fields(sortedKeys: keys, values: sortedValues)
+        }
+        var pairs: [(key: String, index: Int)] = []
+        pairs.reserveCapacity(n)
+        for (index, span) in keySpans[..<n].enumerated() {
+            guard let key = identifier(p, span.start, span.end, span.flags, measurement: false) else { return nil }
+            pairs.append((key, index))
+        }
+        insertionSort(&pairs) { $0.key < $1.key }
+        var sortedKeys: [String] = []
+        var order: [Int] = []
+        for pair in pairs {
+            if let last = sortedKeys.last, last == pair.key {
+                order[order.count - 1] = pair.index   // a repeated key: the last value wins
             } else {
-                let sortedValues = order.map { values[$0] }
-                return Fields(sortedKeys: sortedKeys, values: sortedValues)
+                sortedKeys.append(pair.key)
+                order.append(pair.index)
             }
         }
-        let order = fieldKeyLists.entries[entry].order
-        let sortedValues = [FieldValue](unsafeUninitializedCapacity: order.count) { buffer, count in
-            for k in 0..<order.count { (buffer.baseAddress! + k).initialize(to: values[order[k]]) }
-            count = order.count
+        keySpans.withUnsafeBufferPointer {
+            fieldKeyLists.insert(p, UnsafeBufferPointer(rebasing: $0[..<n]), hash: hash, sortedKeys: sortedKeys, order: order)
         }
-        return Fields(sortedKeys: fieldKeyLists.entries[entry].sortedKeys, values: sortedValues)
+        return Fields(sortedKeys: sortedKeys, values: order.map { values[$0] })
     }
 
     func firstInvalidKey(_ p: UnsafePointer<UInt8>) -> Int {
-        for span in keySpans where String(validating: UnsafeBufferPointer(start: p + span.start, count: span.end - span.start), as: UTF8.self) == nil {
+        for span in keySpans[..<fieldCount] where String(validating: UnsafeBufferPointer(start: p + span.start, count: span.end - span.start), as: UTF8.self) == nil {
             return span.start
         }
         return keySpans.first?.start ?? 0

@@ -12,5 +12,8 @@ extension Bench {
     /// Every `tock bench` subcommand; each lives in its own file.
     static let commands: [any ParsableCommand.Type] = [
         BenchUDFCodec.self,
+        BenchGenerate.self,
+        BenchLineProtocol.self,
+        BenchPipeline.self,
     ]
 }

@@ -6,13 +6,10 @@ extension Tock {
         Version.self,
         Fmt.self,
         Run.self,
+        Demo.self,
         ShowGraph.self,
         Bench.self,
         Serve.self, ConfigCommand.self,
+        Define.self, DefineTemplate.self, Enable.self, Disable.self, Reload.self, Delete.self, List.self, Show.self, ShowTemplate.self, Stats.self, Vars.self, Level.self,
     ]
-}
-
-struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the version.")
-    func run() { print("Tock \(Tock.version)") }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import LineProtocol
+import PluginHost
 import TICKScript
 import TockModel
 
@@ -27,6 +28,9 @@ struct Run: ParsableCommand {
 
     @Option(name: .long, help: "Timestamp precision of the input: n, u, ms, s, m or h.")
     var precision: String = "n"
+
+    @Option(name: .long, help: "A kapacitor.conf-style file whose [udf.functions.NAME] tables define the script's @NAME() UDFs.")
+    var config: String?
 
     @Flag(name: .long, help: "Print no summary on standard error.")
     var quiet = false
@@ -58,10 +62,25 @@ struct Run: ParsableCommand {
             }
         }
 
+        var udfs: UDFRegistry?
+        if let config {
+            do {
+                let configuration = try UDFConfiguration.load(path: config)
+                for warning in configuration.warnings { Stderr.write("warning: \(warning)\n") }
+                udfs = UDFRegistry(configuration: configuration, log: { level, message in
+                    Stderr.write("\(level.rawValue) [\(taskID)] \(message)\n")
+                })
+            } catch {
+                Stderr.write("\(error)\n")
+                throw ExitCode(2)
+            }
+        }
+        defer { udfs?.terminateAll() }
+
         let out = OutputBuffer()
         let pipeline: Pipeline
         do {
-            pipeline = try TaskBuilder(taskID: taskID).build(program)
+            pipeline = try TaskBuilder(taskID: taskID, udfProvider: udfs).build(program)
         } catch let error as ScriptError {
             Stderr.write(error.rendered(source: source) + "\n")
             throw ExitCode(2)
@@ -102,8 +121,8 @@ struct Run: ParsableCommand {
         }
         if preload {
             started = Date()
-            for points in preloaded { runner.write(points) }
-            preloaded = []
+            preloaded.reverse()
+            while let points = preloaded.popLast() { runner.write(points) }
         }
         var failure: (any Error)?
         do { try runner.stop() } catch { failure = error }

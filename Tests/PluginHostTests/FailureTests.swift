@@ -141,7 +141,8 @@ struct FailureTests {
         let logs = output.logs.map(\.1)
         #expect(logs.contains { $0.hasPrefix(#"UDF "avg" (node avg2) exited with status 1 after 6 points: ZeroDivisionError"#)
             && $0.hasSuffix("; restarting in 100ms (restart 1)") })
-        #expect(logs.contains("UDF avg: restored 3 values"))
+        // stderr is read on its own thread and may trail the data.
+        #expect(output.wait { $0.logs.contains { $0.1 == "UDF avg: restored 3 values" } })
         #expect(output.failure == nil)
         _ = node.stop(output: output)
         #expect(output.waitForEnd())

@@ -9,13 +9,19 @@ import TockModel
 ///
 /// Messages are pushed synchronously: `emit` calls each child's `receive` on the executor's stack, so a point
 /// travels the whole pipeline without queues or thread hops.
+/// An edge to a child. The runner owns every runtime for the task's life, so the reference needs no counting.
+struct ChildEdge {
+    unowned(unsafe) let runtime: NodeRuntime
+    let port: Int
+}
+
 final class NodeRuntime: NodeOutput, @unchecked Sendable {
     let taskID: String
     let nodeID: String
     let index: Int
     let node: any Node
     let quiet: Bool
-    var children: [(runtime: NodeRuntime, port: Int)] = []
+    var children: [ChildEdge] = []
     // The runner owns its runtimes and outlives them; unowned(unsafe) spares a refcount check per message.
     unowned(unsafe) let runner: TaskRunner
 

@@ -104,7 +104,7 @@ public final class TaskRunner: @unchecked Sendable {
             runtimes.append(NodeRuntime(taskID: taskID, nodeID: n.id, index: i, node: n.node, quiet: n.quiet, runner: self))
         }
         for (i, n) in pipeline.nodes.enumerated() {
-            runtimes[i].children = n.children.map { (runtimes[$0.node], $0.port) }
+            runtimes[i].children = n.children.map { ChildEdge(runtime: runtimes[$0.node], port: $0.port) }
         }
     }
 
@@ -252,10 +252,13 @@ public final class TaskRunner: @unchecked Sendable {
                 for case .run(let f) in leftover { f() }
                 return
             }
-            let jobs = queue
-            queue.removeAll(keepingCapacity: true)
+            // Take the jobs out by moving them, so the point arrays they carry stay uniquely owned and their
+            // points can be handed on without copies.
+            var jobs = queue
+            queue = []
             condition.unlock()
-            for job in jobs {
+            jobs.reverse()
+            while let job = jobs.popLast() {
                 process(job)
                 if let f = pendingFailure {
                     pendingFailure = nil
@@ -265,12 +268,13 @@ public final class TaskRunner: @unchecked Sendable {
         }
     }
 
-    private func process(_ job: Job) {
-        switch job {
-        case .points(let points):
-            if !stopping && !isOver { route(points) }
+    private func process(_ job: consuming Job) {
+        switch consume job {
+        case .points(var points):
+            let count = points.count
+            if !stopping && !isOver { route(&points) }
             condition.lock()
-            queuedPoints -= points.count
+            queuedPoints -= count
             condition.broadcast()
             condition.unlock()
         case .post(let i, let message):
@@ -298,9 +302,10 @@ public final class TaskRunner: @unchecked Sendable {
         return done
     }
 
-    private func route(_ points: [Point]) {
+    private func route(_ points: inout [Point]) {
         let all = dbrps.isEmpty
-        for p in points {
+        points.reverse()
+        while let p = points.popLast() {
             if pendingFailure != nil { return }
             if !all && !dbrps.contains(where: { $0.database == p.database && $0.retentionPolicy == p.retentionPolicy }) { continue }
             let m = Message.point(p)

@@ -107,9 +107,8 @@ final class UDFSession: @unchecked Sendable {
         }
         let response = try exchange(request, awaiting: .initialize)
         guard response.init_p.success else {
-            let e = UDFError(udf: function.name, nodeID: self.nodeID, reason: .initFailed(response.init_p.error),
-                             stderrTail: connection.recentStderr)
-            connection.abort(.protocolError(e.reasonText))
+            var e = UDFError(udf: function.name, nodeID: self.nodeID, reason: .initFailed(response.init_p.error))
+            e.stderrTail = connection.abortAndSettle(.protocolError(e.reasonText))
             throw e
         }
         lock.withLock { running = true }
@@ -119,9 +118,8 @@ final class UDFSession: @unchecked Sendable {
     func restore(_ snapshot: [UInt8]) throws(UDFError) {
         let response = try exchange(UDFCodec.restoreRequest(snapshot: snapshot), awaiting: .restore)
         guard response.restore.success else {
-            let e = UDFError(udf: function.name, nodeID: nodeID, reason: .restoreFailed(response.restore.error),
-                             stderrTail: connection.recentStderr)
-            connection.abort(.protocolError(e.reasonText))
+            var e = UDFError(udf: function.name, nodeID: nodeID, reason: .restoreFailed(response.restore.error))
+            e.stderrTail = connection.abortAndSettle(.protocolError(e.reasonText))
             throw e
         }
     }

@@ -231,6 +231,17 @@ final class PluginConnection: @unchecked Sendable {
         }
     }
 
+    /// Fails the connection like ``abort(_:)`` and waits (at most `timeout` nanoseconds) for the end to
+    /// settle, so the stderr lines the plugin wrote before failing are all in the returned tail.
+    func abortAndSettle(_ failure: ConnectionFailure, timeout: UInt64 = 2_000_000_000) -> [String] {
+        abort(failure)
+        let deadline = monotonicNanos() + timeout
+        return lock.withLock {
+            while !ended && monotonicNanos() < deadline { lock.wait(until: deadline) }
+            return stderrTail
+        }
+    }
+
     // MARK: Threads
 
     private func writerLoop() {

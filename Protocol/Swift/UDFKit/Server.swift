@@ -89,9 +89,10 @@ public final class Server<Handler: UDFHandler>: Sendable {
     /// Stops accepting connections and removes the socket file; connections already open go on.
     public func stop() {
         if stopped.exchange(true, ordering: .acquiringAndReleasing) { return }
+        // Remove the file first: serve() returns as soon as the listener is shut down.
+        unlink(path)
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        unlink(path)
     }
 
     private static func address(_ path: String) throws(UDFServerError) -> sockaddr_un {

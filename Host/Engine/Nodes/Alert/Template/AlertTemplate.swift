@@ -337,7 +337,7 @@ private struct TemplateExecution {
         case "printf":
             guard case .string(let format)? = args.first else { throw fail("error calling printf: the format must be a string") }
             return .string(GoPrintf.format(format, Array(args.dropFirst())))
-        case "html": return .string(GoFormat.textHTMLEscape(GoFormat.sprint(args)))
+        case "html": return .string(GoFormat.htmlEscape(GoFormat.sprint(args), escapingPlus: false))
         case "js": return .string(GoFormat.jsEscape(GoFormat.sprint(args)))
         case "urlquery": return .string(GoFormat.queryEscape(GoFormat.sprint(args)))
         case "json":

@@ -114,32 +114,16 @@ enum GoFormat {
         return false
     }
 
-    /// `template.HTMLEscapeString` as `html/template` applies it in text: `" ' & + < >` and NUL.
-    static func htmlEscape(_ s: String) -> String {
+    /// HTML escaping of `" ' & < >` and NUL. `html/template` in text context (`template.HTMLEscapeString`
+    /// as it applies it) also escapes `+`; `text/template`'s `html` function does not.
+    static func htmlEscape(_ s: String, escapingPlus: Bool = true) -> String {
         var out = ""
         for c in s.unicodeScalars {
             switch c {
             case "\"": out += "&#34;"
             case "'": out += "&#39;"
             case "&": out += "&amp;"
-            case "+": out += "&#43;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\0": out += "\u{FFFD}"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
-
-    /// `text/template`'s `html` function (`&#34;` for quotes, no `+` escaping).
-    static func textHTMLEscape(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "&#34;"
-            case "'": out += "&#39;"
-            case "&": out += "&amp;"
+            case "+" where escapingPlus: out += "&#43;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\0": out += "\u{FFFD}"

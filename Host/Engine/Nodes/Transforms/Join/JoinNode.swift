@@ -323,15 +323,14 @@ private final class JoinGroup {
 
     func collect(_ source: Int, _ m: Message, time t: Timestamp, node: JoinNode, output: any NodeOutput) {
         if oldest == nil || t < oldest! { oldest = t }
-        var queue = sets[t] ?? []
-        if let i = queue.firstIndex(where: { $0.values[source] == nil }) {
-            queue[i].set(source, m)
+        // Mutate the queue in place (no copy of the array).
+        if let i = sets[t]?.firstIndex(where: { $0.values[source] == nil }) {
+            sets[t]![i].set(source, m)
         } else {
             var s = JoinSet(time: t, sources: heads.count)
             s.set(source, m)
-            queue.append(s)
+            sets[t, default: []].append(s)
         }
-        sets[t] = queue
         heads[source] = t
         emit(onlyReady: onlyReadySets(), node: node, output: output)
     }

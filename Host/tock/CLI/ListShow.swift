@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+
+/// `tock list tasks|templates [globs…]`: Kapacitor's tables.
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List tasks or templates, optionally only those matching IDs or globs.",
+        discussion: "Recordings, replays, topics and topic handlers are not served by tock yet.")
+
+    @Argument(help: "What to list: tasks or templates.")
+    var kind: String
+
+    @Argument(help: "IDs or globs (default: all).")
+    var patterns: [String] = []
+
+    @OptionGroup var server: ServerOptions
+
+    func validate() throws {
+        guard ["tasks", "templates"].contains(kind) else {
+            throw ValidationError("cannot list \"\(kind)\": tock can list tasks or templates")
+        }
+    }
+
+    func run() async throws {
+        try await server.run { client in
+            var seen: Set<String> = []
+            var rows: [[String: Any]] = []
+            for pattern in patterns.isEmpty ? [nil] : patterns.map(Optional.some) {
+                let found = kind == "tasks"
+                    ? try await client.listTasks(pattern: pattern, fields: ["type", "status", "executing", "dbrps"])
+                    : try await client.listTemplates(pattern: pattern, fields: ["type", "vars"])
+                for row in found {
+                    guard let id = row["id"] as? String, seen.insert(id).inserted else { continue }
+                    rows.append(row)
+                }
+            }
+            print(kind == "tasks" ? Table.tasks(rows) : Table.templates(rows), terminator: "")
+        }
+    }
+}
+
+/// `tock show <task>`: one task in Kapacitor's layout, DOT with the node statistics.
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a task: its state, TICKscript and DOT with stats.")
+
+    @Argument(help: "The task ID.")
+    var id: String
+
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        try await server.run { client in
+            let task = try await client.request("GET", "/tasks/\(KapacitorClient.escape(id))").object()
+            print(Table.task(task), terminator: "")
+        }
+    }
+}
+
+/// `tock show-template <id>`.
+struct ShowTemplate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show-template", abstract: "Show a task template.")
+
+    @Argument(help: "The template ID.")
+    var id: String
+
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        try await server.run { client in
+            let template = try await client.request("GET", "/templates/\(KapacitorClient.escape(id))").object()
+            print(Table.template(template), terminator: "")
+        }
+    }
+}
+
+/// Kapacitor's text layouts (cmd/kapacitor/main.go), built from the API's JSON.
+enum Table {
+    /// Go's `%-Ns`: left-aligned, padded to `width`, never truncated.
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// Go's `%v` of `[]client.DBRP`: `["db"."rp" "db2"."rp2"]`.
+    static func dbrps(_ value: Any?) -> String {
+        let items = (value as? [[String: Any]] ?? []).map { "\(goQuote($0["db"] as? String ?? "")).\(goQuote($0["rp"] as? String ?? ""))" }
+        return "[" + items.joined(separator: " ") + "]"
+    }
+
+    static func goQuote(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    static func text(_ value: Any?) -> String {
+        switch value {
+        case let s as String: return s
+        case let b as Bool: return b ? "true" : "false"
+        case let n as NSNumber: return n.stringValue
+        case nil, is NSNull: return ""
+        default: return "\(value!)"
+        }
+    }
+
+    static func tasks(_ rows: [[String: Any]]) -> String {
+        func line(_ a: String, _ b: String, _ c: String, _ d: String, _ e: String) -> String {
+            pad(a, 30) + pad(b, 10) + pad(c, 10) + pad(d, 10) + e + "\n"
+        }
+        var out = line("ID", "Type", "Status", "Executing", "Databases and Retention Policies")
+        for t in rows {
+            out += line(text(t["id"]), text(t["type"]), text(t["status"]), text(t["executing"] ?? false), dbrps(t["dbrps"]))
+        }
+        return out
+    }
+
+    static func templates(_ rows: [[String: Any]]) -> String {
+        func line(_ a: String, _ b: String, _ c: String) -> String { pad(a, 30) + pad(b, 10) + pad(c, 40) + "\n" }
+        var out = line("ID", "Type", "Vars")
+        for t in rows {
+            let vars = (t["vars"] as? [String: Any] ?? [:]).keys.sorted().joined(separator: ",")
+            out += line(text(t["id"]), text(t["type"]), vars)
+        }
+        return out
+    }
+
+    /// Go's `time.RFC822` ("02 Jan 06 15:04 MST") of an RFC 3339 timestamp; the text as given if it is not one.
+    static func rfc822(_ value: Any?) -> String {
+        let s = text(value)
+        let c = Array(s)
+        guard c.count >= 16, c[4] == "-", c[7] == "-", c[10] == "T" || c[10] == " ", c[13] == ":",
+              let month = Int(String(c[5...6])), (1...12).contains(month) else { return s }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        var zone = "UTC"
+        if let sign = s.dropFirst(19).firstIndex(where: { $0 == "+" || $0 == "-" }) {
+            let offset = s[sign...].replacingOccurrences(of: ":", with: "")
+            if offset != "+0000" { zone = offset }
+        }
+        return "\(String(c[8...9])) \(months[month - 1]) \(String(c[2...3])) \(String(c[11...15])) \(zone)"
+    }
+
+    static func vars(_ value: Any?) -> String {
+        guard let vars = value as? [String: Any], !vars.isEmpty else { return "" }
+        func line(_ a: String, _ b: String, _ c: String) -> String { pad(a, 30) + pad(b, 10) + c + "\n" }
+        var out = "Vars:\n" + line("Name", "Type", "Value")
+        for name in vars.keys.sorted() {
+            let v = vars[name] as? [String: Any] ?? [:]
+            out += line(name, text(v["type"]), varValue(v["value"]))
+        }
+        return out
+    }
+
+    private static func varValue(_ value: Any?) -> String {
+        if let list = value as? [Any] {
+            return "[" + list.map { item in
+                if let item = item as? [String: Any] { return varValue(item["value"]) }
+                return text(item)
+            }.joined(separator: ", ") + "]"
+        }
+        return text(value)
+    }
+
+    static func task(_ t: [String: Any]) -> String {
+        var out = ""
+        out += "ID: \(text(t["id"]))\n"
+        out += "Error: \(text(t["error"]))\n"
+        out += "Template: \(text(t["template-id"]))\n"
+        out += "Type: \(text(t["type"]))\n"
+        out += "Status: \(text(t["status"]))\n"
+        out += "Executing: \(text(t["executing"] ?? false))\n"
+        out += "Created: \(rfc822(t["created"]))\n"
+        out += "Modified: \(rfc822(t["modified"]))\n"
+        out += "LastEnabled: \(rfc822(t["last-enabled"]))\n"
+        out += "Databases Retention Policies: \(dbrps(t["dbrps"]))\n"
+        out += "TICKscript:\n\(text(t["script"]))\n"
+        out += vars(t["vars"])
+        out += "DOT:\n\(text(t["dot"]))\n"
+        return out
+    }
+
+    static func template(_ t: [String: Any]) -> String {
+        var out = ""
+        out += "ID: \(text(t["id"]))\n"
+        out += "Error: \(text(t["error"]))\n"
+        out += "Type: \(text(t["type"]))\n"
+        out += "Created: \(rfc822(t["created"]))\n"
+        out += "Modified: \(rfc822(t["modified"]))\n"
+        out += "TICKscript:\n\(text(t["script"]))\n"
+        out += vars(t["vars"])
+        out += "DOT:\n\(text(t["dot"]))\n"
+        return out
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+
+/// The task IDs named by `arguments`: globs expand through the server's list (matching none is not an
+/// error, as in Kapacitor); plain IDs are used as given, so a missing task gets the server's error.
+private func taskIDs(_ arguments: [String], client: KapacitorClient) async throws(ClientError) -> [String] {
+    var ids: [String] = []
+    for argument in arguments {
+        if isGlob(argument) {
+            ids += try await client.listTasks(pattern: argument, fields: ["id"]).compactMap { $0["id"] as? String }
+        } else {
+            ids.append(argument)
+        }
+    }
+    return ids
+}
+
+private func setStatus(_ status: String, of id: String, client: KapacitorClient) async throws(ClientError) {
+    try await client.request("PATCH", "/tasks/\(KapacitorClient.escape(id))", json: ["status": status])
+}
+
+/// `tock enable <ids or globs…>`: starts tasks on live data.
+struct Enable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Enable and start tasks (IDs or globs such as *_alert).")
+
+    @Argument(help: "Task IDs or globs.")
+    var tasks: [String]
+
+    @OptionGroup var server: ServerOptions
+
+    func validate() throws {
+        if tasks.isEmpty { throw ValidationError("Must pass at least one task ID") }
+    }
+
+    func run() async throws {
+        try await server.run { client in
+            for id in try await taskIDs(tasks, client: client) { try await setStatus("enabled", of: id, client: client) }
+        }
+    }
+}
+
+/// `tock disable <ids or globs…>`: stops tasks.
+struct Disable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Disable and stop tasks (IDs or globs).")
+
+    @Argument(help: "Task IDs or globs.")
+    var tasks: [String]
+
+    @OptionGroup var server: ServerOptions
+
+    func validate() throws {
+        if tasks.isEmpty { throw ValidationError("Must pass at least one task ID") }
+    }
+
+    func run() async throws {
+        try await server.run { client in
+            for id in try await taskIDs(tasks, client: client) { try await setStatus("disabled", of: id, client: client) }
+        }
+    }
+}
+
+/// `tock reload <ids or globs…>`: disables then enables tasks, picking up their current definition.
+struct Reload: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Disable then enable tasks (IDs or globs).")
+
+    @Argument(help: "Task IDs or globs.")
+    var tasks: [String]
+
+    @OptionGroup var server: ServerOptions
+
+    func validate() throws {
+        if tasks.isEmpty { throw ValidationError("Must pass at least one task ID") }
+    }
+
+    func run() async throws {
+        try await server.run { client in
+            for id in try await taskIDs(tasks, client: client) {
+                try await setStatus("disabled", of: id, client: client)
+                try await setStatus("enabled", of: id, client: client)
+            }
+        }
+    }
+}
+
+/// `tock delete tasks|templates <ids or globs…>`.
+struct Delete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete tasks or templates (IDs or globs).",
+        discussion: "Recordings, replays, topics and topic handlers are not served by tock yet.")
+
+    @Argument(help: "What to delete: tasks or templates.")
+    var kind: String
+
+    @Argument(help: "IDs or globs.")
+    var ids: [String] = []
+
+    @OptionGroup var server: ServerOptions
+
+    func validate() throws {
+        guard ["tasks", "templates"].contains(kind) else {
+            throw ValidationError("cannot delete \"\(kind)\": tock can delete tasks or templates")
+        }
+        if ids.isEmpty { throw ValidationError("Must pass at least one ID or glob") }
+    }
+
+    func run() async throws {
+        try await server.run { client in
+            for argument in ids {
+                var targets = [argument]
+                if isGlob(argument) {
+                    let found = kind == "tasks"
+                        ? try await client.listTasks(pattern: argument, fields: ["id"])
+                        : try await client.listTemplates(pattern: argument, fields: ["id"])
+                    targets = found.compactMap { $0["id"] as? String }
+                }
+                for id in targets {
+                    try await client.request("DELETE", "/\(kind)/\(KapacitorClient.escape(id))")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `tock serve` process on 127.0.0.1, on a free port, with its own data directory.
+/// Tests stop it with `stop()` or `kill9()`; `deinit` kills it if a test forgot or failed early.
+final class DaemonProcess: @unchecked Sendable {
+    let dataDirectory: String
+    let port: Int
+    let process: Process
+    let logPath: String
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Whether this build of `tock` has the daemon (`tock serve`); the daemon tests need it.
+    static let serveAvailable: Bool = {
+        guard FileManager.default.isExecutableFile(atPath: TockBinary.path),
+              let result = try? TockBinary.runProgram(TockBinary.path, ["serve", "--help"]) else { return false }
+        return result.status == 0 && (result.stdout + result.stderr).contains("USAGE: tock serve")
+    }()
+
+    /// A fresh temporary data directory.
+    static func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("tock-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Starts `tock serve` on `dataDirectory` and waits until `/ping` answers.
+    init(dataDirectory: String) async throws {
+        self.dataDirectory = dataDirectory
+        port = try Self.freePort()
+        logPath = dataDirectory + "/daemon-\(port).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: TockBinary.path)
+        process.arguments = ["serve", "--bind", "127.0.0.1:\(port)", "--data-dir", dataDirectory]
+        var environment = ProcessInfo.processInfo.environment
+        environment["TOCK_CONFIG_PATH"] = nil
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<600 {
+            if !process.isRunning { break }
+            if let reply = try? await HTTP.send("GET", url + "/ping"), reply.status == 204 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        kill9()
+        throw HarnessError("tock serve did not answer /ping on port \(port); its output:\n\(output)")
+    }
+
+    deinit { if process.isRunning { kill9() } }
+
+    /// SIGTERM, then waits for the exit; returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// SIGKILL: the process gets no chance to flush or clean up.
+    func kill9() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Runs `tock <args…> -url <this daemon>`.
+    func cli(_ args: [String]) throws -> TockBinary.Result {
+        try TockBinary.runProgram(TockBinary.path, args + ["-url", url])
+    }
+
+    /// POSTs line protocol to `/write`.
+    func write(_ lines: String, db: String, rp: String, precision: String = "s") async throws -> Int {
+        try await HTTP.send("POST", url + "/write?db=\(db)&rp=\(rp)&precision=\(precision)", body: Data(lines.utf8)).status
+    }
+
+    /// GETs a JSON object from the API.
+    func getJSON(_ path: String) async throws -> [String: Any] {
+        let reply = try await HTTP.send("GET", url + path)
+        guard let object = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] else {
+            throw HarnessError("GET \(path) answered \(reply.status) with no JSON object")
+        }
+        return object
+    }
+
+    /// A port nobody listens on right now, from the kernel (bind to port 0 on 127.0.0.1).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw HarnessError("cannot bind 127.0.0.1:0") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Plain HTTP requests to the daemon.
+enum HTTP {
+    struct Reply {
+        var status: Int
+        var body: Data
+    }
+
+    static func send(_ method: String, _ url: String, body: Data? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 30
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Reply(status: (response as! HTTPURLResponse).statusCode, body: data)
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import Testing
+
+/// The daemon driven the way a Kapacitor user drives it: `tock` verbs and plain HTTP, against a real
+/// `tock serve` on 127.0.0.1 with its own data directory.
+@Suite("Daemon end to end", .serialized, .enabled(if: DaemonProcess.serveAvailable, "needs `tock serve` in this build"))
+struct DaemonTests {
+    static let script = """
+        stream
+            |from()
+                .measurement('cpu')
+            |httpOut('out')
+
+        """
+
+    /// Writes `text` to a file in `directory` and returns its path.
+    func file(_ name: String, _ text: String, in directory: String) throws -> String {
+        let path = directory + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Runs the CLI and expects success, reporting its stderr otherwise.
+    @discardableResult
+    func ok(_ daemon: DaemonProcess, _ args: [String]) throws -> String {
+        let result = try daemon.cli(args)
+        #expect(result.status == 0, "tock \(args.joined(separator: " ")) failed: \(result.stderr)")
+        return result.stdout
+    }
+
+    /// Retries `show` until the DOT carries `needle` (the daemon processes writes asynchronously).
+    func show(_ daemon: DaemonProcess, _ id: String, until needle: String) async throws -> String {
+        var output = ""
+        for _ in 0..<200 {
+            output = try ok(daemon, ["show", id])
+            if output.contains(needle) { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return output
+    }
+
+    @Test("define, enable, write, show, read httpOut, disable, delete — all through tock and HTTP")
+    func lifecycle() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir)
+        defer { daemon.stop() }
+        let tick = try file("task01.tick", Self.script, in: dir)
+
+        try ok(daemon, ["define", "task01", "-tick", tick, "-dbrp", "\"monitor_db\".\"autogen\"", "-type", "stream"])
+        let listed = try ok(daemon, ["list", "tasks"])
+        #expect(listed.split(separator: "\n").first == "ID                            Type      Status    Executing Databases and Retention Policies")
+        #expect(listed.contains("task01                        stream    disabled  false     [\"monitor_db\".\"autogen\"]"))
+
+        try ok(daemon, ["enable", "task01"])
+        let status = try await daemon.write("cpu,host=a value=1 1\ncpu,host=a value=2 2\ncpu,host=b value=3 3\n",
+                                            db: "monitor_db", rp: "autogen")
+        #expect(status == 204)
+
+        let shown = try await show(daemon, "task01", until: "processed=\"3\"")
+        #expect(shown.contains("ID: task01\n"))
+        #expect(shown.contains("Type: stream\n"))
+        #expect(shown.contains("Status: enabled\n"))
+        #expect(shown.contains("Executing: true\n"))
+        #expect(shown.contains("Databases Retention Policies: [\"monitor_db\".\"autogen\"]\n"))
+        #expect(shown.contains("TICKscript:\n" + Self.script))
+        #expect(shown.contains("processed=\"3\""), "the DOT's edge counters show the three points:\n\(shown)")
+
+        let out = try await daemon.getJSON("/kapacitor/v1/tasks/task01/out")
+        let series = try #require(out["series"] as? [[String: Any]])
+        #expect(series.first?["name"] as? String == "cpu")
+        let values = try #require(series.first?["values"] as? [[Any]])
+        #expect((values.last?.last as? NSNumber)?.doubleValue == 3)
+
+        try ok(daemon, ["disable", "task01"])
+        #expect(try ok(daemon, ["show", "task01"]).contains("Status: disabled\nExecuting: false\n"))
+        try ok(daemon, ["delete", "tasks", "task01"])
+        #expect(try ok(daemon, ["list", "tasks"]) == "ID                            Type      Status    Executing Databases and Retention Policies\n")
+        let gone = try daemon.cli(["show", "task01"])
+        #expect(gone.status != 0)
+        #expect(!gone.stderr.isEmpty)
+    }
+
+    @Test("a broken TICKscript on define prints line:column and leaves the existing task as it was")
+    func brokenRedefine() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir)
+        defer { daemon.stop() }
+        let good = try file("good.tick", Self.script, in: dir)
+        let broken = try file("broken.tick", "stream\n    |from()\n        .measurement('cpu'\n    |httpOut('out')\n", in: dir)
+
+        try ok(daemon, ["define", "task01", "-tick", good, "-dbrp", "monitor_db.autogen", "-type", "stream"])
+        try ok(daemon, ["enable", "task01"])
+        let failed = try daemon.cli(["define", "task01", "-tick", broken])
+        #expect(failed.status != 0)
+        #expect(failed.stderr.range(of: #"\d+:\d+"#, options: .regularExpression) != nil,
+                "the error names a line:column: \(failed.stderr)")
+        #expect(failed.stdout.isEmpty)
+
+        let shown = try ok(daemon, ["show", "task01"])
+        #expect(shown.contains("TICKscript:\n" + Self.script))
+        #expect(shown.contains("Status: enabled\nExecuting: true\n"))
+    }
+
+    @Test("-dbrp is repeatable, define updates in place, globs select tasks, templates list with their vars")
+    func flagsAndGlobs() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir)
+        defer { daemon.stop() }
+        let tick = try file("t.tick", Self.script, in: dir)
+
+        try ok(daemon, ["define", "cpu_alert", "--tick", tick, "--type", "stream", "--dbrp", "a.autogen", "-dbrp", "b.one_week"])
+        try ok(daemon, ["define", "mem_alert", "-tick", tick, "-type", "stream", "-dbrp", "a.autogen"])
+        try ok(daemon, ["define", "other", "-tick", tick, "-type", "stream", "-dbrp", "a.autogen"])
+        #expect(try ok(daemon, ["show", "cpu_alert"]).contains("Databases Retention Policies: [\"a\".\"autogen\" \"b\".\"one_week\"]\n"))
+
+        try ok(daemon, ["enable", "*_alert"])
+        let listed = try ok(daemon, ["list", "tasks", "*_alert"]).split(separator: "\n").map(String.init)
+        #expect(listed.count == 3)
+        #expect(listed.dropFirst().allSatisfy { $0.contains("enabled   true") })
+        #expect(try ok(daemon, ["list", "tasks", "other"]).contains("other                         stream    disabled  false"))
+
+        // Re-defining with only -dbrp keeps the script and the enabled state.
+        try ok(daemon, ["define", "cpu_alert", "-dbrp", "c.autogen"])
+        let shown = try ok(daemon, ["show", "cpu_alert"])
+        #expect(shown.contains("Databases Retention Policies: [\"c\".\"autogen\"]\n"))
+        #expect(shown.contains("Status: enabled\nExecuting: true\n"))
+        #expect(shown.contains("TICKscript:\n" + Self.script))
+
+        let template = try file("tpl.tick", "var measurement string\nvar limit = 10\nstream\n    |from()\n        .measurement(measurement)\n    |httpOut('out')\n", in: dir)
+        try ok(daemon, ["define-template", "generic", "-tick", template, "-type", "stream"])
+        let templates = try ok(daemon, ["list", "templates"])
+        #expect(templates.contains("generic                       stream    limit,measurement"))
+        let vars = try file("vars.json", #"{"measurement": {"type": "string", "value": "cpu"}}"#, in: dir)
+        try ok(daemon, ["define", "from_tpl", "-template", "generic", "-vars", vars, "-dbrp", "a.autogen"])
+        let fromTemplate = try ok(daemon, ["show", "from_tpl"])
+        #expect(fromTemplate.contains("Template: generic\n"))
+        #expect(fromTemplate.contains("measurement                   string    cpu\n"))
+
+        try ok(daemon, ["delete", "tasks", "*"])
+        try ok(daemon, ["delete", "templates", "generic"])
+        #expect(try ok(daemon, ["list", "tasks"]).split(separator: "\n").count == 1)
+        #expect(try ok(daemon, ["list", "templates"]).split(separator: "\n").count == 1)
+    }
+
+    @Test("tasks survive a restart and the enabled ones run again")
+    func restart() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tick = try file("t.tick", Self.script, in: dir)
+        do {
+            let first = try await DaemonProcess(dataDirectory: dir)
+            defer { first.stop() }
+            try ok(first, ["define", "running", "-tick", tick, "-type", "stream", "-dbrp", "db.rp"])
+            try ok(first, ["define", "idle", "-tick", tick, "-type", "stream", "-dbrp", "db.rp"])
+            try ok(first, ["enable", "running"])
+            #expect(first.stop() == 0, "SIGTERM stops the daemon cleanly")
+        }
+        let second = try await DaemonProcess(dataDirectory: dir)
+        defer { second.stop() }
+        let listed = try ok(second, ["list", "tasks"])
+        #expect(listed.contains("idle                          stream    disabled  false     [\"db\".\"rp\"]"))
+        #expect(listed.contains("running                       stream    enabled   true      [\"db\".\"rp\"]"))
+        #expect(try await second.write("cpu value=7 1\n", db: "db", rp: "rp") == 204)
+        let shown = try await show(second, "running", until: "processed=\"1\"")
+        #expect(shown.contains("processed=\"1\""))
+        let out = try await second.getJSON("/kapacitor/v1/tasks/running/out")
+        let values = (out["series"] as? [[String: Any]])?.first?["values"] as? [[Any]]
+        #expect((values?.last?.last as? NSNumber)?.doubleValue == 7)
+    }
+
+    @Test("kill -9 during a burst of defines loses no acknowledged definition")
+    func killDuringBurst() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir)
+        let acknowledged = Acknowledged()
+        let url = daemon.url
+        // Four writers define tasks as fast as the daemon acknowledges them; the daemon dies mid-burst.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for i in 0..<10_000 {
+                        let id = "burst_\(writer)_\(i)"
+                        let body = try JSONSerialization.data(withJSONObject: [
+                            "id": id, "type": "stream", "dbrps": [["db": "db", "rp": "rp"]],
+                            "script": Self.script, "status": "disabled",
+                        ])
+                        guard let reply = try? await HTTP.send("POST", url + "/kapacitor/v1/tasks", body: body) else { return }
+                        if reply.status == 200 || reply.status == 201 { await acknowledged.add(id) }
+                    }
+                }
+            }
+            while await acknowledged.count < 40 { try await Task.sleep(for: .milliseconds(5)) }
+            daemon.kill9()
+            try await group.waitForAll()
+        }
+        let ids = await acknowledged.ids
+        #expect(ids.count >= 40)
+
+        let restarted = try await DaemonProcess(dataDirectory: dir)
+        defer { restarted.stop() }
+        let listed = Set(try ok(restarted, ["list", "tasks", "burst_*"]).split(separator: "\n").dropFirst()
+            .map { String($0.prefix { $0 != " " }) })
+        let lost = ids.subtracting(listed)
+        #expect(lost.isEmpty, "acknowledged but lost after kill -9: \(lost.sorted())")
+    }
+}
+
+/// The IDs the daemon acknowledged, shared by the burst writers.
+actor Acknowledged {
+    private(set) var ids: Set<String> = []
+    var count: Int { ids.count }
+    func add(_ id: String) { ids.insert(id) }
+}
