@@ -215,6 +215,10 @@ struct TockResponder<Inner: HTTPResponder<BasicRequestContext>>: HTTPResponder {
         var response: Response
         do {
             response = try await inner.respond(to: request, context: context)
+            if response.status == .notFound && response.headers[.contentType] == nil {
+                // The router's own answer for a path no route matches.
+                response = Self.error("not found: \(request.method) \(request.uri.path)", status: .notFound)
+            }
         } catch let error as APIError {
             response = Self.error(error.message, status: .init(code: error.status.rawValue))
         } catch let error as HTTPError {
