@@ -16,7 +16,7 @@ public enum Daemon {
     ///   - onListening: called with the bound port once the server accepts connections.
     public static func run(configuration: ServerConfiguration, udfs: UDFRegistry? = nil,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let log = try LogSink(destination: configuration.logFile, level: configuration.logLevel)
+        let log = try LogSink(destination: configuration.logFile, level: configuration.logLevel, format: configuration.logFormat)
         if configuration.authEnabled {
             throw ConfigurationError("[http] auth-enabled = true: authentication is not available in this build")
         }

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import PluginHost
 import Storage
 import TICKScript
 import TockModel
@@ -94,6 +95,11 @@ public final class TaskMaster: @unchecked Sendable {
     func counts() throws(StoreError) -> (tasks: Int, enabled: Int) {
         let all = try store.tasks()
         return (all.count, all.filter { $0.status == "enabled" }.count)
+    }
+
+    /// Restarts of the task's UDF processes so far, by node (empty without UDFs).
+    func udfRestarts(task: String) -> [String: Int] {
+        (udfProvider as? UDFRegistry)?.restartCounts(taskID: task) ?? [:]
     }
 
     func runningSnapshot() -> [(id: String, runner: TaskRunner)] {

@@ -207,6 +207,31 @@ struct DaemonTests {
         let lost = ids.subtracting(listed)
         #expect(lost.isEmpty, "acknowledged but lost after kill -9: \(lost.sorted())")
     }
+
+    @Test("Kapacitor's flag order: `tock -url URL verb …`; stats general and ingress print numbers and rows")
+    func globalURLFlagAndStats() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir)
+        defer { daemon.stop() }
+        let tick = try file("t.tick", "dbrp \"monitor_db\".\"autogen\"\n" + Self.script, in: dir)
+
+        let defined = try TockBinary.runProgram(TockBinary.path, ["-url", daemon.url, "define", "t", "-tick", tick])
+        #expect(defined.status == 0, "\(defined.stderr)")
+        let listed = try TockBinary.runProgram(TockBinary.path, ["-url", daemon.url, "list", "tasks"])
+        #expect(listed.stdout.contains("t                             stream    disabled  false     [\"monitor_db\".\"autogen\"]"),
+                "the script's dbrp is the task's:\n\(listed.stdout)\(listed.stderr)")
+        try ok(daemon, ["enable", "t"])
+        // No rp: the write goes to autogen.
+        #expect(try await daemon.write("cpu value=1 1\ncpu value=2 2\n", db: "monitor_db", rp: "") == 204)
+
+        let general = try ok(daemon, ["stats", "general"])
+        #expect(general.contains("Tasks:              1\n"), "\(general)")
+        #expect(general.contains("Enabled Tasks:      1\n"))
+        let ingress = try ok(daemon, ["stats", "ingress"])
+        let rows = ingress.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(rows == ["Database Retention Policy Measurement Points Received", "monitor_db autogen cpu 2"])
+    }
 }
 
 /// The IDs the daemon acknowledged, shared by the burst writers.

@@ -179,6 +179,13 @@ public final class TaskRunner: @unchecked Sendable {
         if let error { throw error }
     }
 
+    /// Points written but not yet taken by the executor (the task's input queue depth).
+    public var queuedPointCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queuedPoints
+    }
+
     /// Whether the task has ended, and the error that ended it.
     public var state: (ended: Bool, error: (any Error)?) {
         condition.lock()

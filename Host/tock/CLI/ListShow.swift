@@ -93,8 +93,10 @@ enum Table {
     static func text(_ value: Any?) -> String {
         switch value {
         case let s as String: return s
-        case let b as Bool: return b ? "true" : "false"
+        // JSONSerialization hands back numbers and booleans alike as NSNumber; only its type tells them apart.
+        case let n as NSNumber where String(cString: n.objCType) == "c": return n.boolValue ? "true" : "false"
         case let n as NSNumber: return n.stringValue
+        case let b as Bool: return b ? "true" : "false"
         case nil, is NSNull: return ""
         default: return "\(value!)"
         }
