@@ -254,7 +254,7 @@ struct TaskAPI: Sendable {
             let program = try Program.parse(template.script)
             vars = program.templateVariables.map { v -> (String, JSON) in
                 (v.name, .object([("type", .string(v.type.rawValue)),
-                                  ("value", .null),
+                                  ("value", v.defaultValue?.variableValue.map { TaskVars.json($0)["value"] ?? .null } ?? .null),
                                   ("description", .string(v.description))]))
             }
         } catch {

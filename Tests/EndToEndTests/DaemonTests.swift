@@ -232,6 +232,63 @@ struct DaemonTests {
         let rows = ingress.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         #expect(rows == ["Database Retention Policy Measurement Points Received", "monitor_db autogen cpu 2"])
     }
+
+    @Test("Kapacitor's generic template: show-template lists defaults and <required>; a YAML -file defines a task from it")
+    func templateFromYAML() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir)
+        defer { daemon.stop() }
+        let template = try file("generic.tick", """
+            var measurement string
+            var where_filter = lambda: TRUE
+            var groups = [*]
+            var field string
+            var window = 5m
+
+            stream
+                |from()
+                    .measurement(measurement)
+                    .where(where_filter)
+                    .groupBy(groups)
+                |window()
+                    .period(window)
+                    .every(window)
+                |mean(field)
+                |httpOut('out')
+
+            """, in: dir)
+        try ok(daemon, ["define-template", "generic_mean", "-tick", template, "-type", "stream"])
+        let shown = try ok(daemon, ["show-template", "generic_mean"])
+        let vars = shown.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(vars.contains("field string <required>"))
+        #expect(vars.contains("groups list [*]"))
+        #expect(vars.contains("where_filter lambda TRUE"))
+        #expect(vars.contains("window duration 5m0s"))
+
+        let yaml = try file("mem.yaml", """
+            template-id: generic_mean
+            dbrps: [{"db": "telegraf", "rp": "autogen"}]
+            vars:
+              measurement: {"type": "string", "value": "mem"}
+              field: {"type": "string", "value": "used"}
+              window: {"type": "duration", "value": "10s"}
+
+            """, in: dir)
+        try ok(daemon, ["define", "mem_mean", "-file", yaml])
+        try ok(daemon, ["enable", "mem_mean"])
+        #expect(try await daemon.write("mem,host=a used=10 1\nmem,host=a used=30 2\nmem,host=a used=0 11\n",
+                                       db: "telegraf", rp: "autogen") == 204)
+        var series: [[String: Any]] = []
+        for _ in 0..<200 {
+            series = (try await daemon.getJSON("/kapacitor/v1/tasks/mem_mean/out"))["series"] as? [[String: Any]] ?? []
+            if !series.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let first = try #require(series.first)
+        #expect(first["tags"] as? [String: String] == ["host": "a"])
+        #expect((first["values"] as? [[Any]])?.first?.last as? Double == 20)
+    }
 }
 
 /// The IDs the daemon acknowledged, shared by the burst writers.
