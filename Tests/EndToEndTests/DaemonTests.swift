@@ -289,6 +289,49 @@ struct DaemonTests {
         #expect(first["tags"] as? [String: String] == ["host": "a"])
         #expect((first["values"] as? [[Any]])?.first?.last as? Double == 20)
     }
+
+    @Test("an alert's level survives a restart: CRITICAL is not repeated under stateChangesOnly, and OK recovers it")
+    func alertStateSurvivesRestart() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let alerts = dir + "/alerts.log"
+        let tick = try file("alert.tick", """
+            dbrp "telegraf"."autogen"
+            stream
+                |from()
+                    .measurement('cpu')
+                    .groupBy('host')
+                |alert()
+                    .crit(lambda: "value" > 80)
+                    .stateChangesOnly()
+                    .log('\(alerts)')
+
+            """, in: dir)
+        func levels() -> [String] {
+            let text = (try? String(contentsOfFile: alerts, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { line in
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+                return "\(object["previousLevel"] ?? "?")->\(object["level"] ?? "?")"
+            }
+        }
+        func waitFor(_ count: Int) async throws {
+            for _ in 0..<200 where levels().count < count { try await Task.sleep(for: .milliseconds(25)) }
+        }
+
+        let first = try await DaemonProcess(dataDirectory: dir)
+        try ok(first, ["define", "cpu_alert", "-tick", tick])
+        try ok(first, ["enable", "cpu_alert"])
+        #expect(try await first.write("cpu,host=a value=90 1\ncpu,host=a value=95 2\n", db: "telegraf", rp: "autogen") == 204)
+        try await waitFor(1)
+        #expect(levels() == ["OK->CRITICAL"])
+        #expect(first.stop() == 0)
+
+        let second = try await DaemonProcess(dataDirectory: dir)
+        defer { second.stop() }
+        #expect(try await second.write("cpu,host=a value=91 3\ncpu,host=a value=50 4\n", db: "telegraf", rp: "autogen") == 204)
+        try await waitFor(2)
+        #expect(levels() == ["OK->CRITICAL", "CRITICAL->OK"])
+    }
 }
 
 /// The IDs the daemon acknowledged, shared by the burst writers.
