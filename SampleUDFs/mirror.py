@@ -1,4 +1,4 @@
-"""mirror: a STREAM -> STREAM UDF that sends every point back unchanged.
+"""mirror: a STREAM -> STREAM UDF that sends every point back unchanged (BATCH -> BATCH with --batch).
 
 Kapacitor's mirror example, usable two ways:
   python3 mirror.py                  # one process per task node, over stdin/stdout
@@ -21,15 +21,17 @@ logger = logging.getLogger("mirror")
 class MirrorHandler(Handler):
     """Echoes points; stateless, so snapshots are empty and restoring one always succeeds."""
 
-    def __init__(self, agent):
+    def __init__(self, agent, batch=False):
         self._agent = agent
+        self._batch = batch
         # Kapacitor's agent only delivers flushed data; Tock's flushes by itself when idle.
         self._flush = not getattr(agent, "auto_flush", False)
 
     def info(self):
         response = udf_pb2.Response()
-        response.info.wants = udf_pb2.STREAM
-        response.info.provides = udf_pb2.STREAM
+        edge = udf_pb2.BATCH if self._batch else udf_pb2.STREAM
+        response.info.wants = edge
+        response.info.provides = edge
         return response
 
     def init(self, init_req):
@@ -48,7 +50,11 @@ class MirrorHandler(Handler):
         return response
 
     def begin_batch(self, begin_req):
-        raise Exception("mirror wants a stream, not batches")
+        if not self._batch:
+            raise Exception("mirror wants a stream, not batches (start it with --batch)")
+        response = udf_pb2.Response()
+        response.begin.CopyFrom(begin_req)
+        self._agent.write_response(response, self._flush)
 
     def point(self, point):
         response = udf_pb2.Response()
@@ -56,20 +62,25 @@ class MirrorHandler(Handler):
         self._agent.write_response(response, self._flush)
 
     def end_batch(self, end_req):
-        raise Exception("mirror wants a stream, not batches")
+        if not self._batch:
+            raise Exception("mirror wants a stream, not batches (start it with --batch)")
+        response = udf_pb2.Response()
+        response.end.CopyFrom(end_req)
+        self._agent.write_response(response, self._flush)
 
 
 class Accepter(object):
     """Runs one agent per socket connection."""
 
-    def __init__(self):
+    def __init__(self, batch=False):
         self._count = 0
+        self._batch = batch
 
     def accept(self, conn, addr):
         self._count += 1
         number = self._count
         agent = Agent(conn, conn)
-        agent.handler = MirrorHandler(agent)
+        agent.handler = MirrorHandler(agent, batch=self._batch)
         logger.info("connection %d: agent started", number)
         agent.start()
         agent.wait()
@@ -79,6 +90,7 @@ class Accepter(object):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Mirror UDF: echoes every point.")
     parser.add_argument("--socket", metavar="PATH", help="serve this Unix socket instead of stdio")
+    parser.add_argument("--batch", action="store_true", help="want and provide batches instead of a stream")
     parser.add_argument("path", nargs="?", help="same as --socket PATH (Kapacitor's mirror usage)")
     args = parser.parse_args(argv)
     if args.path and args.socket and args.path != args.socket:
@@ -87,14 +99,14 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s:%(name)s: %(message)s")
     if args.socket:
-        server = Server(args.socket, Accepter())
+        server = Server(args.socket, Accepter(batch=args.batch))
         # SIGTERM stops accepting and removes the socket file; open connections finish.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         logger.info("serving %s", args.socket)
         server.serve()
     else:
         agent = Agent()
-        agent.handler = MirrorHandler(agent)
+        agent.handler = MirrorHandler(agent, batch=args.batch)
         agent.start()
         agent.wait()
 

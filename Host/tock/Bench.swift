@@ -15,5 +15,6 @@ extension Bench {
         BenchGenerate.self,
         BenchLineProtocol.self,
         BenchPipeline.self,
+        BenchUDF.self,
     ]
 }
