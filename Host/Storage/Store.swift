@@ -83,7 +83,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 public final class Store: Sendable {
     /// The database file.
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating it if needed) the database at `path` and brings its schema up to date.
     public init(path: String) throws(StoreError) {
@@ -132,6 +132,23 @@ public final class Store: Sendable {
                 t.column("nodeID", .text).notNull()
                 t.column("data", .blob).notNull()
                 t.primaryKey(["taskID", "nodeID"])
+            }
+        }
+        migrator.registerMigration("v3: users and tokens") { db in
+            try db.create(table: "user") { t in
+                t.primaryKey("name", .text)
+                t.column("type", .text).notNull()
+                t.column("permissions", .text).notNull()
+                t.column("passwordHash", .text).notNull()
+                t.column("created", .integer).notNull()
+                t.column("modified", .integer).notNull()
+            }
+            try db.create(table: "token") { t in
+                t.primaryKey("id", .text)
+                t.column("user", .text).notNull().references("user", column: "name", onDelete: .cascade)
+                t.column("hash", .text).notNull().unique()
+                t.column("description", .text).notNull().defaults(to: "")
+                t.column("created", .integer).notNull()
             }
         }
         return migrator
@@ -218,7 +235,7 @@ public final class Store: Sendable {
         try run("delete template \(id)") { try pool.write { try StoredTemplate.deleteOne($0, key: id) } }
     }
 
-    private func run<T>(_ action: String, _ body: () throws -> T) throws(StoreError) -> T {
+    func run<T>(_ action: String, _ body: () throws -> T) throws(StoreError) -> T {
         do {
             return try body()
         } catch {
