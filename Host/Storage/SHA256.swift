@@ -50,40 +50,86 @@ public enum SHA256 {
     /// PBKDF2-HMAC-SHA256: `length` bytes derived from `password` and `salt` with `iterations` rounds.
     public static func pbkdf2(password: [UInt8], salt: [UInt8], iterations: Int, length: Int = 32) -> [UInt8] {
         let (innerPad, outerPad) = pads(password)
-        // The states after the pad blocks are the same for every round: compute them once.
-        var w = [UInt32](repeating: 0, count: 64)
+        // The states after the pad blocks are the same for every round: compute them once. Each round then
+        // hashes 32 bytes after a 64-byte prefix: one final block (96 bytes of message, padded), twice.
         var innerState = initial, outerState = initial
+        var w = [UInt32](repeating: 0, count: 64)
         compress(&innerState, innerPad, 0, &w)
         compress(&outerState, outerPad, 0, &w)
-        // Each round hashes 32 bytes after a 64-byte prefix: one final block of 96 bytes' padding.
-        var block = [UInt8](repeating: 0, count: 64)
-        block[32] = 0x80
-        block[62] = 0x03 // 96 * 8 = 768 bits = 0x0300
-        func round(_ u: [UInt8]) -> [UInt8] {
-            for i in 0..<32 { block[i] = u[i] }
-            var s = innerState
-            compress(&s, block, 0, &w)
-            for i in 0..<32 { block[i] = UInt8(truncatingIfNeeded: s[i / 4] >> UInt32(24 - 8 * (i % 4))) }
-            var o = outerState
-            compress(&o, block, 0, &w)
-            return bytes(o)
-        }
         var output: [UInt8] = []
         var index: UInt32 = 1
         while output.count < length {
             let first = hash(outerPad + hash(innerPad + salt + [UInt8(index >> 24), UInt8((index >> 16) & 255),
                                                                 UInt8((index >> 8) & 255), UInt8(index & 255)]))
-            var u = first, t = first
+            var t = first
             if iterations > 1 {
-                for _ in 1..<iterations {
-                    u = round(u)
-                    for i in 0..<32 { t[i] ^= u[i] }
-                }
+                t = rounds(from: first, count: iterations - 1, inner: innerState, outer: outerState)
             }
             output += t
             index += 1
         }
         return Array(output.prefix(length))
+    }
+
+    /// `count` further PBKDF2 rounds from `u1`, XORed together with it; on raw buffers, since this loop is
+    /// all the time a password check takes.
+    private static func rounds(from u1: [UInt8], count: Int, inner: [UInt32], outer: [UInt32]) -> [UInt8] {
+        let block = UnsafeMutablePointer<UInt32>.allocate(capacity: 16)
+        let state = UnsafeMutablePointer<UInt32>.allocate(capacity: 8)
+        let sum = UnsafeMutablePointer<UInt32>.allocate(capacity: 8)
+        let w = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { block.deallocate(); state.deallocate(); sum.deallocate(); w.deallocate() }
+        for i in 0..<8 {
+            let j = i * 4
+            let word = UInt32(u1[j]) << 24 | UInt32(u1[j + 1]) << 16 | UInt32(u1[j + 2]) << 8 | UInt32(u1[j + 3])
+            block[i] = word
+            sum[i] = word
+        }
+        block[8] = 0x8000_0000
+        for i in 9..<15 { block[i] = 0 }
+        block[15] = 768 // (64 + 32) bytes, in bits
+        k.withUnsafeBufferPointer { k in
+            for _ in 0..<count {
+                for i in 0..<8 { state[i] = inner[i] }
+                compressWords(state, block, w, k.baseAddress!)
+                for i in 0..<8 { block[i] = state[i] }
+                for i in 0..<8 { state[i] = outer[i] }
+                compressWords(state, block, w, k.baseAddress!)
+                for i in 0..<8 {
+                    block[i] = state[i]
+                    sum[i] ^= state[i]
+                }
+            }
+        }
+        return bytes((0..<8).map { sum[$0] })
+    }
+
+    private static func compressWords(_ state: UnsafeMutablePointer<UInt32>, _ block: UnsafeMutablePointer<UInt32>,
+                                      _ w: UnsafeMutablePointer<UInt32>, _ k: UnsafePointer<UInt32>) {
+        for i in 0..<16 { w[i] = block[i] }
+        var i = 16
+        while i < 64 {
+            let a = w[i - 15], b = w[i - 2]
+            let s0 = (a >> 7 | a << 25) ^ (a >> 18 | a << 14) ^ (a >> 3)
+            let s1 = (b >> 17 | b << 15) ^ (b >> 19 | b << 13) ^ (b >> 10)
+            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            i += 1
+        }
+        var a = state[0], b = state[1], c = state[2], d = state[3]
+        var e = state[4], f = state[5], g = state[6], h = state[7]
+        i = 0
+        while i < 64 {
+            let s1 = (e >> 6 | e << 26) ^ (e >> 11 | e << 21) ^ (e >> 25 | e << 7)
+            let ch = (e & f) ^ (~e & g)
+            let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
+            let s0 = (a >> 2 | a << 30) ^ (a >> 13 | a << 19) ^ (a >> 22 | a << 10)
+            let maj = (a & b) ^ (a & c) ^ (b & c)
+            h = g; g = f; f = e; e = d &+ t1
+            d = c; c = b; b = a; a = t1 &+ s0 &+ maj
+            i += 1
+        }
+        state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
+        state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
     }
 
     private static func pads(_ key: [UInt8]) -> (inner: [UInt8], outer: [UInt8]) {
