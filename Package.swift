@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: Host — the engine and everything around it
@@ -46,6 +47,7 @@ let package = Package(
         .executableTarget(name: "tock",
                           dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server", "Storage",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Yams", package: "Yams"),
                                          .product(name: "NIOPosix", package: "swift-nio"),
                                          .product(name: "NIOHTTP1", package: "swift-nio"),
                                          .product(name: "NIOSSL", package: "swift-nio-ssl")],

@@ -17,7 +17,7 @@ public enum Daemon {
     ///   - onListening: called with the bound port once the server accepts connections.
     public static func run(configuration: ServerConfiguration, udfs: UDFRegistry? = nil,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let log = try LogSink(destination: configuration.logFile, level: configuration.logLevel)
+        let log = try LogSink(destination: configuration.logFile, level: configuration.logLevel, format: configuration.logFormat)
         for section in configuration.unusedSections {
             log.log(.warn, "configuration section is not used by this build", ["section": section])
         }

@@ -23,7 +23,7 @@ struct WriteHandler: Sendable {
         let query = request.uri.queryParameters
         guard let db = query.get("db"), !db.isEmpty else { throw APIError(.badRequest, "database is required") }
         var rp = query.get("rp") ?? ""
-        if rp.isEmpty { rp = defaultRetentionPolicy }
+        if rp.isEmpty { rp = defaultRetentionPolicy.isEmpty ? "autogen" : defaultRetentionPolicy }
         let precisionText = query.get("precision") ?? ""
         guard let precision = Precision(precisionText) else {
             throw APIError(.badRequest, "invalid precision \"\(precisionText)\": use n, u, ms, s, m or h")
@@ -39,7 +39,7 @@ struct WriteHandler: Sendable {
         let runners = master.runners(database: db, retentionPolicy: rp)
         var stream = StreamingLineParser(LineProtocolParser(precision: precision, defaultTime: nowNanoseconds(),
                                                             database: db, retentionPolicy: rp))
-        var state = State()
+        var state = State(database: db, retentionPolicy: rp)
         state.points.reserveCapacity(Self.sliceSize)
         let decompressor = encoding == "gzip" ? try ZlibDecompressor(algorithm: .gzip) : nil
         var window = ByteBufferAllocator().buffer(capacity: decompressor == nil ? 0 : 64 * 1024)
@@ -61,7 +61,7 @@ struct WriteHandler: Sendable {
         }
         state.note(stream.finish(into: &state.points))
         deliver(&state, runners)
-        metrics.received(state.delivered, database: db, retentionPolicy: rp)
+        metrics.writeRequested()
 
         if state.bytes == 0 { return Response(status: .ok) }
         if let first = state.firstError {
@@ -75,6 +75,8 @@ struct WriteHandler: Sendable {
     }
 
     struct State {
+        var database: String
+        var retentionPolicy: String
         var points: [Point] = []
         var bytes = 0
         var delivered = 0
@@ -102,6 +104,7 @@ struct WriteHandler: Sendable {
     private func deliver(_ state: inout State, _ runners: [TaskRunner]) {
         guard !state.points.isEmpty else { return }
         for runner in runners { runner.write(state.points) }
+        metrics.received(state.points, database: state.database, retentionPolicy: state.retentionPolicy)
         state.delivered += state.points.count
         state.points.removeAll(keepingCapacity: true)
     }

@@ -134,7 +134,17 @@ public final class Store: Sendable {
                 t.primaryKey(["taskID", "nodeID"])
             }
         }
-        migrator.registerMigration("v3: users and tokens") { db in
+        migrator.registerMigration("v3: alert state") { db in
+            try db.create(table: "alertState") { t in
+                t.column("taskID", .text).notNull()
+                t.column("nodeID", .text).notNull()
+                t.column("alertID", .text).notNull()
+                t.column("level", .integer).notNull()
+                t.column("time", .integer).notNull()
+                t.primaryKey(["taskID", "nodeID", "alertID"])
+            }
+        }
+        migrator.registerMigration("v4: users and tokens") { db in
             try db.create(table: "user") { t in
                 t.primaryKey("name", .text)
                 t.column("type", .text).notNull()
@@ -205,7 +215,12 @@ public final class Store: Sendable {
     /// Deletes the task; returns whether it existed.
     @discardableResult
     public func deleteTask(_ id: String) throws(StoreError) -> Bool {
-        try run("delete task \(id)") { try pool.write { try StoredTask.deleteOne($0, key: id) } }
+        try run("delete task \(id)") {
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM alertState WHERE taskID = ?", arguments: [id])
+                return try StoredTask.deleteOne(db, key: id)
+            }
+        }
     }
 
     // MARK: Templates

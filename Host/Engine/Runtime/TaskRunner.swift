@@ -44,6 +44,8 @@ public final class TaskRunner: @unchecked Sendable {
         public var udfProvider: (any UDFProvider)?
         /// The programs alert `.exec()` handlers may start.
         public var execPolicy: ExecPolicy
+        /// Keeps alert levels across runs of the task (the daemon's store); `nil`: alerts start OK.
+        public var alertStates: (any AlertStateStore)?
 
         public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                     execPolicy: ExecPolicy = .unrestricted) {
@@ -68,6 +70,8 @@ public final class TaskRunner: @unchecked Sendable {
     public let pipeline: Pipeline
     /// The databases/retention policies whose points reach the task (empty: all points).
     public let dbrps: [DBRP]
+    /// Keeps alert levels across runs of the task; set before ``start()``.
+    public var alertStates: (any AlertStateStore)?
     let handlers: Handlers
     private var runtimes: [NodeRuntime] = []
     private let sources: [Int]
@@ -117,6 +121,7 @@ public final class TaskRunner: @unchecked Sendable {
         let builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider,
                                   execPolicy: options.execPolicy)
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
+        alertStates = options.alertStates
     }
 
     /// Parses and builds the task from script text (throws ``ScriptError``; render it with
@@ -182,6 +187,13 @@ public final class TaskRunner: @unchecked Sendable {
         let error = failure
         condition.unlock()
         if let error { throw error }
+    }
+
+    /// Points written but not yet taken by the executor (the task's input queue depth).
+    public var queuedPointCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queuedPoints
     }
 
     /// Whether the task has ended, and the error that ended it.
