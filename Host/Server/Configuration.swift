@@ -231,7 +231,8 @@ public struct ServerConfiguration: Sendable, Equatable {
           max-body-size = 25000000
           # Require credentials on every request but /ping: HTTP basic auth (user:password), InfluxDB's u/p
           # query parameters on /write, or "Authorization: Bearer <token>". Users have the permissions
-          # read (GET the API), write (/write) and admin (everything: tasks, templates, users, tokens).
+          # read (GET the API), write (/write), tasks (define/change tasks and templates; implies read)
+          # and admin (everything, also users, tokens and the log level). Manage them with `tock users`.
           # The first admin: `tock users add NAME --admin --data-dir <data_dir>` on this host.
           auth-enabled = false
           # Serve HTTPS instead of HTTP (clients: -url https://…; -ca FILE or -skipVerify for a self-signed cert).
