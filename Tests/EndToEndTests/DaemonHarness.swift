@@ -34,8 +34,10 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts `tock serve` on `dataDirectory` and waits until `/ping` answers (for https, until it logs
     /// that it listens).
-    /// - Parameter configuration: the text of a configuration file to start with.
-    init(dataDirectory: String, configuration: String? = nil, scheme: String = "http") async throws {
+    /// - Parameters:
+    ///   - config: a configuration file to start with.
+    ///   - configuration: the text of a configuration file to write and start with.
+    init(dataDirectory: String, config: String? = nil, configuration: String? = nil, scheme: String = "http") async throws {
         self.dataDirectory = dataDirectory
         self.scheme = scheme
         port = try Self.freePort()
@@ -44,7 +46,8 @@ final class DaemonProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
         process.executableURL = URL(fileURLWithPath: TockBinary.path)
-        process.arguments = ["serve", "--bind", "127.0.0.1:\(port)", "--data-dir", dataDirectory]
+        process.arguments = ["serve", "--bind", "127.0.0.1:\(port)", "--data-dir", dataDirectory] + (config.map { ["--config", $0] } ?? [])
+        process.currentDirectoryURL = URL(fileURLWithPath: TockBinary.root)
         if let configuration {
             let file = dataDirectory + "/tock-\(port).conf"
             try configuration.write(toFile: file, atomically: true, encoding: .utf8)

@@ -332,6 +332,61 @@ struct DaemonTests {
         try await waitFor(2)
         #expect(levels() == ["OK->CRITICAL", "CRITICAL->OK"])
     }
+
+    @Test("UDF snapshots reach the database every snapshot-interval: after kill -9 the moving average resumes")
+    func udfSnapshotsSurviveKill9() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try file("tock.conf", """
+            [task]
+              snapshot-interval = "100ms"
+            [udf]
+            [udf.functions.movingAverage]
+              prog = "/usr/bin/env"
+              args = ["python3", "\(TockBinary.root)/SampleUDFs/moving_avg.py"]
+              timeout = "10s"
+              [udf.functions.movingAverage.env]
+                PYTHONPATH = "\(TockBinary.root)/Protocol/python"
+
+            """, in: dir)
+        let tick = try file("avg.tick", """
+            dbrp "sensors"."autogen"
+            stream
+                |from()
+                    .measurement('m')
+                @movingAverage()
+                    .field('value')
+                    .size(3)
+                    .as('avg')
+                |httpOut('out')
+
+            """, in: dir)
+        func lastAverage(_ daemon: DaemonProcess, after time: String) async throws -> Double? {
+            for _ in 0..<200 {
+                let out = try await daemon.getJSON("/kapacitor/v1/tasks/avg/out")
+                if let row = ((out["series"] as? [[String: Any]])?.first?["values"] as? [[Any]])?.last,
+                   row.first as? String == time {
+                    return row.last as? Double
+                }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            return nil
+        }
+
+        let first = try await DaemonProcess(dataDirectory: dir, config: config)
+        try ok(first, ["define", "avg", "-tick", tick])
+        try ok(first, ["enable", "avg"])
+        #expect(try await first.write("m value=10 1\nm value=20 2\n", db: "sensors", rp: "autogen") == 204)
+        #expect(try await lastAverage(first, after: "1970-01-01T00:00:02Z") == 15)
+        try await Task.sleep(for: .milliseconds(600))   // several snapshot intervals
+        first.kill9()
+
+        let second = try await DaemonProcess(dataDirectory: dir, config: config)
+        defer { second.stop() }
+        #expect(try await second.write("m value=30 3\n", db: "sensors", rp: "autogen") == 204)
+        // (10 + 20 + 30) / 3 with the restored window; 30 had the state been lost.
+        #expect(try await lastAverage(second, after: "1970-01-01T00:00:03Z") == 20)
+    }
 }
 
 /// The IDs the daemon acknowledged, shared by the burst writers.
