@@ -19,11 +19,9 @@ private func setStatus(_ status: String, of id: String, client: KapacitorClient)
     try await client.request("PATCH", "/tasks/\(KapacitorClient.escape(id))", json: ["status": status])
 }
 
-/// `tock enable <ids or globs…>`: starts tasks on live data.
-struct Enable: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Enable and start tasks (IDs or globs such as *_alert).")
-
-    @Argument(help: "Task IDs or globs.")
+/// The arguments of `enable`, `disable` and `reload`: task IDs or globs, and the server.
+struct TaskSelection: ParsableArguments {
+    @Argument(help: "Task IDs or globs such as *_alert.")
     var tasks: [String]
 
     @OptionGroup var server: ServerOptions
@@ -32,10 +30,22 @@ struct Enable: AsyncParsableCommand {
         if tasks.isEmpty { throw ValidationError("Must pass at least one task ID") }
     }
 
-    func run() async throws {
+    /// Runs `body` for every selected task, in order; the first failure is printed and ends the command.
+    func forEach(_ body: @escaping (String, KapacitorClient) async throws(ClientError) -> Void) async throws {
         try await server.run { client in
-            for id in try await taskIDs(tasks, client: client) { try await setStatus("enabled", of: id, client: client) }
+            for id in try await taskIDs(tasks, client: client) { try await body(id, client) }
         }
+    }
+}
+
+/// `tock enable <ids or globs…>`: starts tasks on live data.
+struct Enable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Enable and start tasks (IDs or globs such as *_alert).")
+
+    @OptionGroup var selection: TaskSelection
+
+    func run() async throws {
+        try await selection.forEach { id, client throws(ClientError) in try await setStatus("enabled", of: id, client: client) }
     }
 }
 
@@ -43,19 +53,10 @@ struct Enable: AsyncParsableCommand {
 struct Disable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Disable and stop tasks (IDs or globs).")
 
-    @Argument(help: "Task IDs or globs.")
-    var tasks: [String]
-
-    @OptionGroup var server: ServerOptions
-
-    func validate() throws {
-        if tasks.isEmpty { throw ValidationError("Must pass at least one task ID") }
-    }
+    @OptionGroup var selection: TaskSelection
 
     func run() async throws {
-        try await server.run { client in
-            for id in try await taskIDs(tasks, client: client) { try await setStatus("disabled", of: id, client: client) }
-        }
+        try await selection.forEach { id, client throws(ClientError) in try await setStatus("disabled", of: id, client: client) }
     }
 }
 
@@ -63,21 +64,12 @@ struct Disable: AsyncParsableCommand {
 struct Reload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Disable then enable tasks (IDs or globs).")
 
-    @Argument(help: "Task IDs or globs.")
-    var tasks: [String]
-
-    @OptionGroup var server: ServerOptions
-
-    func validate() throws {
-        if tasks.isEmpty { throw ValidationError("Must pass at least one task ID") }
-    }
+    @OptionGroup var selection: TaskSelection
 
     func run() async throws {
-        try await server.run { client in
-            for id in try await taskIDs(tasks, client: client) {
-                try await setStatus("disabled", of: id, client: client)
-                try await setStatus("enabled", of: id, client: client)
-            }
+        try await selection.forEach { id, client throws(ClientError) in
+            try await setStatus("disabled", of: id, client: client)
+            try await setStatus("enabled", of: id, client: client)
         }
     }
 }
