@@ -43,7 +43,26 @@ def test_a_batch_is_refused_with_an_error():
     try:
         response = udf.call(udfproc.begin())
         assert response.error.error == (
-            "error processing request of type begin: mirror wants a stream, not batches")
+            "error processing request of type begin: mirror wants a stream, not batches (start it with --batch)")
+    finally:
+        udf.kill()
+
+
+def test_with_batch_it_wants_batches_and_echoes_begin_points_end():
+    udf = udfproc.UDFProcess.sample("mirror.py", "--batch")
+    try:
+        info = udf.call(udfproc.info()).info
+        assert (info.wants, info.provides) == (udf_pb2.BATCH, udf_pb2.BATCH)
+        assert udf.call(udfproc.init()).init.success
+        sent = [udfproc.begin(name="cpu", group="host=a", tags={"host": "a"}, size=2),
+                udfproc.point(1, group="host=a", value=1.5), udfproc.point(2, group="host=a", value=2.5),
+                udfproc.end(2, name="cpu", group="host=a", tags={"host": "a"})]
+        udf.send(*sent)
+        got = udf.recv_n(4)
+        assert [r.WhichOneof("message") for r in got] == ["begin", "point", "point", "end"]
+        assert got[0].begin == sent[0].begin and got[3].end == sent[3].end
+        assert [r.point.fieldsDouble["value"] for r in got[1:3]] == [1.5, 2.5]
+        assert udf.close() == [] and udf.returncode == 0
     finally:
         udf.kill()
 
