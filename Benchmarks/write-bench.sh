@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}; DURATION=${DURATION:-20s}; CONNECTIONS=${CONNECTIONS:-8}; THREADS=${THREADS:-2}; SUSTAIN=${SUSTAIN:-60s}
 TOCK=${TOCK:-.build/release/tock}
-TOCK_PORT=${TOCK_PORT:-19092}; INFLUX_PORT=${INFLUX_PORT:-18086}
+TOCK_PORT=${TOCK_PORT:-29711}; INFLUX_PORT=${INFLUX_PORT:-29786}
 WORK=$(mktemp -d /tmp/tock-write-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -59,6 +59,9 @@ m = re.search(r"RESULT requests=(\d+) seconds=([\d.]+) errors=(\d+) p50ms=([\d.]
 print(int(int(m[1]) * 5000 / float(m[2])), m[3], m[4], m[5])
 PY
 }
+# Refuses to run against a server that is already there (another session's): the writes and the task would land in it.
+port_free() { for port in "$@"; do if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use; set TOCK_PORT/INFLUX_PORT" >&2; exit 1; fi; done; }
+port_free "$TOCK_PORT" "$INFLUX_PORT" "$((INFLUX_PORT + 2))"
 wait_port() { for _ in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$1/ping" && return 0; sleep 0.2; done; echo "port $1 not up" >&2; exit 1; }
 rss_mib() { awk -v k="$2:" '$1 == k {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 cpu_s() { awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/$1/stat"; }   # utime+stime, clock ticks of 1/100 s
@@ -68,6 +71,7 @@ start_tock() {
   "$TOCK" serve --bind "127.0.0.1:$TOCK_PORT" --data-dir "$WORK/tock" 2>"$WORK/tock.log" &
   TOCK_PID=$!; pids+=("$TOCK_PID")
   wait_port "$TOCK_PORT"
+  kill -0 "$TOCK_PID" 2>/dev/null || { echo "tock serve exited: $(tail -3 "$WORK/tock.log")" >&2; exit 1; }
   "$TOCK" define bench -url "http://127.0.0.1:$TOCK_PORT" -type stream -tick "$WORK/task.tick" -dbrp bench.autogen >/dev/null
   "$TOCK" enable bench -url "http://127.0.0.1:$TOCK_PORT" >/dev/null
 }
@@ -101,6 +105,7 @@ CONF
   influxd -config "$WORK/influxdb.conf" >"$WORK/influx.log" 2>&1 &
   INFLUX_PID=$!; pids+=("$INFLUX_PID")
   wait_port "$INFLUX_PORT"
+  kill -0 "$INFLUX_PID" 2>/dev/null || { echo "influxd exited: $(tail -3 "$WORK/influx.log")" >&2; exit 1; }
   curl -sf -o /dev/null -X POST "http://127.0.0.1:$INFLUX_PORT/query" --data-urlencode "q=CREATE DATABASE bench"
 }
 
