@@ -3,6 +3,7 @@
 # /write on the same machine, both driven by wrk with the same 5,000-line request bodies. Loopback only; temp dirs.
 #
 #   Benchmarks/write-bench.sh                  # RUNS=3 DURATION=20s CONNECTIONS=8 THREADS=2 SUSTAIN=60s
+#   BASELINE=/path/to/older/tock Benchmarks/write-bench.sh   # also measures that binary, run for run (same load)
 #
 # Each run measures Tock, then InfluxDB (fresh server, fresh data dir each time). After the runs, one sustained
 # Tock run of SUSTAIN samples its RSS every 5 s to show whether memory stays bounded.
@@ -50,13 +51,13 @@ stream
     |mean('usage_user')
 TICK
 
-# run_wrk URL LABEL DURATION -> "points/s errors p50 p99"
+# run_wrk URL LABEL DURATION -> "points/s errors p50 p99 points"
 run_wrk() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --timeout 10s -s "$WORK/post.lua" "$1" > "$WORK/$2.out"
   python3 - "$WORK/$2.out" <<'PY'
 import re, sys
 m = re.search(r"RESULT requests=(\d+) seconds=([\d.]+) errors=(\d+) p50ms=([\d.]+) p99ms=([\d.]+)", open(sys.argv[1]).read())
-print(int(int(m[1]) * 5000 / float(m[2])), m[3], m[4], m[5])
+print(int(int(m[1]) * 5000 / float(m[2])), m[3], m[4], m[5], int(m[1]) * 5000)
 PY
 }
 # Refuses to run against a server that is already there (another session's): the writes and the task would land in it.
@@ -65,10 +66,11 @@ port_free "$TOCK_PORT" "$INFLUX_PORT" "$((INFLUX_PORT + 2))"
 wait_port() { for _ in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$1/ping" && return 0; sleep 0.2; done; echo "port $1 not up" >&2; exit 1; }
 rss_mib() { awk -v k="$2:" '$1 == k {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 cpu_s() { awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/$1/stat"; }   # utime+stime, clock ticks of 1/100 s
+per_cpu() { python3 -c "print(f'{$1 / max($(cpu_s "$2"), 0.01) / 1e6:.2f} M points per CPU-second')"; }   # POINTS PID
 
-start_tock() {
+start_tock() { # [binary]
   rm -rf "$WORK/tock"
-  "$TOCK" serve --bind "127.0.0.1:$TOCK_PORT" --data-dir "$WORK/tock" 2>"$WORK/tock.log" &
+  "${1:-$TOCK}" serve --bind "127.0.0.1:$TOCK_PORT" --data-dir "$WORK/tock" 2>"$WORK/tock.log" &
   TOCK_PID=$!; pids+=("$TOCK_PID")
   wait_port "$TOCK_PORT"
   kill -0 "$TOCK_PID" 2>/dev/null || { echo "tock serve exited: $(tail -3 "$WORK/tock.log")" >&2; exit 1; }
@@ -111,15 +113,22 @@ CONF
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); wrk -t$THREADS -c$CONNECTIONS -d$DURATION, 5,000-line bodies"
 for run in $(seq "$RUNS"); do
+  if [[ -n "${BASELINE:-}" ]]; then
+    start_tock "$BASELINE"
+    read -r pps err p50 p99 total < <(run_wrk "http://127.0.0.1:$TOCK_PORT/write?db=bench&rp=autogen" "base$run" "$DURATION")
+    echo "run $run baseline: $pps points/s, errors $err, latency p50 $p50 ms p99 $p99 ms, peak RSS $(rss_mib "$TOCK_PID" VmHWM) MiB, CPU $(cpu_s "$TOCK_PID") s ($(per_cpu "$total" "$TOCK_PID")), load $(cut -d' ' -f1 /proc/loadavg)"
+    echo "baseline $pps" >> "$WORK/results"
+    stop_pid "$TOCK_PID"
+  fi
   start_tock
-  read -r pps err p50 p99 < <(run_wrk "http://127.0.0.1:$TOCK_PORT/write?db=bench&rp=autogen" "tock$run" "$DURATION")
+  read -r pps err p50 p99 total < <(run_wrk "http://127.0.0.1:$TOCK_PORT/write?db=bench&rp=autogen" "tock$run" "$DURATION")
   read -r seen means < <(task_emitted)
-  echo "run $run tock:     $pps points/s, errors $err, latency p50 $p50 ms p99 $p99 ms, peak RSS $(rss_mib "$TOCK_PID" VmHWM) MiB, CPU $(cpu_s "$TOCK_PID") s, task saw $seen points, emitted $means means, load $(cut -d' ' -f1 /proc/loadavg)"
+  echo "run $run tock:     $pps points/s, errors $err, latency p50 $p50 ms p99 $p99 ms, peak RSS $(rss_mib "$TOCK_PID" VmHWM) MiB, CPU $(cpu_s "$TOCK_PID") s ($(per_cpu "$total" "$TOCK_PID")), task saw $seen points, emitted $means means, load $(cut -d' ' -f1 /proc/loadavg)"
   echo "tock $pps" >> "$WORK/results"
   stop_pid "$TOCK_PID"
   start_influx
-  read -r pps err p50 p99 < <(run_wrk "http://127.0.0.1:$INFLUX_PORT/write?db=bench" "influx$run" "$DURATION")
-  echo "run $run influxdb: $pps points/s, errors $err, latency p50 $p50 ms p99 $p99 ms, peak RSS $(rss_mib "$INFLUX_PID" VmHWM) MiB, CPU $(cpu_s "$INFLUX_PID") s, load $(cut -d' ' -f1 /proc/loadavg)"
+  read -r pps err p50 p99 total < <(run_wrk "http://127.0.0.1:$INFLUX_PORT/write?db=bench" "influx$run" "$DURATION")
+  echo "run $run influxdb: $pps points/s, errors $err, latency p50 $p50 ms p99 $p99 ms, peak RSS $(rss_mib "$INFLUX_PID" VmHWM) MiB, CPU $(cpu_s "$INFLUX_PID") s ($(per_cpu "$total" "$INFLUX_PID")), load $(cut -d' ' -f1 /proc/loadavg)"
   echo "influx $pps" >> "$WORK/results"
   stop_pid "$INFLUX_PID"
 done
@@ -130,6 +139,9 @@ for line in open(sys.argv[1]):
     k, v = line.split(); r.setdefault(k, []).append(int(v))
 t, i = statistics.median(r["tock"]), statistics.median(r["influx"])
 print(f"median tock {t:,.0f} points/s, influxdb {i:,.0f} points/s, ratio {t / i:.1f}x ({len(r['tock'])} runs each)")
+if "baseline" in r:
+    b = statistics.median(r["baseline"])
+    print(f"median baseline tock {b:,.0f} points/s (ratio to influxdb {b / i:.1f}x); tock / baseline {t / b:.2f}x")
 PY
 
 if [[ "$SUSTAIN" != 0 ]]; then
@@ -139,7 +151,7 @@ if [[ "$SUSTAIN" != 0 ]]; then
   samples=""
   while kill -0 "$WRK_PID" 2>/dev/null; do samples+=" $(rss_mib "$TOCK_PID" VmRSS)"; sleep 5; done
   wait "$WRK_PID"
-  read -r pps err p50 p99 < "$WORK/sustain.result"
+  read -r pps err p50 p99 total < "$WORK/sustain.result"
   read -r seen means < <(task_emitted)
   echo "sustained $SUSTAIN tock: $pps points/s, errors $err, RSS MiB every 5 s:$samples; peak $(rss_mib "$TOCK_PID" VmHWM) MiB; task saw $seen points, emitted $means means"
   stop_pid "$TOCK_PID"
