@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: Host — the engine and everything around it
@@ -42,7 +43,8 @@ let package = Package(
                 path: "Host/Server", swiftSettings: swiftSettings),
         .executableTarget(name: "tock",
                           dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Yams", package: "Yams")],
                           path: "Host/tock", swiftSettings: swiftSettings),
 
         // MARK: Protocol — wire format and plugin SDKs (nothing of the host)

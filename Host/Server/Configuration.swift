@@ -4,7 +4,7 @@ import TOMLKit
 /// The daemon's settings, read from a kapacitor.conf-shaped TOML file and `TOCK_<SECTION>_<KEY>` variables.
 ///
 /// Supported: top-level `hostname`, `data_dir`, `default-retention-policy`; `[http]` `bind-address`,
-/// `log-enabled`, `max-body-size`, `auth-enabled`; `[logging]` `file`, `level`; `[storage]` `path`;
+/// `log-enabled`, `max-body-size`, `auth-enabled`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
 /// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host). Other Kapacitor
 /// sections (`[[influxdb]]`, alert handlers, …) are accepted and reported as not used.
 public struct ServerConfiguration: Sendable, Equatable {
@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logFile = "STDERR"
     /// `DEBUG`, `INFO` or `ERROR`.
     public var logLevel = "INFO"
+    /// `logfmt` or `json`.
+    public var logFormat = "logfmt"
     /// The SQLite database; empty for `<data_dir>/tock.db`.
     public var storagePath = ""
     public var taskDirectory = ""
@@ -146,6 +148,11 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError("\(origin): level must be DEBUG, INFO or ERROR, got \"\(value)\"")
             }
             logLevel = value.uppercased()
+        case ("logging", "format"):
+            guard ["logfmt", "json"].contains(value.lowercased()) else {
+                throw ConfigurationError("\(origin): format must be logfmt or json, got \"\(value)\"")
+            }
+            logFormat = value.lowercased()
         case ("storage", "path"): storagePath = value
         case ("storage", "boltdb"): unusedSections.append("storage.boltdb")
         case ("task", "dir"): taskDirectory = value
@@ -166,7 +173,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         hostname = "localhost"
         # Where the task database (tock.db) lives.
         data_dir = "./var"
-        # The retention policy of writes that name none.
+        # The retention policy of writes that name none; empty: "autogen", InfluxDB's default.
         default-retention-policy = ""
 
         [http]
@@ -184,6 +191,8 @@ public struct ServerConfiguration: Sendable, Equatable {
           file = "STDERR"
           # DEBUG, INFO or ERROR.
           level = "INFO"
+          # logfmt (ts=… lvl=info msg=… task=… node=…) or json (one object per line, the same keys).
+          format = "logfmt"
 
         [storage]
           # The SQLite database holding tasks and templates; empty: <data_dir>/tock.db.

@@ -16,7 +16,7 @@ public enum Daemon {
     ///   - onListening: called with the bound port once the server accepts connections.
     public static func run(configuration: ServerConfiguration, udfs: UDFRegistry? = nil,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let log = try LogSink(destination: configuration.logFile, level: configuration.logLevel)
+        let log = try LogSink(destination: configuration.logFile, level: configuration.logLevel, format: configuration.logFormat)
         if configuration.authEnabled {
             throw ConfigurationError("[http] auth-enabled = true: authentication is not available in this build")
         }
@@ -36,20 +36,52 @@ public enum Daemon {
                                   log.log(.info, "listening", ["address": "\(bind.host):\(port)"])
                                   onListening(port)
                               })
+        // UDF nodes snapshot themselves every [task] snapshot-interval; the snapshots reach the database on
+        // the same beat, so a crash loses at most one interval of UDF state.
+        let persister = udfs.flatMap { udfs in
+            udfs.configuration.snapshotInterval > 0 ? Task {
+                await persistSnapshots(udfs, to: store, every: udfs.configuration.snapshotInterval, log: log)
+            } : nil
+        }
+        defer { persister?.cancel() }
         do {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
             master.stopAll()
             throw error
         }
+        persister?.cancel()
         log.log(.info, "shutting down: draining tasks")
         master.stopAll()
         if let udfs {
-            let all = udfs.snapshots.all.sorted { ($0.key.taskID, $0.key.nodeID) < ($1.key.taskID, $1.key.nodeID) }
-            try store.replaceUDFSnapshots(all.map { (taskID: $0.key.taskID, nodeID: $0.key.nodeID, data: $0.value) })
-            log.log(.info, "saved UDF snapshots", ["count": "\(all.count)"])
+            let count = try saveSnapshots(udfs, to: store)
+            log.log(.info, "saved UDF snapshots", ["count": "\(count)"])
         }
         log.log(.info, "stopped")
+    }
+
+    /// Writes every UDF node's last snapshot to the store; returns how many.
+    @discardableResult
+    static func saveSnapshots(_ udfs: UDFRegistry, to store: Store) throws(StoreError) -> Int {
+        let all = udfs.snapshots.all.sorted { ($0.key.taskID, $0.key.nodeID) < ($1.key.taskID, $1.key.nodeID) }
+        try store.replaceUDFSnapshots(all.map { (taskID: $0.key.taskID, nodeID: $0.key.nodeID, data: $0.value) })
+        return all.count
+    }
+
+    /// Saves the UDF snapshots every `interval` nanoseconds when they changed, until cancelled.
+    static func persistSnapshots(_ udfs: UDFRegistry, to store: Store, every interval: Int64, log: LogSink) async {
+        var saved: [UDFSnapshotStore.Key: [UInt8]] = [:]
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .nanoseconds(interval)) } catch { return }
+            let current = udfs.snapshots.all
+            guard current != saved else { continue }
+            do {
+                try saveSnapshots(udfs, to: store)
+                saved = current
+            } catch {
+                log.log(.error, "cannot save UDF snapshots", ["err": "\(error)"])
+            }
+        }
     }
 
     /// The Hummingbird application serving `api`.

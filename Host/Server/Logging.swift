@@ -1,7 +1,7 @@
 import Foundation
 
-/// Writes the daemon's log as logfmt lines (`ts=… lvl=info msg="…" key=value`) to standard error,
-/// standard output or a file.
+/// Writes the daemon's log as logfmt lines (`ts=… lvl=info msg="…" key=value`), or as one JSON object per
+/// line, to standard error, standard output or a file. Task and node names go in as fields (`task=…`, `node=…`).
 public final class LogSink: @unchecked Sendable {
     public enum Level: Int, Comparable, Sendable {
         case debug, info, warn, error
@@ -21,10 +21,14 @@ public final class LogSink: @unchecked Sendable {
     private let lock = NSLock()
     private let handle: FileHandle
     private var minimum: Level
+    private let json: Bool
 
-    /// - Parameter destination: `STDERR`, `STDOUT` or a file path (appended to).
-    public init(destination: String = "STDERR", level: String = "INFO") throws(ConfigurationError) {
+    /// - Parameters:
+    ///   - destination: `STDERR`, `STDOUT` or a file path (appended to).
+    ///   - format: `logfmt` or `json`.
+    public init(destination: String = "STDERR", level: String = "INFO", format: String = "logfmt") throws(ConfigurationError) {
         minimum = Level(level)
+        json = format.lowercased() == "json"
         switch destination.uppercased() {
         case "STDERR", "": handle = .standardError
         case "STDOUT": handle = .standardOutput
@@ -51,9 +55,17 @@ public final class LogSink: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard level >= minimum else { return }
-        var line = "ts=\(rfc3339Nano(nowNanoseconds())) lvl=\(level.name) msg=\(Self.value(message))"
-        for (k, v) in fields { line += " \(k)=\(Self.value(v))" }
-        line += "\n"
+        var line: String
+        if json {
+            var members: [(String, JSON)] = [("ts", .string(rfc3339Nano(nowNanoseconds()))), ("lvl", .string(level.name)),
+                                             ("msg", .string(message))]
+            for (k, v) in fields { members.append((k, .string(v))) }
+            line = JSON.object(members).serialized + "\n"
+        } else {
+            line = "ts=\(rfc3339Nano(nowNanoseconds())) lvl=\(level.name) msg=\(Self.value(message))"
+            for (k, v) in fields { line += " \(k)=\(Self.value(v))" }
+            line += "\n"
+        }
         handle.write(Data(line.utf8))
     }
 

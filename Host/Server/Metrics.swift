@@ -1,4 +1,5 @@
 import Foundation
+import TockModel
 
 /// An HTTP API failure: the status and the message served as `{"error": "..."}`.
 public struct APIError: Error, CustomStringConvertible, Sendable {
@@ -19,17 +20,50 @@ public struct APIError: Error, CustomStringConvertible, Sendable {
 
 /// The daemon's own counters, served at `/metrics` (Prometheus text) and in `/kapacitor/v1/debug/vars`.
 public final class Metrics: @unchecked Sendable {
+    /// Where points came in: Kapacitor's ingress statistics are kept per database, retention policy and
+    /// measurement.
+    struct Ingress: Hashable, Comparable {
+        var database: String
+        var retentionPolicy: String
+        var measurement: String
+
+        static func < (a: Ingress, b: Ingress) -> Bool {
+            (a.database, a.retentionPolicy, a.measurement) < (b.database, b.retentionPolicy, b.measurement)
+        }
+    }
+
     private let lock = NSLock()
-    private var pointsReceived: [String: Int] = [:]   // "db\u{0}rp"
+    private var pointsReceived: [Ingress: Int] = [:]
     private var writeErrors = 0
     private var writeRequests = 0
-    private var udfRestarts = 0
 
     public init() {}
 
-    func received(_ count: Int, database: String, retentionPolicy: String) {
+    /// Counts accepted points by measurement. Runs of one measurement (the usual shape of a write) cost one
+    /// string comparison per point.
+    func received(_ points: [Point], database: String, retentionPolicy: String) {
+        guard !points.isEmpty else { return }
+        var counts: [(String, Int)] = []
+        // Through the buffer, so that reading a name does not copy (retain) the whole point.
+        points.withUnsafeBufferPointer { points in
+            for i in points.indices {
+                if let last = counts.indices.last, counts[last].0 == points[i].name {
+                    counts[last].1 += 1
+                } else {
+                    counts.append((points[i].name, 1))
+                }
+            }
+        }
         lock.lock()
-        pointsReceived[database + "\u{0}" + retentionPolicy, default: 0] += count
+        for (name, n) in counts {
+            pointsReceived[Ingress(database: database, retentionPolicy: retentionPolicy, measurement: name), default: 0] += n
+        }
+        lock.unlock()
+    }
+
+    /// Counts one `/write` request.
+    func writeRequested() {
+        lock.lock()
         writeRequests += 1
         lock.unlock()
     }
@@ -40,28 +74,16 @@ public final class Metrics: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Counts a restart of a UDF child process.
-    public func udfRestarted() {
-        lock.lock()
-        udfRestarts += 1
-        lock.unlock()
-    }
-
     struct Snapshot {
-        var pointsReceived: [(database: String, retentionPolicy: String, count: Int)]
+        var pointsReceived: [(ingress: Ingress, count: Int)]
         var writeErrors: Int
         var writeRequests: Int
-        var udfRestarts: Int
     }
 
     func snapshot() -> Snapshot {
         lock.lock()
         defer { lock.unlock() }
-        let points = pointsReceived.keys.sorted().map { key in
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
-            return (String(parts[0]), String(parts[1]), pointsReceived[key]!)
-        }
-        return Snapshot(pointsReceived: points, writeErrors: writeErrors, writeRequests: writeRequests,
-                        udfRestarts: udfRestarts)
+        let points = pointsReceived.keys.sorted().map { ($0, pointsReceived[$0]!) }
+        return Snapshot(pointsReceived: points, writeErrors: writeErrors, writeRequests: writeRequests)
     }
 }

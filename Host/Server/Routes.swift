@@ -107,14 +107,25 @@ public struct TockAPI: Sendable {
         let snapshot = metrics.snapshot()
         var stats: [(String, JSON)] = []
         for p in snapshot.pointsReceived {
-            stats.append(("ingress:\(p.database):\(p.retentionPolicy)", .object([
+            let i = p.ingress
+            stats.append(("ingress:\(i.database):\(i.retentionPolicy):\(i.measurement)", .object([
                 ("name", .string("ingress")),
-                ("tags", .object([("database", .string(p.database)), ("retention_policy", .string(p.retentionPolicy)),
+                ("tags", .object([("database", .string(i.database)), ("retention_policy", .string(i.retentionPolicy)),
+                                  ("measurement", .string(i.measurement)),
                                   ("task_master", .string("main")), ("host", .string(hostname))])),
                 ("values", .object([("points_received", .int(Int64(p.count)))])),
             ])))
         }
+        var restarts = 0
         for (task, runner) in master.runningSnapshot() {
+            let udfRestarts = master.udfRestarts(task: task).values.reduce(0, +)
+            restarts += udfRestarts
+            stats.append(("task:\(task)", .object([
+                ("name", .string("task")),
+                ("tags", .object([("task", .string(task)), ("task_master", .string("main")), ("host", .string(hostname))])),
+                ("values", .object([("queued_points", .int(Int64(runner.queuedPointCount))),
+                                    ("udf_restarts", .int(Int64(udfRestarts)))])),
+            ])))
             for s in runner.stats() {
                 stats.append(("nodes:\(task):\(s.node)", .object([
                     ("name", .string("nodes")),
@@ -133,7 +144,7 @@ public struct TockAPI: Sendable {
         ])))
         stats.append(("udf", .object([
             ("name", .string("udf")), ("tags", .object([("host", .string(hostname))])),
-            ("values", .object([("restarts", .int(Int64(snapshot.udfRestarts)))])),
+            ("values", .object([("restarts", .int(Int64(restarts)))])),
         ])))
         return .object([
             ("cluster_id", .string("")),
@@ -153,16 +164,27 @@ public struct TockAPI: Sendable {
     /// The counters in Prometheus text exposition format.
     func prometheus() -> String {
         let snapshot = metrics.snapshot()
-        var out = "# HELP tock_points_received_total Points accepted by /write, by database and retention policy.\n"
+        var out = "# HELP tock_points_received_total Points accepted by /write, by database, retention policy and measurement.\n"
         out += "# TYPE tock_points_received_total counter\n"
         for p in snapshot.pointsReceived {
-            out += "tock_points_received_total{database=\(Self.label(p.database)),retention_policy=\(Self.label(p.retentionPolicy))} \(p.count)\n"
+            let i = p.ingress
+            out += "tock_points_received_total{database=\(Self.label(i.database)),retention_policy=\(Self.label(i.retentionPolicy)),measurement=\(Self.label(i.measurement))} \(p.count)\n"
         }
+        out += "# HELP tock_write_requests_total Requests to /write.\n# TYPE tock_write_requests_total counter\n"
+        out += "tock_write_requests_total \(snapshot.writeRequests)\n"
         out += "# HELP tock_write_errors_total Bad lines rejected by /write.\n# TYPE tock_write_errors_total counter\n"
         out += "tock_write_errors_total \(snapshot.writeErrors)\n"
-        out += "# HELP tock_udf_restarts_total Restarts of UDF child processes.\n# TYPE tock_udf_restarts_total counter\n"
-        out += "tock_udf_restarts_total \(snapshot.udfRestarts)\n"
         let running = master.runningSnapshot()
+        out += "# HELP tock_udf_restarts_total Restarts of a task's UDF child processes, by node.\n# TYPE tock_udf_restarts_total counter\n"
+        for (task, _) in running {
+            for (node, count) in master.udfRestarts(task: task).sorted(by: { $0.key < $1.key }) {
+                out += "tock_udf_restarts_total{task=\(Self.label(task)),node=\(Self.label(node))} \(count)\n"
+            }
+        }
+        out += "# HELP tock_task_queued_points Points written to a task and not yet processed.\n# TYPE tock_task_queued_points gauge\n"
+        for (task, runner) in running {
+            out += "tock_task_queued_points{task=\(Self.label(task))} \(runner.queuedPointCount)\n"
+        }
         for (metric, help) in [("in", "Messages received by a task's node."), ("out", "Messages emitted by a task's node."),
                                ("errors", "Messages whose processing failed in a task's node.")] {
             out += "# HELP tock_node_\(metric)_total \(help)\n# TYPE tock_node_\(metric)_total counter\n"

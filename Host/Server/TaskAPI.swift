@@ -113,7 +113,7 @@ struct TaskAPI: Sendable {
         }
         add("template-id", .string(task.templateID))
         add("type", .string(task.type))
-        add("dbrps", .array(task.dbrps.map { .object([("db", .string($0.db)), ("rp", .string($0.rp))]) }))
+        add("dbrps", .array(Self.dbrps(of: task).map { .object([("db", .string($0.db)), ("rp", .string($0.rp))]) }))
         add("script", .string(task.script))
         add("vars", (try? JSON.parse(Array(task.vars.utf8))) ?? .object([]))
         add("dot", .string(dot(state)))
@@ -125,6 +125,17 @@ struct TaskAPI: Sendable {
         add("modified", .string(rfc3339Nano(task.modified)))
         add("last-enabled", .string(rfc3339Nano(task.lastEnabled)))
         return .object(members)
+    }
+
+    /// The task's dbrps: those given with the definition, then the script's own `dbrp` statements.
+    static func dbrps(of task: StoredTask) -> [StoredDBRP] {
+        var all = task.dbrps
+        for statement in (try? Program.parse(task.script))?.statements ?? [] {
+            if case .dbrp(let db, let rp) = statement.kind, !all.contains(where: { $0.db == db && $0.rp == rp }) {
+                all.append(StoredDBRP(db: db, rp: rp))
+            }
+        }
+        return all
     }
 
     private func dot(_ state: TaskMaster.TaskState) -> String {
@@ -243,7 +254,7 @@ struct TaskAPI: Sendable {
             let program = try Program.parse(template.script)
             vars = program.templateVariables.map { v -> (String, JSON) in
                 (v.name, .object([("type", .string(v.type.rawValue)),
-                                  ("value", .null),
+                                  ("value", v.defaultValue?.variableValue.map { TaskVars.json($0)["value"] ?? .null } ?? .null),
                                   ("description", .string(v.description))]))
             }
         } catch {

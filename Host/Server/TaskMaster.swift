@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import PluginHost
 import Storage
 import TICKScript
 import TockModel
@@ -96,6 +97,11 @@ public final class TaskMaster: @unchecked Sendable {
         return (all.count, all.filter { $0.status == "enabled" }.count)
     }
 
+    /// Restarts of the task's UDF processes so far, by node (empty without UDFs).
+    func udfRestarts(task: String) -> [String: Int] {
+        (udfProvider as? UDFRegistry)?.restartCounts(taskID: task) ?? [:]
+    }
+
     func runningSnapshot() -> [(id: String, runner: TaskRunner)] {
         lock.lock()
         defer { lock.unlock() }
@@ -187,8 +193,9 @@ public final class TaskMaster: @unchecked Sendable {
         let dbrps = task.dbrps.map { DBRP($0.db, $0.rp) }
         let runner: TaskRunner
         do {
-            runner = try TaskRunner(program: program, options: .init(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider),
-                                    handlers: handlers)
+            var options = TaskRunner.Options(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider)
+            options.alertStates = StoredAlertStates(store: store, log: log)
+            runner = try TaskRunner(program: program, options: options, handlers: handlers)
             try runner.start()
         } catch {
             lock.lock()
@@ -225,5 +232,31 @@ public final class TaskMaster: @unchecked Sendable {
             for d in Set(runner.dbrps) { routes[d, default: []].append(runner) }
         }
         self.routes = routes
+    }
+}
+
+/// Alert levels kept in the daemon's store, so that a task's alerts keep their level across restarts and
+/// updates. A store failure is logged and the alert goes on (it then starts from OK next time).
+struct StoredAlertStates: AlertStateStore {
+    let store: Store
+    let log: LogSink
+
+    func lastLevel(taskID: String, nodeID: String, alertID: String) -> (level: AlertLevel, time: Int64)? {
+        do {
+            guard let saved = try store.alertState(taskID: taskID, nodeID: nodeID, alertID: alertID),
+                  let level = AlertLevel(rawValue: saved.level) else { return nil }
+            return (level, saved.time)
+        } catch {
+            log.log(.error, "cannot read alert state", ["task": taskID, "node": nodeID, "err": "\(error)"])
+            return nil
+        }
+    }
+
+    func save(taskID: String, nodeID: String, alertID: String, level: AlertLevel, time: Int64) {
+        do {
+            try store.saveAlertState(taskID: taskID, nodeID: nodeID, alertID: alertID, level: level.rawValue, time: time)
+        } catch {
+            log.log(.error, "cannot save alert state", ["task": taskID, "node": nodeID, "err": "\(error)"])
+        }
     }
 }

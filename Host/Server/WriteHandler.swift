@@ -26,7 +26,7 @@ struct WriteHandler: Sendable {
         let query = request.uri.queryParameters
         guard let db = query.get("db"), !db.isEmpty else { throw APIError(.badRequest, "database is required") }
         var rp = query.get("rp") ?? ""
-        if rp.isEmpty { rp = defaultRetentionPolicy }
+        if rp.isEmpty { rp = defaultRetentionPolicy.isEmpty ? "autogen" : defaultRetentionPolicy }
         let precisionText = query.get("precision") ?? ""
         guard let precision = Precision(precisionText) else {
             throw APIError(.badRequest, "invalid precision \"\(precisionText)\": use n, u, ms, s, m or h")
@@ -43,7 +43,7 @@ struct WriteHandler: Sendable {
         var stream = StreamingLineParser(parsers.take(precision: precision, defaultTime: nowNanoseconds(),
                                                       database: db, retentionPolicy: rp))
         defer { parsers.put(stream.parser) }
-        var state = State()
+        var state = State(database: db, retentionPolicy: rp)
         state.points.reserveCapacity(Self.sliceSize)
         let decompressor = encoding == "gzip" ? try ZlibDecompressor(algorithm: .gzip) : nil
         var window = ByteBufferAllocator().buffer(capacity: decompressor == nil ? 0 : 64 * 1024)
@@ -65,7 +65,7 @@ struct WriteHandler: Sendable {
         }
         state.note(stream.finish(into: &state.points))
         deliver(&state, runners)
-        metrics.received(state.delivered, database: db, retentionPolicy: rp)
+        metrics.writeRequested()
 
         if state.bytes == 0 { return Response(status: .ok) }
         if let first = state.firstError {
@@ -79,6 +79,8 @@ struct WriteHandler: Sendable {
     }
 
     struct State {
+        var database: String
+        var retentionPolicy: String
         var points: [Point] = []
         var bytes = 0
         var delivered = 0
@@ -109,6 +111,7 @@ struct WriteHandler: Sendable {
         var points: [Point] = []
         points.reserveCapacity(Self.sliceSize)
         swap(&points, &state.points)
+        metrics.received(points, database: state.database, retentionPolicy: state.retentionPolicy)
         state.delivered += points.count
         for runner in runners { runner.write(points) }
     }

@@ -83,7 +83,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 public final class Store: Sendable {
     /// The database file.
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating it if needed) the database at `path` and brings its schema up to date.
     public init(path: String) throws(StoreError) {
@@ -132,6 +132,16 @@ public final class Store: Sendable {
                 t.column("nodeID", .text).notNull()
                 t.column("data", .blob).notNull()
                 t.primaryKey(["taskID", "nodeID"])
+            }
+        }
+        migrator.registerMigration("v3: alert state") { db in
+            try db.create(table: "alertState") { t in
+                t.column("taskID", .text).notNull()
+                t.column("nodeID", .text).notNull()
+                t.column("alertID", .text).notNull()
+                t.column("level", .integer).notNull()
+                t.column("time", .integer).notNull()
+                t.primaryKey(["taskID", "nodeID", "alertID"])
             }
         }
         return migrator
@@ -188,7 +198,12 @@ public final class Store: Sendable {
     /// Deletes the task; returns whether it existed.
     @discardableResult
     public func deleteTask(_ id: String) throws(StoreError) -> Bool {
-        try run("delete task \(id)") { try pool.write { try StoredTask.deleteOne($0, key: id) } }
+        try run("delete task \(id)") {
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM alertState WHERE taskID = ?", arguments: [id])
+                return try StoredTask.deleteOne(db, key: id)
+            }
+        }
     }
 
     // MARK: Templates
@@ -218,7 +233,7 @@ public final class Store: Sendable {
         try run("delete template \(id)") { try pool.write { try StoredTemplate.deleteOne($0, key: id) } }
     }
 
-    private func run<T>(_ action: String, _ body: () throws -> T) throws(StoreError) -> T {
+    func run<T>(_ action: String, _ body: () throws -> T) throws(StoreError) -> T {
         do {
             return try body()
         } catch {

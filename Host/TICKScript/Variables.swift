@@ -153,6 +153,32 @@ extension Expression {
 }
 
 extension Expression {
+    /// The value of a literal as the API's vars give it (a template variable's default); nil for anything
+    /// that is not a literal, a lambda or a list of them.
+    public var variableValue: VariableValue? {
+        switch kind {
+        case .string(let s, _): .string(s)
+        case .int(let i): .int(i)
+        case .float(let d): .float(d)
+        case .bool(let b): .bool(b)
+        case .duration(let ns, _): .duration(nanoseconds: ns)
+        case .regex(let pattern): .regex(pattern)
+        case .star: .star
+        case .lambda(let body): .lambda(body.formatted())
+        case .list(let items):
+            items.allSatisfy({ $0.variableValue != nil }) ? .list(items.compactMap(\.variableValue)) : nil
+        case .parenthesized(let operand): operand.variableValue
+        case .unary(.negate, let operand):
+            switch operand.variableValue {
+            case .int(let i)?: .int(-i)
+            case .float(let d)?: .float(-d)
+            case .duration(let ns)?: .duration(nanoseconds: -ns)
+            default: nil
+            }
+        default: nil
+        }
+    }
+
     /// The expression with every position set to `position`: for code that came from outside the script,
     /// such as a lambda given in vars, so errors point at the variable it was given for.
     func placed(at position: SourcePosition) -> Expression {

@@ -30,8 +30,9 @@ final class DaemonProcess: @unchecked Sendable {
         return path
     }
 
-    /// Starts `tock serve` on `dataDirectory` and waits until `/ping` answers.
-    init(dataDirectory: String) async throws {
+    /// Starts `tock serve` on `dataDirectory` (with the configuration file `config`, if given) and waits
+    /// until `/ping` answers.
+    init(dataDirectory: String, config: String? = nil) async throws {
         self.dataDirectory = dataDirectory
         port = try Self.freePort()
         logPath = dataDirectory + "/daemon-\(port).log"
@@ -39,7 +40,8 @@ final class DaemonProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
         process.executableURL = URL(fileURLWithPath: TockBinary.path)
-        process.arguments = ["serve", "--bind", "127.0.0.1:\(port)", "--data-dir", dataDirectory]
+        process.arguments = ["serve", "--bind", "127.0.0.1:\(port)", "--data-dir", dataDirectory] + (config.map { ["--config", $0] } ?? [])
+        process.currentDirectoryURL = URL(fileURLWithPath: TockBinary.root)
         var environment = ProcessInfo.processInfo.environment
         environment["TOCK_CONFIG_PATH"] = nil
         process.environment = environment

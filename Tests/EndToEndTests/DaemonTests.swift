@@ -207,6 +207,186 @@ struct DaemonTests {
         let lost = ids.subtracting(listed)
         #expect(lost.isEmpty, "acknowledged but lost after kill -9: \(lost.sorted())")
     }
+
+    @Test("Kapacitor's flag order: `tock -url URL verb …`; stats general and ingress print numbers and rows")
+    func globalURLFlagAndStats() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir)
+        defer { daemon.stop() }
+        let tick = try file("t.tick", "dbrp \"monitor_db\".\"autogen\"\n" + Self.script, in: dir)
+
+        let defined = try TockBinary.runProgram(TockBinary.path, ["-url", daemon.url, "define", "t", "-tick", tick])
+        #expect(defined.status == 0, "\(defined.stderr)")
+        let listed = try TockBinary.runProgram(TockBinary.path, ["-url", daemon.url, "list", "tasks"])
+        #expect(listed.stdout.contains("t                             stream    disabled  false     [\"monitor_db\".\"autogen\"]"),
+                "the script's dbrp is the task's:\n\(listed.stdout)\(listed.stderr)")
+        try ok(daemon, ["enable", "t"])
+        // No rp: the write goes to autogen.
+        #expect(try await daemon.write("cpu value=1 1\ncpu value=2 2\n", db: "monitor_db", rp: "") == 204)
+
+        let general = try ok(daemon, ["stats", "general"])
+        #expect(general.contains("Tasks:              1\n"), "\(general)")
+        #expect(general.contains("Enabled Tasks:      1\n"))
+        let ingress = try ok(daemon, ["stats", "ingress"])
+        let rows = ingress.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(rows == ["Database Retention Policy Measurement Points Received", "monitor_db autogen cpu 2"])
+    }
+
+    @Test("Kapacitor's generic template: show-template lists defaults and <required>; a YAML -file defines a task from it")
+    func templateFromYAML() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir)
+        defer { daemon.stop() }
+        let template = try file("generic.tick", """
+            var measurement string
+            var where_filter = lambda: TRUE
+            var groups = [*]
+            var field string
+            var window = 5m
+
+            stream
+                |from()
+                    .measurement(measurement)
+                    .where(where_filter)
+                    .groupBy(groups)
+                |window()
+                    .period(window)
+                    .every(window)
+                |mean(field)
+                |httpOut('out')
+
+            """, in: dir)
+        try ok(daemon, ["define-template", "generic_mean", "-tick", template, "-type", "stream"])
+        let shown = try ok(daemon, ["show-template", "generic_mean"])
+        let vars = shown.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(vars.contains("field string <required>"))
+        #expect(vars.contains("groups list [*]"))
+        #expect(vars.contains("where_filter lambda TRUE"))
+        #expect(vars.contains("window duration 5m0s"))
+
+        let yaml = try file("mem.yaml", """
+            template-id: generic_mean
+            dbrps: [{"db": "telegraf", "rp": "autogen"}]
+            vars:
+              measurement: {"type": "string", "value": "mem"}
+              field: {"type": "string", "value": "used"}
+              window: {"type": "duration", "value": "10s"}
+
+            """, in: dir)
+        try ok(daemon, ["define", "mem_mean", "-file", yaml])
+        try ok(daemon, ["enable", "mem_mean"])
+        #expect(try await daemon.write("mem,host=a used=10 1\nmem,host=a used=30 2\nmem,host=a used=0 11\n",
+                                       db: "telegraf", rp: "autogen") == 204)
+        var series: [[String: Any]] = []
+        for _ in 0..<200 {
+            series = (try await daemon.getJSON("/kapacitor/v1/tasks/mem_mean/out"))["series"] as? [[String: Any]] ?? []
+            if !series.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let first = try #require(series.first)
+        #expect(first["tags"] as? [String: String] == ["host": "a"])
+        #expect((first["values"] as? [[Any]])?.first?.last as? Double == 20)
+    }
+
+    @Test("an alert's level survives a restart: CRITICAL is not repeated under stateChangesOnly, and OK recovers it")
+    func alertStateSurvivesRestart() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let alerts = dir + "/alerts.log"
+        let tick = try file("alert.tick", """
+            dbrp "telegraf"."autogen"
+            stream
+                |from()
+                    .measurement('cpu')
+                    .groupBy('host')
+                |alert()
+                    .crit(lambda: "value" > 80)
+                    .stateChangesOnly()
+                    .log('\(alerts)')
+
+            """, in: dir)
+        func levels() -> [String] {
+            let text = (try? String(contentsOfFile: alerts, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { line in
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+                return "\(object["previousLevel"] ?? "?")->\(object["level"] ?? "?")"
+            }
+        }
+        func waitFor(_ count: Int) async throws {
+            for _ in 0..<200 where levels().count < count { try await Task.sleep(for: .milliseconds(25)) }
+        }
+
+        let first = try await DaemonProcess(dataDirectory: dir)
+        try ok(first, ["define", "cpu_alert", "-tick", tick])
+        try ok(first, ["enable", "cpu_alert"])
+        #expect(try await first.write("cpu,host=a value=90 1\ncpu,host=a value=95 2\n", db: "telegraf", rp: "autogen") == 204)
+        try await waitFor(1)
+        #expect(levels() == ["OK->CRITICAL"])
+        #expect(first.stop() == 0)
+
+        let second = try await DaemonProcess(dataDirectory: dir)
+        defer { second.stop() }
+        #expect(try await second.write("cpu,host=a value=91 3\ncpu,host=a value=50 4\n", db: "telegraf", rp: "autogen") == 204)
+        try await waitFor(2)
+        #expect(levels() == ["OK->CRITICAL", "CRITICAL->OK"])
+    }
+
+    @Test("UDF snapshots reach the database every snapshot-interval: after kill -9 the moving average resumes")
+    func udfSnapshotsSurviveKill9() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try file("tock.conf", """
+            [task]
+              snapshot-interval = "100ms"
+            [udf]
+            [udf.functions.movingAverage]
+              prog = "/usr/bin/env"
+              args = ["python3", "\(TockBinary.root)/SampleUDFs/moving_avg.py"]
+              timeout = "10s"
+              [udf.functions.movingAverage.env]
+                PYTHONPATH = "\(TockBinary.root)/Protocol/python"
+
+            """, in: dir)
+        let tick = try file("avg.tick", """
+            dbrp "sensors"."autogen"
+            stream
+                |from()
+                    .measurement('m')
+                @movingAverage()
+                    .field('value')
+                    .size(3)
+                    .as('avg')
+                |httpOut('out')
+
+            """, in: dir)
+        func lastAverage(_ daemon: DaemonProcess, after time: String) async throws -> Double? {
+            for _ in 0..<200 {
+                let out = try await daemon.getJSON("/kapacitor/v1/tasks/avg/out")
+                if let row = ((out["series"] as? [[String: Any]])?.first?["values"] as? [[Any]])?.last,
+                   row.first as? String == time {
+                    return row.last as? Double
+                }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            return nil
+        }
+
+        let first = try await DaemonProcess(dataDirectory: dir, config: config)
+        try ok(first, ["define", "avg", "-tick", tick])
+        try ok(first, ["enable", "avg"])
+        #expect(try await first.write("m value=10 1\nm value=20 2\n", db: "sensors", rp: "autogen") == 204)
+        #expect(try await lastAverage(first, after: "1970-01-01T00:00:02Z") == 15)
+        try await Task.sleep(for: .milliseconds(600))   // several snapshot intervals
+        first.kill9()
+
+        let second = try await DaemonProcess(dataDirectory: dir, config: config)
+        defer { second.stop() }
+        #expect(try await second.write("m value=30 3\n", db: "sensors", rp: "autogen") == 204)
+        // (10 + 20 + 30) / 3 with the restored window; 30 had the state been lost.
+        #expect(try await lastAverage(second, after: "1970-01-01T00:00:03Z") == 20)
+    }
 }
 
 /// The IDs the daemon acknowledged, shared by the burst writers.

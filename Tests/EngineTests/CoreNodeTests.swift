@@ -86,6 +86,15 @@ struct CoreNodeTests {
         #expect(c.points.first?.dimensions == Dimensions(byName: true, tagNames: ["dc", "host"]))
     }
 
+    @Test("a list variable holding * groups by every tag, as Kapacitor's templates write `var groups = [*]`")
+    func groupByListWithStar() throws {
+        let script = "var groups = [*]\nstream|from().measurement('cpu').groupBy(groups)"
+        let (c, _) = try run(script, [point("cpu", ["host": "a", "dc": "x"], ["v": .int(1)], at: 1)])
+        #expect(c.points.first?.group.rawValue == "dc=x,host=a")
+        let mixed = try run("var groups = ['host', *]\nstream|from().groupBy(groups)", [point("cpu", ["host": "a", "dc": "x"], ["v": .int(1)], at: 1)])
+        #expect(mixed.0.points.first?.group.rawValue == "dc=x,host=a")
+    }
+
     @Test("eval computes in order, later lambdas see earlier results; without keep only new fields remain")
     func eval() throws {
         let script = """

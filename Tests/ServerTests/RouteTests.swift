@@ -68,8 +68,9 @@ struct WriteRouteTests {
             let task = try await client.execute(uri: "/kapacitor/v1/tasks/cpu", method: "GET").json
             #expect(task["stats"]?["node-stats"]?["stream0"]?["emitted"] == .int(100))
             let metrics = try await client.execute(uri: "/metrics", method: "GET").text
-            #expect(metrics.contains(#"tock_points_received_total{database="telegraf",retention_policy="autogen"} 100"#))
-            #expect(metrics.contains(#"tock_points_received_total{database="other",retention_policy=""} 1"#))
+            #expect(metrics.contains(#"tock_points_received_total{database="telegraf",retention_policy="autogen",measurement="cpu"} 100"#))
+            // No rp: the write went to autogen.
+            #expect(metrics.contains(#"tock_points_received_total{database="other",retention_policy="autogen",measurement="cpu"} 1"#))
         }
     }
 

@@ -64,6 +64,13 @@ public protocol NodeOutput: AnyObject, Sendable {
 
     /// Writes a log line under the task and node's names.
     func log(_ level: LogLevel, _ message: String)
+
+    /// Where alert levels outlive the task run; `nil` when nothing keeps them.
+    var alertStates: (any AlertStateStore)? { get }
+}
+
+extension NodeOutput {
+    public var alertStates: (any AlertStateStore)? { nil }
 }
 
 /// A result that leaves the pipeline other than along an edge.

@@ -17,6 +17,7 @@ struct ChildEdge {
 
 final class NodeRuntime: NodeOutput, @unchecked Sendable {
     let taskID: String
+    var alertStates: (any AlertStateStore)? { runner.alertStates }
     let nodeID: String
     let index: Int
     let node: any Node

@@ -42,6 +42,8 @@ public final class TaskRunner: @unchecked Sendable {
         public var dbrps: [DBRP]
         public var variables: [String: Value]
         public var udfProvider: (any UDFProvider)?
+        /// Keeps alert levels across runs of the task (the daemon's store); `nil`: alerts start OK.
+        public var alertStates: (any AlertStateStore)?
 
         public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil) {
             self.taskID = taskID
@@ -71,6 +73,8 @@ public final class TaskRunner: @unchecked Sendable {
     public let pipeline: Pipeline
     /// The databases/retention policies whose points reach the task (empty: all points).
     public let dbrps: [DBRP]
+    /// Keeps alert levels across runs of the task; set before ``start()``.
+    public var alertStates: (any AlertStateStore)?
     let handlers: Handlers
     private var runtimes: [NodeRuntime] = []
     private let sources: [Int]
@@ -119,6 +123,7 @@ public final class TaskRunner: @unchecked Sendable {
     public convenience init(program: Program, options: Options, handlers: Handlers) throws {
         let builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider)
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
+        alertStates = options.alertStates
     }
 
     /// Parses and builds the task from script text (throws ``ScriptError``; render it with
@@ -184,6 +189,13 @@ public final class TaskRunner: @unchecked Sendable {
         let error = failure
         condition.unlock()
         if let error { throw error }
+    }
+
+    /// Points written but not yet taken by the executor (the task's input queue depth).
+    public var queuedPointCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queuedPoints
     }
 
     /// Whether the task has ended, and the error that ended it.

@@ -189,7 +189,7 @@ public final class UDFNode: Node, @unchecked Sendable {
         let store = snapshots
         let (taskID, nodeID) = (self.taskID, self.nodeID)
         let session = try UDFSession(
-            function: function, nodeID: nodeID, provides: info.provides,
+            function: function, nodeID: nodeID, provides: info.provides, tickInterval: snapshotInterval,
             handlers: .init(
                 data: { output.post($0) },
                 snapshot: { store.save($0, taskID: taskID, nodeID: nodeID) },

@@ -53,12 +53,15 @@ final class UDFSession: @unchecked Sendable {
     private var batchPoints: [BatchPoint] = []
 
     /// Starts the UDF's process (or dials its socket) and the connection's threads.
-    init(function: UDFFunctionConfiguration, nodeID: String?, provides: EdgeType?, handlers: Handlers) throws(UDFError) {
+    /// - Parameter tickInterval: how often `handlers.tick` runs at least, in nanoseconds (0: with keepalives).
+    init(function: UDFFunctionConfiguration, nodeID: String?, provides: EdgeType?, tickInterval: Int64 = 0,
+         handlers: Handlers) throws(UDFError) {
         self.function = function
         self.nodeID = nodeID
         self.provides = provides
         self.handlers = handlers
         var options = PluginConnection.Options(label: function.name)
+        options.tickInterval = UInt64(max(tickInterval, 0))
         options.maxFrameSize = function.maxFrameSize
         options.keepaliveTimeout = UInt64(function.timeout)
         options.grace = UInt64(min(max(function.timeout, 200 * GoDuration.millisecond), 5 * GoDuration.second))

@@ -88,6 +88,9 @@ final class PluginConnection: @unchecked Sendable {
         var maxFrameSize: Int = 64 << 20
         /// Keepalive timeout in nanoseconds; a keepalive goes out every half of it. 0 disables.
         var keepaliveTimeout: UInt64 = 0
+        /// How often ``Handlers/tick`` runs at least (a schedule such as periodic snapshots); 0: with the
+        /// keepalives.
+        var tickInterval: UInt64 = 0
         /// Silence allowed before the first frame arrives (an interpreter loading its libraries), if
         /// longer than the keepalive timeout.
         var startupTimeout: UInt64 = 10_000_000_000
@@ -446,16 +449,20 @@ final class PluginConnection: @unchecked Sendable {
 
     private func watchdogLoop() {
         let timeout = options.keepaliveTimeout
-        let interval: UInt64 = timeout > 0 ? max(timeout / 2, 1_000_000) : 1_000_000_000
-        var next = monotonicNanos() + interval
+        let keepaliveEvery: UInt64 = timeout > 0 ? max(timeout / 2, 1_000_000) : 1_000_000_000
+        let tickEvery = options.tickInterval > 0 ? max(min(options.tickInterval, keepaliveEvery), 1_000_000) : keepaliveEvery
+        var nextKeepalive = monotonicNanos() + keepaliveEvery
+        var next = monotonicNanos() + tickEvery
         while true {
             let (isEnded, closing): (Bool, Bool) = lock.withLock {
                 while !ended && monotonicNanos() < next { lock.wait(until: next) }
                 return (ended, closeRequested)
             }
             if isEnded { return }
-            next = monotonicNanos() + interval
-            if timeout > 0 {
+            let now = monotonicNanos()
+            next = now + tickEvery
+            if timeout > 0 && now >= nextKeepalive {
+                nextKeepalive = now + keepaliveEvery
                 let silence = monotonicNanos() &- lastActivity.load(ordering: .relaxed)
                 let allowed = hasReceivedFrame ? timeout : max(timeout, options.startupTimeout)
                 if silence > allowed && silence < UInt64.max / 2 {

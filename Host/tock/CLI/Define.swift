@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Yams
 
 /// `tock define <id>`: creates or updates a task, as `kapacitor define` does.
 ///
@@ -173,11 +174,19 @@ func readText(_ path: String, what: String) throws(ClientError) -> String {
     }
 }
 
+/// Reads a JSON object, or YAML (`.yaml`/`.yml`, as `kapacitor define -file` accepts), from `path`.
 func readJSONObject(_ path: String, what: String) throws(ClientError) -> [String: Any] {
-    if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
-        throw ClientError("cannot read the \(what) \(path): YAML is not supported by tock yet; give the same content as JSON", exitCode: 2)
-    }
     let text = try readText(path, what: what)
+    if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+        let value: Any?
+        do { value = try Yams.load(yaml: text) } catch {
+            throw ClientError("the \(what) \(path) is not valid YAML: \(error)", exitCode: 2)
+        }
+        guard let object = value as? [String: Any] else {
+            throw ClientError("the \(what) \(path) is not a YAML mapping", exitCode: 2)
+        }
+        return object
+    }
     guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8)), let object = value as? [String: Any] else {
         throw ClientError("the \(what) \(path) is not a JSON object", exitCode: 2)
     }

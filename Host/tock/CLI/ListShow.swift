@@ -93,8 +93,10 @@ enum Table {
     static func text(_ value: Any?) -> String {
         switch value {
         case let s as String: return s
-        case let b as Bool: return b ? "true" : "false"
+        // JSONSerialization hands back numbers and booleans alike as NSNumber; only its type tells them apart.
+        case let n as NSNumber where String(cString: n.objCType) == "c": return n.boolValue ? "true" : "false"
         case let n as NSNumber: return n.stringValue
+        case let b as Bool: return b ? "true" : "false"
         case nil, is NSNull: return ""
         default: return "\(value!)"
         }
@@ -147,10 +149,27 @@ enum Table {
         return out
     }
 
+    /// A template's variables as `kapacitor show-template` lists them: defaults, `<required>` where none.
+    static func templateVars(_ value: Any?) -> String {
+        guard let vars = value as? [String: Any], !vars.isEmpty else { return "" }
+        func line(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
+            pad(a, 30) + pad(b, 10) + pad(c, 40) + d + "\n"
+        }
+        var out = "Vars:\n" + line("Name", "Type", "Default Value", "Description")
+        for name in vars.keys.sorted() {
+            let v = vars[name] as? [String: Any] ?? [:]
+            let value = v["value"].flatMap { $0 is NSNull ? nil : $0 }
+            out += line(name, text(v["type"]), value.map { varValue($0) } ?? "<required>", text(v["description"]))
+        }
+        return out
+    }
+
     private static func varValue(_ value: Any?) -> String {
         if let list = value as? [Any] {
             return "[" + list.map { item in
-                if let item = item as? [String: Any] { return varValue(item["value"]) }
+                if let item = item as? [String: Any] {
+                    return item["type"] as? String == "star" ? "*" : varValue(item["value"])
+                }
                 return text(item)
             }.joined(separator: ", ") + "]"
         }
@@ -183,7 +202,7 @@ enum Table {
         out += "Created: \(rfc822(t["created"]))\n"
         out += "Modified: \(rfc822(t["modified"]))\n"
         out += "TICKscript:\n\(text(t["script"]))\n"
-        out += vars(t["vars"])
+        out += templateVars(t["vars"])
         out += "DOT:\n\(text(t["dot"]))\n"
         return out
     }

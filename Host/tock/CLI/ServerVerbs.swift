@@ -29,7 +29,8 @@ struct Stats: AsyncParsableCommand {
                 }
                 print(line("Database", "Retention Policy", "Measurement", "Points Received"))
                 var rows: [(String, String, String, String)] = []
-                for case let stat as [String: Any] in vars.values where stat["name"] as? String == "ingress" {
+                let stats = vars["kapacitor"] as? [String: Any] ?? [:]
+                for case let stat as [String: Any] in stats.values where stat["name"] as? String == "ingress" {
                     let tags = stat["tags"] as? [String: Any] ?? [:]
                     let values = stat["values"] as? [String: Any] ?? [:]
                     rows.append((Table.text(tags["database"]), Table.text(tags["retention_policy"]),

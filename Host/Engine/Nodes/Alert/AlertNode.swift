@@ -35,8 +35,15 @@ final class AlertNode: Node {
         return .pending
     }
 
-    private func newState() -> AlertState {
-        AlertState(historySize: options.history, flapping: options.flapping, maxInterval: options.maxInterval)
+    /// A group's first state: OK, or the level the alert had when an earlier run of the task ended.
+    private func newState(id: String, output: any NodeOutput) -> AlertState {
+        var state = AlertState(historySize: options.history, flapping: options.flapping, maxInterval: options.maxInterval)
+        if let saved = output.alertStates?.lastLevel(taskID: output.taskID, nodeID: output.nodeID, alertID: id),
+           saved.level != .ok {
+            state.restore(level: saved.level, at: saved.time)
+            lastLevels[id] = saved.level
+        }
+        return state
     }
 
     /// Marks the group's inhibitors active while its level is not OK (creating them for a new group
@@ -61,7 +68,7 @@ final class AlertNode: Node {
 
     private func receive(point p: Point, output: any NodeOutput) throws {
         let id = try renderID(name: p.name, group: p.group, tags: p.tags, output: output)
-        var state = states[p.group] ?? newState()
+        var state = states[p.group] ?? newState(id: id, output: output)
         defer { states[p.group] = state }
         let l = level(of: p, current: state.currentLevel, output: output)
         state.add(level: l, at: p.time)
@@ -87,7 +94,7 @@ final class AlertNode: Node {
     private func receive(batch b: Batch, output: any NodeOutput) throws {
         let id = try renderID(name: b.name, group: b.group, tags: b.tags, output: output)
         guard !b.points.isEmpty else { return }
-        var state = states[b.group] ?? newState()
+        var state = states[b.group] ?? newState(id: id, output: output)
         defer { states[b.group] = state }
         let current = state.currentLevel
         var lowest = AlertLevel.critical
@@ -188,6 +195,9 @@ final class AlertNode: Node {
         let details = try options.detailsTemplate.render(.record(typeName: "kapacitor.detailsInfo", info))
         let previous = lastLevels[id] ?? .ok
         lastLevels[id] = level
+        if previous != level {
+            output.alertStates?.save(taskID: output.taskID, nodeID: output.nodeID, alertID: id, level: level, time: time)
+        }
         return AlertEvent(
             id: id, message: message, details: details, time: time, duration: duration, level: level,
             previousLevel: previous, recoverable: !options.noRecoveries, data: data)

@@ -10,7 +10,7 @@ enum CoreNodes {
                 PropertySpec("retentionPolicy", Signature([.string])),
                 PropertySpec("measurement", Signature([.string])),
                 PropertySpec("where", Signature([.lambda])),
-                PropertySpec("groupBy", Signature(variadic: .oneOf([.string, .star, .list(.string)]))),
+                PropertySpec("groupBy", Signature(variadic: .oneOf([.string, .star, .list(.oneOf([.string, .star]))]))),
                 PropertySpec("groupByMeasurement"),
                 PropertySpec("truncate", Signature([.duration])),
                 PropertySpec("round", Signature([.duration])),
@@ -43,7 +43,7 @@ enum CoreNodes {
             ],
             wants: .stream, provides: .batch, make: { try WindowNode($0) }),
         NodeSpec(
-            name: "groupBy", arguments: Signature(variadic: .oneOf([.string, .star, .list(.string)])),
+            name: "groupBy", arguments: Signature(variadic: .oneOf([.string, .star, .list(.oneOf([.string, .star]))])),
             properties: [
                 PropertySpec("exclude", Signature([.string], variadic: .string)),
                 PropertySpec("byMeasurement"),
@@ -97,7 +97,7 @@ extension NodeConfiguration {
         }
     }
 
-    /// Tag names given as strings or lists of strings, and whether `*` was among them.
+    /// Tag names given as strings or lists of them, and whether `*` was among them (alone or in a list).
     static func tagNames(_ values: [Value]) -> (names: [String], star: Bool) {
         var names: [String] = []
         var star = false
@@ -106,7 +106,10 @@ extension NodeConfiguration {
             case .string(let s): names.append(s)
             case .star: star = true
             case .list(let items):
-                for case .string(let s) in items { names.append(s) }
+                // A template's `var groups = [*]` or `['host', *]`.
+                let inner = tagNames(items)
+                names += inner.names
+                star = star || inner.star
             default: break
             }
         }

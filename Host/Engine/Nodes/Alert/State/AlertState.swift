@@ -67,6 +67,13 @@ struct AlertState {
         }
     }
 
+    /// Starts from a level an earlier run of the task left the alert in, reached at `t`.
+    mutating func restore(level: AlertLevel, at t: Timestamp) {
+        history[index] = level
+        firstTriggered = t
+        lastTriggered = t
+    }
+
     /// Records that an event was sent at `t`; a first event after OK starts a new alert.
     mutating func triggered(at t: Timestamp) {
         lastTriggered = t

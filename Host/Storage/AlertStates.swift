@@ -1,0 +1,36 @@
+import GRDB
+
+extension Store {
+    /// The last level (an alert level's raw value, 0 = OK) of one alert of a task's alert node, and when
+    /// it was reached; `nil` when none is stored.
+    public func alertState(taskID: String, nodeID: String, alertID: String) throws(StoreError) -> (level: Int, time: Int64)? {
+        try run("read alert state of \(taskID)/\(nodeID)/\(alertID)") {
+            try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT level, time FROM alertState WHERE taskID = ? AND nodeID = ? AND alertID = ?",
+                                 arguments: [taskID, nodeID, alertID]).map { (level: $0["level"] as Int, time: $0["time"] as Int64) }
+            }
+        }
+    }
+
+    /// Records the alert's new level (durably, before returning).
+    public func saveAlertState(taskID: String, nodeID: String, alertID: String, level: Int, time: Int64) throws(StoreError) {
+        try run("save alert state of \(taskID)/\(nodeID)/\(alertID)") {
+            try pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO alertState (taskID, nodeID, alertID, level, time) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (taskID, nodeID, alertID) DO UPDATE SET level = excluded.level, time = excluded.time
+                    """, arguments: [taskID, nodeID, alertID, level, time])
+            }
+        }
+    }
+
+    /// Every stored alert level of a task: `(nodeID, alertID, level)`, ordered.
+    public func alertStates(taskID: String) throws(StoreError) -> [(nodeID: String, alertID: String, level: Int)] {
+        try run("read alert states of \(taskID)") {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT nodeID, alertID, level FROM alertState WHERE taskID = ? ORDER BY nodeID, alertID",
+                                 arguments: [taskID]).map { (nodeID: $0["nodeID"] as String, alertID: $0["alertID"] as String, level: $0["level"] as Int) }
+            }
+        }
+    }
+}
