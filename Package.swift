@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
@@ -38,13 +40,17 @@ let package = Package(
         .target(name: "Server",
                 dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Storage",
                                .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "HummingbirdTLS", package: "hummingbird"),
                                .product(name: "CompressNIO", package: "compress-nio"),
                                .product(name: "TOMLKit", package: "TOMLKit")],
                 path: "Host/Server", swiftSettings: swiftSettings),
         .executableTarget(name: "tock",
-                          dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server",
+                          dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server", "Storage",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                                         .product(name: "Yams", package: "Yams")],
+                                         .product(name: "Yams", package: "Yams"),
+                                         .product(name: "NIOPosix", package: "swift-nio"),
+                                         .product(name: "NIOHTTP1", package: "swift-nio"),
+                                         .product(name: "NIOSSL", package: "swift-nio-ssl")],
                           path: "Host/tock", swiftSettings: swiftSettings),
 
         // MARK: Protocol — wire format and plugin SDKs (nothing of the host)

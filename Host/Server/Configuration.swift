@@ -1,10 +1,12 @@
+import Engine
 import Foundation
 import TOMLKit
 
 /// The daemon's settings, read from a kapacitor.conf-shaped TOML file and `TOCK_<SECTION>_<KEY>` variables.
 ///
 /// Supported: top-level `hostname`, `data_dir`, `default-retention-policy`; `[http]` `bind-address`,
-/// `log-enabled`, `max-body-size`, `auth-enabled`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
+/// `log-enabled`, `max-body-size`, `auth-enabled`, `https-enabled`, `https-certificate`, `https-private-key`;
+/// `[alert]` `exec-allowed`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
 /// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host). Other Kapacitor
 /// sections (`[[influxdb]]`, alert handlers, …) are accepted and reported as not used.
 public struct ServerConfiguration: Sendable, Equatable {
@@ -16,7 +18,16 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logRequests = true
     /// The largest `/write` body accepted, in bytes (after gzip decoding); 0 for no limit.
     public var maxBodySize = 25_000_000
+    /// Every request but `/ping` needs a user's credentials (basic auth, `u`/`p` or a bearer token).
     public var authEnabled = false
+    /// Serve HTTPS with `httpsCertificate` (PEM, may hold the chain and the key) and `httpsPrivateKey`.
+    public var httpsEnabled = false
+    public var httpsCertificate = "/etc/ssl/kapacitor.pem"
+    /// Empty: the key is in the certificate file.
+    public var httpsPrivateKey = ""
+    /// `[alert] exec-allowed`: the programs alert `.exec()` handlers of API-defined tasks may start, exactly
+    /// as the script names them. Empty: none.
+    public var execAllowed: [String] = []
     /// `STDERR`, `STDOUT` or a file path.
     public var logFile = "STDERR"
     /// `DEBUG`, `INFO` or `ERROR`.
@@ -38,6 +49,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// The database file, resolved against the data directory.
     public var resolvedStoragePath: String {
         storagePath.isEmpty ? (dataDirectory as NSString).appendingPathComponent("tock.db") : storagePath
+    }
+
+    /// The `.exec()` policy of tasks defined over the API.
+    public var execPolicy: ExecPolicy {
+        ExecPolicy(allowedPrograms: Set(execAllowed), setting: "[alert] exec-allowed")
     }
 
     /// The host and port to listen on.
@@ -81,7 +97,12 @@ public struct ServerConfiguration: Sendable, Equatable {
             let value = table[key]!
             if let section = value.table, Self.sections.contains(key) {
                 for sub in section.keys.sorted() where !(key == "udf") {
-                    try set(section: key, key: sub, value: Self.text(section[sub]!), origin: "\(file) [\(key)]")
+                    if let array = section[sub]!.array {
+                        let items = array.map { Self.text($0) }
+                        try set(section: key, list: sub, items: items, origin: "\(file) [\(key)]")
+                    } else {
+                        try set(section: key, key: sub, value: Self.text(section[sub]!), origin: "\(file) [\(key)]")
+                    }
                 }
             } else if value.table == nil && value.array == nil || value.array?.count == 0 {
                 try set(section: "", key: key, value: Self.text(value), origin: file)
@@ -103,12 +124,31 @@ public struct ServerConfiguration: Sendable, Equatable {
             let section = String(rest[..<underscore])
             guard Self.sections.contains(section), section != "udf" else { continue }
             let key = rest[rest.index(after: underscore)...].replacingOccurrences(of: "_", with: "-")
-            try set(section: section, key: key, value: value, origin: name)
+            if Self.lists.contains("\(section).\(key)") {
+                let items = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                try set(section: section, list: key, items: items, origin: name)
+            } else {
+                try set(section: section, key: key, value: value, origin: name)
+            }
         }
     }
 
     static let topLevel = ["hostname", "data_dir", "default-retention-policy", "skip-config-overrides"]
-    static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf"]
+    static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf", "alert"]
+    /// Settings whose value is a list (a TOML array, or comma-separated in an environment variable).
+    static let lists: Set<String> = ["alert.exec-allowed"]
+
+    mutating func set(section: String, list key: String, items: [String], origin: String) throws(ConfigurationError) {
+        switch (section, key) {
+        case ("alert", "exec-allowed"):
+            for item in items where !item.hasPrefix("/") {
+                throw ConfigurationError("\(origin): exec-allowed entries must be absolute program paths, got \"\(item)\"")
+            }
+            execAllowed = items
+        default:
+            throw ConfigurationError("\(origin): unknown setting \(section).\(key) (a list)")
+        }
+    }
 
     static func text(_ value: any TOMLValueConvertible) -> String {
         if let s = value.string { return s }
@@ -139,8 +179,14 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError("\(origin): max-body-size must be a number of bytes, got \"\(value)\"")
             }
             maxBodySize = n
-        case ("http", "write-tracing"), ("http", "pprof-enabled"), ("http", "https-enabled"),
-             ("http", "https-certificate"), ("http", "https-private-key"):
+        case ("http", "https-enabled"): httpsEnabled = try bool()
+        case ("http", "https-certificate"): httpsCertificate = value
+        case ("http", "https-private-key"): httpsPrivateKey = value
+        case ("alert", "exec-allowed"):
+            throw ConfigurationError("\(origin): exec-allowed must be a list of program paths, got \"\(value)\"")
+        case ("alert", "persist-topics"), ("alert", "topic-buffer-length"):
+            unusedSections.append("alert.\(key)")
+        case ("http", "write-tracing"), ("http", "pprof-enabled"):
             unusedSections.append("http.\(key)")
         case ("logging", "file"): logFile = value
         case ("logging", "level"):
@@ -183,8 +229,24 @@ public struct ServerConfiguration: Sendable, Equatable {
           log-enabled = true
           # The largest /write body accepted, in bytes after gzip decoding (413 beyond); 0: no limit.
           max-body-size = 25000000
-          # Authentication is not available in this build; true is refused at start.
+          # Require credentials on every request but /ping: HTTP basic auth (user:password), InfluxDB's u/p
+          # query parameters on /write, or "Authorization: Bearer <token>". Users have the permissions
+          # read (GET the API), write (/write), tasks (define/change tasks and templates; implies read)
+          # and admin (everything, also users, tokens and the log level). Manage them with `tock users`.
+          # The first admin: `tock users add NAME --admin --data-dir <data_dir>` on this host.
           auth-enabled = false
+          # Serve HTTPS instead of HTTP (clients: -url https://…; -ca FILE or -skipVerify for a self-signed cert).
+          https-enabled = false
+          # PEM certificate (chain); it may also hold the private key.
+          https-certificate = "/etc/ssl/kapacitor.pem"
+          # PEM private key; empty: read it from https-certificate.
+          https-private-key = ""
+
+        [alert]
+          # The programs alert .exec() handlers of tasks defined over the API may start, as exact absolute
+          # paths the script names (.exec('/usr/local/bin/page', 'ops')). Empty: none. `tock run` is not
+          # restricted. Environment: TOCK_ALERT_EXEC_ALLOWED=/usr/local/bin/page,/usr/bin/logger
+          exec-allowed = []
 
         [logging]
           # STDERR, STDOUT or a file path. Lines are logfmt.

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
 import PluginHost
@@ -17,23 +18,32 @@ public enum Daemon {
     public static func run(configuration: ServerConfiguration, udfs: UDFRegistry? = nil,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let log = try LogSink(destination: configuration.logFile, level: configuration.logLevel, format: configuration.logFormat)
-        if configuration.authEnabled {
-            throw ConfigurationError("[http] auth-enabled = true: authentication is not available in this build")
-        }
         for section in configuration.unusedSections {
             log.log(.warn, "configuration section is not used by this build", ["section": section])
         }
         let bind = try configuration.bind
+        let tls = configuration.httpsEnabled
+            ? try ServerTLS.configuration(certificate: configuration.httpsCertificate, privateKey: configuration.httpsPrivateKey)
+            : nil
         let store = try Store(path: configuration.resolvedStoragePath)
         log.log(.info, "opened storage", ["path": store.path])
+        if configuration.authEnabled {
+            if try store.users().contains(where: { $0.type == "admin" || $0.permissionList.contains("admin") }) {
+                log.log(.info, "authentication enabled")
+            } else {
+                log.log(.warn, "authentication enabled but no admin user exists: create one with `tock users add NAME --admin --data-dir DIR`",
+                        ["data_dir": configuration.dataDirectory])
+            }
+        }
         if let udfs {
             for s in try store.udfSnapshots() { udfs.snapshots.save(s.data, taskID: s.taskID, nodeID: s.nodeID) }
         }
-        let master = TaskMaster(store: store, udfProvider: udfs, log: log)
+        let master = TaskMaster(store: store, udfProvider: udfs, log: log, execPolicy: configuration.execPolicy)
         try master.startEnabledTasks()
-        let app = application(api: TockAPI(master: master, configuration: configuration), host: bind.host, port: bind.port,
-                              onListening: { port in
-                                  log.log(.info, "listening", ["address": "\(bind.host):\(port)"])
+        let app = try application(api: TockAPI(master: master, configuration: configuration), host: bind.host, port: bind.port,
+                              tls: tls, onListening: { port in
+                                  log.log(.info, "listening", ["address": "\(bind.host):\(port)",
+                                                               "scheme": tls == nil ? "http" : "https"])
                                   onListening(port)
                               })
         // UDF nodes snapshot themselves every [task] snapshot-interval; the snapshots reach the database on
@@ -85,12 +95,14 @@ public enum Daemon {
     }
 
     /// The Hummingbird application serving `api`.
-    public static func application(api: TockAPI, host: String, port: Int,
-                                   onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
+    /// - Parameter tls: serve HTTPS with these settings; nil for plain HTTP.
+    public static func application(api: TockAPI, host: String, port: Int, tls: TLSConfiguration? = nil,
+                                   onListening: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
         var logger = Logger(label: "tock.http")
         logger.logLevel = .warning
         return Application(
             responder: api.responder(),
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -15,8 +15,13 @@ public struct TockAPI: Sendable {
     let started = nowNanoseconds()
     let log: LogSink
     let logRequests: Bool
+    let users: UserAPI
+    /// Checks credentials when `[http] auth-enabled` is on; nil when every request is let through.
+    let authenticator: Authenticator?
 
     public init(master: TaskMaster, configuration: ServerConfiguration) {
+        self.users = UserAPI(store: master.store)
+        self.authenticator = configuration.authEnabled ? Authenticator(store: master.store) : nil
         self.master = master
         self.metrics = master.metrics
         self.write = WriteHandler(master: master, metrics: master.metrics,
@@ -30,7 +35,7 @@ public struct TockAPI: Sendable {
 
     /// The router wrapped so that every answer carries `X-Kapacitor-Version` and every error is `{"error": …}`.
     public func responder() -> some HTTPResponder<BasicRequestContext> {
-        TockResponder(inner: router().buildResponder(), log: log, logRequests: logRequests)
+        TockResponder(inner: router().buildResponder(), log: log, logRequests: logRequests, auth: authenticator)
     }
 
     func router() -> Router<BasicRequestContext> {
@@ -87,6 +92,7 @@ public struct TockAPI: Sendable {
             try tasks.deleteTemplate(context.parameters.require("id"))
             return Response(status: .noContent)
         }
+        users.register(on: router)
         router.post("\(base)/loglevel") { request, _ in
             let body = try await Self.body(request)
             guard let level = body["level"]?.stringValue,
@@ -231,12 +237,23 @@ struct TockResponder<Inner: HTTPResponder<BasicRequestContext>>: HTTPResponder {
     let inner: Inner
     let log: LogSink
     let logRequests: Bool
+    let auth: Authenticator?
     static var versionHeader: HTTPField.Name { HTTPField.Name("X-Kapacitor-Version")! }
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var response: Response
         do {
-            response = try await inner.respond(to: request, context: context)
+            if let auth, let needed = Permission.required(method: request.method, path: request.uri.path) {
+                let user = try auth.authenticate(request)
+                if !user.has(needed) && !(needed == .admin && UserAPI.isOwn(path: request.uri.path, user: user.name)) {
+                    throw APIError(.forbidden, "user \(user.name) does not have the \(needed.rawValue) permission needed for \(request.method) \(request.uri.path)")
+                }
+                response = try await RequestUser.$current.withValue(user) {
+                    try await inner.respond(to: request, context: context)
+                }
+            } else {
+                response = try await inner.respond(to: request, context: context)
+            }
             if response.status == .notFound && response.headers[.contentType] == nil {
                 // The router's own answer for a path no route matches.
                 response = Self.error("not found: \(request.method) \(request.uri.path)", status: .notFound)

@@ -15,6 +15,8 @@ public final class TaskMaster: @unchecked Sendable {
     let udfProvider: (any UDFProvider)?
     let metrics: Metrics
     let log: LogSink
+    /// The programs alert `.exec()` handlers of API-defined tasks may start.
+    let execPolicy: ExecPolicy
 
     private let lock = NSLock()
     private var running: [String: TaskRunner] = [:]
@@ -23,7 +25,10 @@ public final class TaskMaster: @unchecked Sendable {
     /// The enabled runners by database and retention policy, rebuilt on every change: `/write` reads it.
     private var routes: [DBRP: [TaskRunner]] = [:]
 
-    public init(store: Store, udfProvider: (any UDFProvider)? = nil, metrics: Metrics = Metrics(), log: LogSink) {
+    /// - Parameter execPolicy: by default no `.exec()` program is allowed (`[alert] exec-allowed` empty).
+    public init(store: Store, udfProvider: (any UDFProvider)? = nil, metrics: Metrics = Metrics(), log: LogSink,
+                execPolicy: ExecPolicy = ServerConfiguration().execPolicy) {
+        self.execPolicy = execPolicy
         self.store = store
         self.udfProvider = udfProvider
         self.metrics = metrics
@@ -116,7 +121,7 @@ public final class TaskMaster: @unchecked Sendable {
         let program = try program(of: task)
         let pipeline: Pipeline
         do {
-            pipeline = try TaskBuilder(taskID: task.id, udfProvider: udfProvider).build(program)
+            pipeline = try TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy).build(program)
         } catch let error as ScriptError {
             throw APIError(.badRequest, error.rendered(source: task.script))
         } catch {
@@ -193,7 +198,7 @@ public final class TaskMaster: @unchecked Sendable {
         let dbrps = task.dbrps.map { DBRP($0.db, $0.rp) }
         let runner: TaskRunner
         do {
-            var options = TaskRunner.Options(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider)
+            var options = TaskRunner.Options(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider, execPolicy: execPolicy)
             options.alertStates = StoredAlertStates(store: store, log: log)
             runner = try TaskRunner(program: program, options: options, handlers: handlers)
             try runner.start()

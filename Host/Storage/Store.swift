@@ -144,6 +144,23 @@ public final class Store: Sendable {
                 t.primaryKey(["taskID", "nodeID", "alertID"])
             }
         }
+        migrator.registerMigration("v4: users and tokens") { db in
+            try db.create(table: "user") { t in
+                t.primaryKey("name", .text)
+                t.column("type", .text).notNull()
+                t.column("permissions", .text).notNull()
+                t.column("passwordHash", .text).notNull()
+                t.column("created", .integer).notNull()
+                t.column("modified", .integer).notNull()
+            }
+            try db.create(table: "token") { t in
+                t.primaryKey("id", .text)
+                t.column("user", .text).notNull().references("user", column: "name", onDelete: .cascade)
+                t.column("hash", .text).notNull().unique()
+                t.column("description", .text).notNull().defaults(to: "")
+                t.column("created", .integer).notNull()
+            }
+        }
         return migrator
     }
 

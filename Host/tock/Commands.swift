@@ -9,7 +9,7 @@ extension Tock {
         Demo.self,
         ShowGraph.self,
         Bench.self,
-        Serve.self, ConfigCommand.self,
+        Serve.self, ConfigCommand.self, Users.self,
         Define.self, DefineTemplate.self, Enable.self, Disable.self, Reload.self, Delete.self, List.self, Show.self, ShowTemplate.self, Stats.self, Vars.self, Level.self,
     ]
 }

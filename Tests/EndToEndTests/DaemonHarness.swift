@@ -13,7 +13,9 @@ final class DaemonProcess: @unchecked Sendable {
     let port: Int
     let process: Process
     let logPath: String
-    var url: String { "http://127.0.0.1:\(port)" }
+    /// `http`, or `https` when the configuration turns it on.
+    let scheme: String
+    var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// Whether this build of `tock` has the daemon (`tock serve`); the daemon tests need it.
     static let serveAvailable: Bool = {
@@ -30,10 +32,14 @@ final class DaemonProcess: @unchecked Sendable {
         return path
     }
 
-    /// Starts `tock serve` on `dataDirectory` (with the configuration file `config`, if given) and waits
-    /// until `/ping` answers.
-    init(dataDirectory: String, config: String? = nil) async throws {
+    /// Starts `tock serve` on `dataDirectory` and waits until `/ping` answers (for https, until it logs
+    /// that it listens).
+    /// - Parameters:
+    ///   - config: a configuration file to start with.
+    ///   - configuration: the text of a configuration file to write and start with.
+    init(dataDirectory: String, config: String? = nil, configuration: String? = nil, scheme: String = "http") async throws {
         self.dataDirectory = dataDirectory
+        self.scheme = scheme
         port = try Self.freePort()
         logPath = dataDirectory + "/daemon-\(port).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -42,6 +48,11 @@ final class DaemonProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: TockBinary.path)
         process.arguments = ["serve", "--bind", "127.0.0.1:\(port)", "--data-dir", dataDirectory] + (config.map { ["--config", $0] } ?? [])
         process.currentDirectoryURL = URL(fileURLWithPath: TockBinary.root)
+        if let configuration {
+            let file = dataDirectory + "/tock-\(port).conf"
+            try configuration.write(toFile: file, atomically: true, encoding: .utf8)
+            process.arguments! += ["--config", file]
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["TOCK_CONFIG_PATH"] = nil
         process.environment = environment
@@ -51,7 +62,11 @@ final class DaemonProcess: @unchecked Sendable {
         try process.run()
         for _ in 0..<600 {
             if !process.isRunning { break }
-            if let reply = try? await HTTP.send("GET", url + "/ping"), reply.status == 204 { return }
+            if scheme == "https" {
+                if let log = try? String(contentsOfFile: logPath, encoding: .utf8), log.contains("msg=listening") { return }
+            } else if let reply = try? await HTTP.send("GET", url + "/ping"), reply.status == 204 {
+                return
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
@@ -76,8 +91,8 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Runs `tock <args…> -url <this daemon>`.
-    func cli(_ args: [String]) throws -> TockBinary.Result {
-        try TockBinary.runProgram(TockBinary.path, args + ["-url", url])
+    func cli(_ args: [String], input: Data? = nil, environment: [String: String] = [:]) throws -> TockBinary.Result {
+        try TockBinary.runProgram(TockBinary.path, args + ["-url", url], input: input, environment: environment)
     }
 
     /// POSTs line protocol to `/write`.
@@ -124,9 +139,10 @@ enum HTTP {
         var body: Data
     }
 
-    static func send(_ method: String, _ url: String, body: Data? = nil) async throws -> Reply {
+    static func send(_ method: String, _ url: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = body
         request.timeoutInterval = 30
         let (data, response) = try await URLSession.shared.data(for: request)

@@ -25,10 +25,17 @@ enum TockBinary {
         try runProgram(path, args)
     }
 
-    static func runProgram(_ program: String, _ args: [String], input: Data? = nil) throws -> Result {
+    /// - Parameter environment: variables added to (or, with an empty value, removed from) this process's.
+    static func runProgram(_ program: String, _ args: [String], input: Data? = nil,
+                           environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = args
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in environment { merged[key] = value.isEmpty ? nil : value }
+            process.environment = merged
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: root)
         let out = Pipe(), err = Pipe(), inp = Pipe()
         process.standardOutput = out

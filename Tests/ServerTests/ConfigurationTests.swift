@@ -42,3 +42,49 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError.self) { try config.apply(environment: ["TOCK_HTTP_LOG_ENABLED": "maybe"]) }
     }
 }
+
+@Suite("Configuration: security settings")
+struct SecurityConfigurationTests {
+    @Test("auth, https and the exec allow-list from the file and from TOCK_ variables")
+    func securitySettings() throws {
+        var config = ServerConfiguration()
+        try config.apply(toml: """
+            [http]
+              auth-enabled = true
+              https-enabled = true
+              https-certificate = "/etc/tock/cert.pem"
+              https-private-key = "/etc/tock/key.pem"
+            [alert]
+              exec-allowed = ["/usr/local/bin/page"]
+            """)
+        #expect(config.authEnabled && config.httpsEnabled)
+        #expect(config.httpsCertificate == "/etc/tock/cert.pem")
+        #expect(config.httpsPrivateKey == "/etc/tock/key.pem")
+        #expect(config.execAllowed == ["/usr/local/bin/page"])
+        try config.apply(environment: ["TOCK_ALERT_EXEC_ALLOWED": "/usr/bin/logger, /usr/local/bin/page",
+                                       "TOCK_HTTP_AUTH_ENABLED": "false"])
+        #expect(config.execAllowed == ["/usr/bin/logger", "/usr/local/bin/page"])
+        #expect(!config.authEnabled)
+        #expect(config.execPolicy.refusal(of: "/usr/bin/logger") == nil)
+        #expect(config.execPolicy.refusal(of: "logger")
+                == "program logger is not allowed: add its exact path to [alert] exec-allowed in the daemon's configuration (it holds /usr/bin/logger, /usr/local/bin/page)")
+    }
+
+    @Test("an exec-allowed entry must be an absolute path, in a list")
+    func execAllowedErrors() {
+        var config = ServerConfiguration()
+        #expect(throws: ConfigurationError.self) { try config.apply(toml: "[alert]\nexec-allowed = [\"page\"]") }
+        do {
+            try config.apply(toml: "[alert]\nexec-allowed = \"/bin/true\"", file: "tock.conf")
+            Issue.record("a string instead of a list was accepted")
+        } catch {
+            #expect(error.description == "tock.conf [alert]: exec-allowed must be a list of program paths, got \"/bin/true\"")
+        }
+    }
+
+    @Test("the default allows no .exec() program")
+    func defaultDeniesExec() {
+        #expect(ServerConfiguration().execPolicy.refusal(of: "/bin/sh")
+                == "program /bin/sh is not allowed: add its exact path to [alert] exec-allowed in the daemon's configuration (it is empty)")
+    }
+}

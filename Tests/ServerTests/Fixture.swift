@@ -21,7 +21,8 @@ struct Fixture {
     func master() throws -> TaskMaster {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let log = try LogSink(destination: directory + "/tock.log", level: "DEBUG")
-        let master = TaskMaster(store: try Store(path: configuration.resolvedStoragePath), log: log)
+        let master = TaskMaster(store: try Store(path: configuration.resolvedStoragePath), log: log,
+                                execPolicy: configuration.execPolicy)
         try master.startEnabledTasks()
         return master
     }
@@ -29,7 +30,7 @@ struct Fixture {
     /// Serves `master` on 127.0.0.1 while `body` runs, then stops the server and every task.
     func serve(_ master: TaskMaster, _ body: @Sendable (Client) async throws -> Void) async throws {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Daemon.application(api: TockAPI(master: master, configuration: configuration), host: "127.0.0.1",
+        let app = try Daemon.application(api: TockAPI(master: master, configuration: configuration), host: "127.0.0.1",
                                      port: 0, onListening: { continuation.yield($0) })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }

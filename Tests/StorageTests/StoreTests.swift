@@ -63,7 +63,8 @@ struct StoreTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         _ = try Store(path: directory + "/tock.db")
         let store = try Store(path: directory + "/tock.db")
-        #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state"])
+        #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state",
+                                                  "v4: users and tokens"])
         #expect(FileManager.default.fileExists(atPath: directory + "/tock.db-wal"))
     }
 

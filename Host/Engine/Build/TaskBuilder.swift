@@ -11,13 +11,16 @@ public struct TaskBuilder {
     public var udfProvider: (any UDFProvider)?
     /// The nodes a script may use: ``NodeRegistry/all`` unless a caller adds its own.
     public var registry: [String: NodeSpec]
+    /// The programs alert `.exec()` handlers may start; a script naming another is refused at build time.
+    public var execPolicy: ExecPolicy
 
     public init(taskID: String, variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
-                registry: [String: NodeSpec] = NodeRegistry.all) {
+                registry: [String: NodeSpec] = NodeRegistry.all, execPolicy: ExecPolicy = .unrestricted) {
         self.taskID = taskID
         self.variables = variables
         self.udfProvider = udfProvider
         self.registry = registry
+        self.execPolicy = execPolicy
     }
 
     public func build(_ program: Program) throws -> Pipeline {
@@ -441,7 +444,8 @@ struct BuildState {
             let properties = draft.properties.filter { $0.name != "quiet" }
             if let spec = draft.spec {
                 let config = NodeConfiguration(id: draft.id, position: draft.position, inputType: draft.inputType ?? .stream,
-                                               arguments: draft.arguments, properties: properties, inputCount: draft.parents.count)
+                                               arguments: draft.arguments, properties: properties, inputCount: draft.parents.count,
+                                               execPolicy: builder.execPolicy)
                 do {
                     node = try spec.make(config)
                 } catch let error as ScriptError {

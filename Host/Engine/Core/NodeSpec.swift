@@ -128,11 +128,13 @@ public struct NodeConfiguration: Sendable {
     /// The number of inbound edges: 1 for the parent on the left, plus one per `.node` argument
     /// (`union(a, b)` has 3). `nil` when the builder does not say.
     public var inputCount: Int?
+    /// The programs the node may start (alert `.exec()`); the task builder's policy.
+    public var execPolicy: ExecPolicy
 
     public init(
         id: String, position: SourcePosition, inputType: EdgeType, arguments: [Value],
         properties: [(name: String, arguments: [Value], position: SourcePosition)],
-        inputCount: Int? = nil
+        inputCount: Int? = nil, execPolicy: ExecPolicy = .unrestricted
     ) {
         self.id = id
         self.position = position
@@ -140,6 +142,7 @@ public struct NodeConfiguration: Sendable {
         self.arguments = arguments
         self.properties = properties
         self.inputCount = inputCount
+        self.execPolicy = execPolicy
     }
 
     /// The arguments of the last call of `name`, or `nil` when it is not set.

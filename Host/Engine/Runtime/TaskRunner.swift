@@ -42,14 +42,18 @@ public final class TaskRunner: @unchecked Sendable {
         public var dbrps: [DBRP]
         public var variables: [String: Value]
         public var udfProvider: (any UDFProvider)?
+        /// The programs alert `.exec()` handlers may start.
+        public var execPolicy: ExecPolicy
         /// Keeps alert levels across runs of the task (the daemon's store); `nil`: alerts start OK.
         public var alertStates: (any AlertStateStore)?
 
-        public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil) {
+        public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
+                    execPolicy: ExecPolicy = .unrestricted) {
             self.taskID = taskID
             self.dbrps = dbrps
             self.variables = variables
             self.udfProvider = udfProvider
+            self.execPolicy = execPolicy
         }
     }
 
@@ -121,7 +125,8 @@ public final class TaskRunner: @unchecked Sendable {
 
     /// Builds the task from a parsed script (throws ``ScriptError``).
     public convenience init(program: Program, options: Options, handlers: Handlers) throws {
-        let builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider)
+        let builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider,
+                                  execPolicy: options.execPolicy)
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
         alertStates = options.alertStates
     }

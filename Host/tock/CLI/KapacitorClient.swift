@@ -1,14 +1,62 @@
 import ArgumentParser
 import Foundation
+import NIOSSL
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// The server options every client verb takes: Kapacitor's `-url`, also spelled `--url`.
+/// The server options every client verb takes: Kapacitor's `-url` and `-skipVerify`, the credentials, each
+/// also spelled with two dashes.
 struct ServerOptions: ParsableArguments {
     @Option(name: [.customLong("url", withSingleDash: true), .customLong("url")],
             help: "The server's URL http://host:port (default: $TOCK_URL, then $KAPACITOR_URL, then http://localhost:9092).")
     var url: String?
+
+    @Option(name: [.customLong("username", withSingleDash: true), .customLong("username")],
+            help: "User name for HTTP basic auth (default: $TOCK_USERNAME).")
+    var username: String?
+
+    @Option(name: [.customLong("password", withSingleDash: true), .customLong("password")],
+            help: "Password for HTTP basic auth (default: $TOCK_PASSWORD).")
+    var password: String?
+
+    @Option(name: [.customLong("token", withSingleDash: true), .customLong("token")],
+            help: "API token, sent as 'Authorization: Bearer' (default: $TOCK_TOKEN).")
+    var token: String?
+
+    @Flag(name: [.customLong("skipVerify", withSingleDash: true), .customLong("skipVerify")],
+          help: "Do not verify the server's https certificate (also $TOCK_UNSAFE_SSL or $KAPACITOR_UNSAFE_SSL = true).")
+    var skipVerify = false
+
+    @Option(name: [.customLong("ca", withSingleDash: true), .customLong("ca")],
+            help: "PEM file of the CA (or self-signed certificate) to trust for https (default: $TOCK_CA).")
+    var ca: String?
+
+    /// The credentials to send: a token, else user and password (flags, then environment, then the URL's
+    /// `user:password@`).
+    var credentials: ClientCredentials? {
+        let env = ProcessInfo.processInfo.environment
+        func pick(_ flag: String?, _ variable: String) -> String? {
+            if let flag, !flag.isEmpty { return flag }
+            if let value = env[variable], !value.isEmpty { return value }
+            return nil
+        }
+        if let token = pick(token, "TOCK_TOKEN") { return .token(token) }
+        if let user = pick(username, "TOCK_USERNAME") { return .basic(user: user, password: pick(password, "TOCK_PASSWORD") ?? "") }
+        return nil
+    }
+
+    var tls: ClientTLSOptions {
+        let env = ProcessInfo.processInfo.environment
+        let unsafe = [env["TOCK_UNSAFE_SSL"], env["KAPACITOR_UNSAFE_SSL"]].contains { ["true", "1", "yes"].contains($0?.lowercased() ?? "") }
+        let caFile = ca ?? env["TOCK_CA"].flatMap { $0.isEmpty ? nil : $0 }
+        return ClientTLSOptions(skipVerify: skipVerify || unsafe, caFile: caFile)
+    }
+
+    /// A client for the resolved URL with these credentials and TLS options.
+    func client() throws(ClientError) -> KapacitorClient {
+        try KapacitorClient(baseURL: resolvedURL, credentials: credentials, tls: tls)
+    }
 
     /// The URL to talk to: the flag, else `TOCK_URL`, else `KAPACITOR_URL`, else Kapacitor's default.
     var resolvedURL: String {
@@ -22,7 +70,7 @@ struct ServerOptions: ParsableArguments {
     /// Runs `body` with a client, printing any failure plainly on stderr (as `kapacitor` does) and exiting non-zero.
     func run(_ body: (KapacitorClient) async throws -> Void) async throws {
         do {
-            try await body(try KapacitorClient(baseURL: resolvedURL))
+            try await body(try client())
         } catch let error as ClientError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(error.exitCode)
@@ -60,17 +108,48 @@ struct HTTPReply: Sendable {
     }
 }
 
-/// Kapacitor's HTTP API (`/kapacitor/v1`) from the client side, over URLSession.
+/// What the CLI proves itself with.
+enum ClientCredentials: Sendable, Equatable {
+    case basic(user: String, password: String)
+    case token(String)
+
+    var header: String {
+        switch self {
+        case .basic(let user, let password): "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        case .token(let token): "Bearer " + token
+        }
+    }
+}
+
+/// Kapacitor's HTTP API (`/kapacitor/v1`) from the client side: URLSession for http, SwiftNIO for https.
 struct KapacitorClient: Sendable {
     let baseURL: URL
+    let credentials: ClientCredentials?
+    let tls: ClientTLSOptions
     private static let base = "/kapacitor/v1"
 
-    init(baseURL: String) throws(ClientError) {
+    /// `baseURL` may carry `user:password@`, used when `credentials` is nil.
+    init(baseURL: String, credentials: ClientCredentials? = nil, tls: ClientTLSOptions = .init()) throws(ClientError) {
         let trimmed = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        guard let url = URL(string: trimmed), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+        guard var components = URLComponents(string: trimmed), let scheme = components.scheme,
+              ["http", "https"].contains(scheme), components.host != nil else {
+            throw ClientError("invalid server URL \"\(baseURL)\": expected http(s)://host:port", exitCode: 4)
+        }
+        var credentials = credentials
+        if let user = components.user {
+            if credentials == nil {
+                credentials = .basic(user: user.removingPercentEncoding ?? user,
+                                     password: components.password.map { $0.removingPercentEncoding ?? $0 } ?? "")
+            }
+            components.user = nil
+            components.password = nil
+        }
+        guard let url = components.url else {
             throw ClientError("invalid server URL \"\(baseURL)\": expected http(s)://host:port", exitCode: 4)
         }
         self.baseURL = url
+        self.credentials = credentials
+        self.tls = tls
     }
 
     /// Sends one request to `path` under `/kapacitor/v1` (or at the root when `path` starts with `//`).
@@ -85,38 +164,64 @@ struct KapacitorClient: Sendable {
         components.percentEncodedPath = components.percentEncodedPath + fullPath
         if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         guard let url = components.url else { throw ClientError("cannot form a URL for \(fullPath)") }
+        var fields: [(String, String)] = []
+        var payload = body
+        if let json {
+            do { payload = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]) } catch {
+                throw ClientError("cannot encode the request body: \(error)")
+            }
+            fields.append(("Content-Type", "application/json"))
+        }
+        if let credentials { fields.append(("Authorization", credentials.header)) }
+        let reply = try await send(method, url, fields, payload)
+        if reply.status >= 400 {
+            if let object = try? reply.object(), let message = object["error"] as? String ?? object["Error"] as? String {
+                throw ClientError(message, status: reply.status)
+            }
+            let text = String(decoding: reply.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw ClientError(text.isEmpty ? "HTTP \(reply.status) from \(method) \(fullPath)" : text, status: reply.status)
+        }
+        return reply
+    }
+
+    /// One exchange: URLSession for http, ``HTTPSTransport`` for https (so `-ca` and `-skipVerify` work).
+    private func send(_ method: String, _ url: URL, _ fields: [(String, String)], _ body: Data?) async throws(ClientError) -> HTTPReply {
+        let unreachable = { (error: any Error) in
+            ClientError("cannot reach the server at \(baseURL.absoluteString): \(Self.describe(error))", exitCode: 4)
+        }
+        if url.scheme == "https" {
+            do {
+                let reply = try await HTTPSTransport.send(method: method, url: url, headers: fields, body: body, tls: tls)
+                return HTTPReply(status: reply.status, body: reply.body, headers: reply.headers)
+            } catch {
+                throw unreachable(error)
+            }
+        }
         var request = URLRequest(url: url)
         request.httpMethod = method
         request.timeoutInterval = 60
-        if let json {
-            do { request.httpBody = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]) } catch {
-                throw ClientError("cannot encode the request body: \(error)")
-            }
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        } else if let body {
-            request.httpBody = body
-        }
+        request.httpBody = body
+        for (name, value) in fields { request.setValue(value, forHTTPHeaderField: name) }
         let data: Data, response: URLResponse
         do {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {
-            throw ClientError("cannot reach the server at \(baseURL.absoluteString): \(error.localizedDescription)", exitCode: 4)
+            throw unreachable(error)
         }
         guard let http = response as? HTTPURLResponse else { throw ClientError("no HTTP response from \(url)") }
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields {
             if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
         }
-        let reply = HTTPReply(status: http.statusCode, body: data, headers: headers)
-        if http.statusCode >= 400 {
-            if let object = try? reply.object(), let message = object["error"] as? String ?? object["Error"] as? String {
-                throw ClientError(message, status: http.statusCode)
-            }
-            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ClientError(text.isEmpty ? "HTTP \(http.statusCode) from \(method) \(fullPath)" : text,
-                              status: http.statusCode)
+        return HTTPReply(status: http.statusCode, body: data, headers: headers)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? URLError { return error.localizedDescription }
+        if error is NIOSSLError || error is BoringSSLError {
+            return "TLS failure: \(error) (for a self-signed certificate pass -ca FILE or -skipVerify)"
         }
-        return reply
+        return "\(error)"
     }
 
     // MARK: Resources

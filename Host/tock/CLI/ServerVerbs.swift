@@ -81,7 +81,7 @@ struct Version: AsyncParsableCommand {
     func run() async throws {
         print("Tock \(Tock.version) (client)")
         do {
-            let client = try KapacitorClient(baseURL: server.resolvedURL)
+            let client = try server.client()
             let reply = try await client.request("GET", "/ping")
             let version = reply.headers["x-kapacitor-version"] ?? "unknown version"
             print("Tock \(version) (server at \(client.baseURL.absoluteString))")

@@ -170,6 +170,9 @@ extension AlertOptions {
                 guard let program = argv.first, !program.isEmpty else {
                     throw ScriptError("alert .exec() needs a program", at: position)
                 }
+                if let refusal = config.execPolicy.refusal(of: program) {
+                    throw ScriptError("alert .exec(): \(refusal)", at: position)
+                }
                 handlers.append(ExecHandler(program: program, arguments: Array(argv.dropFirst())))
             default:
                 break
