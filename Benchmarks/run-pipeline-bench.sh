@@ -7,7 +7,10 @@
 #      the same workload in plain Python (dict of lists) and in Bytewax 0.21.1,
 #   4. prints medians and ratios (Benchmarks/summarize.py).
 # Environment: POINTS (10000000), SERIES (1000), RUNS (3), BYTEWAX_POINTS (POINTS; Bytewax is slow),
-# PYTHON_POINTS (POINTS), WORK (/tmp/tock-bench: data and results.jsonl).
+# PYTHON_POINTS (POINTS), WORK (/tmp/tock-bench: data and results.jsonl),
+# BASELINE (optional: another tock binary, e.g. a build of an older commit, measured interleaved with this one, run
+# for run, so that both see the same machine load; its cases are reported as lineprotocol-baseline and
+# pipeline-baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,8 +41,14 @@ RESULTS="$WORK/results.jsonl"
 : > "$RESULTS"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); data: $DATA" >&2
 
-for _ in $(seq "$RUNS"); do "$TOCK" bench lineprotocol --input "$DATA" --json | tee -a "$RESULTS"; done
-for _ in $(seq "$RUNS"); do "$TOCK" bench pipeline --input "$DATA" --json | tee -a "$RESULTS"; done
+BASELINE=${BASELINE:-}
+baseline() { # CASE: one run of the baseline binary, renamed CASE-baseline
+    [ -n "$BASELINE" ] || return 0
+    "$BASELINE" bench "$1" --input "$DATA" --json | sed -E "s/\"name\":\"([a-z]+)\"/\"name\":\"\\1-baseline\"/" | tee -a "$RESULTS"
+}
+for _ in $(seq "$RUNS"); do baseline lineprotocol; "$TOCK" bench lineprotocol --input "$DATA" --json | tee -a "$RESULTS"; done
+for _ in $(seq "$RUNS"); do baseline pipeline; "$TOCK" bench pipeline --input "$DATA" --json | tee -a "$RESULTS"; done
+echo "load average after tock: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 PY_DATA=$(data "$PYTHON_POINTS")
 for _ in $(seq "$RUNS"); do "$PYTHON" Benchmarks/pipeline_python.py "$PY_DATA" | tee -a "$RESULTS"; done
 BW_DATA=$(data "$BYTEWAX_POINTS")

@@ -16,7 +16,7 @@ def main(path: str) -> None:
     med = {}
     print("| case | runs | points | wall s | points/s (wall) | CPU s | points per CPU-second | MB per CPU-second | peak RSS MiB | outputs |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name in ["lineprotocol", "pipeline", "python", "bytewax"]:
+    for name in ["lineprotocol-baseline", "lineprotocol", "pipeline-baseline", "pipeline", "python", "bytewax"]:
         rs = runs.get(name)
         if not rs:
             continue
@@ -33,6 +33,10 @@ def main(path: str) -> None:
         med[name] = m
         print(f"| {name} | {len(rs)} | {m['points']:,} | {m['wall']:.2f} | {m['pps_wall']:,.0f} | {m['cpu']:.2f} | "
               f"{m['pps_cpu']:,.0f} | {m['bytes'] / 1e6 / m['cpu']:.1f} | {m['rss']:.0f} | {m['outputs']} |")
+    for case in ["lineprotocol", "pipeline"]:
+        if case in med and f"{case}-baseline" in med:
+            print(f"tock {case} / baseline: {med[case]['pps_cpu'] / med[f'{case}-baseline']['pps_cpu']:.2f}x "
+                  f"(points per CPU-second), {med[case]['pps_wall'] / med[f'{case}-baseline']['pps_wall']:.2f}x (wall)")
     if "pipeline" in med:
         for other in ["python", "bytewax"]:
             if other in med:

@@ -68,6 +68,25 @@ public struct Tags: Sendable, Hashable, RandomAccessCollection {
 
     public var sortedKeys: [String] { keys }
 
+    /// The addresses of the set's storage: equal for copies of one set (they share it), and never those of another
+    /// set while a copy of this one is alive. A cache that keeps a copy can recognize the set by it without comparing
+    /// strings.
+    @inlinable
+    public var storageIdentity: StorageIdentity {
+        StorageIdentity(keys: keys.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) },
+                        values: values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
+    }
+
+    /// See ``storageIdentity``.
+    public struct StorageIdentity: Sendable, Hashable {
+        public var keys: UInt
+        public var values: UInt
+        @inlinable public init(keys: UInt, values: UInt) {
+            self.keys = keys
+            self.values = values
+        }
+    }
+
     /// The tags whose keys are in `names`.
     public func filtered(to names: some Sequence<String>) -> Tags {
         var out = Tags()

@@ -44,11 +44,14 @@ public final class Metrics: @unchecked Sendable {
     func received(_ points: [Point], database: String, retentionPolicy: String) {
         guard !points.isEmpty else { return }
         var counts: [(String, Int)] = []
-        for point in points {
-            if let last = counts.indices.last, counts[last].0 == point.name {
-                counts[last].1 += 1
-            } else {
-                counts.append((point.name, 1))
+        // Through the buffer, so that reading a name does not copy (retain) the whole point.
+        points.withUnsafeBufferPointer { points in
+            for i in points.indices {
+                if let last = counts.indices.last, counts[last].0 == points[i].name {
+                    counts[last].1 += 1
+                } else {
+                    counts.append((points[i].name, 1))
+                }
             }
         }
         lock.lock()

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Hummingbird
 import LineProtocol
+import Synchronization
 import TockModel
 
 /// `POST /write` (and `/kapacitor/v1/write`): InfluxDB 1.x line protocol into the running stream tasks.
@@ -18,6 +19,8 @@ struct WriteHandler: Sendable {
     let maxBodySize: Int
     /// Points handed to the tasks at a time.
     static let sliceSize = 5_000
+    /// Parsers between requests, so that their caches of series keys and field-key lists stay warm.
+    let parsers = ParserPool()
 
     func handle(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
@@ -37,8 +40,9 @@ struct WriteHandler: Sendable {
         }
 
         let runners = master.runners(database: db, retentionPolicy: rp)
-        var stream = StreamingLineParser(LineProtocolParser(precision: precision, defaultTime: nowNanoseconds(),
-                                                            database: db, retentionPolicy: rp))
+        var stream = StreamingLineParser(parsers.take(precision: precision, defaultTime: nowNanoseconds(),
+                                                      database: db, retentionPolicy: rp))
+        defer { parsers.put(stream.parser) }
         var state = State(database: db, retentionPolicy: rp)
         state.points.reserveCapacity(Self.sliceSize)
         let decompressor = encoding == "gzip" ? try ZlibDecompressor(algorithm: .gzip) : nil
@@ -103,9 +107,38 @@ struct WriteHandler: Sendable {
 
     private func deliver(_ state: inout State, _ runners: [TaskRunner]) {
         guard !state.points.isEmpty else { return }
-        for runner in runners { runner.write(state.points) }
-        metrics.received(state.points, database: state.database, retentionPolicy: state.retentionPolicy)
-        state.delivered += state.points.count
-        state.points.removeAll(keepingCapacity: true)
+        // Moved out, so that the (last) task gets the only reference and can change the points in place.
+        var points: [Point] = []
+        points.reserveCapacity(Self.sliceSize)
+        swap(&points, &state.points)
+        metrics.received(points, database: state.database, retentionPolicy: state.retentionPolicy)
+        state.delivered += points.count
+        for runner in runners { runner.write(points) }
+    }
+}
+
+/// A few line-protocol parsers kept between requests (a parser remembers recent series keys, so a client that sends
+/// the same series again and again is parsed without unescaping or allocating their names and tags).
+final class ParserPool: Sendable {
+    private let parsers = Mutex<[LineProtocolParser]>([])
+    /// Parsers kept at most (one per concurrent request is enough).
+    static let capacity = 16
+
+    /// A parser set up for one request: a kept one when there is one, else a new one.
+    func take(precision: Precision, defaultTime: Timestamp, database: String, retentionPolicy: String) -> LineProtocolParser {
+        if var parser = parsers.withLock({ $0.popLast() }) {
+            parser.precision = precision
+            parser.defaultTime = defaultTime
+            parser.database = database
+            parser.retentionPolicy = retentionPolicy
+            return parser
+        }
+        return LineProtocolParser(precision: precision, defaultTime: defaultTime, database: database,
+                                  retentionPolicy: retentionPolicy)
+    }
+
+    /// Keeps `parser` for a later request (dropped when the pool is full).
+    func put(_ parser: LineProtocolParser) {
+        parsers.withLock { if $0.count < Self.capacity { $0.append(parser) } }
     }
 }

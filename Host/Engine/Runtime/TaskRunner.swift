@@ -57,8 +57,15 @@ public final class TaskRunner: @unchecked Sendable {
         }
     }
 
+    /// Points in flight from `write` to the executor, boxed so that the executor can take the array out as its only
+    /// owner (the nodes then change the points in place instead of copying them).
+    final class PointsBox: @unchecked Sendable {
+        var points: [Point]
+        init(_ points: [Point]) { self.points = points }
+    }
+
     enum Job {
-        case points([Point])
+        case points(PointsBox)
         case post(Int, Message)
         case fail(Int, any Error)
         case finish(Int)
@@ -166,7 +173,7 @@ public final class TaskRunner: @unchecked Sendable {
         condition.lock()
         while queuedPoints >= maxQueuedPoints && !done { condition.wait() }
         if !done {
-            queue.append(.points(points))
+            queue.append(.points(PointsBox(points)))
             queuedPoints += points.count
             condition.broadcast()
         }
@@ -287,7 +294,9 @@ public final class TaskRunner: @unchecked Sendable {
 
     private func process(_ job: consuming Job) {
         switch consume job {
-        case .points(var points):
+        case .points(let box):
+            var points: [Point] = []
+            swap(&points, &box.points)
             let count = points.count
             if !stopping && !isOver { route(&points) }
             condition.lock()
@@ -321,6 +330,15 @@ public final class TaskRunner: @unchecked Sendable {
 
     private func route(_ points: inout [Point]) {
         let all = dbrps.isEmpty
+        if sources.count == 1 {
+            // One source: the points go on as one run (those of other databases dropped first).
+            if !all {
+                let dbrps = self.dbrps
+                points.removeAll { p in !dbrps.contains(where: { $0.database == p.database && $0.retentionPolicy == p.retentionPolicy }) }
+            }
+            runtimes[sources[0]].passThrough(points: &points)
+            return
+        }
         points.reverse()
         while let p = points.popLast() {
             if pendingFailure != nil { return }

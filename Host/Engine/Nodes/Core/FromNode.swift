@@ -1,8 +1,17 @@
 import TockModel
 
-/// Computes group IDs without building the `k=v` string for every point: by tag value for the common
+/// Computes group IDs without building the `k=v` string for every point: first by the identity of the point's tag
+/// storage (points of one series share it, from the parser's series cache), then by tag value for the common
 /// one-tag grouping (a bounded table), otherwise reusing the last ID while consecutive points agree.
 struct GroupKeyCache {
+    /// A direct-mapped table by tag-storage identity, in parallel arrays (a lookup reads the plain identities and
+    /// copies nothing but the group). An entry keeps its tags alive, so the identity stays theirs.
+    private static let seenSlots = 4096
+    private var seenIdentities: [Tags.StorageIdentity] = []
+    private var seenTags: [Tags] = []
+    private var seenNames: [String] = []
+    private var seenDimensions: [Dimensions] = []
+    private var seenGroups: [GroupID] = []
     private var byValue: [String: GroupID] = [:]
     private var byValueDimensions = Dimensions.none
     private var lastName = ""
@@ -11,6 +20,32 @@ struct GroupKeyCache {
     private var lastGroup = GroupID.none
 
     mutating func group(name: String, tags: Tags, dimensions: Dimensions) -> GroupID {
+        let identity = tags.storageIdentity
+        var h = (identity.values &>> 4) ^ (identity.keys &>> 9)
+        h = h &* 0x9E37_79B9_7F4A_7C15
+        let slot = Int(truncatingIfNeeded: h &>> 52) & (Self.seenSlots - 1)
+        if seenIdentities.isEmpty {
+            // Identity 0/0 is no live storage's: empty slots never match.
+            seenIdentities = Array(repeating: Tags.StorageIdentity(keys: 0, values: 0), count: Self.seenSlots)
+            seenTags = Array(repeating: Tags(), count: Self.seenSlots)
+            seenNames = Array(repeating: "", count: Self.seenSlots)
+            seenDimensions = Array(repeating: .none, count: Self.seenSlots)
+            seenGroups = Array(repeating: .none, count: Self.seenSlots)
+        }
+        if seenIdentities[slot] == identity && seenDimensions[slot] == dimensions
+            && (!dimensions.byName || seenNames[slot] == name) {
+            return seenGroups[slot]
+        }
+        let g = computeGroup(name: name, tags: tags, dimensions: dimensions)
+        seenIdentities[slot] = identity
+        seenTags[slot] = tags
+        seenNames[slot] = name
+        seenDimensions[slot] = dimensions
+        seenGroups[slot] = g
+        return g
+    }
+
+    private mutating func computeGroup(name: String, tags: Tags, dimensions: Dimensions) -> GroupID {
         if !dimensions.byName && dimensions.tagNames.count == 1 {
             if dimensions != byValueDimensions {
                 byValue.removeAll()
@@ -95,6 +130,49 @@ final class FromNode: Node {
             q.dimensions = .none
         }
         output.emit(.point(q))
+    }
+}
+
+extension FromNode: PointRunNode {
+    func receive(points: inout [Point], port: Int, output: NodeRuntime) {
+        if measurement != nil || database != nil || retentionPolicy != nil || predicate != nil {
+            points.removeAll { p in
+                if let measurement, p.name != measurement { return true }
+                if let database, p.database != database { return true }
+                if let retentionPolicy, p.retentionPolicy != retentionPolicy { return true }
+                if let predicate {
+                    do {
+                        if try !predicate.evaluateBool(p) { return true }
+                    } catch {
+                        output.dropped(error)
+                        return true
+                    }
+                }
+                return false
+            }
+        }
+        // The points are changed in place: the array is the node's, so no point is copied.
+        if truncate != nil || round != nil {
+            for i in points.indices {
+                if let truncate { points[i].time = GoDuration.truncate(points[i].time, truncate) }
+                if let round { points[i].time = GoDuration.round(points[i].time, round) }
+            }
+        }
+        if grouped {
+            points.withUnsafeMutableBufferPointer { buffer in
+                for i in buffer.indices {
+                    let dims = groupAll ? Dimensions(byName: byName, tagNames: buffer[i].tags.sortedKeys) : fixedDimensions
+                    buffer[i].group = keys.group(name: buffer[i].name, tags: buffer[i].tags, dimensions: dims)
+                    buffer[i].dimensions = dims
+                }
+            }
+        } else {
+            for i in points.indices where points[i].group != .none || points[i].dimensions != .none {
+                points[i].group = .none
+                points[i].dimensions = .none
+            }
+        }
+        output.emit(points: &points)
     }
 }
 
@@ -185,5 +263,19 @@ final class GroupByNode: Node {
             }
             for g in order { output.emit(.batch(batches[g]!)) }
         }
+    }
+}
+
+extension GroupByNode: PointRunNode {
+    func receive(points: inout [Point], port: Int, output: NodeRuntime) {
+        // In place, through the buffer: reading a point's name and tags retains nothing.
+        points.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices {
+                let dims = all ? dimensions(buffer[i].tags) : fixedDimensions
+                buffer[i].group = keys.group(name: buffer[i].name, tags: buffer[i].tags, dimensions: dims)
+                buffer[i].dimensions = dims
+            }
+        }
+        output.emit(points: &points)
     }
 }

@@ -58,6 +58,42 @@ final class WindowNode: Node {
     }
 }
 
+extension WindowNode: PointRunNode {
+    func receive(points: inout [Point], port: Int, output: NodeRuntime) {
+        guard period > 0 else {
+            for p in points {
+                do { try receive(.point(p), port: port, output: output) } catch { output.dropped(error) }
+            }
+            return
+        }
+        // The last group's window is kept at hand: consecutive points of one group skip the lookup.
+        var lastGroup: GroupID? = nil
+        var last: TimeWindow? = nil
+        points.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices {
+                let w: TimeWindow
+                if let last, let lastGroup, lastGroup == buffer[i].group {
+                    w = last
+                } else if let existing = timeWindows[buffer[i].group] {
+                    w = existing
+                } else {
+                    w = TimeWindow(first: buffer[i], period: period, every: every, align: align, fillPeriod: fillPeriod)
+                    timeWindows[buffer[i].group] = w
+                }
+                lastGroup = buffer[i].group
+                last = w
+                // The fields and tags move into the window (swapped out of the point, which dies unread), so they are
+                // not retained again.
+                var bp = BatchPoint(time: buffer[i].time, fields: Fields(), tags: Tags())
+                swap(&bp.fields, &buffer[i].fields)
+                swap(&bp.tags, &buffer[i].tags)
+                if let b = w.insert(bp) { output.emit(.batch(b)) }
+            }
+        }
+        points.removeAll()
+    }
+}
+
 /// One group's time window.
 final class TimeWindow {
     let period: Int64
@@ -111,23 +147,36 @@ final class TimeWindow {
         Batch(name: name, group: group, tags: tags, dimensions: dimensions, tmax: tmax, points: Array(buffer[start...]))
     }
 
-    func insert(_ p: Point) -> Batch? {
+    func insert(_ p: Point) -> Batch? { insert(BatchPoint(p)) }
+
+    func insert(_ p: consuming BatchPoint) -> Batch? {
+        let time = p.time
         var out: Batch? = nil
         if every == 0 {
-            buffer.append(BatchPoint(p))
-            if p.time >= nextEmit {
-                purge(p.time - period, inclusive: false)
-                out = batch(p.time)
-                nextEmit = p.time
+            buffer.append(p)
+            if time >= nextEmit {
+                purge(time - period, inclusive: false)
+                out = batch(time)
+                nextEmit = time
             }
         } else {
-            if p.time >= nextEmit {
+            if time >= nextEmit {
                 purge(nextEmit - period, inclusive: true)
-                out = batch(nextEmit)
-                nextEmit = p.time + every
+                if period == every && !align {
+                    // Tumbling: the next window starts at `time`, after every buffered point (all are before the
+                    // old end), so the next purge would drop them all; they move into the batch instead.
+                    var points: [BatchPoint] = []
+                    swap(&points, &buffer)
+                    if start > 0 { points.removeFirst(start) }
+                    start = 0
+                    out = Batch(name: name, group: group, tags: tags, dimensions: dimensions, tmax: nextEmit, points: points)
+                } else {
+                    out = batch(nextEmit)
+                }
+                nextEmit = time + every
                 if align { nextEmit = GoDuration.truncate(nextEmit, every) }
             }
-            buffer.append(BatchPoint(p))
+            buffer.append(p)
         }
         return out
     }

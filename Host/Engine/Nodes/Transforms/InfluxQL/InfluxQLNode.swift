@@ -13,6 +13,8 @@ final class InfluxQLNode: Node {
     let asName: String
     let pointTimes: Bool
     let outputType: EdgeType
+    /// Whether the function's reducers read values only (`mean`, `sum`, `count`): batches then take a fast path.
+    let valuesOnly: Bool
 
     /// The open reduction of each group on a stream edge.
     private var contexts: [GroupID: Context] = [:]
@@ -34,6 +36,7 @@ final class InfluxQLNode: Node {
         self.asName = asName ?? function.name
         self.pointTimes = pointTimes || function.alwaysPointTimes || function.shape == .streamTransformation
         self.outputType = outputType
+        self.valuesOnly = function.shape == .reduce && (function.make(.float)?.valuesOnly ?? false)
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
@@ -146,9 +149,31 @@ final class InfluxQLNode: Node {
     private func reduce(_ b: Batch, output: any NodeOutput) {
         var ctx = Context(name: b.name, group: b.group, groupTags: b.tags, dimensions: b.dimensions, time: b.tmax)
         var size = 0
-        for bp in b.points {
-            let tags = merged(b.tags, bp.tags)
+        var first = 0
+        if valuesOnly {
+            // The fast path of mean, sum and count: after the first point (which makes the reducer and fixes the
+            // type), the values alone, read in place; a point of another type goes the general way (its error).
+            b.points.withUnsafeBufferPointer { points in
+                guard let v0 = points.first?.fields[field] else { return }
+                do {
+                    try aggregate(ReducerInput(time: points[0].time, value: v0, tags: Tags(), fields: Fields()),
+                                  fields: points[0].fields, into: &ctx)
+                    size += 1
+                } catch {
+                    output.log(.error, "failed to aggregate point in batch: \(error)")
+                }
+                first = 1
+                guard let r = ctx.reducer, let kind = ctx.kind, r.valuesOnly else { return }
+                while first < points.count, let v = points[first].fields[field], ValueKind(v) == kind {
+                    r.aggregate(ReducerInput(time: points[first].time, value: v, tags: Tags(), fields: Fields()))
+                    size += 1
+                    first += 1
+                }
+            }
+        }
+        for bp in b.points[first...] {
             do {
+                let tags = merged(b.tags, bp.tags)
                 try aggregate(input(time: bp.time, tags: tags, fields: bp.fields), fields: bp.fields, into: &ctx)
                 size += 1
             } catch {

@@ -51,6 +51,13 @@ struct Reduced {
 protocol Reducer: AnyObject {
     func aggregate(_ point: ReducerInput)
     func emit() -> [Reduced]
+    /// Whether the reducer reads only the inputs' values (and times), never their tags and fields: the node then
+    /// passes empty ones and spares merging and copying them.
+    var valuesOnly: Bool { get }
+}
+
+extension Reducer {
+    var valuesOnly: Bool { false }
 }
 
 /// Numbers in the reducer's own type: InfluxQL keeps integer results integers.
@@ -82,6 +89,7 @@ func valueLess(_ a: FieldValue, _ b: FieldValue) -> Bool {
 /// `count`: the number of points, an integer; 0 for an empty batch.
 final class CountReducer: Reducer {
     var count: Int64 = 0
+    var valuesOnly: Bool { true }
     func aggregate(_ point: ReducerInput) { count += 1 }
     func emit() -> [Reduced] { [Reduced(time: nil, value: .int(count))] }
 }
@@ -92,6 +100,7 @@ final class SumReducer: Reducer {
     var floatSum = 0.0
     var intSum: Int64 = 0
     init(kind: ValueKind) { self.kind = kind }
+    var valuesOnly: Bool { true }
     func aggregate(_ point: ReducerInput) {
         switch point.value {
         case .int(let v): intSum &+= v
@@ -107,6 +116,7 @@ final class SumReducer: Reducer {
 final class MeanReducer: Reducer {
     var sum = 0.0
     var count = 0
+    var valuesOnly: Bool { true }
     func aggregate(_ point: ReducerInput) {
         sum += point.value.asDouble
         count += 1
