@@ -10,7 +10,8 @@ import Glibc
 /// Tests stop it with `stop()` or `kill9()`; `deinit` kills it if a test forgot or failed early.
 final class DaemonProcess: @unchecked Sendable {
     let dataDirectory: String
-    let port: Int
+    /// The port the daemon bound (it binds port 0 and logs the one the kernel gave it).
+    private(set) var port = 0
     let process: Process
     let logPath: String
     /// `http`, or `https` when the configuration turns it on.
@@ -40,16 +41,17 @@ final class DaemonProcess: @unchecked Sendable {
     init(dataDirectory: String, config: String? = nil, configuration: String? = nil, scheme: String = "http") async throws {
         self.dataDirectory = dataDirectory
         self.scheme = scheme
-        port = try Self.freePort()
-        logPath = dataDirectory + "/daemon-\(port).log"
+        let run = UUID().uuidString.prefix(8)
+        logPath = dataDirectory + "/daemon-\(run).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
         process.executableURL = URL(fileURLWithPath: TockBinary.path)
-        process.arguments = ["serve", "--bind", "127.0.0.1:\(port)", "--data-dir", dataDirectory] + (config.map { ["--config", $0] } ?? [])
+        // Port 0: the kernel picks a free port at bind time, so parallel tests never race for one.
+        process.arguments = ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDirectory] + (config.map { ["--config", $0] } ?? [])
         process.currentDirectoryURL = URL(fileURLWithPath: TockBinary.root)
         if let configuration {
-            let file = dataDirectory + "/tock-\(port).conf"
+            let file = dataDirectory + "/tock-\(run).conf"
             try configuration.write(toFile: file, atomically: true, encoding: .utf8)
             process.arguments! += ["--config", file]
         }
@@ -62,16 +64,21 @@ final class DaemonProcess: @unchecked Sendable {
         try process.run()
         for _ in 0..<600 {
             if !process.isRunning { break }
-            if scheme == "https" {
-                if let log = try? String(contentsOfFile: logPath, encoding: .utf8), log.contains("msg=listening") { return }
-            } else if let reply = try? await HTTP.send("GET", url + "/ping"), reply.status == 204 {
-                return
+            if port == 0, let text = try? String(contentsOfFile: logPath, encoding: .utf8),
+               let line = text.split(separator: "\n").first(where: { $0.contains("msg=listening") }),
+               let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+               let bound = address.split(separator: ":").last.flatMap({ Int($0) }) {
+                port = bound
+            }
+            if port != 0 {
+                if scheme == "https" { return }
+                if let reply = try? await HTTP.send("GET", url + "/ping"), reply.status == 204 { return }
             }
             try await Task.sleep(for: .milliseconds(50))
         }
         let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         kill9()
-        throw HarnessError("tock serve did not answer /ping on port \(port); its output:\n\(output)")
+        throw HarnessError("tock serve did not come up (port \(port)); its output:\n\(output)")
     }
 
     deinit { if process.isRunning { kill9() } }
@@ -107,23 +114,6 @@ final class DaemonProcess: @unchecked Sendable {
             throw HarnessError("GET \(path) answered \(reply.status) with no JSON object")
         }
         return object
-    }
-
-    /// A port nobody listens on right now, from the kernel (bind to port 0 on 127.0.0.1).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw HarnessError("cannot bind 127.0.0.1:0") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
