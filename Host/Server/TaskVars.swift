@@ -36,7 +36,7 @@ enum TaskVars {
             return .float(d)
         case "duration":
             if let ns = value.int64Value { return .duration(nanoseconds: ns) }
-            guard let s = value.stringValue, let ns = parseDuration(s) else { throw bad() }
+            guard let s = value.stringValue, let ns = GoDuration.parse(s, days: true) else { throw bad() }
             return .duration(nanoseconds: ns)
         case "string":
             guard let s = value.stringValue else { throw bad() }
@@ -79,32 +79,4 @@ enum TaskVars {
     static func json(_ vars: [String: VariableValue]) -> JSON {
         .object(vars.keys.sorted().map { ($0, json(vars[$0]!)) })
     }
-}
-
-/// Parses an InfluxQL duration (`10s`, `1h30m`, `500ms`, `2d`, `1w`; units ns, u/µs, ms, s, m, h, d, w) into nanoseconds.
-func parseDuration(_ text: String) -> Int64? {
-    var total: Int64 = 0
-    var rest = Substring(text)
-    guard !rest.isEmpty else { return nil }
-    while !rest.isEmpty {
-        let digits = rest.prefix { $0.isNumber }
-        guard let n = Int64(digits) else { return nil }
-        rest = rest.dropFirst(digits.count)
-        let unit = rest.prefix { !$0.isNumber }
-        rest = rest.dropFirst(unit.count)
-        let scale: Int64
-        switch unit {
-        case "ns": scale = 1
-        case "u", "us", "µs": scale = 1_000
-        case "ms": scale = 1_000_000
-        case "s": scale = 1_000_000_000
-        case "m": scale = 60_000_000_000
-        case "h": scale = 3_600_000_000_000
-        case "d": scale = 86_400_000_000_000
-        case "w": scale = 604_800_000_000_000
-        default: return nil
-        }
-        total += n * scale
-    }
-    return total
 }

@@ -25,5 +25,16 @@ import TockModel
     ])
     func durationsPrintAsGoDoes(ns: Int64, text: String) {
         #expect(GoDuration.format(ns) == text)
+        #expect(GoDuration.parse(text) == ns, "what format prints parses back")
+    }
+
+    @Test func durationsParseGoSyntaxAndInfluxQLDaysOnlyWhenAsked() {
+        #expect(GoDuration.parse("1h30m") == 90 * GoDuration.minute)
+        #expect(GoDuration.parse("300us") == 300 * GoDuration.microsecond)
+        #expect(GoDuration.parse("2d") == nil)
+        #expect(GoDuration.parse("2d", days: true) == 48 * GoDuration.hour)
+        #expect(GoDuration.parse("1w", days: true) == 168 * GoDuration.hour)
+        #expect(GoDuration.parse("10 seconds") == nil)
+        #expect(GoDuration.parse("") == nil)
     }
 }

@@ -144,7 +144,7 @@ private struct Parser {
 
     func duration(_ value: any TOMLValueConvertible, _ path: [String]) throws(ConfigDiagnostic) -> Int64 {
         let text = try string(value, path)
-        guard let ns = DurationParser.nanoseconds(text) else {
+        guard let ns = GoDuration.parse(text) else {
             throw error(path, "\(path.joined(separator: ".")): invalid duration \"\(text)\" (use Go syntax: 10s, 500ms, 1m30s)")
         }
         return ns
