@@ -73,12 +73,13 @@ let package = Package(
         .testTarget(name: "UDFProtocolTests", dependencies: ["UDFProtocol", "UDFKit"], path: "Tests/UDFProtocolTests"),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "Engine", "LineProtocol"],
                     path: "Tests/PluginHostTests"),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")],
+                    path: "Tests/StorageTests"),
         .testTarget(name: "ServerTests",
                     dependencies: ["Server", "Storage", "Engine",
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "CompressNIO", package: "compress-nio")],
                     path: "Tests/ServerTests"),
-        .testTarget(name: "EndToEndTests", path: "Tests/EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Storage"], path: "Tests/EndToEndTests"),
     ]
 )

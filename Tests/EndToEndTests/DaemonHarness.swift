@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -17,13 +18,6 @@ final class DaemonProcess: @unchecked Sendable {
     /// `http`, or `https` when the configuration turns it on.
     let scheme: String
     var url: String { "\(scheme)://127.0.0.1:\(port)" }
-
-    /// Whether this build of `tock` has the daemon (`tock serve`); the daemon tests need it.
-    static let serveAvailable: Bool = {
-        guard FileManager.default.isExecutableFile(atPath: TockBinary.path),
-              let result = try? TockBinary.runProgram(TockBinary.path, ["serve", "--help"]) else { return false }
-        return result.status == 0 && (result.stdout + result.stderr).contains("USAGE: tock serve")
-    }()
 
     /// A fresh temporary data directory.
     static func temporaryDirectory() throws -> String {
@@ -61,6 +55,9 @@ final class DaemonProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        guard FileManager.default.isExecutableFile(atPath: TockBinary.path) else {
+            throw HarnessError("\(TockBinary.path) is not an executable file: build it first (swift build --build-tests)")
+        }
         try process.run()
         for _ in 0..<600 {
             if !process.isRunning { break }
@@ -83,12 +80,30 @@ final class DaemonProcess: @unchecked Sendable {
 
     deinit { if process.isRunning { kill9() } }
 
-    /// SIGTERM, then waits for the exit; returns the exit status.
+    /// SIGTERM, then waits (at most `timeout` seconds) for the exit; returns the exit status. A daemon
+    /// that does not exit in time is a test failure, and is killed.
     @discardableResult
-    func stop() -> Int32 {
+    func stop(timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation) -> Int32 {
         if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning {
+            Issue.record("tock serve did not exit within \(Int(timeout)) s of SIGTERM; killed", sourceLocation: sourceLocation)
+            kill9()
+            return -1
+        }
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// Polls `condition` every 25 ms until it holds; throws after `timeout` seconds, saying `what` was awaited.
+    static func waitUntil(_ what: String, timeout: Double = 20,
+                          _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try await !condition() {
+            guard Date() < deadline else { throw HarnessError("timed out after \(Int(timeout)) s waiting until \(what)") }
+            try await Task.sleep(for: .milliseconds(25))
+        }
     }
 
     /// SIGKILL: the process gets no chance to flush or clean up.

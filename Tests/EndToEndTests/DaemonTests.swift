@@ -1,9 +1,10 @@
 import Foundation
+import Storage
 import Testing
 
 /// The daemon driven the way a Kapacitor user drives it: `tock` verbs and plain HTTP, against a real
 /// `tock serve` on 127.0.0.1 with its own data directory.
-@Suite("Daemon end to end", .serialized, .enabled(if: DaemonProcess.serveAvailable, "needs `tock serve` in this build"))
+@Suite("Daemon end to end", .serialized)
 struct DaemonTests {
     static let script = """
         stream
@@ -193,7 +194,7 @@ struct DaemonTests {
                     }
                 }
             }
-            while await acknowledged.count < 40 { try await Task.sleep(for: .milliseconds(5)) }
+            try await DaemonProcess.waitUntil("40 defines were acknowledged", timeout: 60) { await acknowledged.count >= 40 }
             daemon.kill9()
             try await group.waitForAll()
         }
@@ -378,14 +379,18 @@ struct DaemonTests {
         try ok(first, ["enable", "avg"])
         #expect(try await first.write("m value=10 1\nm value=20 2\n", db: "sensors", rp: "autogen") == 204)
         #expect(try await lastAverage(first, after: "1970-01-01T00:00:02Z") == 15)
-        try await Task.sleep(for: .milliseconds(600))   // several snapshot intervals
+        // Wait until a snapshot holding both points has reached the database (read beside the running daemon).
+        let store = try Store(path: dir + "/tock.db")
+        try await DaemonProcess.waitUntil("the database holds a snapshot of the window [10, 20]") {
+            try store.udfSnapshots().contains { $0.taskID == "avg" && String(decoding: $0.data, as: UTF8.self).contains("[10.0, 20.0]") }
+        }
         first.kill9()
 
         let second = try await DaemonProcess(dataDirectory: dir, config: config)
         defer { second.stop() }
-        #expect(try await second.write("m value=30 3\n", db: "sensors", rp: "autogen") == 204)
-        // (10 + 20 + 30) / 3 with the restored window; 30 had the state been lost.
-        #expect(try await lastAverage(second, after: "1970-01-01T00:00:03Z") == 20)
+        #expect(try await second.write("m value=60 3\n", db: "sensors", rp: "autogen") == 204)
+        // (10 + 20 + 60) / 3 = 30 with the whole window restored; 35 from a snapshot of [10] alone; 60 with none.
+        #expect(try await lastAverage(second, after: "1970-01-01T00:00:03Z") == 30)
     }
 }
 

@@ -3,7 +3,7 @@ import Testing
 
 /// Authentication, HTTPS and the `.exec()` allow-list, driven as a user would: a real `tock serve` with a
 /// configuration file, the `tock` CLI and plain HTTP.
-@Suite("Daemon security end to end", .serialized, .enabled(if: DaemonProcess.serveAvailable, "needs `tock serve` in this build"))
+@Suite("Daemon security end to end", .serialized)
 struct SecurityTests {
     static let script = "stream\n    |from()\n        .measurement('cpu')\n    |httpOut('out')\n"
 
@@ -151,8 +151,11 @@ struct SecurityTests {
         #expect(untrusted.stderr.hasPrefix("cannot reach the server at \(daemon.url): TLS failure: "))
         #expect(untrusted.stderr.hasSuffix("(for a self-signed certificate pass -ca FILE or -skipVerify)\n"))
 
+        // Plain HTTP on the https port fails (an error or a non-204 answer), and the daemon keeps serving https.
         let plain = try? await HTTP.send("GET", "http://127.0.0.1:\(daemon.port)/ping")
         #expect(plain?.status != 204, "plain HTTP is not served on an https port")
+        #expect(daemon.process.isRunning, "the daemon survived a plain HTTP request on its https port")
+        #expect(ok(try daemon.cli(["list", "tasks", "-skipVerify"]), "list after the plain HTTP request").contains("cpu "))
     }
 
     @Test(".exec() programs must be in [alert] exec-allowed: others are refused at define time, the old task kept")

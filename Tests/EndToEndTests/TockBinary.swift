@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs the `tock` executable that `swift build` put next to the test bundle.
 enum TockBinary {
@@ -22,12 +25,18 @@ enum TockBinary {
 
     /// Runs `tock args…` in the repository root, feeding `input` on stdin.
     static func run(_ args: [String], input: Data? = nil) throws -> Result {
-        try runProgram(path, args)
+        try runProgram(path, args, input: input)
     }
 
-    /// - Parameter environment: variables added to (or, with an empty value, removed from) this process's.
+    /// - Parameters:
+    ///   - environment: variables added to (or, with an empty value, removed from) this process's.
+    ///   - timeout: seconds after which the program is killed and the call throws, so a hung program
+    ///     fails its test instead of hanging the suite.
     static func runProgram(_ program: String, _ args: [String], input: Data? = nil,
-                           environment: [String: String] = [:]) throws -> Result {
+                           environment: [String: String] = [:], timeout: Double = 180) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: program) else {
+            throw HarnessError("\(program) is not an executable file: build it first (swift build --build-tests)")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = args
@@ -41,7 +50,11 @@ enum TockBinary {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = inp
+        let started = Date()
         try process.run()
+        let killer = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+        defer { killer.cancel() }
         if let input { inp.fileHandleForWriting.write(input) }
         try inp.fileHandleForWriting.close()
         // Drain both pipes concurrently so neither fills up.
@@ -51,6 +64,10 @@ enum TockBinary {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errThread.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL && killer.isCancelled == false
+            && Date() >= started.addingTimeInterval(timeout) {
+            throw HarnessError("\((program as NSString).lastPathComponent) \(args.joined(separator: " ")) did not finish within \(Int(timeout)) s and was killed; stderr:\n\(String(decoding: errData, as: UTF8.self))")
+        }
         return Result(status: process.terminationStatus,
                       stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))

@@ -102,7 +102,8 @@ struct AlertTemplateTests {
     }
 
     @Test func definitionErrorsNameTheTemplate() {
-        #expect(throws: TemplateError.self) { try AlertTemplate(name: "id", source: "{{ .ID }}", kind: .id) }
+        let selfReference = #expect(throws: TemplateError.self) { try AlertTemplate(name: "id", source: "{{ .ID }}", kind: .id) }
+        #expect(selfReference?.description.hasPrefix("template: id:") == true, "\(String(describing: selfReference))")
         do {
             _ = try AlertTemplate(name: "message", source: "{{ .Nope }}", kind: .message)
             Issue.record("expected an error")
@@ -115,8 +116,9 @@ struct AlertTemplateTests {
         } catch {
             #expect(error.description == "template: message:1: function \"foo\" not defined")
         }
-        #expect(throws: TemplateError.self) { try AlertTemplate(name: "message", source: "{{ if .ID }}x", kind: .message) }
-        #expect(throws: TemplateError.self) { try AlertTemplate(name: "message", source: "{{ template \"x\" }}", kind: .message) }
-        #expect(throws: TemplateError.self) { try AlertTemplate(name: "message", source: "{{ json . }}", kind: .message) }
+        for source in ["{{ if .ID }}x", "{{ template \"x\" }}", "{{ json . }}"] {
+            let error = #expect(throws: TemplateError.self) { try AlertTemplate(name: "message", source: source, kind: .message) }
+            #expect(error?.description.hasPrefix("template: message:") == true, "\(source): \(String(describing: error))")
+        }
     }
 }

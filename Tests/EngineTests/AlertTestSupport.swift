@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TICKScript
 import TockModel
 @testable import Engine
@@ -39,9 +40,12 @@ final class AlertRecordingOutput: NodeOutput, @unchecked Sendable {
     }
     func log(_ level: LogLevel, _ message: String) { lock.withLock { _logs.append("\(level.rawValue) \(message)") } }
 
-    /// Stops `node` and waits until its handlers have delivered everything.
-    func stopAndDrain(_ node: any Node) {
-        if node.stop(output: self) == .pending { finishedSignal.wait() }
+    /// Stops `node` and waits (at most `seconds`) until its handlers have delivered everything.
+    func stopAndDrain(_ node: any Node, seconds: Double = 20, sourceLocation: SourceLocation = #_sourceLocation) {
+        guard node.stop(output: self) == .pending else { return }
+        if finishedSignal.wait(timeout: .now() + seconds) == .timedOut {
+            Issue.record("the node's handlers did not drain within \(seconds) s", sourceLocation: sourceLocation)
+        }
     }
 }
 
@@ -113,9 +117,25 @@ final class LoopbackServer: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    /// Accepts one connection and reads it to EOF.
-    func acceptAll() -> String {
+    /// How long `acceptAll` and `acceptHTTP` wait for a connection and for each read before they throw.
+    static let deadlineSeconds: Int32 = 20
+
+    /// Accepts one connection within the deadline; its reads time out after the deadline too.
+    private func acceptConnection() throws -> Int32 {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Self.deadlineSeconds * 1000) == 1 else {
+            throw AlertHandlerError("no connection to 127.0.0.1:\(port) within \(Self.deadlineSeconds) s")
+        }
         let conn = accept(fd, nil, nil)
+        guard conn >= 0 else { throw AlertHandlerError("accept failed: \(errno)") }
+        var timeout = timeval(tv_sec: Int(Self.deadlineSeconds), tv_usec: 0)
+        setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return conn
+    }
+
+    /// Accepts one connection and reads it to EOF.
+    func acceptAll() throws -> String {
+        let conn = try acceptConnection()
         defer { close(conn) }
         var data: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 4096)
@@ -128,8 +148,8 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     /// Accepts one HTTP request, answers `status`, and returns the request's head and body.
-    func acceptHTTP(status: Int = 200) -> (head: String, body: String) {
-        let conn = accept(fd, nil, nil)
+    func acceptHTTP(status: Int = 200) throws -> (head: String, body: String) {
+        let conn = try acceptConnection()
         defer { close(conn) }
         var data: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 4096)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TICKScript
 import TockModel
 @testable import Engine
@@ -44,15 +45,18 @@ func run(_ script: String, _ points: [Point], udfs: (any UDFProvider)? = nil) th
     return (c, runner)
 }
 
-/// The ScriptError `script` fails to build with.
-func buildError(_ script: String, udfs: (any UDFProvider)? = nil) -> ScriptError? {
+/// The ScriptError `script` fails to build with, or nil when it builds. Any other error is a test failure
+/// of its own (and nil), so a test that expects a script error cannot pass on some other failure.
+func buildError(_ script: String, udfs: (any UDFProvider)? = nil,
+                sourceLocation: SourceLocation = #_sourceLocation) -> ScriptError? {
     do {
         _ = try TaskBuilder(taskID: "t", udfProvider: udfs).build(try Program.parse(script))
         return nil
     } catch let e as ScriptError {
         return e
     } catch {
-        return ScriptError("unexpected \(error)", at: SourcePosition(line: 0, column: 0))
+        Issue.record("expected a ScriptError, got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
+        return nil
     }
 }
 

@@ -105,14 +105,16 @@ struct TransformJoinTests {
 
     @Test("a join whose .as names differ in number from its parents is rejected")
     func countMismatch() {
-        #expect(throws: NodeConfigurationError.self) {
+        let error = #expect(throws: NodeConfigurationError.self) {
             try makeNode("join", [], properties: [("as", [.string("a"), .string("b")])], inputCount: 3)
         }
+        #expect(error?.description == "number of prefixes specified by join.as() must match the number of joined streams")
     }
 
     @Test("join without .as is rejected with Kapacitor's message")
     func needsAs() {
-        #expect(throws: NodeConfigurationError.self) { try makeNode("join", []) }
+        let error = #expect(throws: NodeConfigurationError.self) { try makeNode("join", []) }
+        #expect(error?.description == "a call to join.as() is required to specify the output stream prefixes.")
     }
 }
 

@@ -39,9 +39,17 @@ struct SerializerTests {
         #expect(throws: LineProtocolSerializationError(measurement: "m", message: #"field "v" is nan, which line protocol cannot carry"#)) {
             try serializer.line(point("m", [:], ["v": .double(.nan)], 0))
         }
-        #expect(throws: LineProtocolSerializationError.self) { try serializer.line(point("m", [:], [:], 0)) }
-        #expect(throws: LineProtocolSerializationError.self) { try serializer.line(point("", [:], ["v": .int(1)], 0)) }
-        #expect(throws: LineProtocolSerializationError.self) { try serializer.line(point("#m", [:], ["v": .int(1)], 0)) }
-        #expect(throws: LineProtocolSerializationError.self) { try serializer.line(point("m", ["": "x"], ["v": .int(1)], 0)) }
+        #expect(throws: LineProtocolSerializationError(measurement: "m", message: "a point needs at least one field")) {
+            try serializer.line(point("m", [:], [:], 0))
+        }
+        #expect(throws: LineProtocolSerializationError(measurement: "", message: "the measurement is empty")) {
+            try serializer.line(point("", [:], ["v": .int(1)], 0))
+        }
+        #expect(throws: LineProtocolSerializationError(measurement: "#m", message: ##"a measurement starting with "#" would read as a comment"##)) {
+            try serializer.line(point("#m", [:], ["v": .int(1)], 0))
+        }
+        #expect(throws: LineProtocolSerializationError(measurement: "m", message: "a tag key is empty")) {
+            try serializer.line(point("m", ["": "x"], ["v": .int(1)], 0))
+        }
     }
 }

@@ -38,8 +38,11 @@ struct ConfigurationTests {
     @Test("an unknown setting or a bad value is an error naming it")
     func errors() {
         var config = ServerConfiguration()
-        #expect(throws: ConfigurationError.self) { try config.apply(toml: "[http]\nbind-adress = \":1\"") }
-        #expect(throws: ConfigurationError.self) { try config.apply(environment: ["TOCK_HTTP_LOG_ENABLED": "maybe"]) }
+        let unknown = #expect(throws: ConfigurationError.self) { try config.apply(toml: "[http]\nbind-adress = \":1\"") }
+        #expect(unknown?.description.contains("unknown setting http.bind-adress") == true, "\(String(describing: unknown))")
+        let bad = #expect(throws: ConfigurationError.self) { try config.apply(environment: ["TOCK_HTTP_LOG_ENABLED": "maybe"]) }
+        #expect(bad?.description.contains("TOCK_HTTP_LOG_ENABLED") == true, "\(String(describing: bad))")
+        #expect(bad?.description.contains("maybe") == true, "\(String(describing: bad))")
     }
 }
 

@@ -81,6 +81,8 @@ struct StoreTests {
 
     @Test("a database path that cannot be created is reported with the path")
     func unwritablePath() {
-        #expect(throws: StoreError.self) { try Store(path: "/proc/tock-cannot-exist/tock.db") }
+        let error = #expect(throws: StoreError.self) { try Store(path: "/proc/tock-cannot-exist/tock.db") }
+        #expect(error?.path == "/proc/tock-cannot-exist/tock.db")
+        #expect(error?.description.hasPrefix("storage /proc/tock-cannot-exist/tock.db: cannot ") == true, "\(String(describing: error))")
     }
 }

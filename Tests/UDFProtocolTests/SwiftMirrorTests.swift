@@ -26,6 +26,10 @@ func runMirror(_ arguments: [String], input: [UInt8]) throws -> (responses: [Age
         writer.write(data)
         try? writer.close()
     }
+    // A mirror that hangs is killed after a minute, so the test fails instead of hanging the suite.
+    let killer = DispatchWorkItem { if process.isRunning { process.interrupt(); kill(process.processIdentifier, SIGKILL) } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: killer)
+    defer { killer.cancel() }
     let output = stdout.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (try responses(Array(output)), process.terminationStatus)
