@@ -26,9 +26,19 @@ struct FailureTests {
         #expect(error.stderrTail.last == "ZeroDivisionError: division by zero")
         #expect(error.stderrTail.contains("Traceback (most recent call last):"))
         #expect(output.points.count == 2)
-        // The failed node refuses more data with the same error.
-        #expect(throws: UDFError.self) { try node.receive(point(4, time: 4), port: 0, output: output) }
-        #expect(node.stop(output: output) == .done)
+        // The failure was reported once; data that still arrives is dropped without an error per message,
+        // and stopping leaves the end to that report (the task ends with it).
+        try node.receive(point(4, time: 4), port: 0, output: output)
+        #expect(output.points.count == 2)
+        #expect(node.stop(output: output) == .pending)
+    }
+
+    @Test("the Info request gives up after the UDF's timeout, not a fixed 10s")
+    func infoTimeout() throws {
+        let registry = UDFRegistry(configuration: try UDFConfiguration.parse(
+            Repo.pythonUDF("mute", script: Repo.fixtures + "/mute.py", timeout: "1s")))
+        let error = try #require(throws: UDFError.self) { try registry.info(for: "mute") }
+        #expect(String(describing: error).hasPrefix(#"UDF "mute" did not answer the Info request within 1s"#))
     }
 
     @Test("a UDF that stops answering fails after the keepalive timeout")
