@@ -118,7 +118,7 @@ struct ChildProcessTests {
     func streamsStandardInput() throws {
         let dir = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let script = try Self.write("dbrp \"db\".\"rp\"\nstream|from().measurement('cpu')|eval(lambda: \"value\" * 2).as('double')\n",
+        let script = try Self.write("dbrp \"db\".\"rp\"\nstream|from().measurement('cpu')|eval(lambda: \"value\" * 2.0).as('double')\n",
                                     to: dir + "/double.tick")
         let run = try Spawned(["run", script, "--input", "-"])
         defer { run.kill() }
