@@ -463,10 +463,12 @@ final class PluginConnection: @unchecked Sendable {
             if isEnded { return }
             // A program that exited while something it started still holds its stdout open never sends the
             // end of its output: notice the exit here, and stopping the leftovers closes the pipe.
-            if let child = process, child.exitStatus == nil { _ = child.waitForExit(timeout: 0) }
+            // Once it has exited nobody is there to answer a keepalive: the reader reports how it ended.
+            var exited = false
+            if let child = process { exited = child.exitStatus != nil || child.waitForExit(timeout: 0) != nil }
             let now = monotonicNanos()
             next = now + tickEvery
-            if timeout > 0 && now >= nextKeepalive {
+            if timeout > 0 && now >= nextKeepalive && !exited {
                 nextKeepalive = now + keepaliveEvery
                 let silence = monotonicNanos() &- lastActivity.load(ordering: .relaxed)
                 let allowed = hasReceivedFrame ? timeout : max(timeout, options.startupTimeout)
