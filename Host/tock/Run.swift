@@ -62,6 +62,9 @@ struct Run: ParsableCommand {
             }
         }
 
+        // What the UDFs start comes back to us when its parent dies, and is stopped before we exit.
+        Descendants.becomeSubreaper()
+        defer { Descendants.terminateAll() }
         var udfs: UDFRegistry?
         if let config {
             do {
@@ -108,7 +111,11 @@ struct Run: ParsableCommand {
         var parser = LineProtocolParser(precision: precision, defaultTime: Int64(Date().timeIntervalSince1970 * 1e9),
                                         database: target.database, retentionPolicy: target.retentionPolicy)
         var read = 0, bad = 0
-        try forEachChunk(of: input) { chunk, firstLine in
+        // A live stream's results are printed as they come, not when a block of them is full.
+        let flusher = input == "-" ? out.startFlushing(every: .milliseconds(100)) : nil
+        defer { flusher?.cancel() }
+        // Reading stops as soon as the task has ended (failed): the rest of the input has nowhere to go.
+        try forEachChunk(of: input, idle: { !runner.state.ended }) { chunk, firstLine in
             var points: [Point] = []
             points.reserveCapacity(chunk.count / 40)
             let errors = parser.parse(chunk, into: &points)
@@ -142,8 +149,9 @@ struct Run: ParsableCommand {
             }
             Stderr.write(summary)
         }
-        if let failure {
-            Stderr.write("task \(taskID) failed: \(failure)\n")
+        if failure != nil {
+            // The task logged its error when it failed (an ERROR line above); say it once.
+            Stderr.write("task \(taskID) failed\n")
             throw ExitCode(1)
         }
     }
@@ -157,25 +165,50 @@ struct Run: ParsableCommand {
 }
 
 /// Reads `path` (or standard input for `-`) in chunks that end at a line break, with the chunk's first line number.
-func forEachChunk(of path: String, _ body: ([UInt8], Int) throws -> Void) throws {
-    let handle: FileHandle
+///
+/// A regular file is read in large blocks. Anything else (a pipe, a terminal) is read as its bytes arrive:
+/// each complete line is handed over at once, so a live stream is processed while it is still open.
+/// Between reads, `idle` runs at least every `idleInterval` (nanoseconds); when it returns `false`, reading
+/// stops (the task has ended).
+func forEachChunk(of path: String, idleInterval: Int = 100_000_000, idle: () -> Bool = { true },
+                  _ body: ([UInt8], Int) throws -> Void) throws {
+    let fd: Int32
     if path == "-" {
-        handle = FileHandle.standardInput
+        fd = 0
     } else {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw ValidationError("cannot read \(path)") }
-        handle = h
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))") }
     }
+    defer { if fd != 0 { close(fd) } }
+    var info = stat()
+    let isRegularFile = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    let blockSize = isRegularFile ? 4 << 20 : 1 << 20
+    var block = [UInt8](repeating: 0, count: blockSize)
     var pending: [UInt8] = []
     var line = 1
     while true {
-        let data = handle.readData(ofLength: 4 << 20)
-        if data.isEmpty { break }
-        pending.append(contentsOf: data)
-        guard let lastNewline = pending.lastIndex(of: UInt8(ascii: "\n")) else { continue }
-        let chunk = Array(pending[...lastNewline])
-        pending.removeSubrange(...lastNewline)
+        if !isRegularFile {
+            var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pollFD, 1, Int32(idleInterval / 1_000_000))
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 {
+                if !idle() { return }
+                continue
+            }
+        }
+        let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        if n == 0 { break }
+        guard let lastNewline = block[0..<n].lastIndex(of: UInt8(ascii: "\n")) else {
+            pending += block[0..<n]
+            continue
+        }
+        let chunk = pending + block[0...lastNewline]
+        pending = Array(block[(lastNewline + 1)..<n])
         try body(chunk, line)
         line += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        if !idle() { return }
     }
     if !pending.isEmpty { try body(pending, line) }
 }
@@ -196,6 +229,45 @@ enum Stderr {
 final class OutputBuffer: @unchecked Sendable {
     private let lock = NSLock()
     private var buffer: [UInt8] = []
+
+    /// A thread that flushes the buffer periodically until cancelled.
+    final class Flusher: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var cancelled = false
+
+        fileprivate init(_ out: OutputBuffer, every interval: Duration) {
+            let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+            let thread = Thread { [self] in
+                condition.lock()
+                while !cancelled {
+                    condition.unlock()
+                    out.flushIfNotEmpty()
+                    condition.lock()
+                    if !cancelled { _ = condition.wait(until: Date().addingTimeInterval(seconds)) }
+                }
+                condition.unlock()
+            }
+            thread.name = "tock-run-flush"
+            thread.start()
+        }
+
+        func cancel() {
+            condition.lock()
+            cancelled = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Flushes every `interval` from a thread of its own, until the returned flusher is cancelled.
+    func startFlushing(every interval: Duration) -> Flusher { Flusher(self, every: interval) }
+
+    func flushIfNotEmpty() {
+        lock.lock()
+        let empty = buffer.isEmpty
+        lock.unlock()
+        if !empty { flush() }
+    }
 
     func line(_ s: String) {
         lock.lock()

@@ -40,6 +40,12 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        // What the UDFs start comes back to the daemon when its parent dies, and is stopped before it exits.
+        Descendants.becomeSubreaper()
+        defer {
+            udfs?.terminateAll()
+            Descendants.terminateAll()
+        }
         do {
             try await Daemon.run(configuration: configuration, udfs: udfs)
         } catch {

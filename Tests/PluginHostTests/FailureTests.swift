@@ -4,8 +4,8 @@ import PluginHost
 import Testing
 import TockModel
 
-/// Misbehaving UDFs (Tests/Fixtures/udfs) and the errors they produce. Keepalive timeout 500ms where
-/// the keepalive is the subject, 2s elsewhere so that a loaded machine does not change the story.
+/// Misbehaving UDFs (Tests/Fixtures/udfs) and the errors they produce. Timeouts are 2s (1s where the
+/// timeout is the subject) so that a loaded machine does not change the story: Info gets the UDF's timeout too.
 @Suite("UDF failures", .serialized)
 struct FailureTests {
     static func udf(_ name: String, _ script: String, policy: String = "stop", extra: String = "",
@@ -26,20 +26,31 @@ struct FailureTests {
         #expect(error.stderrTail.last == "ZeroDivisionError: division by zero")
         #expect(error.stderrTail.contains("Traceback (most recent call last):"))
         #expect(output.points.count == 2)
-        // The failed node refuses more data with the same error.
-        #expect(throws: UDFError.self) { try node.receive(point(4, time: 4), port: 0, output: output) }
-        #expect(node.stop(output: output) == .done)
+        // The failure was reported once; data that still arrives is dropped without an error per message,
+        // and stopping leaves the end to that report (the task ends with it).
+        try node.receive(point(4, time: 4), port: 0, output: output)
+        #expect(output.points.count == 2)
+        #expect(node.stop(output: output) == .pending)
+    }
+
+    @Test("the Info request gives up after the UDF's timeout, not a fixed 10s")
+    func infoTimeout() throws {
+        let registry = UDFRegistry(configuration: try UDFConfiguration.parse(
+            Repo.pythonUDF("mute", script: Repo.fixtures + "/mute.py", timeout: "1s")))
+        let error = try #require(throws: UDFError.self) { try registry.info(for: "mute") }
+        #expect(String(describing: error).hasPrefix(#"UDF "mute" did not answer the Info request within 1s"#))
     }
 
     @Test("a UDF that stops answering fails after the keepalive timeout")
     func keepalive() throws {
-        let harness = try Harness(Repo.pythonUDF("quiet", script: Repo.fixtures + "/silent.py", timeout: "500ms",
+        // Python has to start and answer Info within the timeout too: 2s keeps a loaded machine out of the story.
+        let harness = try Harness(Repo.pythonUDF("quiet", script: Repo.fixtures + "/silent.py", timeout: "2s",
                                                  extra: "  restart = \"stop\"\n", env: ["SILENT_AFTER": "2"]))
         let (node, output) = try harness.node("quiet", nodeID: "quiet1")
         for i in 1...2 { try node.receive(point(Double(i), time: Int64(i)), port: 0, output: output) }
         #expect(output.waitForEnd())
         let text = String(describing: try #require(output.failure))
-        #expect(text == #"UDF "quiet" (node quiet1) did not answer a keepalive within 500ms after 2 points; last stderr: going quiet after 2 points"#)
+        #expect(text == #"UDF "quiet" (node quiet1) did not answer a keepalive within 2s after 2 points; last stderr: going quiet after 2 points"#)
         #expect(output.points.count == 1)
     }
 

@@ -11,8 +11,9 @@ import UDFProtocol
 ///   buffer in front of the pipe is full), and while the UDF is restarting. Run the task's executor on
 ///   a thread that may block, as Kapacitor's goroutines do.
 /// - Failure: a crash, a missed keepalive, an `ErrorResponse`, a malformed or oversized frame or an
-///   unexpected response ends the process. With ``RestartPolicy/stop`` the node reports it with
-///   ``NodeOutput/fail(_:)``; with ``RestartPolicy/restart`` it starts the UDF again after an
+///   unexpected response ends the process. With ``RestartPolicy/stop`` the node reports it once with
+///   ``NodeOutput/fail(_:)``, after handing over everything the UDF emitted before failing; messages
+///   that arrive meanwhile are dropped without an error each (the task is ending with that one). With ``RestartPolicy/restart`` it starts the UDF again after an
 ///   exponential backoff (100ms doubling up to `restart-max-backoff`), sends Init again, restores
 ///   the last snapshot and resumes. Data in flight at the crash (sent but not yet answered, or
 ///   processed since the last snapshot) is lost; a message whose send failed is sent again to the
@@ -105,7 +106,8 @@ public final class UDFNode: Node, @unchecked Sendable {
 
     public func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         while true {
-            let session = try currentSession()
+            // Failed: the failure is on its way to the task, which ends with it; don't repeat it per message.
+            guard let session = try currentSession(unlessFailed: true) else { return }
             if session.send(message) { return }
             // The process failed under us: wait until the failure has been dealt with, then retry.
             lock.withLock {
@@ -131,7 +133,12 @@ public final class UDFNode: Node, @unchecked Sendable {
         case .stopping:
             lock.unlock()
             return .pending
-        case .failed, .stopped:
+        case .failed:
+            // The failure was reported with `fail`, after what the UDF emitted before it: the task ends
+            // with it once those have been handled.
+            lock.unlock()
+            return .pending
+        case .stopped:
             lock.unlock()
             return .done
         }
@@ -142,7 +149,7 @@ public final class UDFNode: Node, @unchecked Sendable {
     /// Asks the UDF for a snapshot now, waits for it and stores it; returns its bytes.
     @discardableResult
     public func snapshot() throws -> [UInt8] {
-        let session = try currentSession()
+        let session = try currentSession()!
         let bytes = try session.snapshot()
         return bytes
     }
@@ -165,13 +172,17 @@ public final class UDFNode: Node, @unchecked Sendable {
 
     // MARK: Sessions
 
-    private func currentSession() throws(UDFError) -> UDFSession {
-        try lock.withLock { () throws(UDFError) -> UDFSession in
+    /// The running session, waiting while the UDF restarts; throws when there is none (`nil` instead when
+    /// the node failed and `unlessFailed` is set).
+    private func currentSession(unlessFailed: Bool = false) throws(UDFError) -> UDFSession? {
+        try lock.withLock { () throws(UDFError) -> UDFSession? in
             while true {
                 switch state {
                 case .running(let s): return s
                 case .restarting: lock.wait()
-                case .failed(let error): throw error
+                case .failed(let error):
+                    if unlessFailed { return nil }
+                    throw error
                 case .idle: throw notRunning("it has not been started")
                 case .stopping, .stopped: throw notRunning("it is stopping")
                 }

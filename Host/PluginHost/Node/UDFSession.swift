@@ -64,6 +64,8 @@ final class UDFSession: @unchecked Sendable {
         options.tickInterval = UInt64(max(tickInterval, 0))
         options.maxFrameSize = function.maxFrameSize
         options.keepaliveTimeout = UInt64(function.timeout)
+        // No longer allowance for the first answer than the configured timeout.
+        options.startupTimeout = UInt64(function.timeout)
         options.grace = UInt64(min(max(function.timeout, 200 * GoDuration.millisecond), 5 * GoDuration.second))
         options.connectTimeout = UInt64(max(function.connectTimeout, 0))
         do {
@@ -158,9 +160,9 @@ final class UDFSession: @unchecked Sendable {
             answer = nil
         }
         connection.send(control: true) { try? UDFWire.appendFrame(request, to: &$0) }
-        // A program still starting up (loading its libraries) gets the startup allowance.
-        let wait = connection.hasReceivedFrame ? UInt64(function.timeout)
-            : max(UInt64(function.timeout), connection.options.startupTimeout)
+        // Every request, the first one to a program still loading its libraries included, gets the UDF's
+        // `timeout`, as in Kapacitor.
+        let wait = UInt64(function.timeout)
         let deadline = monotonicNanos() + wait
         let result: Result<Agent_Response, UDFError> = lock.withLock {
             while true {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// How a child process ended.
 public enum Termination: Sendable, Hashable, CustomStringConvertible {
@@ -47,9 +48,19 @@ public enum Termination: Sendable, Hashable, CustomStringConvertible {
 /// between `pipe()` and `fcntl(FD_CLOEXEC)` (Glibc's `pipe2` is not visible to Swift).
 private let spawnLock = ConditionLock()
 
-/// A program started with pipes on its stdin, stdout and stderr, in a process group of its own
-/// (so that stopping it also stops anything it started).
+/// A program started with pipes on its stdin, stdout and stderr, in a process group of its own.
+///
+/// Stopping it stops what it started too. When the program has exited (by itself or by a signal), and
+/// before its exit status is collected, the supervisor looks for what it left behind: the members of its
+/// process group, and processes carrying its marker variable (``markerVariable``) in their environment,
+/// which finds descendants that moved to a session of their own with `setsid`. Those get SIGTERM, then
+/// SIGKILL after the grace period. The program's pid, which is also its group's id, stays reserved until
+/// its status is collected, so the group signals cannot reach an unrelated process.
 final class ChildProcess: @unchecked Sendable {
+    /// The environment variable every child (and, by inheritance, its descendants) carries, set to a value
+    /// unique to the child: `TOCK_SUPERVISED=<host pid>-<n>`.
+    static let markerVariable = "TOCK_SUPERVISED"
+
     let pid: pid_t
     /// The write end of the child's stdin.
     let stdinFD: Int32
@@ -57,23 +68,42 @@ final class ChildProcess: @unchecked Sendable {
     let stdoutFD: Int32
     /// The read end of the child's stderr.
     let stderrFD: Int32
+    /// `TOCK_SUPERVISED=…` as found in the child's environment.
+    let marker: String
+    /// How long leftover descendants get between SIGTERM and SIGKILL.
+    let grace: UInt64
+
+    private enum State {
+        case running
+        /// The program exited; one thread is stopping its leftovers before collecting its status.
+        case settling
+        case ended(Termination)
+    }
 
     private let lock = ConditionLock()
-    private var termination: Termination?
+    private var state = State.running
 
-    private init(pid: pid_t, stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32) {
+    private init(pid: pid_t, stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, marker: String, grace: UInt64) {
         self.pid = pid
         self.stdinFD = stdinFD
         self.stdoutFD = stdoutFD
         self.stderrFD = stderrFD
+        self.marker = marker
+        self.grace = grace
     }
+
+    private static let counter = Atomic<Int>(0)
 
     /// Starts `program` (looked up in `PATH` when it has no `/`) with `arguments`, this process's
     /// environment plus `environment`, in a new process group.
-    static func spawn(program: String, arguments: [String], environment: [String: String]) throws(SpawnError) -> ChildProcess {
+    /// - Parameter grace: how long what the program leaves behind gets between SIGTERM and SIGKILL.
+    static func spawn(program: String, arguments: [String], environment: [String: String],
+                      grace: UInt64 = 1_000_000_000) throws(SpawnError) -> ChildProcess {
         ignoreSIGPIPE
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
+        let markerValue = "\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)"
+        env[markerVariable] = markerValue
         let argv = [program] + arguments
         let envp = env.map { "\($0.key)=\($0.value)" }
 
@@ -129,13 +159,19 @@ final class ChildProcess: @unchecked Sendable {
             close(stderrPipe[0])
             throw SpawnError(program: program, reason: errnoDescription(rc))
         }
-        return ChildProcess(pid: pid, stdinFD: stdinPipe[1], stdoutFD: stdoutPipe[0], stderrFD: stderrPipe[0])
+        return ChildProcess(pid: pid, stdinFD: stdinPipe[1], stdoutFD: stdoutPipe[0], stderrFD: stderrPipe[0],
+                            marker: markerVariable + "=" + markerValue, grace: grace)
     }
 
     /// How the process ended, once it has been reaped.
-    var exitStatus: Termination? { lock.withLock { termination } }
+    var exitStatus: Termination? {
+        lock.withLock {
+            if case .ended(let t) = state { return t }
+            return nil
+        }
+    }
 
-    /// Waits up to `timeout` nanoseconds for the process to exit and reaps it.
+    /// Waits up to `timeout` nanoseconds for the process to exit, stops what it left behind, and reaps it.
     /// Returns `nil` when it is still running.
     @discardableResult
     func waitForExit(timeout: UInt64) -> Termination? {
@@ -150,25 +186,85 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// Reaps the process if it has exited (never blocks).
+    /// Reaps the process if it has exited, after stopping its leftovers. Blocks only while that is being
+    /// done (by this thread or another).
     private func reap() -> Termination? {
-        lock.withLock {
-            if let t = termination { return t }
-            var status: Int32 = 0
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid {
-                termination = Termination(waitStatus: status)
-            } else if r == -1 && errno == ECHILD {
-                // Reaped elsewhere (should not happen): report it as gone.
-                termination = .exited(-1)
+        lock.lock()
+        while true {
+            switch state {
+            case .ended(let t):
+                lock.unlock()
+                return t
+            case .settling:
+                // Bounded: the leftovers get the grace period, then SIGKILL.
+                lock.wait()
+            case .running:
+                guard hasExited() else {
+                    lock.unlock()
+                    return nil
+                }
+                state = .settling
+                lock.unlock()
+                stopLeftovers()
+                var status: Int32 = 0
+                var r: pid_t
+                repeat { r = waitpid(pid, &status, 0) } while r == -1 && errno == EINTR
+                // ECHILD: reaped elsewhere (should not happen): report it as gone.
+                let t = r == pid ? Termination(waitStatus: status) : .exited(-1)
+                lock.withLock {
+                    state = .ended(t)
+                    lock.broadcast()
+                }
+                return t
             }
-            return termination
         }
     }
 
-    /// Sends `signal` to the child's whole process group.
+    /// Whether the process has exited, without collecting its status (so its pid stays reserved).
+    private func hasExited() -> Bool {
+        var info = siginfo_t()
+        let r = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+        if r == -1 { return errno == ECHILD }
+        return info._sifields._kill.si_pid == pid
+    }
+
+    /// The live processes the exited program left behind: its group's members and its marked descendants.
+    private func leftovers() -> Set<pid_t> {
+        var pids = Set(ProcessTable.read().members(ofGroup: pid).filter { !$0.isZombie && $0.pid != pid }.map(\.pid))
+        for p in ProcessTable.carrying(marker: marker) where p != pid {
+            if let entry = ProcessTable.entry(pid: p), !entry.isZombie { pids.insert(p) }
+        }
+        return pids
+    }
+
+    /// SIGTERM to what the program left behind, then SIGKILL after the grace period to what is still there.
+    private func stopLeftovers() {
+        var left = leftovers()
+        guard !left.isEmpty else { return }
+        _ = kill(-pid, SIGTERM)
+        for p in left { _ = kill(p, SIGTERM) }
+        let deadline = monotonicNanos() + grace
+        while !left.isEmpty && monotonicNanos() < deadline {
+            sleepNanos(20_000_000)
+            left = leftovers()
+        }
+        guard !left.isEmpty else { return }
+        _ = kill(-pid, SIGKILL)
+        for p in left { _ = kill(p, SIGKILL) }
+        let killDeadline = monotonicNanos() + 1_000_000_000
+        while !left.isEmpty && monotonicNanos() < killDeadline {
+            sleepNanos(10_000_000)
+            left = leftovers()
+        }
+    }
+
+    /// Sends `signal` to the child's whole process group, while its status has not been collected (the
+    /// group's id may afterwards name an unrelated group; while the leftovers are being stopped, they get
+    /// their signals from that).
     func signalGroup(_ signal: Int32) {
-        _ = kill(-pid, signal)
+        lock.withLock {
+            if case .running = state { _ = kill(-pid, signal) }
+        }
     }
 
     /// Stops the process: waits `grace` for it to exit by itself, then SIGTERM to its group, another
@@ -179,7 +275,7 @@ final class ChildProcess: @unchecked Sendable {
         signalGroup(SIGTERM)
         if let t = waitForExit(timeout: grace) { return t }
         signalGroup(SIGKILL)
-        return waitForExit(timeout: 5_000_000_000) ?? .signaled(SIGKILL)
+        return waitForExit(timeout: 5_000_000_000 + 2 * self.grace) ?? .signaled(SIGKILL)
     }
 }
 

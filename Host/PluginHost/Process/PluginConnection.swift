@@ -77,9 +77,10 @@ public struct ConnectionEnd: Sendable {
 /// It starts the program (or dials the socket), then runs four threads: a writer that drains a
 /// bounded output buffer into the child's stdin, a reader that splits the child's stdout into
 /// varint-length-prefixed frames (`FrameDecoder`), a stderr reader that logs lines and keeps the last ones, and a
-/// watchdog that sends keepalives and fails the connection when the plugin goes quiet. The first
-/// failure wins; the process group is then stopped (SIGTERM, then SIGKILL after a grace period) and
-/// ``Handlers/ended`` reports it once, after every frame that arrived has been handed over.
+/// watchdog that sends keepalives, fails the connection when the plugin goes quiet, and notices when the
+/// program has exited. The first failure wins; the process group is then stopped (SIGTERM, then SIGKILL
+/// after a grace period) and ``Handlers/ended`` reports it once, after every frame that arrived has been
+/// handed over. Whatever the program started is stopped when it exits (see ``ChildProcess``).
 final class PluginConnection: @unchecked Sendable {
     struct Options: Sendable {
         /// Names the connection in thread names.
@@ -150,7 +151,8 @@ final class PluginConnection: @unchecked Sendable {
         self.lastActivity = Atomic(monotonicNanos())
         switch endpoint {
         case .process(let program, let arguments, let environment):
-            let child = try ChildProcess.spawn(program: program, arguments: arguments, environment: environment)
+            let child = try ChildProcess.spawn(program: program, arguments: arguments, environment: environment,
+                                               grace: options.grace)
             process = child
             inputFD = child.stdinFD
             outputFD = child.stdoutFD
@@ -459,9 +461,14 @@ final class PluginConnection: @unchecked Sendable {
                 return (ended, closeRequested)
             }
             if isEnded { return }
+            // A program that exited while something it started still holds its stdout open never sends the
+            // end of its output: notice the exit here, and stopping the leftovers closes the pipe.
+            // Once it has exited nobody is there to answer a keepalive: the reader reports how it ended.
+            var exited = false
+            if let child = process { exited = child.exitStatus != nil || child.waitForExit(timeout: 0) != nil }
             let now = monotonicNanos()
             next = now + tickEvery
-            if timeout > 0 && now >= nextKeepalive {
+            if timeout > 0 && now >= nextKeepalive && !exited {
                 nextKeepalive = now + keepaliveEvery
                 let silence = monotonicNanos() &- lastActivity.load(ordering: .relaxed)
                 let allowed = hasReceivedFrame ? timeout : max(timeout, options.startupTimeout)
