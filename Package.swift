@@ -79,6 +79,6 @@ let package = Package(
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "CompressNIO", package: "compress-nio")],
                     path: "Tests/ServerTests"),
-        .testTarget(name: "EndToEndTests", path: "Tests/EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Storage"], path: "Tests/EndToEndTests"),
     ]
 )
