@@ -5,11 +5,15 @@ extension Program {
     /// Every pass over a script (checking, formatting, building, compiling and evaluating lambdas, and
     /// comparing or freeing the tree) recurses once per level, so this bound is what keeps a hostile script
     /// from overflowing the stack of the thread that handles it. A flat chain such as `a OR b OR c …` is one
-    /// level per operator too, as its tree is left-nested: 1,000 terms is a pipeline of 1,000 nodes and
-    /// properties or a lambda of 1,000 operators, far past what scripts need (split longer ones into several
-    /// lambdas or nodes). Parsing past it throws "expression nested deeper than 1000 levels" at the token
+    /// level per operator too, as its tree is left-nested: 200 levels is a pipeline of 200 nodes and
+    /// properties or a lambda of 200 operators, past what scripts need (split longer ones into several
+    /// lambdas or nodes). Parsing past it throws "expression nested deeper than 200 levels" at the token
     /// where the limit was crossed.
-    public static let maximumDepth = 1000
+    ///
+    /// Measured with `tock fmt` under `ulimit -s`: a debug build needs 4–8 MiB for 1,000 levels (4–8 KiB a
+    /// level), so 200 levels take at most about 1.6 MiB, within the 8 MiB of the daemon's threads and the
+    /// 2 MiB the tests give a secondary thread; a release build needs several times less.
+    public static let maximumDepth = 200
 
     /// Parses a TICKscript and, unless `check` is false, runs the checks that need no engine
     /// (``Program/check(predefined:)``): undefined and redefined variables, field references outside lambdas.
