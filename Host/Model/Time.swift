@@ -129,13 +129,16 @@ extension GoDuration {
         let a = 62_135_596_800 % d, b = second % d
         let offset = d.dividingFullWidth(a.multipliedFullWidth(by: b)).remainder
         let (_, r) = RFC3339Nano.floorDivMod(t % d + offset, d)
-        return t - r
+        let (down, overflow) = t.subtractingReportingOverflow(r)
+        return overflow ? t : down  // only within d of Int64.min, where no multiple of d is below t
     }
 
     /// Rounds `t` to the nearest multiple of `d` since the Unix epoch (halfway rounds up), as `round()` on `from`.
     public static func round(_ t: Timestamp, _ d: Int64) -> Timestamp {
         guard d > 0 else { return t }
         let down = truncate(t, d)
-        return (t - down) * 2 >= d ? down + d : down
+        guard (t - down) * 2 >= d else { return down }
+        let (up, overflow) = down.addingReportingOverflow(d)
+        return overflow ? down : up  // within d of Int64.max: the multiple below is the one that exists
     }
 }

@@ -177,9 +177,19 @@ public final class TaskMaster: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Builds and starts the task. Whatever stops it — a script that no longer parses or builds (a stored task
+    /// from before a check was added), a node that does not start — is kept as the task's error for the API.
     private func start(_ task: StoredTask) throws {
-        let program = try program(of: task)
         let taskID = task.id
+        let program: Program
+        do {
+            program = try self.program(of: task)
+        } catch {
+            lock.lock()
+            startErrors[taskID] = "\(error)"
+            lock.unlock()
+            throw error
+        }
         let handlers = TaskRunner.Handlers(
             event: { [weak self] node, event in
                 guard let self else { return }

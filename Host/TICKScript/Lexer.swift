@@ -254,6 +254,11 @@ struct Lexer {
             guard let value = Double(digits.hasPrefix(".") ? "0" + digits : digits) else {
                 throw ScriptError("malformed number \"\(digits)\"", at: start)
             }
+            guard value.isFinite else {
+                let shown = digits.count > 24 ? "\(digits.prefix(12))…\(digits.suffix(8)) (\(digits.count) characters)" : digits
+                throw ScriptError(
+                    "float \(shown) overflows a 64-bit float (max about 1.8e308)", at: start)
+            }
             token.floatValue = value
         } else if digits.count > 1, digits.hasPrefix("0") {
             guard let value = Int64(digits.dropFirst(), radix: 8) else {

@@ -49,3 +49,22 @@ extension Program {
         Program(statements: statements.map(\.normalized))
     }
 }
+
+extension Expression {
+    /// The height of the expression's tree: 1 for a literal or a name, one more per enclosing operator,
+    /// parenthesis, call, lambda or chain link. Parsed expressions are at most ``Program/maximumDepth``.
+    public var depth: Int {
+        switch kind {
+        case .identifier, .reference, .string, .int, .float, .bool, .duration, .regex, .star:
+            return 1
+        case .list(let items), .call(_, let items):
+            return 1 + (items.map(\.depth).max() ?? 0)
+        case .lambda(let inner), .parenthesized(let inner), .unary(_, let inner):
+            return 1 + inner.depth
+        case .binary(_, let left, let right):
+            return 1 + max(left.depth, right.depth)
+        case .chain(let left, _, _, let arguments):
+            return 1 + max(left.depth, arguments.map(\.depth).max() ?? 0)
+        }
+    }
+}

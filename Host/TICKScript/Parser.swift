@@ -1,4 +1,20 @@
 extension Program {
+    /// How deeply expressions may nest: the height of any expression's tree, counting each parenthesis,
+    /// unary or binary operator, function call, lambda and chain link (`|node()`, `.property()`) as a level.
+    ///
+    /// Every pass over a script (checking, formatting, building, compiling and evaluating lambdas, and
+    /// comparing or freeing the tree) recurses once per level, so this bound is what keeps a hostile script
+    /// from overflowing the stack of the thread that handles it. A flat chain such as `a OR b OR c …` is one
+    /// level per operator too, as its tree is left-nested: 200 levels is a pipeline of 200 nodes and
+    /// properties or a lambda of 200 operators, past what scripts need (split longer ones into several
+    /// lambdas or nodes). Parsing past it throws "expression nested deeper than 200 levels" at the token
+    /// where the limit was crossed.
+    ///
+    /// Measured with `tock fmt` under `ulimit -s`: a debug build needs 4–8 MiB for 1,000 levels (4–8 KiB a
+    /// level), so 200 levels take at most about 1.6 MiB, within the 8 MiB of the daemon's threads and the
+    /// 2 MiB the tests give a secondary thread; a release build needs several times less.
+    public static let maximumDepth = 200
+
     /// Parses a TICKscript and, unless `check` is false, runs the checks that need no engine
     /// (``Program/check(predefined:)``): undefined and redefined variables, field references outside lambdas.
     ///
@@ -35,7 +51,12 @@ struct Parser {
     private struct Parsed {
         var expression: Expression
         var anchor: Int
+        /// The height of the expression's tree (a literal is 1), kept at most ``Program/maximumDepth``.
+        var depth = 1
     }
+
+    /// How many `primary`/`expression` calls are active: the parser's own recursion, bounded like the tree.
+    private var nesting = 0
 
     init(_ source: String) throws(ScriptError) {
         self.source = Array(source.utf8)
@@ -70,6 +91,27 @@ struct Parser {
 
     private func error(_ expected: String, _ token: Token, hint: String = "") -> ScriptError {
         ScriptError("expected \(expected), found \(token.described)\(hint)", at: token.position)
+    }
+
+    /// Enters one level of the parser's recursion; throws at `token` once ``Program/maximumDepth`` is passed.
+    private mutating func enter(_ token: Token) throws(ScriptError) {
+        nesting += 1
+        if nesting > Program.maximumDepth { throw Self.tooDeep(at: token.position) }
+    }
+
+    private static func tooDeep(at position: SourcePosition) -> ScriptError {
+        ScriptError(
+            "expression nested deeper than \(Program.maximumDepth) levels (parentheses, operators, function calls "
+                + "and chain links all count); split it into several variables, nodes or lambdas",
+            at: position)
+    }
+
+    /// `expression` with `depth`, refused past ``Program/maximumDepth`` at `position`.
+    private static func node(
+        _ expression: Expression, anchor: Int, depth: Int, at position: SourcePosition
+    ) throws(ScriptError) -> Parsed {
+        if depth > Program.maximumDepth { throw tooDeep(at: position) }
+        return Parsed(expression: expression, anchor: anchor, depth: depth)
     }
 
     mutating func expectEnd() throws(ScriptError) {
@@ -168,6 +210,8 @@ struct Parser {
 
     /// A statement value or an argument of a chain link: a chain, a lambda, a list, or an operator expression.
     private mutating func expression() throws(ScriptError) -> Parsed {
+        try enter(current)
+        defer { nesting -= 1 }
         switch current.kind {
         case .identifier:
             if peek().kind == .leftParen {
@@ -182,8 +226,10 @@ struct Parser {
         case .lambda:
             let token = advance()
             let comments = claimComments(through: index - 1)
-            let body = try lambdaBody(after: token)
-            return Parsed(expression: Expression(.lambda(body), at: token.position, comments: comments), anchor: token.position.offset)
+            let (body, depth) = try lambdaBodyAndDepth()
+            return try Self.node(
+                Expression(.lambda(body), at: token.position, comments: comments), anchor: token.position.offset,
+                depth: depth + 1, at: token.position)
         case .leftBracket:
             return try list()
         default:
@@ -213,11 +259,12 @@ struct Parser {
                     "\"(\" after \"\(op.rawValue)\(name.text)\"", current,
                     hint: " (write \(op.rawValue)\(name.text)() even without arguments)")
             }
-            let (arguments, multiLine) = try argumentList(of: "\(name.text)()", nameOffset: name.position.offset)
+            let (arguments, multiLine, depth) = try argumentList(of: "\(name.text)()", nameOffset: name.position.offset)
             let link = Expression(
                 .chain(left: result.expression, op: op, name: name.text, arguments: arguments),
                 at: opToken.position, comments: comments, layout: .init(multiLine: multiLine))
-            result = Parsed(expression: link, anchor: opToken.position.offset)
+            result = try Self.node(
+                link, anchor: opToken.position.offset, depth: max(result.depth, depth) + 1, at: opToken.position)
         }
     }
 
@@ -225,19 +272,21 @@ struct Parser {
     private mutating func function() throws(ScriptError) -> Parsed {
         let name = advance()
         let comments = claimComments(through: index - 1)
-        let (arguments, multiLine) = try argumentList(of: "\(name.text)()", nameOffset: name.position.offset)
+        let (arguments, multiLine, depth) = try argumentList(of: "\(name.text)()", nameOffset: name.position.offset)
         let call = Expression(
             .call(function: name.text, arguments: arguments), at: name.position, comments: comments,
             layout: .init(multiLine: multiLine))
-        return Parsed(expression: call, anchor: name.position.offset)
+        return try Self.node(call, anchor: name.position.offset, depth: depth + 1, at: name.position)
     }
 
     /// `( arg, arg, ... )` with the current token at `(`; a trailing comma is allowed, as in Kapacitor.
+    /// - Returns: the arguments, whether they span several lines, and the depth of the deepest (0 for none).
     private mutating func argumentList(
         of callee: String, nameOffset: Int, inLambda: Bool = false
-    ) throws(ScriptError) -> ([Expression], Bool) {
+    ) throws(ScriptError) -> ([Expression], Bool, Int) {
         let open = advance()
         var arguments: [Expression] = []
+        var depth = 0
         var lastAnchor = nameOffset
         while current.kind != .rightParen {
             if current.kind == .comma {
@@ -248,6 +297,7 @@ struct Parser {
             }
             let argument = inLambda ? try primaryExpression() : try expression()
             arguments.append(argument.expression)
+            depth = max(depth, argument.depth)
             lastAnchor = argument.anchor
             if current.kind == .comma {
                 advance()
@@ -261,7 +311,7 @@ struct Parser {
             }
         }
         advance()
-        return (arguments, !arguments.isEmpty && hasNewline(from: nameOffset, to: lastAnchor))
+        return (arguments, !arguments.isEmpty && hasNewline(from: nameOffset, to: lastAnchor), depth)
     }
 
     /// Whether a token can begin an argument or operand.
@@ -300,7 +350,9 @@ struct Parser {
             }
         }
         advance()
-        return Parsed(expression: Expression(.list(items), at: open.position, comments: comments), anchor: open.position.offset)
+        return Parsed(
+            expression: Expression(.list(items), at: open.position, comments: comments), anchor: open.position.offset,
+            depth: items.isEmpty ? 1 : 2)
     }
 
     private mutating func identifier() throws(ScriptError) -> Parsed {
@@ -313,10 +365,15 @@ struct Parser {
 
     /// The expression after `lambda:`.
     mutating func lambdaBody(after lambda: Token?) throws(ScriptError) -> Expression {
+        try lambdaBodyAndDepth().expression
+    }
+
+    private mutating func lambdaBodyAndDepth() throws(ScriptError) -> (expression: Expression, depth: Int) {
         if [.rightParen, .comma, .end].contains(current.kind) {
             throw error("an expression after \"lambda:\"", current)
         }
-        return try primaryExpression().expression
+        let body = try primaryExpression()
+        return (body.expression, body.depth)
     }
 
     private mutating func primaryExpression() throws(ScriptError) -> Parsed {
@@ -360,13 +417,16 @@ struct Parser {
             let binary = Expression(
                 .binary(op, lhs.expression, rhs.expression), at: lhs.expression.position, comments: comments,
                 layout: .init(multiLine: multiLine))
-            lhs = Parsed(expression: binary, anchor: opToken.position.offset)
+            lhs = try Self.node(
+                binary, anchor: opToken.position.offset, depth: max(lhs.depth, rhs.depth) + 1, at: opToken.position)
         }
         return lhs
     }
 
     private mutating func primary() throws(ScriptError) -> Parsed {
         let token = current
+        try enter(token)
+        defer { nesting -= 1 }
         switch token.kind {
         case .leftParen:
             advance()
@@ -377,7 +437,9 @@ struct Parser {
                 throw error("\")\" to close \"(\" at \(token.position)", current, hint: current.kind == .assign ? " (compare with ==)" : "")
             }
             advance()
-            return Parsed(expression: Expression(.parenthesized(inner.expression), at: token.position, comments: comments), anchor: inner.anchor)
+            return try Self.node(
+                Expression(.parenthesized(inner.expression), at: token.position, comments: comments), anchor: inner.anchor,
+                depth: inner.depth + 1, at: token.position)
         case .int, .float, .string, .tripleString, .keywordTrue, .keywordFalse, .duration, .regex, .star, .reference:
             advance()
             let comments = claimComments(through: index - 1)
@@ -400,11 +462,12 @@ struct Parser {
             if peek().kind == .leftParen {
                 let name = advance()
                 let comments = claimComments(through: index - 1)
-                let (arguments, multiLine) = try argumentList(of: "\(name.text)()", nameOffset: name.position.offset, inLambda: true)
+                let (arguments, multiLine, depth) = try argumentList(
+                    of: "\(name.text)()", nameOffset: name.position.offset, inLambda: true)
                 let call = Expression(
                     .call(function: name.text, arguments: arguments), at: name.position, comments: comments,
                     layout: .init(multiLine: multiLine))
-                return Parsed(expression: call, anchor: name.position.offset)
+                return try Self.node(call, anchor: name.position.offset, depth: depth + 1, at: name.position)
             }
             if token.text == "lambda", [.reference, .string, .int, .float, .identifier, .leftParen, .not].contains(peek().kind) {
                 throw error("\":\" right after \"lambda\"", peek(), hint: " (write lambda: expression)")
@@ -418,9 +481,9 @@ struct Parser {
             }
             let operand = try primary()
             let op: UnaryOperator = token.kind == .not ? .not : .negate
-            return Parsed(
-                expression: Expression(.unary(op, operand.expression), at: token.position, comments: comments),
-                anchor: token.position.offset)
+            return try Self.node(
+                Expression(.unary(op, operand.expression), at: token.position, comments: comments),
+                anchor: token.position.offset, depth: operand.depth + 1, at: token.position)
         case .lambda:
             throw error("a value", token, hint: " (a lambda cannot be nested in an expression)")
         case .leftBracket:

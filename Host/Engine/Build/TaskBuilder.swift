@@ -135,6 +135,12 @@ struct BuildState {
         case .list(let items): return .list(try items.map(value))
         case .lambda(let body):
             let substituted = try substitute(body)
+            // Variables holding lambdas add their own depth to the script's.
+            if substituted.depth > Program.maximumDepth {
+                throw ScriptError(
+                    "lambda nested deeper than \(Program.maximumDepth) levels once its variables are substituted",
+                    at: e.position)
+            }
             // Compile now so a bad lambda is reported at build time, at its position.
             _ = try Lambda(substituted)
             return .lambda(substituted)
@@ -237,7 +243,7 @@ struct BuildState {
         try checkEdge(spec.wants, input, node: name, after: p, at: position)
         var values: [Value] = []
         var nodeArgs: [Int] = []
-        try checkArguments(arguments, spec.arguments, what: "\(name)()", at: position, values: &values, nodes: &nodeArgs)
+        try checkArguments(arguments, spec.arguments, what: "\(name)()", key: name, at: position, values: &values, nodes: &nodeArgs)
         for other in nodeArgs {
             let t = try output(of: other, for: name, at: position)
             try checkEdge(spec.wants, t, node: name, after: nodes[other], at: position)
@@ -327,7 +333,9 @@ struct BuildState {
         }
         var values: [Value] = []
         var nodeArgs: [Int] = []
-        try checkArguments(arguments, prop.signature, what: ".\(name)() on \(n.method)", at: position, values: &values, nodes: &nodeArgs)
+        try checkArguments(
+            arguments, prop.signature, what: ".\(name)() on \(n.method)", key: "\(n.method).\(name)", at: position,
+            values: &values, nodes: &nodeArgs)
         nodes[node].properties.append((name, values, position))
     }
 
@@ -365,8 +373,10 @@ struct BuildState {
     }
 
     /// Checks positional arguments against a signature; node arguments are collected separately.
-    mutating func checkArguments(_ arguments: [Expression], _ signature: Signature, what: String, at position: SourcePosition,
-                                 values: inout [Value], nodes nodeArgs: inout [Int]) throws {
+    /// Durations and counts out of ``ValueBounds`` are refused at the argument; `key` names the node or
+    /// `node.property` for ``ValueBounds/countArguments``.
+    mutating func checkArguments(_ arguments: [Expression], _ signature: Signature, what: String, key: String,
+                                 at position: SourcePosition, values: inout [Value], nodes nodeArgs: inout [Int]) throws {
         let minimum = signature.required.count
         let maximum = signature.variadic == nil ? minimum + signature.optional.count : Int.max
         guard arguments.count >= minimum, arguments.count <= maximum else {
@@ -389,6 +399,7 @@ struct BuildState {
             guard Self.value(v, matches: type) else {
                 throw ScriptError("argument \(i + 1) of \(what) must be \(type), got \(Self.typeName(v))", at: a.position)
             }
+            try ValueBounds.check(v, index: i, of: key, at: a.position)
             values.append(v)
         }
     }

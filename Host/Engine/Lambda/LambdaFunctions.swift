@@ -123,7 +123,10 @@ enum LambdaFunctions {
         stateless("rand", 0...0, nil, .int) { _ in .int(Int64.random(in: 0...Int64.max)) }
         stateless("humanBytes", 1...1, [[.float, .int]], .string) { a in
             switch a[0] {
-            case .float(let v): return .string(humanBytes(v < 0 ? 0 : UInt64(clamping: Int64(v))))
+            case .float(let v):
+                // Converting a float past UInt64's range (or NaN) would trap: clamp first.
+                let bytes: UInt64 = v.isNaN || v < 0 ? 0 : v >= 18_446_744_073_709_551_615 ? .max : UInt64(v)
+                return .string(humanBytes(bytes))
             case .int(let v): return .string(humanBytes(UInt64(bitPattern: v)))
             default: throw LambdaError("cannot convert \(a[0].type.description) to humanBytes")
             }

@@ -30,12 +30,12 @@ final class StateNode: Node {
         let inState = try t.lambda.evaluateBool(time: time, fields: fields, tags: tags)
         if counting {
             guard inState else { t.count = 0; return .int(-1) }
-            t.count += 1
+            t.count = t.count.saturatingAdd(1)
             return .int(t.count)
         }
         guard inState else { t.start = nil; return .double(-1) }
         if t.start == nil { t.start = time }
-        return .double(Double(time - t.start!) / Double(unit))
+        return .double((Double(time) - Double(t.start!)) / Double(unit))
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
@@ -119,7 +119,12 @@ final class CombineNode: Node {
         let n = buf.points.count, k = lambdas.count
         guard n >= k else { return }
         var total: Int64 = 1
-        for i in 0..<k { total = total * Int64(n - i) / Int64(i + 1) }
+        for i in 0..<k {
+            // C(n, i+1) = C(n, i)·(n−i)/(i+1); once past Int64 it is past any max too.
+            let (product, overflow) = total.multipliedReportingOverflow(by: Int64(n - i))
+            if overflow { total = .max; break }
+            total = product / Int64(i + 1)
+        }
         if total > max {
             throw LambdaError("refusing to perform combination as total combinations \(total) exceeds max combinations \(max)")
         }

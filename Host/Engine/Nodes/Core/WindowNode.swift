@@ -117,15 +117,15 @@ final class TimeWindow {
         tags = p.groupTags
         dimensions = p.dimensions
         if fillPeriod {
-            var next = p.time + period
+            var next = p.time.saturatingAdd(period)
             if align && every > 0 {
                 let first = next
                 next = GoDuration.truncate(next, every)
-                if next <= first { next += every }
+                if next <= first { next = next.saturatingAdd(every) }
             }
             nextEmit = next
         } else {
-            nextEmit = p.time + every
+            nextEmit = p.time.saturatingAdd(every)
             if align && every > 0 { nextEmit = GoDuration.truncate(nextEmit, every) }
         }
     }
@@ -155,13 +155,13 @@ final class TimeWindow {
         if every == 0 {
             buffer.append(p)
             if time >= nextEmit {
-                purge(time - period, inclusive: false)
+                purge(time.saturatingSubtract(period), inclusive: false)
                 out = batch(time)
                 nextEmit = time
             }
         } else {
             if time >= nextEmit {
-                purge(nextEmit - period, inclusive: true)
+                purge(nextEmit.saturatingSubtract(period), inclusive: true)
                 if period == every && !align {
                     // Tumbling: the next window starts at `time`, after every buffered point (all are before the
                     // old end), so the next purge would drop them all; they move into the batch instead.
@@ -173,7 +173,7 @@ final class TimeWindow {
                 } else {
                     out = batch(nextEmit)
                 }
-                nextEmit = time + every
+                nextEmit = time.saturatingAdd(every)
                 if align { nextEmit = GoDuration.truncate(nextEmit, every) }
             }
             buffer.append(p)
@@ -203,7 +203,7 @@ final class CountWindow {
         tags = p.groupTags
         dimensions = p.dimensions
         nextEmit = fillPeriod ? period : every
-        ring.reserveCapacity(period)
+        ring.reserveCapacity(Swift.min(period, 1024))  // grows with the points that arrive, not the count asked
     }
 
     func insert(_ p: Point) -> Batch? {

@@ -61,7 +61,8 @@ enum GoPrintf {
     private static func readNumber(_ f: [Unicode.Scalar], _ i: inout Int) -> Int? {
         var n: Int? = nil
         while i < f.count, f[i] >= "0", f[i] <= "9" {
-            n = (n ?? 0) * 10 + Int(f[i].value - 48)
+            // Go refuses widths and precisions past 1e6; clamping there keeps a hostile one from overflowing.
+            n = Swift.min((n ?? 0) * 10 + Int(f[i].value - 48), 1_000_000)
             i += 1
         }
         return n

@@ -60,7 +60,7 @@ final class DerivativeNode: Node {
             previous = (time, current)
             return nil
         }
-        let elapsed = Double(time - prev.time)
+        let elapsed = Double(time) - Double(prev.time)  // in Double: two client times may be 2^64 ns apart
         if elapsed == 0 { return nil }
         previous = (time, current)
         let diff = current - prev.value

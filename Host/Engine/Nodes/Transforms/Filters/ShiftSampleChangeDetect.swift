@@ -1,6 +1,7 @@
 import TockModel
 
-/// `|shift(d)`: moves every point (and a batch's `tmax` and points) by `d`, which may be negative.
+/// `|shift(d)`: moves every point (and a batch's `tmax` and points) by `d`, which may be negative. Times
+/// saturate at the ends of Int64's range rather than overflow.
 final class ShiftNode: Node {
     let shift: Int64
     init(shift: Int64) { self.shift = shift }
@@ -8,11 +9,11 @@ final class ShiftNode: Node {
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         switch message {
         case .point(var p):
-            p.time += shift
+            p.time = p.time.saturatingAdd(shift)
             output.emit(.point(p))
         case .batch(var b):
-            b.tmax += shift
-            for i in b.points.indices { b.points[i].time += shift }
+            b.tmax = b.tmax.saturatingAdd(shift)
+            for i in b.points.indices { b.points[i].time = b.points[i].time.saturatingAdd(shift) }
             output.emit(.batch(b))
         }
     }
@@ -37,7 +38,7 @@ final class SampleNode: Node {
             return GoTime.truncate(time, d) == time
         case .count(let n):
             let count = counts[group, default: 0]
-            counts[group] = count + 1
+            counts[group] = count == .max ? 0 : count + 1
             return count % n == 0
         }
     }

@@ -34,7 +34,7 @@ final class HoltWintersReducer: Reducer {
 
     private func roundTime(_ t: Int64) -> Int64 {
         let remainder = t % interval
-        if remainder > halfInterval { return (t / interval + 1) * interval }
+        if remainder > halfInterval { return (t / interval + 1).saturatingMultiply(interval) }
         return (t / interval) * interval
     }
 
@@ -109,12 +109,12 @@ final class HoltWintersReducer: Reducer {
         if includeFitData {
             let first = points[0].time
             for (i, v) in forecasted.enumerated() where !v.isNaN {
-                out.append(Reduced(time: first + interval * Int64(i), value: .double(v)))
+                out.append(Reduced(time: first.saturatingAdd(interval.saturatingMultiply(Int64(i))), value: .double(v)))
             }
         } else {
             let last = points[l - 1].time
             for (i, v) in forecasted[y.count...].enumerated() where !v.isNaN {
-                out.append(Reduced(time: last + interval * Int64(i + 1), value: .double(v)))
+                out.append(Reduced(time: last.saturatingAdd(interval.saturatingMultiply(Int64(i + 1))), value: .double(v)))
             }
         }
         return out

@@ -35,6 +35,7 @@ enum InfluxQLSpecs {
             case .int(let i)?: p = Double(i)
             default: throw NodeConfigurationError("percentile needs a number between 0 and 100")
             }
+            guard p >= 0, p <= 100 else { throw NodeConfigurationError("percentile needs a number between 0 and 100, got \(p)") }
             return .percentile(p)
         },
         spec("top", Signature([.int, .string], variadic: .string), provides: .batch, fieldIndex: 1) { config in

@@ -17,15 +17,15 @@ enum GoTime {
     /// `t.Truncate(d)`: `t` unchanged when `d <= 0`.
     static func truncate(_ t: Timestamp, _ d: Int64) -> Timestamp {
         guard d > 0 else { return t }
-        return t - remainder(t, d)
+        return t.saturatingSubtract(remainder(t, d))
     }
 
     /// `t.Round(d)`: the nearest multiple of `d`, halfway values rounding up; `t` unchanged when `d <= 0`.
     static func round(_ t: Timestamp, _ d: Int64) -> Timestamp {
         guard d > 0 else { return t }
         let r = remainder(t, d)
-        if UInt64(r) + UInt64(r) < UInt64(d) { return t - r }
-        return t + (d - r)
+        if UInt64(r) + UInt64(r) < UInt64(d) { return t.saturatingSubtract(r) }
+        return t.saturatingAdd(d - r)
     }
 }
 
