@@ -5,7 +5,7 @@ import Testing
 /// Scripts written to crash the daemon — stack-deep expressions, durations and counts past 64 bits, float
 /// literals past a double — are refused by `tock define` and `tock fmt` with a line:column error, the
 /// daemon keeps answering, and a data directory already holding such tasks boots with them idle.
-@Suite("Hostile scripts", .serialized, .enabled(if: DaemonProcess.serveAvailable, "needs `tock serve` in this build"))
+@Suite("Hostile scripts", .serialized)
 struct HostileScriptTests {
     /// The reproducers: a name, the script, and what the error must say.
     static let reproducers: [(name: String, script: String, error: String)] = [
