@@ -7,17 +7,7 @@ import Testing
 struct CLIVerbTests {
     static let script = "stream\n    |from()\n        .measurement('cpu')\n    |httpOut('out')\n"
 
-    func file(_ name: String, _ text: String, in directory: String) throws -> String {
-        let path = directory + "/" + name
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
 
-    @discardableResult
-    func ok(_ result: TockBinary.Result, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) -> String {
-        #expect(result.status == 0, "\(what) failed (\(result.status)): \(result.stderr)", sourceLocation: sourceLocation)
-        return result.stdout
-    }
 
     @Test("reload restarts an enabled task from its stored definition: its counters start again from zero")
     func reload() async throws {

@@ -14,13 +14,6 @@ struct DaemonTests {
 
         """
 
-    /// Writes `text` to a file in `directory` and returns its path.
-    func file(_ name: String, _ text: String, in directory: String) throws -> String {
-        let path = directory + "/" + name
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     /// Runs the CLI and expects success, reporting its stderr otherwise.
     @discardableResult
     func ok(_ daemon: DaemonProcess, _ args: [String]) throws -> String {

@@ -7,17 +7,7 @@ import Testing
 struct SecurityTests {
     static let script = "stream\n    |from()\n        .measurement('cpu')\n    |httpOut('out')\n"
 
-    func file(_ name: String, _ text: String, in directory: String) throws -> String {
-        let path = directory + "/" + name
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
 
-    @discardableResult
-    func ok(_ result: TockBinary.Result, _ what: String) -> String {
-        #expect(result.status == 0, "\(what) failed: \(result.stderr)")
-        return result.stdout
-    }
 
     func basic(_ user: String, _ password: String) -> [String: String] {
         ["Authorization": "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()]
