@@ -81,7 +81,7 @@ struct HostileWriteTests {
         let daemon = try await DaemonProcess(dataDirectory: dir)
         defer { daemon.stop() }
         let runs: [(lines: Int, chunk: Int)] = [(1_000, 1), (1_000, 2), (1_000, 3), (1_000, 7), (1_000, 64), (1_000, 4096),
-                                                (100_000, 7), (100_000, 4096), (100_000, 65536)]
+                                                (100_000, 4096), (100_000, 65536)]
         var compressed: [Int: Data] = [:]
         for (k, run) in runs.enumerated() {
             let db = "gz\(k)"
@@ -90,6 +90,7 @@ struct HostileWriteTests {
             let request = Self.chunkedRequest(db: db, gzip: true, body: compressed[run.lines]!, chunkSize: run.chunk)
             let answer = try RawHTTP.exchange(port: daemon.port, request)
             #expect(answer.status == 204, "\(run): \(answer.text)")
+            print("gzip round trip of \(run.lines) lines in \(run.chunk)-byte chunks: \(answer.status)")
             Self.expectLines(try await Self.rows(daemon, id: "gz\(k)", db: db), count: run.lines)
         }
     }
