@@ -14,8 +14,8 @@ extension LineProtocolParser {
             return .failure(at: start, "expected a measurement name, found \",\"")
         }
         var flags: UInt8 = 0
-        let nameEnd = scanIdentifier(p, start, end, StopSet.measurement, &flags, limit: keyEnd)
-        guard let name = identifier(p, start, nameEnd, flags, measurement: true) else {
+        let nameEnd = scanKeyPart(p, start, end, StopSet.measurement, &flags, limit: keyEnd)
+        guard let name = identifier(p, start, nameEnd, flags, unescapes: .nameOrFieldKey) else {
             return .failure(at: start, "invalid UTF-8 in measurement")
         }
         if nameEnd == keyEnd {
@@ -28,7 +28,7 @@ extension LineProtocolParser {
         while true {
             var keyFlags: UInt8 = 0
             let keyStart = i
-            let tagKeyEnd = scanIdentifier(p, keyStart, end, StopSet.key, &keyFlags, limit: keyEnd)
+            let tagKeyEnd = scanKeyPart(p, keyStart, end, StopSet.key, &keyFlags, limit: keyEnd)
             if tagKeyEnd == keyStart {
                 return .failure(at: keyStart, "expected a tag key after \(quoted(p, start, keyStart)), found \(describe(p, keyStart, end))")
             }
@@ -37,7 +37,10 @@ extension LineProtocolParser {
             }
             let valueStart = tagKeyEnd + 1
             var valueFlags: UInt8 = 0
-            let valueEnd = scanIdentifier(p, valueStart, end, StopSet.key, &valueFlags, limit: keyEnd)
+            // A value may start with "=" (InfluxDB reads `t==a` as the value "=a"), not with a comma or space.
+            let valueEnd = valueStart < keyEnd && p[valueStart] == Byte.equals
+                ? scanKeyPart(p, valueStart + 1, end, StopSet.key, &valueFlags, limit: keyEnd)
+                : scanKeyPart(p, valueStart, end, StopSet.key, &valueFlags, limit: keyEnd)
             if valueEnd == valueStart {
                 return .failure(at: valueStart, "expected a tag value after \(quoted(p, keyStart, valueStart)), found \(describe(p, valueStart, end))")
             }
@@ -55,10 +58,10 @@ extension LineProtocolParser {
         var tags: [(key: String, value: String, at: Int)] = []
         tags.reserveCapacity(tagSpans.count)
         for span in tagSpans {
-            guard let key = identifier(p, span.keyStart, span.keyEnd, span.keyFlags, measurement: false) else {
+            guard let key = identifier(p, span.keyStart, span.keyEnd, span.keyFlags, unescapes: .tag) else {
                 return .failure(at: span.keyStart, "invalid UTF-8 in tag key")
             }
-            guard let value = identifier(p, span.valueStart, span.valueEnd, span.valueFlags, measurement: false) else {
+            guard let value = identifier(p, span.valueStart, span.valueEnd, span.valueFlags, unescapes: .tag) else {
                 return .failure(at: span.valueStart, "invalid UTF-8 in tag value")
             }
             tags.append((key, value, span.keyStart))

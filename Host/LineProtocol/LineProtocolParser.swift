@@ -12,8 +12,12 @@ import TockModel
 /// - `measurement[,tagkey=tagvalue...] fieldkey=fieldvalue[,...] [timestamp]`, one point per line;
 ///   `\n` or `\r\n` ends a line; blank lines and lines starting with `#` are skipped; spaces and
 ///   tabs before a line and between its sections are ignored.
-/// - A backslash escapes a comma or space in the measurement, and a comma, space or `=` in tag keys,
-///   tag values and field keys; `\\` is one backslash; any other backslash is kept as written.
+/// - Backslashes exactly as InfluxDB 1.x reads them. In the measurement, tag keys and tag values a byte
+///   right after a backslash is escaped (so in `a\\ b` the space is escaped, and `t=C:\\ v=1` is an
+///   error); a backslash before a comma, space or `=` (measurement also `"`) is dropped, any other is kept:
+///   `a\\b` stays `a\\b`. In field keys a backslash takes the next byte with it; it is dropped before a
+///   comma, space, `=` or `"`. In string values `\"` is `"` and `\\` is `\`. A backslash never joins
+///   two lines (InfluxDB would read `\` and a line break as part of the line; Tock ends the line there).
 /// - Field values: float (`1`, `1.5`, `-1e3`, `.5`), integer (`1i`), unsigned (`1u`), string in
 ///   double quotes (`\"` and `\\` escaped; it may span lines), boolean (`t`, `T`, `true`, `True`,
 ///   `TRUE`, `f`, `F`, `false`, `False`, `FALSE`).

@@ -2,9 +2,12 @@ import TockModel
 
 /// Writes points as InfluxDB 1.x line protocol that ``LineProtocolParser`` (and InfluxDB) read back unchanged.
 ///
-/// - Measurement: `,` and space escaped; tag keys, tag values and field keys: `,`, `=` and space
-///   escaped. A backslash is doubled only where it would otherwise read as an escape (before one
-///   of those characters, before another backslash, or at the end), so `C:\temp` stays `C:\temp`.
+/// - Escaping as InfluxDB 1.x reads it back: measurement: `,` and space escaped; tag keys, tag values and
+///   field keys: `,`, `=` and space escaped. A backslash is written as it is (`C:\temp` stays `C:\temp`,
+///   `a\\b` stays `a\\b`); one more is written before a `"` or `=` that InfluxDB would otherwise take it to
+///   escape (measurement `a\"b` is written `a\\"b`, field key `a\"b` likewise).
+/// - Not expressible, so refused: a measurement, tag key, tag value or field key that ends with a backslash
+///   (it would escape the separator after it), and a field key with an odd run of backslashes before `,`, `=` or space.
 /// - A line feed cannot appear in a name, key or tag value: it is written as the two characters
 ///   `\n`, as Telegraf does; such a name does not read back identically.
 /// - Tags with an empty value are left out (InfluxDB has no empty tag values).
@@ -21,27 +24,34 @@ public struct LineProtocolSerializer: Sendable {
 
     /// Appends `point` as one line, with its line break, to `out`.
     /// - Throws: when the point cannot be expressed: no fields, an empty measurement or key, a
-    ///   measurement starting with `#` (a comment) or a tab, or a float that is NaN or infinite.
+    ///   measurement starting with `#` (a comment) or a tab, a float that is NaN or infinite, or a backslash
+    ///   that InfluxDB would read as an escape (see above).
     public func append(_ point: Point, to out: inout [UInt8]) throws(LineProtocolSerializationError) {
         try check(point)
         let rollback = out.count
-        writeIdentifier(point.name, measurement: true, to: &out)
+        func write(_ s: String, _ kind: IdentifierKind) throws(LineProtocolSerializationError) {
+            if let problem = writeIdentifier(s, kind, to: &out) {
+                out.removeSubrange(rollback...)
+                throw LineProtocolSerializationError(measurement: point.name, message: problem)
+            }
+        }
+        try write(point.name, .measurement)
         for (key, value) in point.tags where !value.isEmpty {
             if key.isEmpty {
                 out.removeSubrange(rollback...)
                 throw LineProtocolSerializationError(measurement: point.name, message: "a tag key is empty")
             }
             out.append(Byte.comma)
-            writeIdentifier(key, measurement: false, to: &out)
+            try write(key, .tagKey)
             out.append(Byte.equals)
-            writeIdentifier(value, measurement: false, to: &out)
+            try write(value, .tagValue)
         }
         out.append(Byte.space)
         var first = true
         for (key, value) in point.fields {
             if !first { out.append(Byte.comma) }
             first = false
-            writeIdentifier(key, measurement: false, to: &out)
+            try write(key, .fieldKey)
             out.append(Byte.equals)
             writeValue(value, to: &out)
         }
@@ -82,43 +92,77 @@ public struct LineProtocolSerializer: Sendable {
         }
     }
 
-    private func writeIdentifier(_ s: String, measurement: Bool, to out: inout [UInt8]) {
+    enum IdentifierKind {
+        case measurement, tagKey, tagValue, fieldKey
+
+        var name: String {
+            switch self {
+            case .measurement: "measurement"
+            case .tagKey: "tag key"
+            case .tagValue: "tag value"
+            case .fieldKey: "field key"
+            }
+        }
+    }
+
+    /// Writes a name or key escaped for `kind`; returns why it cannot be written (and writes part of it) instead.
+    private func writeIdentifier(_ s: String, _ kind: IdentifierKind, to out: inout [UInt8]) -> String? {
+        let escapesEquals = kind != .measurement
+        let original = s
         var s = s
-        s.withUTF8 { bytes in
+        return s.withUTF8 { bytes -> String? in
             var needsWork = false
             for b in bytes where b == Byte.comma || b == Byte.space || b == Byte.backslash
-                || b == Byte.newline || (!measurement && b == Byte.equals) {
+                || b == Byte.newline || (escapesEquals && b == Byte.equals) {
                 needsWork = true
                 break
             }
             if !needsWork {
                 out.append(contentsOf: bytes)
-                return
+                return nil
             }
-            for (k, b) in bytes.enumerated() {
+            var k = 0
+            while k < bytes.count {
+                let b = bytes[k]
+                k += 1
                 switch b {
                 case Byte.comma, Byte.space:
                     out.append(Byte.backslash)
                     out.append(b)
-                case Byte.equals where !measurement:
+                case Byte.equals where escapesEquals:
                     out.append(Byte.backslash)
                     out.append(b)
                 case Byte.newline:
                     out.append(Byte.backslash)
                     out.append(0x6E) // n
                 case Byte.backslash:
-                    // Doubled only where a single one would read as an escape.
-                    let next: UInt8? = k + 1 < bytes.count ? bytes[k + 1] : nil
-                    let ambiguous = next.map {
-                        $0 == Byte.backslash || $0 == Byte.comma || $0 == Byte.space || $0 == Byte.equals
-                            || $0 == Byte.newline
-                    } ?? true
-                    out.append(Byte.backslash)
-                    if ambiguous { out.append(Byte.backslash) }
+                    // A run of backslashes is kept as it is, except where InfluxDB would take its last one as an escape.
+                    var run = 1
+                    while k < bytes.count && bytes[k] == Byte.backslash {
+                        run += 1
+                        k += 1
+                    }
+                    guard k < bytes.count else {
+                        return "\(kind.name) \"\(original)\" ends with a backslash, which InfluxDB would read as escaping the character after it"
+                    }
+                    let next = bytes[k]
+                    if next == Byte.comma || next == Byte.space || (escapesEquals && next == Byte.equals) {
+                        // Written before the escaped character: the reader drops only the escaping backslash. Field keys
+                        // are scanned by pairs, so only an even run can stand before an escape there.
+                        if kind == .fieldKey && run % 2 == 1 {
+                            return "field key \"\(original)\" has a backslash before \"\(Character(Unicode.Scalar(next)))\", which line protocol cannot carry"
+                        }
+                    } else if (kind == .measurement || kind == .fieldKey) && next == Byte.quote
+                                || kind == .measurement && next == Byte.equals {
+                        // InfluxDB drops a backslash before `"` (and `=` in a measurement): one more keeps the run whole.
+                        run += 1
+                    }
+                    out.append(contentsOf: repeatElement(Byte.backslash, count: run))
                 default:
                     out.append(b)
                 }
             }
+            return nil
         }
     }
 

@@ -42,9 +42,9 @@ func isLineEnd(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> Bool {
     return c == Byte.newline || (c == Byte.carriageReturn && (i + 1 == end || p[i + 1] == Byte.newline))
 }
 
-/// Scans an identifier from `start` to the first unescaped byte of `stops` (a ``StopSet`` mask)
-/// or the line end, stopping at `limit` at the latest. A backslash makes the next byte part of
-/// the identifier (except a line break).
+/// Scans a field key from `start` to the first unescaped byte of `stops` (a ``StopSet`` mask) or the line end,
+/// stopping at `limit` at the latest. As InfluxDB 1.x scans fields, a backslash takes the next byte with it
+/// (except a line break): `a\\=` ends at the `=`.
 @inline(__always)
 func scanIdentifier(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ stops: UInt64,
                     _ flags: inout UInt8, limit: Int? = nil) -> Int {
@@ -73,7 +73,39 @@ func scanIdentifier(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ stops
     return j
 }
 
-/// The end of the series key that starts at `start`: the first unescaped space, or the line end.
+/// Scans a measurement, tag key or tag value from `start` to the first unescaped byte of `stops` or the line end,
+/// stopping at `limit` at the latest. As InfluxDB 1.x scans series keys, a byte is escaped when the byte before it
+/// is a backslash, whatever comes before that: in `a\\ b` the space is escaped (`\\` is not an escaped
+/// backslash). A line break always ends the line.
+@inline(__always)
+func scanKeyPart(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ stops: UInt64,
+                 _ flags: inout UInt8, limit: Int? = nil) -> Int {
+    let limit = limit ?? end
+    var j = start
+    var seen: UInt8 = 0
+    var escaped = false
+    while j < limit {
+        let c = p[j]
+        if c < 64 {
+            if (stops >> UInt64(c)) & 1 != 0 {
+                if c == Byte.newline { break }
+                if c == Byte.carriageReturn {
+                    if j + 1 == end || p[j + 1] == Byte.newline { break }
+                } else if j == start || p[j - 1] != Byte.backslash {
+                    break
+                }
+            }
+        } else if c == Byte.backslash {
+            escaped = true
+        }
+        seen |= c
+        j += 1
+    }
+    flags = (escaped ? IdentifierFlags.escaped : 0) | (seen & 0x80 != 0 ? IdentifierFlags.nonASCII : 0)
+    return j
+}
+
+/// The end of the series key that starts at `start`: the first space not right after a backslash, or the line end.
 /// Skips 8 bytes at a time while none of them is a space, backslash, CR or LF.
 @inline(__always)
 func scanSeriesKey(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
@@ -90,7 +122,8 @@ func scanSeriesKey(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
         j += 8
     }
     var flags: UInt8 = 0
-    return scanIdentifier(p, j, end, StopSet.seriesKey, &flags)
+    // p[j - 1] is no backslash (the words skipped had none), so starting the scan at j loses nothing.
+    return scanKeyPart(p, j, end, StopSet.seriesKey, &flags)
 }
 
 /// How a position looks in a message: `end of line`, `a space`, or the character in quotes.
@@ -168,6 +201,11 @@ extension LineProtocolParser {
             if fieldKeyEnd >= end || p[fieldKeyEnd] != Byte.equals {
                 return .failure(at: fieldKeyEnd,
                                 "expected \"=\" after field key \(quoted(p, keyStart, fieldKeyEnd)), found \(describe(p, fieldKeyEnd, end))")
+            }
+            if p[fieldKeyEnd - 1] == Byte.backslash {
+                // InfluxDB finds the "=" again with the rule of tags (escaped when after a backslash) and loses the field.
+                return .failure(at: fieldKeyEnd - 1,
+                                "field key \(quoted(p, keyStart, fieldKeyEnd)) ends with a backslash, which InfluxDB reads as escaping the \"=\"")
             }
             switch parseValue(p, fieldKeyEnd + 1, end, final: final, keyStart: keyStart, breaks: &breaks) {
             case .value(let v, let valueEnd):
@@ -261,7 +299,7 @@ extension LineProtocolParser {
         var pairs: [(key: String, index: Int)] = []
         pairs.reserveCapacity(n)
         for (index, span) in keySpans[..<n].enumerated() {
-            guard let key = identifier(p, span.start, span.end, span.flags, measurement: false) else { return nil }
+            guard let key = identifier(p, span.start, span.end, span.flags, unescapes: .nameOrFieldKey) else { return nil }
             pairs.append((key, index))
         }
         insertionSort(&pairs) { $0.key < $1.key }
@@ -289,9 +327,13 @@ extension LineProtocolParser {
     }
 
     /// Decodes an identifier: unescapes it when needed and checks that it is UTF-8.
+    ///
+    /// As InfluxDB 1.x reads them, a backslash is dropped when the next byte is one of `unescapes` (measurements
+    /// and field keys: comma, double quote, space, equals sign; tag keys and values: comma, space, equals sign) and
+    /// kept otherwise: `a\\b` stays `a\\b`, `a\\,b` is `a\,b`.
     @inline(__always)
     mutating func identifier(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ flags: UInt8,
-                             measurement: Bool) -> String? {
+                             unescapes: Unescapes) -> String? {
         let raw = UnsafeBufferPointer(start: p + start, count: end - start)
         if flags == 0 { return String(decoding: raw, as: UTF8.self) }
         if flags & IdentifierFlags.escaped == 0 { return String(validating: raw, as: UTF8.self) }
@@ -299,14 +341,8 @@ extension LineProtocolParser {
         var k = start
         while k < end {
             let c = p[k]
-            if c == Byte.backslash && k + 1 < end {
-                let n = p[k + 1]
-                if n == Byte.backslash || n == Byte.comma || n == Byte.space || (!measurement && n == Byte.equals) {
-                    unescaped.append(n)
-                } else {
-                    unescaped.append(c)
-                    unescaped.append(n)
-                }
+            if c == Byte.backslash && k + 1 < end && unescapes.contains(p[k + 1]) {
+                unescaped.append(p[k + 1])
                 k += 2
             } else {
                 unescaped.append(c)
@@ -314,6 +350,19 @@ extension LineProtocolParser {
             }
         }
         return String(validating: unescaped, as: UTF8.self)
+    }
+}
+
+/// The bytes a backslash escapes when InfluxDB 1.x unescapes a name or key.
+enum Unescapes {
+    /// Measurements (`escape.Unescape`) and field keys: comma, double quote, space, equals sign.
+    case nameOrFieldKey
+    /// Tag keys and values (`unescapeTag`): comma, space, equals sign.
+    case tag
+
+    @inline(__always)
+    func contains(_ b: UInt8) -> Bool {
+        b == Byte.comma || b == Byte.space || b == Byte.equals || (self == .nameOrFieldKey && b == Byte.quote)
     }
 }
 

@@ -1,11 +1,12 @@
 import Engine
 import Foundation
 import TOMLKit
+import TockModel
 
 /// The daemon's settings, read from a kapacitor.conf-shaped TOML file and `TOCK_<SECTION>_<KEY>` variables.
 ///
 /// Supported: top-level `hostname`, `data_dir`, `default-retention-policy`; `[http]` `bind-address`,
-/// `log-enabled`, `max-body-size`, `auth-enabled`, `https-enabled`, `https-certificate`, `https-private-key`;
+/// `log-enabled`, `max-body-size`, `read-timeout`, `auth-enabled`, `https-enabled`, `https-certificate`, `https-private-key`;
 /// `[alert]` `exec-allowed`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
 /// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host). Other Kapacitor
 /// sections (`[[influxdb]]`, alert handlers, …) are accepted and reported as not used.
@@ -18,6 +19,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logRequests = true
     /// The largest `/write` body accepted, in bytes (after gzip decoding); 0 for no limit.
     public var maxBodySize = 25_000_000
+    /// `[http] read-timeout`, in nanoseconds: how long a request body may take to arrive (the request is then
+    /// answered 408 and nothing of it is written), and how long a connection may stay silent before it is
+    /// closed; 0: no limit.
+    public var readTimeout: Int64 = 30 * GoDuration.second
     /// Every request but `/ping` needs a user's credentials (basic auth, `u`/`p` or a bearer token).
     public var authEnabled = false
     /// Serve HTTPS with `httpsCertificate` (PEM, may hold the chain and the key) and `httpsPrivateKey`.
@@ -179,6 +184,11 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError("\(origin): max-body-size must be a number of bytes, got \"\(value)\"")
             }
             maxBodySize = n
+        case ("http", "read-timeout"):
+            guard let ns = GoDuration.parse(value), ns >= 0 else {
+                throw ConfigurationError("\(origin): read-timeout must be a duration such as \"30s\" or \"2m\" (0 for none), got \"\(value)\"")
+            }
+            readTimeout = ns
         case ("http", "https-enabled"): httpsEnabled = try bool()
         case ("http", "https-certificate"): httpsCertificate = value
         case ("http", "https-private-key"): httpsPrivateKey = value
@@ -229,6 +239,10 @@ public struct ServerConfiguration: Sendable, Equatable {
           log-enabled = true
           # The largest /write body accepted, in bytes after gzip decoding (413 beyond); 0: no limit.
           max-body-size = 25000000
+          # How long a request body may take to arrive, counted from the start of the request (Go durations:
+          # "30s", "2m"). A /write whose body is slower is answered 408 and none of it is written; a connection
+          # silent this long (mid-request or between requests) is closed. "0s": no limit.
+          read-timeout = "30s"
           # Require credentials on every request but /ping: HTTP basic auth (user:password), InfluxDB's u/p
           # query parameters on /write, or "Authorization: Bearer <token>". Users have the permissions
           # read (GET the API), write (/write), tasks (define/change tasks and templates; implies read)

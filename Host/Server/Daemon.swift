@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -41,7 +42,7 @@ public enum Daemon {
         let master = TaskMaster(store: store, udfProvider: udfs, log: log, execPolicy: configuration.execPolicy)
         try master.startEnabledTasks()
         let app = try application(api: TockAPI(master: master, configuration: configuration), host: bind.host, port: bind.port,
-                              tls: tls, onListening: { port in
+                              tls: tls, idleTimeout: configuration.readTimeout, onListening: { port in
                                   log.log(.info, "listening", ["address": "\(bind.host):\(port)",
                                                                "scheme": tls == nil ? "http" : "https"])
                                   onListening(port)
@@ -95,14 +96,20 @@ public enum Daemon {
     }
 
     /// The Hummingbird application serving `api`.
-    /// - Parameter tls: serve HTTPS with these settings; nil for plain HTTP.
+    /// - Parameters:
+    ///   - tls: serve HTTPS with these settings; nil for plain HTTP.
+    ///   - idleTimeout: nanoseconds after which a connection that sends nothing (between requests, or stalled in a
+    ///     request's head or body) is closed; 0: never. The daemon uses `[http] read-timeout`, as Go's server uses
+    ///     its read timeout when no idle timeout is set.
     public static func application(api: TockAPI, host: String, port: Int, tls: TLSConfiguration? = nil,
+                                   idleTimeout: Int64 = 0,
                                    onListening: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
         var logger = Logger(label: "tock.http")
         logger.logLevel = .warning
+        let http1 = HTTP1Channel.Configuration(idleTimeout: idleTimeout > 0 ? .nanoseconds(idleTimeout) : nil)
         return Application(
             responder: api.responder(),
-            server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            server: try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -4,7 +4,8 @@ import TockModel
 /// An HTTP API failure: the status and the message served as `{"error": "..."}`.
 public struct APIError: Error, CustomStringConvertible, Sendable {
     public enum Status: Int, Sendable {
-        case badRequest = 400, unauthorized = 401, forbidden = 403, notFound = 404, conflict = 409, payloadTooLarge = 413
+        case badRequest = 400, unauthorized = 401, forbidden = 403, notFound = 404, requestTimeout = 408, conflict = 409
+        case payloadTooLarge = 413
         case internalServerError = 500, notImplemented = 501
     }
 

@@ -26,7 +26,7 @@ public struct TockAPI: Sendable {
         self.metrics = master.metrics
         self.write = WriteHandler(master: master, metrics: master.metrics,
                                   defaultRetentionPolicy: configuration.defaultRetentionPolicy,
-                                  maxBodySize: configuration.maxBodySize)
+                                  maxBodySize: configuration.maxBodySize, readTimeout: configuration.readTimeout)
         self.tasks = TaskAPI(master: master)
         self.hostname = configuration.hostname
         self.log = master.log

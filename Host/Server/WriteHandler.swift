@@ -1,4 +1,3 @@
-import CompressNIO
 import Engine
 import Foundation
 import Hummingbird
@@ -8,19 +7,40 @@ import TockModel
 
 /// `POST /write` (and `/kapacitor/v1/write`): InfluxDB 1.x line protocol into the running stream tasks.
 ///
-/// The body is parsed as it arrives (gzip-decoded on the fly when `Content-Encoding: gzip`) and handed to the
-/// tasks in slices, so a request of any size needs little memory. Bad lines are skipped: the good points are
-/// delivered and the answer is 400 naming the first bad line with its line and column.
+/// As InfluxDB does, the whole body is read (and gzip-decoded when `Content-Encoding: gzip`) before any of it is
+/// parsed: a body that does not arrive whole — cut short, corrupt gzip, bad chunked encoding, over
+/// `[http] max-body-size`, slower than `[http] read-timeout` — delivers no point at all, so a client's retry
+/// delivers nothing twice. The body is then parsed and handed to the tasks in slices. Bad lines are skipped: the
+/// good points are delivered and the answer is 400 naming the first bad line with its line and column.
 struct WriteHandler: Sendable {
-    let master: TaskMaster
+    /// The running tasks that read a database and retention policy.
+    let routes: @Sendable (_ database: String, _ retentionPolicy: String) -> [TaskRunner]
     let metrics: Metrics
     let defaultRetentionPolicy: String
     /// In bytes after decoding; 0: no limit.
     let maxBodySize: Int
+    /// How long the body may take to arrive, in nanoseconds from the start of the request; 0: no limit.
+    let readTimeout: Int64
     /// Points handed to the tasks at a time.
     static let sliceSize = 5_000
+    /// Bytes of the body handed to the parser at a time.
+    static let parseChunkSize = 256 * 1024
     /// Parsers between requests, so that their caches of series keys and field-key lists stay warm.
     let parsers = ParserPool()
+
+    init(routes: @escaping @Sendable (String, String) -> [TaskRunner], metrics: Metrics, defaultRetentionPolicy: String,
+         maxBodySize: Int, readTimeout: Int64) {
+        self.routes = routes
+        self.metrics = metrics
+        self.defaultRetentionPolicy = defaultRetentionPolicy
+        self.maxBodySize = maxBodySize
+        self.readTimeout = readTimeout
+    }
+
+    init(master: TaskMaster, metrics: Metrics, defaultRetentionPolicy: String, maxBodySize: Int, readTimeout: Int64) {
+        self.init(routes: { master.runners(database: $0, retentionPolicy: $1) }, metrics: metrics,
+                  defaultRetentionPolicy: defaultRetentionPolicy, maxBodySize: maxBodySize, readTimeout: readTimeout)
+    }
 
     func handle(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
@@ -38,36 +58,31 @@ struct WriteHandler: Sendable {
         guard encoding.isEmpty || encoding == "identity" || encoding == "gzip" else {
             throw APIError(.badRequest, "unsupported Content-Encoding \"\(encoding)\": use gzip or none")
         }
+        let length = request.headers[.contentLength].flatMap { Int($0) }
+        let body = try await readBody(request.body, gzip: encoding == "gzip", length: length)
+        metrics.writeRequested()
+        // Lines without a timestamp get the time the body was read, as in InfluxDB.
+        let arrival = nowNanoseconds()
+        if body.readableBytes == 0 { return Response(status: .ok) }
 
-        let runners = master.runners(database: db, retentionPolicy: rp)
-        var stream = StreamingLineParser(parsers.take(precision: precision, defaultTime: nowNanoseconds(),
+        let runners = routes(db, rp)
+        var stream = StreamingLineParser(parsers.take(precision: precision, defaultTime: arrival,
                                                       database: db, retentionPolicy: rp))
         defer { parsers.put(stream.parser) }
         var state = State(database: db, retentionPolicy: rp)
         state.points.reserveCapacity(Self.sliceSize)
-        let decompressor = encoding == "gzip" ? try ZlibDecompressor(algorithm: .gzip) : nil
-        var window = ByteBufferAllocator().buffer(capacity: decompressor == nil ? 0 : 64 * 1024)
-
-        for try await var chunk in request.body {
-            if let decompressor {
-                do {
-                    try chunk.decompressStream(with: decompressor, window: &window) { decoded in
-                        try feed(decoded, &stream, &state, runners)
-                    }
-                } catch let error as APIError {
-                    throw error
-                } catch {
-                    throw APIError(.badRequest, "invalid gzip body: \(error)")
-                }
-            } else {
-                try feed(chunk, &stream, &state, runners)
+        body.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = min(Self.parseChunkSize, bytes.count - offset)
+                state.note(stream.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]), into: &state.points))
+                if state.points.count >= Self.sliceSize { deliver(&state, runners) }
+                offset += n
             }
         }
         state.note(stream.finish(into: &state.points))
         deliver(&state, runners)
-        metrics.writeRequested()
 
-        if state.bytes == 0 { return Response(status: .ok) }
         if let first = state.firstError {
             metrics.writeFailed(badLines: state.badLines)
             var message = "partial write: unable to parse line \(first.line), column \(first.column): \(first.message)"
@@ -82,7 +97,6 @@ struct WriteHandler: Sendable {
         var database: String
         var retentionPolicy: String
         var points: [Point] = []
-        var bytes = 0
         var delivered = 0
         var badLines = 0
         var firstError: LineProtocolError?
@@ -94,16 +108,67 @@ struct WriteHandler: Sendable {
         }
     }
 
-    private func feed(_ buffer: ByteBuffer, _ stream: inout StreamingLineParser, _ state: inout State,
-                      _ runners: [TaskRunner]) throws {
-        state.bytes += buffer.readableBytes
-        if maxBodySize > 0 && state.bytes > maxBodySize {
-            throw APIError(.payloadTooLarge, "request body is larger than the limit of \(maxBodySize) bytes")
+    // MARK: Reading the body
+
+    /// The whole body, decoded, within `readTimeout`.
+    /// - Parameter length: the `Content-Length`, when the request has one.
+    func readBody(_ body: RequestBody, gzip: Bool, length: Int?) async throws -> ByteBuffer {
+        guard readTimeout > 0 else { return try await collect(body, gzip: gzip, length: length) }
+        let timeout = readTimeout
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await collect(body, gzip: gzip, length: length) }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(timeout))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw APIError(.requestTimeout, "the request body did not arrive within [http] read-timeout of \(GoDuration.format(timeout)): nothing was written")
+            }
+            return buffer
         }
-        let errors = buffer.withUnsafeReadableBytes { stream.feed($0, into: &state.points) }
-        state.note(errors)
-        if state.points.count >= Self.sliceSize { deliver(&state, runners) }
     }
+
+    /// Reads every chunk of `body` into one buffer, gzip-decoded when `gzip`, up to `maxBodySize` decoded bytes.
+    func collect(_ body: RequestBody, gzip: Bool, length: Int?) async throws -> ByteBuffer {
+        var text = ByteBuffer()
+        var received = 0
+        var decoder = gzip ? try GzipBodyDecoder() : nil
+        let limit = maxBodySize
+        func append(_ decoded: ByteBuffer) throws {
+            if limit > 0 && text.readableBytes + decoded.readableBytes > limit {
+                throw APIError(.payloadTooLarge, "request body is larger than the limit of \(limit) bytes\(gzip ? " after gzip decoding" : ""): nothing was written")
+            }
+            text.writeImmutableBuffer(decoded)
+        }
+        do {
+            for try await var chunk in body {
+                received += chunk.readableBytes
+                if decoder != nil {
+                    try decoder!.decode(&chunk, append)
+                } else {
+                    try append(chunk)
+                }
+            }
+            if let length, received != length {
+                // The connection ended before the body did (the HTTP layer may report that as a normal end).
+                throw APIError(.badRequest, "the request body ended after \(received) of its \(length) bytes (Content-Length): nothing was written")
+            }
+            try decoder?.finish()
+        } catch let error as APIError {
+            throw error
+        } catch let error as GzipBodyDecoder.Failure {
+            throw APIError(.badRequest, "\(error): nothing was written")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The HTTP layer could not read the body (bad chunked encoding, the connection cut mid-body, ...).
+            throw APIError(.badRequest, "cannot read the request body: \(error): nothing was written")
+        }
+        return text
+    }
+
+    // MARK: Delivering
 
     private func deliver(_ state: inout State, _ runners: [TaskRunner]) {
         guard !state.points.isEmpty else { return }

@@ -58,11 +58,11 @@ struct ParserTests {
         #expect(points.first?.fields["v"] == .bool(value))
     }
 
-    @Test("measurement escapes only comma and space")
+    @Test("a measurement ends at an unescaped comma or space; InfluxDB drops the backslash before , space = and \"")
     func measurementEscapes() {
-        let (points, errors) = parse(#"my\ meas\,ure=x\=y v=1 1"#)
+        let (points, errors) = parse(#"my\ meas\,ure=x\=y\"z\q v=1 1"#)
         #expect(errors.isEmpty)
-        #expect(points.first?.name == #"my meas,ure=x\=y"#)
+        #expect(points.first?.name == #"my meas,ure=x=y"z\q"#)
     }
 
     @Test("tag keys, tag values and field keys escape comma, space and equals sign")
@@ -73,12 +73,16 @@ struct ParserTests {
         #expect(points.first?.fields == ["f i,e=ld": .double(1)])
     }
 
-    @Test("a double backslash is one backslash; any other backslash stays as written")
+    @Test("a double backslash is two backslashes, and the byte after it is still escaped (InfluxDB 1.x)")
     func backslashes() {
-        let (points, errors) = parse(#"m\\x,path=C:\temp\\,k=a\b v=1 1"#)
+        let (points, errors) = parse(#"m\\x,path=C:\temp\\new,k=a\b,sp=a\\ b v=1 1"#)
         #expect(errors.isEmpty)
-        #expect(points.first?.name == #"m\x"#)
-        #expect(points.first?.tags == ["path": #"C:\temp\"#, "k": #"a\b"#])
+        #expect(points.first?.name == #"m\\x"#)
+        #expect(points.first?.tags == ["path": #"C:\temp\\new"#, "k": #"a\b"#, "sp": #"a\ b"#])
+        // The space after C:\\ is escaped, so the tag value runs on into "v=1" and meets an "=".
+        let (refused, errors2) = parse(#"m,t=C:\\ v=1 1"#)
+        #expect(refused.isEmpty)
+        #expect(errors2.count == 1)
     }
 
     @Test("string fields unescape \\\" and \\\\ and keep everything else, line breaks included")

@@ -16,8 +16,34 @@ struct SerializerTests {
 
     @Test("escaping of names, keys and values")
     func escaping() throws {
-        let p = point("my meas,ure=x", ["ta g=k,ey": "v a,l=ue", "path": #"C:\temp\"#], [#"f\=x"#: .double(1)], 5)
-        #expect(try serializer.line(p) == #"my\ meas\,ure=x,path=C:\temp\\,ta\ g\=k\,ey=v\ a\,l\=ue f\\\=x=1.0 5"#)
+        let p = point("my meas,ure=x", ["ta g=k,ey": "v a,l=ue", "path": #"C:\temp\new"#], [#"f\\=x"#: .double(1)], 5)
+        #expect(try serializer.line(p) == #"my\ meas\,ure=x,path=C:\temp\new,ta\ g\=k\,ey=v\ a\,l\=ue f\\\=x=1.0 5"#)
+    }
+
+    @Test("backslashes are written as they are, plus one where InfluxDB would otherwise drop one")
+    func backslashes() throws {
+        // Tag value a\,b: the backslash stays, the comma is escaped; InfluxDB drops only the escaping backslash.
+        #expect(try serializer.line(point("m", ["t": #"a\,b"#, "u": #"a\\b"#], ["v": .int(1)], 0)) == #"m,t=a\\,b,u=a\\b v=1i 0"#)
+        // Measurement a\"b and a\=b: InfluxDB drops a backslash before " and = in a measurement, so one more is written.
+        #expect(try serializer.line(point(#"a\"b\=c"#, [:], ["v": .int(1)], 0)) == #"a\\"b\\=c v=1i 0"#)
+        // Field key a\"b likewise; an even run of backslashes before an escaped comma stays even.
+        #expect(try serializer.line(point("m", [:], [#"a\"b"#: .int(1), #"c\\,d"#: .int(2)], 0)) == #"m a\\"b=1i,c\\\,d=2i 0"#)
+    }
+
+    @Test("a backslash line protocol cannot carry is refused with the name it is in")
+    func unrepresentableBackslashes() {
+        #expect(throws: LineProtocolSerializationError(measurement: "m", message: #"tag value "C:\" ends with a backslash, which InfluxDB would read as escaping the character after it"#)) {
+            try serializer.line(point("m", ["t": #"C:\"#], ["v": .int(1)], 0))
+        }
+        #expect(throws: LineProtocolSerializationError.self) { try serializer.line(point(#"m\"#, [:], ["v": .int(1)], 0)) }
+        #expect(throws: LineProtocolSerializationError.self) { try serializer.line(point("m", [#"k\"#: "a"], ["v": .int(1)], 0)) }
+        #expect(throws: LineProtocolSerializationError.self) { try serializer.line(point("m", [:], [#"v\"#: .int(1)], 0)) }
+        #expect(throws: LineProtocolSerializationError(measurement: "m", message: #"field key "a\,b" has a backslash before ",", which line protocol cannot carry"#)) {
+            try serializer.line(point("m", [:], [#"a\,b"#: .int(1)], 0))
+        }
+        var out: [UInt8] = Array("kept\n".utf8)
+        #expect(throws: LineProtocolSerializationError.self) { try serializer.append(point("m", ["t": #"x\"#], ["v": .int(1)], 0), to: &out) }
+        #expect(out == Array("kept\n".utf8), "a refused point leaves nothing behind")
     }
 
     @Test("timestamps in the serializer's precision, truncated toward zero")

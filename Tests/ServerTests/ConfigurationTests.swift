@@ -35,6 +35,20 @@ struct ConfigurationTests {
         #expect(config.unusedSections == ["influxdb"])
     }
 
+    @Test("[http] read-timeout: a Go duration (30s by default), from the file or TOCK_HTTP_READ_TIMEOUT; 0 turns it off")
+    func readTimeout() throws {
+        #expect(ServerConfiguration().readTimeout == 30_000_000_000)
+        var config = ServerConfiguration()
+        try config.apply(toml: "[http]\n  read-timeout = \"1m30s\"\n")
+        #expect(config.readTimeout == 90_000_000_000)
+        try config.apply(environment: ["TOCK_HTTP_READ_TIMEOUT": "250ms"])
+        #expect(config.readTimeout == 250_000_000)
+        try config.apply(environment: ["TOCK_HTTP_READ_TIMEOUT": "0"])
+        #expect(config.readTimeout == 0)
+        #expect(throws: ConfigurationError.self) { try config.apply(toml: "[http]\n  read-timeout = \"soon\"\n") }
+        #expect(throws: ConfigurationError.self) { try config.apply(toml: "[http]\n  read-timeout = \"-1s\"\n") }
+    }
+
     @Test("an unknown setting or a bad value is an error naming it")
     func errors() {
         var config = ServerConfiguration()
