@@ -32,13 +32,15 @@ public enum GoJSON {
                 }
             }
             if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[plainStart..<i])
+                out.append(contentsOf: s[plainStart..<i])
                 out.append(escape)
                 plainStart = scalars.index(after: i)
             }
             i = scalars.index(after: i)
         }
-        out.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
+        // Appended as a Substring of `s` (the scalar indices are String indices): appending through
+        // `out.unicodeScalars` copied all of `out` on every call in debug builds, quadratic for a big httpOut.
+        out.append(contentsOf: s[plainStart..<scalars.endIndex])
         out.append("\"")
     }
 
