@@ -96,13 +96,16 @@ extension UDFCodec {
         let start = payload.baseAddress ?? base
         switch last {
         case 16:
-            var m = ProtoReader(start: start, end: start + payload.count, context: "BeginBatch")
+            var m = ProtoReader(start: start, end: start + payload.count, context: "BeginBatch",
+                                depthBudget: r.depthBudget - 1)
             return .begin(try decodeBegin(&m))
         case 17:
-            var m = ProtoReader(start: start, end: start + payload.count, context: "Point")
+            var m = ProtoReader(start: start, end: start + payload.count, context: "Point",
+                                depthBudget: r.depthBudget - 1)
             return .point(try decodePoint(&m))
         default:
-            var m = ProtoReader(start: start, end: start + payload.count, context: "EndBatch")
+            var m = ProtoReader(start: start, end: start + payload.count, context: "EndBatch",
+                                depthBudget: r.depthBudget - 1)
             return .end(try decodeEnd(&m))
         }
     }
