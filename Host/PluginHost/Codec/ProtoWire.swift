@@ -204,9 +204,12 @@ public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible 
         }
     }
 
-    /// Checks that a known field came with the wire type its declaration implies.
-    @inlinable func expect(_ wire: Int, _ expected: Int, field: Int) throws(UDFCodecError) {
-        if wire != expected { throw error("wire type \(wire) for field \(field), expected \(expected)") }
+    /// Whether a known field came with the wire type its declaration implies. When it did not, the value
+    /// is skipped and the field treated as unknown, as swift-protobuf and Go's protobuf (Kapacitor) do.
+    @inlinable mutating func known(_ wire: Int, _ expected: Int, field: Int) throws(UDFCodecError) -> Bool {
+        if wire == expected { return true }
+        try skip(wire: wire, field: field)
+        return false
     }
 }
 

@@ -43,6 +43,7 @@ public enum UDFFuzzing {
             do {
                 while let frame = try decoder.nextFrame() { result.frames.append(Array(frame)) }
             } catch {
+                result.consumed = fed - decoder.bufferedByteCount
                 result.outcome = "\(error)"
                 return result
             }
