@@ -5,8 +5,8 @@ import Testing
 import UDFProtocol
 
 /// A UDF's frame can hold unknown fields of the deprecated group wire type, and groups nest. The host's
-/// hand-written decoder skips them recursively, so it bounds the nesting as swift-protobuf does (found by
-/// fuzzing: `Tests/Fuzz/Crashers/udf/`, see `Tests/Fuzz/Crashers.md`).
+/// hand-written decoder skips them recursively, so it bounds the nesting as swift-protobuf does (found
+/// while writing the UDF fuzz target: `Tests/Fuzz/Crashers/udf/point-100-nested-groups.bin`).
 @Suite("UDF response decoder: nested groups")
 struct DecoderDepthTests {
     /// `depth` nested unknown groups (field 15), empty inside.
@@ -59,5 +59,50 @@ struct DecoderDepthTests {
     func limitIsInRange() {
         #expect(Self.accepts(Self.pointFrame(groupDepth: 95)).swiftProtobuf)
         #expect(!Self.accepts(Self.pointFrame(groupDepth: 101)).swiftProtobuf)
+    }
+}
+
+/// A known field sent with another wire type than its declaration's is an unknown field to swift-protobuf
+/// and to Go's protobuf (Kapacitor), not an error (found by fuzzing, see `Tests/Fuzz/Crashers.md`).
+@Suite("UDF response decoder: known fields with the wrong wire type")
+struct DecoderWireTypeTests {
+    /// A point named "cpu" with a float field, plus `odd` written into it.
+    static func pointFrame(_ odd: (inout Wire) -> Void) -> [UInt8] {
+        var w = Wire()
+        w.delimited(17) { p in
+            p.string(2, "cpu")
+            p.delimited(8) { e in
+                e.string(1, "usage")
+                e.tag(2, 1); e.bytes += withUnsafeBytes(of: (0.5 as Double).bitPattern.littleEndian, Array.init)
+            }
+            odd(&p)
+        }
+        return w.bytes
+    }
+
+    @Test("each known field of a point, sent as a varint or a fixed32, is skipped like swift-protobuf skips it",
+          arguments: 1...12)
+    func pointFieldWithWrongWireType(field: Int) throws {
+        for wire in [0, 5] {
+            let frame = Self.pointFrame { p in
+                p.tag(field, wire)
+                if wire == 0 { p.varint(7) } else { p.bytes += [1, 2, 3, 4] }
+            }
+            let reference = UDFCodec.convert(try Agent_Response(serializedBytes: frame))
+            let decoded = try UDFCodec.decodeResponse(frame[...])
+            #expect(decoded == reference, "field \(field), wire type \(wire)")
+        }
+    }
+
+    @Test("a response whose point field comes as a varint has no point: it is skipped, not an error")
+    func responsePointAsVarint() throws {
+        var w = Wire()
+        w.tag(17, 0); w.varint(1)
+        let decoded = try UDFCodec.decodeResponse(w.bytes[...])
+        guard case .other(let response) = decoded else {
+            Issue.record("expected a response without message, got \(decoded)")
+            return
+        }
+        #expect(response.message == nil)
     }
 }
