@@ -6,7 +6,7 @@ import UDFProtocol
 /// The properties the UDF fuzz target checks on any bytes a UDF process could write to its stdout.
 ///
 /// 1. ``FrameDecoder`` splits any byte stream into frames or throws a ``FrameError``: no trap. The
-///    frames it returns, framed again with ``FrameEncoder``, are exactly the bytes it consumed, and
+///    frames it returns, each after its length prefix, are exactly the bytes it consumed, and
 ///    cutting the stream into two chunks at any place gives the same frames and the same error.
 /// 2. The host's hand-written decoder (``UDFCodec/decodeResponse(_:)-(UnsafeRawBufferPointer)``) agrees with
 ///    swift-protobuf on every frame and on the whole input read as one `agent.Response`: both accept and
@@ -22,13 +22,28 @@ public enum UDFFuzzing {
         let twoChunks = split(bytes, cut: cut)
         try require(whole.frames == twoChunks.frames && whole.outcome == twoChunks.outcome,
                     "frames depend on chunking (cut at \(cut)): \(whole) vs \(twoChunks)")
-        var reframed: [UInt8] = []
-        for frame in whole.frames { FrameEncoder.appendFrame(frame, to: &reframed) }
-        try require(reframed == Array(bytes[..<whole.consumed]),
-                    "re-framed frames differ from the bytes consumed: \(reframed) vs \(bytes[..<whole.consumed])")
+        try require(tiles(whole.frames, bytes[..<whole.consumed]),
+                    "the frames are not the bytes consumed, each after its length: \(whole.frames) vs \(bytes[..<whole.consumed])")
 
         for frame in whole.frames { try compareDecoders(frame) }
         try compareDecoders(bytes)
+    }
+
+    /// Whether `consumed` is exactly the frames in order, each after a length prefix of 1 to 5 bytes that
+    /// ends with a byte below 0x80. (Not simply `FrameEncoder`'s bytes: a prefix may be overlong, as Go's
+    /// `binary.Uvarint` also accepts, so re-encoding it can be shorter.)
+    static func tiles(_ frames: [[UInt8]], _ consumed: ArraySlice<UInt8>) -> Bool {
+        var p = consumed.startIndex
+        for frame in frames {
+            let window = consumed[p..<min(p + Varint.maxPrefixLength, consumed.endIndex)]
+            guard let last = window.firstIndex(where: { $0 < 0x80 }) else { return false }
+            let length = window[...last].reversed().reduce(0) { $0 << 7 | Int($1 & 0x7F) }
+            let payload = last + 1
+            guard length == frame.count, payload + frame.count <= consumed.endIndex,
+                  consumed[payload..<(payload + frame.count)].elementsEqual(frame) else { return false }
+            p = payload + frame.count
+        }
+        return p == consumed.endIndex
     }
 
     /// Frames from `bytes` fed as one chunk, or as two cut at `cut`.
