@@ -48,7 +48,7 @@ for target in "${targets[@]}"; do
     # reports as leaks. -max_len keeps inputs at 4 KiB: deep nesting is a known, separately tested limit and should not
     # be all the fuzzer finds. -timeout makes a hang a failure; -rss_limit_mb an unbounded allocation.
     # Swift's backtracer reads the crashed process's stack, which ASan reports as a second error.
-    SWIFT_BACKTRACE=enable=no "$bin/fuzz-$target" "$work" "$root/Tests/Fuzz/Corpus/$target" \
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} "$bin/fuzz-$target" "$work" "$root/Tests/Fuzz/Corpus/$target" \
         -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
         -artifact_prefix="$crashers/" -print_final_stats=1 >"$log" 2>&1
     rc=$?
