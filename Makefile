@@ -3,7 +3,7 @@
 PYTHON ?= python3
 SWIFT  ?= swift
 
-.PHONY: demo test setup-python build-release
+.PHONY: demo test setup-python build-release fuzz
 
 setup-python:
 	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r Protocol/python/requirements.txt
@@ -18,3 +18,10 @@ test: setup-python
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -q Tests/python
+
+# Fuzzing (Tests/Fuzz/run.sh): builds the libFuzzer targets in .build-fuzz and runs each for
+# FUZZ_SECONDS from the committed corpus; fails on a crash and saves it in Tests/Fuzz/Crashers/.
+# Separate from `make test`: the sanitizer build adds several minutes (see Tests/Fuzz/README.md).
+FUZZ_SECONDS ?= 15
+fuzz:
+	Tests/Fuzz/run.sh $(FUZZ_SECONDS)

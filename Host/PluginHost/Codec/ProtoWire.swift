@@ -87,10 +87,23 @@ public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible 
     /// The message being read, for error messages.
     @usableFromInline let context: StaticString
 
-    @inlinable init(start: UnsafePointer<UInt8>, end: UnsafePointer<UInt8>, context: StaticString) {
+    /// How many more groups or messages may open inside this one, counted as swift-protobuf counts them
+    /// (`BinaryDecodingOptions.messageDepthLimit`, 100): reading a message takes one, and so does each
+    /// group being skipped. It bounds the recursion of ``skip(wire:field:)``, so a frame of nested
+    /// groups cannot overflow the stack, and makes this decoder refuse exactly what swift-protobuf refuses.
+    @usableFromInline var depthBudget: Int
+
+    /// swift-protobuf's default `messageDepthLimit`.
+    @usableFromInline static let messageDepthLimit = 100
+
+    /// A reader over a message whose parent left `depthBudget` (for the top-level `Response`, the limit
+    /// less the one it takes itself).
+    @inlinable init(start: UnsafePointer<UInt8>, end: UnsafePointer<UInt8>, context: StaticString,
+                    depthBudget: Int = ProtoReader.messageDepthLimit - 1) {
         cursor = start
         self.end = end
         self.context = context
+        self.depthBudget = depthBudget
     }
 
     @inlinable var isAtEnd: Bool { cursor >= end }
@@ -151,7 +164,8 @@ public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible 
     @inlinable mutating func submessage(_ context: StaticString) throws(UDFCodecError) -> ProtoReader {
         let buf = try delimited()
         let start = buf.baseAddress ?? cursor
-        return ProtoReader(start: start, end: start + buf.count, context: context)
+        // A map entry, the only submessage read this way, shares its parent's budget as in swift-protobuf.
+        return ProtoReader(start: start, end: start + buf.count, context: context, depthBudget: depthBudget)
     }
 
     @inlinable mutating func string() throws(UDFCodecError) -> String {
@@ -174,10 +188,13 @@ public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible 
             guard end - cursor >= 4 else { throw error("truncated fixed32") }
             cursor += 4
         case WireType.startGroup:
+            depthBudget -= 1
+            if depthBudget < 0 { throw error("groups nested too deeply") }
             while true {
                 let (f, w) = try tag()
                 if w == WireType.endGroup {
                     guard f == field else { throw error("mismatched end of group \(field)") }
+                    depthBudget += 1
                     return
                 }
                 try skip(wire: w, field: f)
@@ -187,9 +204,12 @@ public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible 
         }
     }
 
-    /// Checks that a known field came with the wire type its declaration implies.
-    @inlinable func expect(_ wire: Int, _ expected: Int, field: Int) throws(UDFCodecError) {
-        if wire != expected { throw error("wire type \(wire) for field \(field), expected \(expected)") }
+    /// Whether a known field came with the wire type its declaration implies. When it did not, the value
+    /// is skipped and the field treated as unknown, as swift-protobuf and Go's protobuf (Kapacitor) do.
+    @inlinable mutating func known(_ wire: Int, _ expected: Int, field: Int) throws(UDFCodecError) -> Bool {
+        if wire == expected { return true }
+        try skip(wire: wire, field: field)
+        return false
     }
 }
 

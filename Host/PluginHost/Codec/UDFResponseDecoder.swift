@@ -83,7 +83,7 @@ extension UDFCodec {
             let (field, wire) = try r.tag()
             switch field {
             case 1...6, 16...18:
-                try r.expect(wire, WireType.lengthDelimited, field: field)
+                guard try r.known(wire, WireType.lengthDelimited, field: field) else { continue }
                 let value = try r.delimited()
                 if field == last { repeated = true }
                 last = field
@@ -96,13 +96,16 @@ extension UDFCodec {
         let start = payload.baseAddress ?? base
         switch last {
         case 16:
-            var m = ProtoReader(start: start, end: start + payload.count, context: "BeginBatch")
+            var m = ProtoReader(start: start, end: start + payload.count, context: "BeginBatch",
+                                depthBudget: r.depthBudget - 1)
             return .begin(try decodeBegin(&m))
         case 17:
-            var m = ProtoReader(start: start, end: start + payload.count, context: "Point")
+            var m = ProtoReader(start: start, end: start + payload.count, context: "Point",
+                                depthBudget: r.depthBudget - 1)
             return .point(try decodePoint(&m))
         default:
-            var m = ProtoReader(start: start, end: start + payload.count, context: "EndBatch")
+            var m = ProtoReader(start: start, end: start + payload.count, context: "EndBatch",
+                                depthBudget: r.depthBudget - 1)
             return .end(try decodeEnd(&m))
         }
     }
@@ -190,8 +193,8 @@ func decodeStringEntry(_ r: inout ProtoReader) throws(UDFCodecError) -> (String,
     while !e.isAtEnd {
         let (f, w) = try e.tag()
         switch f {
-        case 1: try e.expect(w, WireType.lengthDelimited, field: f); key = try e.string()
-        case 2: try e.expect(w, WireType.lengthDelimited, field: f); value = try e.string()
+        case 1: if try e.known(w, WireType.lengthDelimited, field: f) { key = try e.string() }
+        case 2: if try e.known(w, WireType.lengthDelimited, field: f) { value = try e.string() }
         default: try e.skip(wire: w, field: f)
         }
     }
@@ -214,22 +217,27 @@ func decodeFieldEntry(_ r: inout ProtoReader, map field: Int) throws(UDFCodecErr
         let (f, w) = try e.tag()
         switch f {
         case 1:
-            try e.expect(w, WireType.lengthDelimited, field: f)
-            key = try e.string()
+            if try e.known(w, WireType.lengthDelimited, field: f) {
+                key = try e.string()
+            }
         case 2:
             switch field {
             case 8:
-                try e.expect(w, WireType.fixed64, field: f)
-                value = .double(Double(bitPattern: try e.fixed64()))
+                if try e.known(w, WireType.fixed64, field: f) {
+                    value = .double(Double(bitPattern: try e.fixed64()))
+                }
             case 9:
-                try e.expect(w, WireType.varint, field: f)
-                value = .int(Int64(bitPattern: try e.varint()))
+                if try e.known(w, WireType.varint, field: f) {
+                    value = .int(Int64(bitPattern: try e.varint()))
+                }
             case 10:
-                try e.expect(w, WireType.lengthDelimited, field: f)
-                value = .string(try e.string())
+                if try e.known(w, WireType.lengthDelimited, field: f) {
+                    value = .string(try e.string())
+                }
             default:
-                try e.expect(w, WireType.varint, field: f)
-                value = .bool(try e.varint() != 0)
+                if try e.known(w, WireType.varint, field: f) {
+                    value = .bool(try e.varint() != 0)
+                }
             }
         default:
             try e.skip(wire: w, field: f)
@@ -267,23 +275,25 @@ func decodePoint(_ r: inout ProtoReader) throws(UDFCodecError) -> Point {
     while !r.isAtEnd {
         let (f, w) = try r.tag()
         switch f {
-        case 1: try r.expect(w, WireType.varint, field: f); time = Int64(bitPattern: try r.varint())
-        case 2: try r.expect(w, WireType.lengthDelimited, field: f); name = try r.string()
-        case 3: try r.expect(w, WireType.lengthDelimited, field: f); database = try r.string()
-        case 4: try r.expect(w, WireType.lengthDelimited, field: f); retentionPolicy = try r.string()
+        case 1: if try r.known(w, WireType.varint, field: f) { time = Int64(bitPattern: try r.varint()) }
+        case 2: if try r.known(w, WireType.lengthDelimited, field: f) { name = try r.string() }
+        case 3: if try r.known(w, WireType.lengthDelimited, field: f) { database = try r.string() }
+        case 4: if try r.known(w, WireType.lengthDelimited, field: f) { retentionPolicy = try r.string() }
         case 5:
             // The group is recomputed from dimensions and tags, as Kapacitor does; only validate it.
-            try r.expect(w, WireType.lengthDelimited, field: f); _ = try r.string()
-        case 6: try r.expect(w, WireType.lengthDelimited, field: f); dimensions.append(try r.string())
+            if try r.known(w, WireType.lengthDelimited, field: f) { _ = try r.string() }
+        case 6: if try r.known(w, WireType.lengthDelimited, field: f) { dimensions.append(try r.string()) }
         case 7:
-            try r.expect(w, WireType.lengthDelimited, field: f)
-            let (k, v) = try decodeStringEntry(&r)
-            tags.add(k, v)
+            if try r.known(w, WireType.lengthDelimited, field: f) {
+                let (k, v) = try decodeStringEntry(&r)
+                tags.add(k, v)
+            }
         case 8, 9, 10, 12:
-            try r.expect(w, WireType.lengthDelimited, field: f)
-            let (k, v) = try decodeFieldEntry(&r, map: f)
-            fields.add(k, v)
-        case 11: try r.expect(w, WireType.varint, field: f); byName = try r.varint() != 0
+            if try r.known(w, WireType.lengthDelimited, field: f) {
+                let (k, v) = try decodeFieldEntry(&r, map: f)
+                fields.add(k, v)
+            }
+        case 11: if try r.known(w, WireType.varint, field: f) { byName = try r.varint() != 0 }
         default: try r.skip(wire: w, field: f)
         }
     }
@@ -303,14 +313,15 @@ func decodeBegin(_ r: inout ProtoReader) throws(UDFCodecError) -> UDFBeginBatch 
     while !r.isAtEnd {
         let (f, w) = try r.tag()
         switch f {
-        case 1: try r.expect(w, WireType.lengthDelimited, field: f); begin.name = try r.string()
-        case 2: try r.expect(w, WireType.lengthDelimited, field: f); begin.group = GroupID(try r.string())
+        case 1: if try r.known(w, WireType.lengthDelimited, field: f) { begin.name = try r.string() }
+        case 2: if try r.known(w, WireType.lengthDelimited, field: f) { begin.group = GroupID(try r.string()) }
         case 3:
-            try r.expect(w, WireType.lengthDelimited, field: f)
-            let (k, v) = try decodeStringEntry(&r)
-            tags.add(k, v)
-        case 4: try r.expect(w, WireType.varint, field: f); begin.size = Int64(bitPattern: try r.varint())
-        case 5: try r.expect(w, WireType.varint, field: f); begin.byName = try r.varint() != 0
+            if try r.known(w, WireType.lengthDelimited, field: f) {
+                let (k, v) = try decodeStringEntry(&r)
+                tags.add(k, v)
+            }
+        case 4: if try r.known(w, WireType.varint, field: f) { begin.size = Int64(bitPattern: try r.varint()) }
+        case 5: if try r.known(w, WireType.varint, field: f) { begin.byName = try r.varint() != 0 }
         default: try r.skip(wire: w, field: f)
         }
     }
@@ -325,14 +336,15 @@ func decodeEnd(_ r: inout ProtoReader) throws(UDFCodecError) -> UDFEndBatch {
     while !r.isAtEnd {
         let (f, w) = try r.tag()
         switch f {
-        case 1: try r.expect(w, WireType.lengthDelimited, field: f); end.name = try r.string()
-        case 2: try r.expect(w, WireType.lengthDelimited, field: f); end.group = GroupID(try r.string())
-        case 3: try r.expect(w, WireType.varint, field: f); end.tmax = Int64(bitPattern: try r.varint())
+        case 1: if try r.known(w, WireType.lengthDelimited, field: f) { end.name = try r.string() }
+        case 2: if try r.known(w, WireType.lengthDelimited, field: f) { end.group = GroupID(try r.string()) }
+        case 3: if try r.known(w, WireType.varint, field: f) { end.tmax = Int64(bitPattern: try r.varint()) }
         case 4:
-            try r.expect(w, WireType.lengthDelimited, field: f)
-            let (k, v) = try decodeStringEntry(&r)
-            tags.add(k, v)
-        case 5: try r.expect(w, WireType.varint, field: f); end.byName = try r.varint() != 0
+            if try r.known(w, WireType.lengthDelimited, field: f) {
+                let (k, v) = try decodeStringEntry(&r)
+                tags.add(k, v)
+            }
+        case 5: if try r.known(w, WireType.varint, field: f) { end.byName = try r.varint() != 0 }
         default: try r.skip(wire: w, field: f)
         }
     }
