@@ -172,6 +172,9 @@ private struct Printer {
     }
 
     mutating func call(_ name: String, _ arguments: [Expression], multiLine: Bool, indent: String) {
+        // The parser reads a call as multi-line when a line break comes before its last argument's anchor;
+        // print it that way whenever the arguments would put one there, so formatting is idempotent.
+        let multiLine = multiLine || Self.breaksBeforeLastAnchor(arguments)
         out += name + "("
         let argumentIndent = indent + Self.step
         for (i, argument) in arguments.enumerated() {
@@ -181,6 +184,42 @@ private struct Printer {
         }
         if multiLine, !arguments.isEmpty { out += "\n" + indent }
         out += ")"
+    }
+
+    /// Whether printing `arguments` on one line would still put a line break before the last argument's
+    /// anchor (the token the parser measures a call's layout to): an earlier argument that spans lines, or
+    /// a break inside the last one ahead of its anchor (a chain's last link, a binary operator after a
+    /// multi-line left operand, comments).
+    static func breaksBeforeLastAnchor(_ arguments: [Expression]) -> Bool {
+        guard let last = arguments.last else { return false }
+        return arguments.dropLast().contains(where: spansLines) || breaksBeforeAnchor(last)
+    }
+
+    static func breaksBeforeAnchor(_ e: Expression) -> Bool {
+        if !e.comments.isEmpty { return true }
+        switch e.kind {
+        case .chain: return true
+        case .binary(_, let left, _): return spansLines(left)
+        case .parenthesized(let inner): return breaksBeforeAnchor(inner)
+        default: return false
+        }
+    }
+
+    /// Whether `e` prints over more than one line.
+    static func spansLines(_ e: Expression) -> Bool {
+        if !e.comments.isEmpty { return true }
+        switch e.kind {
+        case .chain: return true
+        case .string(let text, _): return text.contains("\n")
+        case .regex(let pattern): return pattern.contains("\n")
+        case .list(let items): return items.contains(where: spansLines)
+        case .lambda(let inner), .unary(_, let inner), .parenthesized(let inner): return spansLines(inner)
+        case .binary(_, let left, let right): return e.layout.multiLine || spansLines(left) || spansLines(right)
+        case .call(_, let arguments):
+            return (e.layout.multiLine && !arguments.isEmpty) || breaksBeforeLastAnchor(arguments)
+                || arguments.contains(where: spansLines)
+        case .identifier, .reference, .int, .float, .bool, .duration, .star: return false
+        }
     }
 
     /// Puts a backslash before every `quote`, the only escape TICKscript's quoted literals know.

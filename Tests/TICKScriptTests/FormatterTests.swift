@@ -89,6 +89,17 @@ struct FormatterTests {
             """)
     }
 
+    @Test("A call whose arguments span lines ahead of the last one's start is printed one argument per line, and stays so",
+          arguments: ["stream|f(stream|g()\n)", "stream|f(stream|g(), 1)", "stream|f(1, stream|g())", "stream|f(// c\n1)",
+                      "stream|f(lambda: \"a\" > 1 AND\n\"b\" < 2, 3)"])
+    func argumentsThatSpanLines(source: String) throws {
+        let once = try format(source)
+        let twice = try format(once)
+        #expect(twice == once, "formatted again:\n\(twice)\nfirst:\n\(once)")
+        let original = try Program.parse(source, check: false).normalized
+        #expect(try Program.parse(once, check: false).normalized == original)
+    }
+
     @Test("Parentheses survive only around binary expressions")
     func parentheses() throws {
         #expect(try format(#"global(lambda: ("a" + (1)) / (( 4 +"b") * ("c")))"#)

@@ -16,10 +16,7 @@ public struct FuzzCorpus: Sendable {
     /// where they are being fixed. Their replay is a separate, disabled test; remove an entry when the fix
     /// is merged, so the crasher joins the replay of fixed ones. Every entry is described in
     /// `Tests/Fuzz/Crashers.md`.
-    public static let open: [String: String] = [
-        "tickscript/formatter-chain-argument-not-stable.tick":
-            "TICKscript formatter (Host/TICKScript/Formatter.swift, not in the fuzz branch's area): not fixed yet",
-    ]
+    public static let open: [String: String] = [:]
 
     /// The seed files' names, sorted.
     public var seeds: [String] { Self.names(in: Self.fuzzDirectory + "/Corpus/" + target) }
