@@ -21,7 +21,7 @@ test: setup-python
 
 # Fuzzing (Tests/Fuzz/run.sh): builds the libFuzzer targets in .build-fuzz and runs each for
 # FUZZ_SECONDS from the committed corpus; fails on a crash and saves it in Tests/Fuzz/Crashers/.
-# Separate from `make test`: the sanitizer build adds several minutes (see Tests/Fuzz/README.md).
+# Separate from `make test` (the sanitizer build adds several minutes); CI runs it after the tests.
 FUZZ_SECONDS ?= 15
 fuzz:
 	Tests/Fuzz/run.sh $(FUZZ_SECONDS)

@@ -12,6 +12,8 @@
 #
 # New inputs libFuzzer finds go to .build-fuzz/corpus/<target>/ (kept between runs, never committed).
 # The build uses its own scratch path, .build-fuzz, so it never disturbs the normal .build.
+# FUZZ_SEED fixes libFuzzer's random seed (CI uses 1, so a run explores the same inputs each time);
+# 0, the default, picks a new seed per run.
 set -uo pipefail
 
 seconds=${1:-15}
@@ -49,7 +51,7 @@ for target in "${targets[@]}"; do
     # be all the fuzzer finds. -timeout makes a hang a failure; -rss_limit_mb an unbounded allocation.
     # Swift's backtracer reads the crashed process's stack, which ASan reports as a second error.
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} "$bin/fuzz-$target" "$work" "$root/Tests/Fuzz/Corpus/$target" \
-        -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
+        -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -seed="${FUZZ_SEED:-0}" \
         -artifact_prefix="$crashers/" -print_final_stats=1 >"$log" 2>&1
     rc=$?
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
