@@ -12,7 +12,7 @@ struct ChildProcessTests {
     static let fixtures = TockBinary.root + "/Tests/Fixtures/udfs"
 
     /// A `[udf.functions.NAME]` table running a fixture with `restart = "stop"`.
-    static func udf(_ name: String, _ script: String, env: [String: String] = [:], timeout: String = "5s") -> String {
+    static func udf(_ name: String, _ script: String, env: [String: String] = [:], timeout: String = "10s") -> String {
         var toml = """
         [udf.functions.\(name)]
           prog = "/usr/bin/env"

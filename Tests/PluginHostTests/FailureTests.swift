@@ -43,14 +43,14 @@ struct FailureTests {
 
     @Test("a UDF that stops answering fails after the keepalive timeout")
     func keepalive() throws {
-        // Python has to start and answer Info within the timeout too: 2s keeps a loaded machine out of the story.
-        let harness = try Harness(Repo.pythonUDF("quiet", script: Repo.fixtures + "/silent.py", timeout: "2s",
+        // Python has to start and answer Info within the timeout too: 5s keeps a loaded machine out of the story.
+        let harness = try Harness(Repo.pythonUDF("quiet", script: Repo.fixtures + "/silent.py", timeout: "5s",
                                                  extra: "  restart = \"stop\"\n", env: ["SILENT_AFTER": "2"]))
         let (node, output) = try harness.node("quiet", nodeID: "quiet1")
         for i in 1...2 { try node.receive(point(Double(i), time: Int64(i)), port: 0, output: output) }
         #expect(output.waitForEnd())
         let text = String(describing: try #require(output.failure))
-        #expect(text == #"UDF "quiet" (node quiet1) did not answer a keepalive within 2s after 2 points; last stderr: going quiet after 2 points"#)
+        #expect(text == #"UDF "quiet" (node quiet1) did not answer a keepalive within 5s after 2 points; last stderr: going quiet after 2 points"#)
         #expect(output.points.count == 1)
     }
 

@@ -26,7 +26,8 @@ enum Repo {
     }()
 
     /// A `[udf.functions.NAME]` table running a Python script with the fixtures and the protocol on PYTHONPATH.
-    static func pythonUDF(_ name: String, script: String, timeout: String = "2s", extra: String = "",
+    /// The timeout is Kapacitor's default, 10s: Python must start and answer Info within it, also on a loaded CI machine.
+    static func pythonUDF(_ name: String, script: String, timeout: String = "10s", extra: String = "",
                           env: [String: String] = [:]) -> String {
         var toml = """
         [udf.functions.\(name)]
