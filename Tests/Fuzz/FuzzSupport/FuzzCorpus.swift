@@ -26,6 +26,17 @@ public struct FuzzCorpus: Sendable {
     public var fixedCrashers: [String] { crashers.filter { Self.open[target + "/" + $0] == nil } }
     public var openCrashers: [String] { crashers.filter { Self.open[target + "/" + $0] != nil } }
 
+    /// Crashers of this target that `Tests/Fuzz/Crashers.md` does not describe.
+    public func undocumentedCrashers() throws -> [String] {
+        let notes = try String(contentsOfFile: Self.fuzzDirectory + "/Crashers.md", encoding: .utf8)
+        return crashers.filter { !notes.contains(target + "/" + $0) }
+    }
+
+    /// Entries of ``open`` for this target whose file is missing.
+    public var missingOpenCrashers: [String] {
+        Self.open.keys.filter { $0.hasPrefix(target + "/") && !crashers.contains(String($0.dropFirst(target.count + 1))) }.sorted()
+    }
+
     /// The bytes of a seed (`kind` "Corpus") or crasher (`kind` "Crashers").
     public func bytes(_ kind: String, _ name: String) throws -> [UInt8] {
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.fuzzDirectory + "/\(kind)/\(target)/\(name)"))

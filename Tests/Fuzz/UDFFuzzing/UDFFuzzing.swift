@@ -90,6 +90,9 @@ public enum UDFFuzzing {
             try require(a == b || String(reflecting: a) == String(reflecting: b),
                         "decoders disagree on \(frame):\nhand-written: \(a)\nswift-protobuf: \(b)")
         case (.failure(let error), .success(let b)):
+            // A varint whose tenth byte carries bits past 64 is refused by the hand-written decoder, as Go's
+            // protowire (Kapacitor's) refuses it; swift-protobuf drops the extra bits. Refusing is intended.
+            if "\(error)".contains("varint overflows 64 bits") { return }
             throw PropertyViolation("hand-written decoder refuses what swift-protobuf accepts: \(frame)\nerror: \(error)\nswift-protobuf: \(b)")
         case (.success(let a), .failure(let error)):
             throw PropertyViolation("hand-written decoder accepts what swift-protobuf refuses: \(frame)\nhand-written: \(a)\nswift-protobuf: \(error)")
