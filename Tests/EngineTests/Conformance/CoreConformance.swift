@@ -202,6 +202,11 @@ struct CoreConformance {
                   cpu,dc=x,host=a value=1.0 5s
                 """),
         ConformanceCase(
+            name: "groupBy keeps a grouping by measurement made upstream",
+            script: "stream\n    |from()\n        .groupByMeasurement()\n    |groupBy('host')\n",
+            input: "cpu,dc=x,host=a value=1 0",
+            expected: "cpu,dc=x,host=a value=1.0 0s group(cpu;host=a)"),
+        ConformanceCase(
             name: "groupBy(*).exclude() groups points by every tag but the excluded",
             script: "stream\n    |from()\n    |groupBy(*)\n        .exclude('dc')\n",
             input: "cpu,dc=x,host=a,region=r value=1 0",
@@ -219,6 +224,44 @@ struct CoreConformance {
                   m v=2i 9s
                 batch m tmax=20s
                   m v=3i 10s
+                """),
+        ConformanceCase(
+            name: "an unaligned sliding window: the first ends at the first point + every, later ones at the closing point + every",
+            script: "stream\n    |from()\n    |window()\n        .period(10s)\n        .every(5s)\n",
+            input: "m v=0i 0\nm v=3i 3\nm v=6i 6\nm v=9i 9\nm v=12i 12\nm v=16i 16",
+            expected: """
+                batch m tmax=5s
+                  m v=0i 0s
+                  m v=3i 3s
+                batch m tmax=11s
+                  m v=3i 3s
+                  m v=6i 6s
+                  m v=9i 9s
+                """),
+        ConformanceCase(
+            name: "a window without every emits (t - period, t] at every point",
+            script: "stream\n    |from()\n    |window()\n        .period(10s)\n",
+            input: "m v=0i 0\nm v=5i 5\nm v=12i 12",
+            expected: """
+                batch m tmax=0s
+                  m v=0i 0s
+                batch m tmax=5s
+                  m v=0i 0s
+                  m v=5i 5s
+                batch m tmax=12s
+                  m v=5i 5s
+                  m v=12i 12s
+                """),
+        ConformanceCase(
+            name: "fillPeriod: the first window waits for a whole period",
+            script: "stream\n    |from()\n    |window()\n        .period(10s)\n        .every(5s)\n        .fillPeriod()\n",
+            input: "m v=0i 0\nm v=3i 3\nm v=6i 6\nm v=9i 9\nm v=12i 12",
+            expected: """
+                batch m tmax=10s
+                  m v=0i 0s
+                  m v=3i 3s
+                  m v=6i 6s
+                  m v=9i 9s
                 """),
         ConformanceCase(
             name: "a count window emits the last periodCount points every everyCount points, tmax the last point's time",

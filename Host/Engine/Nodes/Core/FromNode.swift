@@ -267,7 +267,9 @@ final class GroupByNode: Node {
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         switch message {
         case .point(var p):
-            let dims = dimensions(p.tags)
+            var dims = dimensions(p.tags)
+            // Kapacitor keeps a grouping by measurement made upstream (`from().groupByMeasurement()`).
+            dims.byName = dims.byName || p.dimensions.byName
             p.dimensions = dims
             p.group = keys.group(name: p.name, tags: p.tags, dimensions: dims)
             output.emit(.point(p))
@@ -308,7 +310,8 @@ extension GroupByNode: PointRunNode {
         // In place, through the buffer: reading a point's name and tags retains nothing.
         points.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices {
-                let dims = all ? dimensions(buffer[i].tags) : fixedDimensions
+                var dims = all ? dimensions(buffer[i].tags) : fixedDimensions
+                if buffer[i].dimensions.byName { dims.byName = true }
                 buffer[i].group = keys.group(name: buffer[i].name, tags: buffer[i].tags, dimensions: dims)
                 buffer[i].dimensions = dims
             }
