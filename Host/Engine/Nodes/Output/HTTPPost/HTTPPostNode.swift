@@ -103,7 +103,9 @@ final class HTTPPostNode: Node {
             let credentials = Data("\(auth.username):\(auth.password)".utf8).base64EncodedString()
             all.append(("Authorization", "Basic " + credentials))
         }
-        if target.rowTemplate == nil { all.append(("Content-Type", "application/json")) }
+        // Kapacitor sets a Content-Type only for the row JSON; URLSession would add a form one to a templated body,
+        // so that body goes with an empty Content-Type.
+        all.append(("Content-Type", target.rowTemplate == nil ? "application/json" : ""))
         all += headers
         return (OutboundHTTP.postRequest(url: url, body: body, headers: all, timeout: timeout), urlText)
     }

@@ -6,6 +6,8 @@ import TockModel
 
 /// The requests of one `httpPost` node, sent one at a time in order: at most `capacity` wait, so a receiver that
 /// is down or slow costs a bounded amount of memory and one timeout per request, never the task's executor.
+/// Once the input has ended, a request that fails below HTTP drops the ones still waiting (counted as one error),
+/// so a dead receiver delays the task's end by one timeout, not one per request.
 ///
 /// Outcomes are reported through the node's ``NodeOutput``: failures with ``NodeOutput/countError(_:)``, and, with a
 /// code field, the data with its status code through ``NodeOutput/post(_:)`` (in order).
@@ -64,6 +66,19 @@ final class HTTPPostQueue: @unchecked Sendable {
         OutboundHTTP.send(job.request) { [self] outcome in
             report(outcome, of: job)
             lock.lock()
+            if stopping, outcome.error != nil, !waiting.isEmpty {
+                // The input has ended and the receiver is down or hung: give up on the rest rather than make the
+                // task's end wait a timeout per request.
+                let dropped = waiting
+                waiting.removeAll()
+                lock.unlock()
+                output.countError(HTTPPostError(
+                    "\(dropped.count) POSTs to \(job.url) dropped at the end of the task: the receiver did not answer"))
+                for d in dropped where d.message != nil {
+                    output.post(HTTPPostNode.withCode(d.message!, 0, field: codeField))
+                }
+                lock.lock()
+            }
             if waiting.isEmpty {
                 inFlight = false
                 let finished = stopping
