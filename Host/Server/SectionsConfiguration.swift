@@ -60,7 +60,7 @@ extension ServerConfiguration {
         do {
             try endpoint.check()
         } catch {
-            throw ConfigurationError("\(named): \(error)")
+            throw ConfigurationError("\(origin): \(error)")
         }
         return endpoint
     }
