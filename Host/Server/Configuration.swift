@@ -8,7 +8,8 @@ import TockModel
 /// Supported: top-level `hostname`, `data_dir`, `default-retention-policy`; `[http]` `bind-address`,
 /// `log-enabled`, `max-body-size`, `read-timeout`, `auth-enabled`, `https-enabled`, `https-certificate`, `https-private-key`;
 /// `[alert]` `exec-allowed`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
-/// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host). Other Kapacitor
+/// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host); `[deadman]` and
+/// `[[httppost]]` (``configSections``, for the task builder). Other Kapacitor
 /// sections (`[[influxdb]]`, alert handlers, …) are accepted and reported as not used.
 public struct ServerConfiguration: Sendable, Equatable {
     public var hostname = "localhost"
@@ -48,6 +49,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var file: String?
     /// Sections present in the file that this build reads but does not act on.
     public var unusedSections: [String] = []
+    /// `[[httppost]]` endpoints and `[deadman]` defaults, handed to the task builder.
+    public var configSections = ConfigSections()
 
     public init() {}
 
@@ -100,7 +103,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         for key in table.keys.sorted() {
             let value = table[key]!
-            if let section = value.table, Self.sections.contains(key) {
+            if key == "httppost" {
+                try applyHTTPPost(value, file: file)
+            } else if let section = value.table, Self.sections.contains(key) {
                 for sub in section.keys.sorted() where !(key == "udf") {
                     if let array = section[sub]!.array {
                         let items = array.map { Self.text($0) }
@@ -139,7 +144,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     static let topLevel = ["hostname", "data_dir", "default-retention-policy", "skip-config-overrides"]
-    static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf", "alert"]
+    static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf", "alert", "deadman"]
     /// Settings whose value is a list (a TOML array, or comma-separated in an environment variable).
     static let lists: Set<String> = ["alert.exec-allowed"]
 
@@ -214,6 +219,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         case ("task", "dir"): taskDirectory = value
         case ("task", "snapshot-interval"): snapshotInterval = value
         case ("replay", "dir"): replayDirectory = value
+        case ("deadman", _): try setDeadman(key: key, value: value, origin: origin)
         default:
             throw ConfigurationError("\(origin): unknown setting \(section.isEmpty ? key : "\(section).\(key)")")
         }
@@ -291,7 +297,7 @@ public struct ServerConfiguration: Sendable, Equatable {
           #   [udf.functions.movingAverage.env]
           #     PYTHONPATH = "/path/to/kapacitor/udf/agent/py"
 
-        """
+        """ + sectionsDefaultText
 }
 
 /// A configuration problem, naming the file or variable and the setting.

@@ -39,7 +39,9 @@ public enum Daemon {
         if let udfs {
             for s in try store.udfSnapshots() { udfs.snapshots.save(s.data, taskID: s.taskID, nodeID: s.nodeID) }
         }
-        let master = TaskMaster(store: store, udfProvider: udfs, log: log, execPolicy: configuration.execPolicy)
+        let master = TaskMaster(store: store, udfProvider: udfs, log: log, execPolicy: configuration.execPolicy,
+                                configSections: configuration.configSections)
+        if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }
         try master.startEnabledTasks()
         let app = try application(api: TockAPI(master: master, configuration: configuration), host: bind.host, port: bind.port,
                               tls: tls, idleTimeout: configuration.readTimeout, onListening: { port in

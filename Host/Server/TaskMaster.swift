@@ -17,6 +17,8 @@ public final class TaskMaster: @unchecked Sendable {
     let log: LogSink
     /// The programs alert `.exec()` handlers of API-defined tasks may start.
     let execPolicy: ExecPolicy
+    /// `[[httppost]]` endpoints and `[deadman]` defaults for the tasks' scripts.
+    let configSections: ConfigSections
 
     private let lock = NSLock()
     private var running: [String: TaskRunner] = [:]
@@ -27,8 +29,9 @@ public final class TaskMaster: @unchecked Sendable {
 
     /// - Parameter execPolicy: by default no `.exec()` program is allowed (`[alert] exec-allowed` empty).
     public init(store: Store, udfProvider: (any UDFProvider)? = nil, metrics: Metrics = Metrics(), log: LogSink,
-                execPolicy: ExecPolicy = ServerConfiguration().execPolicy) {
+                execPolicy: ExecPolicy = ServerConfiguration().execPolicy, configSections: ConfigSections = ConfigSections()) {
         self.execPolicy = execPolicy
+        self.configSections = configSections
         self.store = store
         self.udfProvider = udfProvider
         self.metrics = metrics
@@ -121,7 +124,9 @@ public final class TaskMaster: @unchecked Sendable {
         let program = try program(of: task)
         let pipeline: Pipeline
         do {
-            pipeline = try TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy).build(program)
+            var builder = TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy)
+            builder.configSections = configSections
+            pipeline = try builder.build(program)
         } catch let error as ScriptError {
             throw APIError(.badRequest, error.rendered(source: task.script))
         } catch {
@@ -210,6 +215,7 @@ public final class TaskMaster: @unchecked Sendable {
         do {
             var options = TaskRunner.Options(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider, execPolicy: execPolicy)
             options.alertStates = StoredAlertStates(store: store, log: log)
+            options.configSections = configSections
             runner = try TaskRunner(program: program, options: options, handlers: handlers)
             try runner.start()
         } catch {

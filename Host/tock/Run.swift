@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import LineProtocol
 import PluginHost
+import Server
 import TICKScript
 import TockModel
 
@@ -66,8 +67,11 @@ struct Run: ParsableCommand {
         Descendants.becomeSubreaper()
         defer { Descendants.terminateAll() }
         var udfs: UDFRegistry?
+        var sections = ConfigSections()
         if let config {
             do {
+                // The [[httppost]] and [deadman] sections, read as `tock serve` reads them.
+                sections = try ServerConfiguration.load(file: config, environment: [:]).configSections
                 let configuration = try UDFConfiguration.load(path: config)
                 for warning in configuration.warnings { Stderr.write("warning: \(warning)\n") }
                 udfs = UDFRegistry(configuration: configuration, log: { level, message in
@@ -83,7 +87,9 @@ struct Run: ParsableCommand {
         let out = OutputBuffer()
         let pipeline: Pipeline
         do {
-            pipeline = try TaskBuilder(taskID: taskID, udfProvider: udfs).build(program)
+            var builder = TaskBuilder(taskID: taskID, udfProvider: udfs)
+            builder.configSections = sections
+            pipeline = try builder.build(program)
         } catch let error as ScriptError {
             Stderr.write(error.rendered(source: source) + "\n")
             throw ExitCode(2)

@@ -3,7 +3,8 @@ public enum NodeRegistry {
     /// Core nodes, transforms and the alert node: the registry ``TaskBuilder`` uses by default.
     public static let all: [String: NodeSpec] = {
         var table: [String: NodeSpec] = [:]
-        for spec in CoreNodes.specs + TransformNodes.specs + AlertNodes.specs {
+        let deadman = BuildState.deadmanSpec(alertProperties: Array(AlertNodes.alert.properties.values))
+        for spec in CoreNodes.specs + TransformNodes.specs + AlertNodes.specs + HTTPPostSpecs.specs + [deadman] {
             table[spec.name] = spec
         }
         return table

@@ -39,6 +39,10 @@ public struct PipelineNode {
     public var quiet: Bool
     /// The runtime node.
     public var node: any Node
+    /// Whether the graph shows the node as a source although it receives its parent's messages: Kapacitor's
+    /// `stats` node is a source of the pipeline that reads its parent's counters, so `kapacitor show` draws no
+    /// edge into it.
+    public var drawnAsSource = false
 }
 
 /// A task's checked graph of nodes, ready to run: what ``TaskBuilder`` makes of a script.
@@ -69,7 +73,7 @@ public final class Pipeline {
             out += "\n"
         }
         for (i, n) in nodes.enumerated() {
-            for c in n.children {
+            for c in n.children where !nodes[c.node].drawnAsSource {
                 if let stats {
                     out += "\(n.id) -> \(nodes[c.node].id) [processed=\"\(stats[i].emitted)\"];\n"
                 } else {

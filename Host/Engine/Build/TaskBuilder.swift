@@ -13,6 +13,9 @@ public struct TaskBuilder {
     public var registry: [String: NodeSpec]
     /// The programs alert `.exec()` handlers may start; a script naming another is refused at build time.
     public var execPolicy: ExecPolicy
+    /// The `[[httppost]]` endpoints `httpPost().endpoint()` names and the `[deadman]` defaults (with `global`,
+    /// a deadman on every task's source).
+    public var configSections: ConfigSections = ConfigSections()
 
     public init(taskID: String, variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                 registry: [String: NodeSpec] = NodeRegistry.all, execPolicy: ExecPolicy = .unrestricted) {
@@ -28,6 +31,7 @@ public struct TaskBuilder {
         for statement in program.statements {
             try state.run(statement)
         }
+        try state.addGlobalDeadman()
         return try state.finish()
     }
 }
@@ -222,6 +226,9 @@ struct BuildState {
         } else if name == "from" {
             throw ScriptError("from() can only follow stream", at: position)
         }
+        if name == "deadman", builder.registry[name] != nil {
+            return try deadman(parent, arguments, at: position)
+        }
         guard let spec = builder.registry[name] else {
             var message = "unknown node \"\(name)\""
             if let close = Suggest.closest(to: name, in: Array(builder.registry.keys)) {
@@ -250,8 +257,10 @@ struct BuildState {
         case .same: input
         case .none: nil
         }
-        return add(DraftNode(id: "\(name)\(nodes.count)", method: name, position: position, spec: spec,
-                             inputType: input, outputType: outputType, parents: [parent] + nodeArgs, arguments: values))
+        let index = add(DraftNode(id: "\(name)\(nodes.count)", method: name, position: position, spec: spec,
+                                  inputType: input, outputType: outputType, parents: [parent] + nodeArgs, arguments: values))
+        if name == "stats" { addNoOpIfChildless(parent, at: position) }
+        return index
     }
 
     mutating func add(_ draft: DraftNode) -> Int {
@@ -447,9 +456,10 @@ struct BuildState {
             let node: any Node
             let properties = draft.properties.filter { $0.name != "quiet" }
             if let spec = draft.spec {
-                let config = NodeConfiguration(id: draft.id, position: draft.position, inputType: draft.inputType ?? .stream,
+                var config = NodeConfiguration(id: draft.id, position: draft.position, inputType: draft.inputType ?? .stream,
                                                arguments: draft.arguments, properties: properties, inputCount: draft.parents.count,
                                                execPolicy: builder.execPolicy)
+                config.configSections = builder.configSections
                 do {
                     node = try spec.make(config)
                 } catch let error as ScriptError {
@@ -469,7 +479,7 @@ struct BuildState {
             }
             built.append(PipelineNode(id: draft.id, method: draft.method, position: draft.position, inputType: draft.inputType,
                                       outputType: draft.outputType, parents: draft.parents, children: draft.children,
-                                      quiet: quiet, node: node))
+                                      quiet: quiet, node: node, drawnAsSource: draft.spec?.name == "stats"))
         }
         if built.isEmpty {
             throw ScriptError("the script defines no pipeline: start one with stream|from()", at: SourcePosition(line: 1, column: 1))

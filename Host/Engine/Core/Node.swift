@@ -67,10 +67,15 @@ public protocol NodeOutput: AnyObject, Sendable {
 
     /// Where alert levels outlive the task run; `nil` when nothing keeps them.
     var alertStates: (any AlertStateStore)? { get }
+
+    /// Counts an error in the node's stats and logs it (unless the node is quiet) without dropping a message:
+    /// for failures found off the executor, such as an HTTP request that failed. Safe from any thread.
+    func countError(_ error: any Error)
 }
 
 extension NodeOutput {
     public var alertStates: (any AlertStateStore)? { nil }
+    public func countError(_ error: any Error) { log(.error, "\(error)") }
 }
 
 /// A result that leaves the pipeline other than along an edge.

@@ -130,6 +130,8 @@ public struct NodeConfiguration: Sendable {
     public var inputCount: Int?
     /// The programs the node may start (alert `.exec()`); the task builder's policy.
     public var execPolicy: ExecPolicy
+    /// The `[[httppost]]` endpoints and `[deadman]` defaults of the configuration.
+    public var configSections: ConfigSections = ConfigSections()
 
     public init(
         id: String, position: SourcePosition, inputType: EdgeType, arguments: [Value],

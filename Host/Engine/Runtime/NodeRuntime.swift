@@ -182,6 +182,13 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
     func publish(_ event: TaskEvent) { runner.handlers.event(nodeID, event) }
 
     func log(_ level: LogLevel, _ message: String) { runner.handlers.log(level, nodeID, message) }
+
+    func countError(_ error: any Error) {
+        runner.enqueue(.run { [self] in
+            errors += 1
+            if !quiet { log(.error, "\(error)") }
+        })
+    }
 }
 
 /// A node that can take a run of points at once: the engine's fast path along a chain of stream nodes, which spares

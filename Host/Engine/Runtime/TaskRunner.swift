@@ -46,6 +46,8 @@ public final class TaskRunner: @unchecked Sendable {
         public var execPolicy: ExecPolicy
         /// Keeps alert levels across runs of the task (the daemon's store); `nil`: alerts start OK.
         public var alertStates: (any AlertStateStore)?
+        /// The `[[httppost]]` endpoints and `[deadman]` defaults of the configuration.
+        public var configSections = ConfigSections()
 
         public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                     execPolicy: ExecPolicy = .unrestricted) {
@@ -125,8 +127,9 @@ public final class TaskRunner: @unchecked Sendable {
 
     /// Builds the task from a parsed script (throws ``ScriptError``).
     public convenience init(program: Program, options: Options, handlers: Handlers) throws {
-        let builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider,
+        var builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider,
                                   execPolicy: options.execPolicy)
+        builder.configSections = options.configSections
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
         alertStates = options.alertStates
     }

@@ -8,6 +8,9 @@
 struct AlertTemplate: Sendable {
     enum Kind: Sendable {
         case id, message, details
+        /// httpPost's URL and row templates (Kapacitor's mappedRow); `json` only in templates given as text,
+        /// as Kapacitor's httppost.GetTemplate adds it only there.
+        case row, rowFromFile
 
         /// The fields of the data each template sees (Kapacitor's idInfo, messageInfo, detailsInfo).
         var rootFields: [String] {
@@ -15,6 +18,7 @@ struct AlertTemplate: Sendable {
             case .id: ["Name", "TaskName", "Group", "Tags", "ServerInfo"]
             case .message: ["Name", "TaskName", "Group", "Tags", "ServerInfo", "ID", "Fields", "Level", "Time", "Duration"]
             case .details: ["Name", "TaskName", "Group", "Tags", "ServerInfo", "ID", "Fields", "Level", "Time", "Duration", "Message"]
+            case .row, .rowFromFile: ["Name", "Tags", "Values"]
             }
         }
 
@@ -23,6 +27,7 @@ struct AlertTemplate: Sendable {
             case .id: "kapacitor.idInfo"
             case .message: "kapacitor.messageInfo"
             case .details: "kapacitor.detailsInfo"
+            case .row, .rowFromFile: "*kapacitor.mappedRow"
             }
         }
     }
@@ -45,7 +50,7 @@ struct AlertTemplate: Sendable {
         self.kind = kind
         self.source = source
         var functions = Self.functions
-        if kind == .details { functions.insert("json") }
+        if kind == .details || kind == .row { functions.insert("json") }
         var parser = TemplateParser(name: name, source: source, functions: functions)
         nodes = try parser.parse()
         var usage = Usage()
@@ -169,6 +174,7 @@ private struct TemplateExecution {
                 case .stringMap(let m): items = m.map { (.string($0.key), .string($0.value)) }
                 case .anyMap(let m): items = m.map { (.string($0.key), $0.value) }
                 case .int(let n): items = (0..<max(0, n)).map { (.int($0), .int($0)) }
+                case .list(_, let list): items = list.enumerated().map { (.int(Int64($0.offset)), $0.element) }
                 case .null: items = []
                 default: throw fail("range can't iterate over \(v.goString)")
                 }
@@ -318,11 +324,18 @@ private struct TemplateExecution {
             case .string(let s): return .int(Int64(s.utf8.count))
             case .stringMap(let m): return .int(Int64(m.count))
             case .anyMap(let m): return .int(Int64(m.count))
+            case .list(_, let items): return .int(Int64(items.count))
             default: throw fail("error calling len: len of type \(args[0].goTypeName)")
             }
         case "index":
             guard var v = args.first else { throw fail("wrong number of args for index: want at least 1 got 0") }
             for key in args.dropFirst() {
+                if case .list(_, let items) = v {
+                    guard case .int(let i) = key else { throw fail("error calling index: cannot index slice/array with type \(key.goTypeName)") }
+                    guard i >= 0, i < items.count else { throw fail("error calling index: index out of range: \(i)") }
+                    v = items[Int(i)]
+                    continue
+                }
                 guard case .string(let k) = key else { throw fail("error calling index: cannot index with \(key.goTypeName)") }
                 switch v {
                 case .stringMap(let m): v = .string(m.first { $0.key == k }?.value ?? "")

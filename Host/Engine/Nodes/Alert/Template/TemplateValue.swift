@@ -18,6 +18,8 @@ indirect enum TemplateValue: Sendable {
     case anyMap([(key: String, value: TemplateValue)])
     /// A Go struct: its type name and its fields in declaration order.
     case record(typeName: String, [(name: String, value: TemplateValue)])
+    /// A Go slice (`[]map[string]interface{}`: the rows of httpPost's row template).
+    case list(elementType: String, [TemplateValue])
 
     init(_ field: FieldValue) {
         switch field {
@@ -43,6 +45,7 @@ indirect enum TemplateValue: Sendable {
         case .stringMap: "map[string]string"
         case .anyMap: "map[string]interface {}"
         case .record(let name, _): name
+        case .list(let element, _): "[]" + element
         }
     }
 
@@ -59,6 +62,7 @@ indirect enum TemplateValue: Sendable {
         case .time, .record: true
         case .stringMap(let m): !m.isEmpty
         case .anyMap(let m): !m.isEmpty
+        case .list(_, let items): !items.isEmpty
         }
     }
 
@@ -76,6 +80,7 @@ indirect enum TemplateValue: Sendable {
         case .stringMap(let m): "map[" + m.map { "\($0.key):\($0.value)" }.joined(separator: " ") + "]"
         case .anyMap(let m): "map[" + m.map { "\($0.key):\($0.value.goString)" }.joined(separator: " ") + "]"
         case .record(_, let fields): "{" + fields.map(\.value.goString).joined(separator: " ") + "}"
+        case .list(_, let items): "[" + items.map(\.goString).joined(separator: " ") + "]"
         }
     }
 
@@ -117,6 +122,13 @@ indirect enum TemplateValue: Sendable {
                 f.value.appendJSON(to: &out)
             }
             out += "}"
+        case .list(_, let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.appendJSON(to: &out)
+            }
+            out += "]"
         }
     }
 

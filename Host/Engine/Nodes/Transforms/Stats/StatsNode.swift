@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import TockModel
 
@@ -10,37 +11,41 @@ import Darwin
 /// `|stats(interval)`: every `interval` of wall-clock time, emits one point per group its parent
 /// has emitted, measurement `stats`, field `emitted` = how many points (or batches) of that group
 /// the parent has emitted so far (an integer); a single ungrouped point with `emitted` 0 before any.
-/// `.align()` rounds the emission times to the interval. This is what `deadman` watches.
+/// `.align()` waits for an interval boundary before the first emission and rounds the emission times to the
+/// interval. This is what `deadman` watches. Kapacitor's stats node is a source of the pipeline: the graph draws no
+/// edge into it (``PipelineNode/drawnAsSource``) and a `noop` child keeps a watched node that has no other child.
 final class StatsNode: Node {
     let interval: Int64
     let align: Bool
     private let counts = StatsCounts()
-    private var timer: Task<Void, Never>?
+    private var timer: (any DispatchSourceTimer)?
 
     init(interval: Int64, align: Bool) {
         self.interval = interval
         self.align = align
     }
 
+    /// Emits on a Dispatch timer (not a Swift task, so that work blocking the cooperative pool cannot delay it):
+    /// without `.align()` every interval from the start, stamped with the wall clock; with it, first at the next
+    /// interval boundary, stamped with the time the wait began rounded to the interval, then every interval,
+    /// stamped with the wall clock rounded, as Kapacitor's stats.go runStats does.
     func start(output: any NodeOutput) throws {
         let counts = self.counts, interval = self.interval, align = self.align
-        timer = Task {
-            let clock = ContinuousClock()
-            var next = clock.now
-            if align {
-                // Start roughly on an interval boundary.
-                let now = StatsNode.wallClock()
-                next = next.advanced(by: .nanoseconds(GoTime.truncate(now, interval) + interval - now))
-            }
-            while !Task.isCancelled {
-                next = next.advanced(by: .nanoseconds(interval))
-                try? await clock.sleep(until: next)
-                if Task.isCancelled { return }
-                for p in counts.snapshot(at: StatsNode.wallClock(), interval: interval, align: align) {
-                    output.post(.point(p))
-                }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "tock.stats"))
+        let started = StatsNode.wallClock()
+        var firstStamp: Timestamp? = align ? started : nil
+        let delay = align ? GoTime.truncate(started, interval) + interval - started : interval
+        timer.schedule(deadline: .now() + .nanoseconds(Int(delay)), repeating: .nanoseconds(Int(interval)),
+                       leeway: .milliseconds(1))
+        timer.setEventHandler {
+            let stamp = firstStamp ?? StatsNode.wallClock()
+            firstStamp = nil
+            for p in counts.snapshot(at: stamp, interval: interval, align: align) {
+                output.post(.point(p))
             }
         }
+        self.timer = timer
+        timer.resume()
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
