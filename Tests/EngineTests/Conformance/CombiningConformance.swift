@@ -1,8 +1,8 @@
 import Testing
 
 /// The nodes that combine data against Kapacitor 1.8: `join.go` (`JoinIntoPoint`: prefixed fields, the first
-/// parent's group tags, the rounded time), `union.go`, `flatten.go`, and `where.go` on batches.
-@Suite("Conformance: join, union, flatten")
+/// parent's group tags, the rounded time), `union.go`, `flatten.go`, `combine.go` and `where.go` on batches.
+@Suite("Conformance: join, union, flatten, combine")
 struct CombiningConformance {
     static let twoSources = """
         var errors = stream
@@ -48,6 +48,28 @@ struct CombiningConformance {
             script: "stream\n    |from()\n        .measurement('cpu')\n    |flatten()\n        .on('host')\n        .dropOriginalFieldName()\n",
             input: "cpu,host=a value=1 0\ncpu,host=b value=2 0\ncpu,host=a value=3 10",
             expected: "cpu a=1.0,b=2.0 0s"),
+        ConformanceCase(
+            name: "combine: each combination in index order, each lambda taking the first unused matching point; tags prefixed, group tags kept too",
+            script: """
+                stream
+                    |from()
+                        .measurement('latency')
+                        .groupBy('dc')
+                    |combine(lambda: "service" == 'login', lambda: TRUE)
+                        .as('login', 'other')
+                        .delimiter('_')
+                """,
+            input: """
+                latency,dc=x,service=login value=1 0
+                latency,dc=x,service=auth value=2 0
+                latency,dc=x,service=cart value=3 0
+                latency,dc=x,service=login value=4 10
+                """,
+            // Pairs (0,1), (0,2), (1,2): the last has no login point. The 10s points wait for a later time.
+            expected: """
+                latency,dc=x,login_dc=x,login_service=login,other_dc=x,other_service=auth login_value=1.0,other_value=2.0 0s group(dc=x)
+                latency,dc=x,login_dc=x,login_service=login,other_dc=x,other_service=cart login_value=1.0,other_value=3.0 0s group(dc=x)
+                """),
         ConformanceCase(
             name: "where on a batch keeps the matching points and still emits a batch left empty",
             script: "stream\n    |from()\n    |window()\n        .period(10s)\n        .every(10s)\n        .align()\n    |where(lambda: \"value\" > 5.0)\n",
