@@ -93,6 +93,34 @@ struct TransformConformance {
                   cpu,host=a top=3.0 10s
                 """),
         ConformanceCase(
+            name: "count of an empty batch is 0 at its tmax (IsEmptyOK in pipeline/influxql.go)",
+            script: """
+                stream
+                    |from()
+                    |window()
+                        .period(10s)
+                        .every(10s)
+                        .align()
+                    |where(lambda: "value" > 100.0)
+                    |count('value')
+                """,
+            input: "m value=1 0\nm value=2 10",
+            expected: "m count=0i 10s"),
+        ConformanceCase(
+            name: "mean of an empty batch emits nothing",
+            script: """
+                stream
+                    |from()
+                    |window()
+                        .period(10s)
+                        .every(10s)
+                        .align()
+                    |where(lambda: "value" > 100.0)
+                    |mean('value')
+                """,
+            input: "m value=1 0\nm value=2 10",
+            expected: ""),
+        ConformanceCase(
             name: "spread and stddev default to their method names",
             script: window + "    |spread('value')\n", input: twoPoints,
             expected: "cpu,host=a spread=1.0 10s group(host=a)"),
