@@ -43,7 +43,7 @@ struct BoundsTests {
     @Test("The largest accepted values build")
     func largestAccepted() {
         #expect(buildError("stream\n    |from()\n    |shift(36500d)\n    |shift(-36500d)\n") == nil)
-        #expect(buildError("stream\n    |from()\n    |window()\n        .periodCount(1000000)\n") == nil)
+        #expect(buildError("stream\n    |from()\n    |window()\n        .periodCount(1000000)\n        .everyCount(1000000)\n") == nil)
     }
 
     @Test("A percentile outside 0...100 is refused at the node")

@@ -182,7 +182,7 @@ struct CoreNodeTests {
         #expect(c.points.count == 1)
     }
 
-    @Test("combine pairs the points of one time that match each lambda")
+    @Test("combine pairs the points of one time that match each lambda; ungrouped, no tag stays unprefixed")
     func combine() throws {
         let script = """
         stream|from()

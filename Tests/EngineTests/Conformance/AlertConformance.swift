@@ -97,6 +97,14 @@ struct ErrorConformance {
             script: "stream\n    |from()\n    |alert()\n        .crit(lambda: TRUE)\n        .log('/tmp/a.log')\n        .mode(99999)\n",
             at: "6:9", message: "invalid file mode"),
         ConformanceError(
+            name: "a count window needs everyCount (pipeline/window.go)",
+            script: "stream\n    |from()\n    |window()\n        .periodCount(10)\n",
+            at: "3:5", message: "everyCount must be greater than zero"),
+        ConformanceError(
+            name: "a count window cannot be aligned (pipeline/window.go)",
+            script: "stream\n    |from()\n    |window()\n        .periodCount(10)\n        .everyCount(1)\n        .align()\n",
+            at: "3:5", message: "can only align windows based off time, not count"),
+        ConformanceError(
             name: "derivative with a unit of zero",
             script: "stream\n    |from()\n    |derivative('value')\n        .unit(0s)\n",
             at: "3:5", message: "unit must be positive"),

@@ -93,6 +93,34 @@ struct TransformConformance {
                   cpu,host=a top=3.0 10s
                 """),
         ConformanceCase(
+            name: "count of an empty batch is 0 at its tmax (IsEmptyOK in pipeline/influxql.go)",
+            script: """
+                stream
+                    |from()
+                    |window()
+                        .period(10s)
+                        .every(10s)
+                        .align()
+                    |where(lambda: "value" > 100.0)
+                    |count('value')
+                """,
+            input: "m value=1 0\nm value=2 10",
+            expected: "m count=0i 10s"),
+        ConformanceCase(
+            name: "mean of an empty batch emits nothing",
+            script: """
+                stream
+                    |from()
+                    |window()
+                        .period(10s)
+                        .every(10s)
+                        .align()
+                    |where(lambda: "value" > 100.0)
+                    |mean('value')
+                """,
+            input: "m value=1 0\nm value=2 10",
+            expected: ""),
+        ConformanceCase(
             name: "spread and stddev default to their method names",
             script: window + "    |spread('value')\n", input: twoPoints,
             expected: "cpu,host=a spread=1.0 10s group(host=a)"),
@@ -155,6 +183,22 @@ struct TransformConformance {
             expected: "m v=1i 0s\nm v=3i 2s"),
     ]
 
+    static let missingFields: [ConformanceCase] = [
+        ConformanceCase(
+            name: "an aggregate skips (and logs) a point of the window that lacks the field",
+            script: window + "    |mean('value')\n",
+            input: "cpu,host=a value=1 0\ncpu,host=a other=1i 2\ncpu,host=a value=3 5\ncpu,host=a value=9 10",
+            expected: "cpu,host=a mean=2.0 10s group(host=a)",
+            logs: ["field value missing from point cannot aggregate"]),
+        ConformanceCase(
+            name: "derivative skips (and logs) a point lacking the field; the previous point stays",
+            script: "stream\n    |from()\n    |derivative('value')\n",
+            input: "cpu value=10 0\ncpu other=1i 5\ncpu value=20 10",
+            expected: "cpu value=1.0 10s",
+            logs: ["cannot apply derivative to type <nil>"]),
+    ]
+
+    @Test("missing fields", arguments: missingFields) func missing(_ c: ConformanceCase) throws { try Conformance.check(c) }
     @Test("derivative", arguments: derivative) func derivativeNode(_ c: ConformanceCase) throws { try Conformance.check(c) }
     @Test("InfluxQL aggregates and selectors", arguments: aggregates) func aggregate(_ c: ConformanceCase) throws { try Conformance.check(c) }
     @Test("InfluxQL stream transformations", arguments: streamTransformations) func transformation(_ c: ConformanceCase) throws { try Conformance.check(c) }

@@ -129,7 +129,8 @@ extension AlertOptions {
                     throw ScriptError(".mode() must follow .log()", at: position)
                 }
                 guard let mode = Self.fileMode(m) else {
-                    throw ScriptError("invalid file mode \(m) in .mode(): give an octal mode between 0 and 07777, such as 0644", at: position)
+                    throw ScriptError(
+                        "invalid file mode \(m) in .mode(): give an octal mode between 0 and 07777, such as 0644", at: position)
                 }
                 pendingLog!.mode = mode
             case "post":

@@ -75,7 +75,8 @@ struct GroupKeyCache {
 }
 
 /// `stream|from()`: selects points by database, retention policy and measurement, filters with `.where()`
-/// (given more than once, the lambdas are ANDed, as Kapacitor's `pipeline/from.go` does), adjusts times (`.truncate()`, `.round()`) and sets the grouping (`.groupBy()`, `.groupByMeasurement()`).
+/// (given more than once, the lambdas are ANDed, as Kapacitor's `pipeline/from.go` does), adjusts times
+/// (`.truncate()`, `.round()`) and sets the grouping (`.groupBy()`, `.groupByMeasurement()`).
 final class FromNode: Node {
     let database: String?
     let retentionPolicy: String?
@@ -297,7 +298,9 @@ final class GroupByNode: Node {
     private func emitHeld(_ output: any NodeOutput) {
         for var b in held {
             // A stable sort: points of one time keep their arrival order.
-            b.points = b.points.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+            b.points = b.points.enumerated()
+                .sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }
+                .map(\.element)
             output.emit(.batch(b))
         }
         held.removeAll()

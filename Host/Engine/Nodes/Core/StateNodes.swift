@@ -62,8 +62,9 @@ final class StateNode: Node {
 }
 
 /// `|combine(lambdas…)`: combines points of one group that share a time (rounded to `.tolerance()`) into
-/// every combination where point i matches lambda i; fields and non-group tags are prefixed with
-/// `.as()` names and `.delimiter()` (default `.`). Refuses more than `.max()` combinations (default 10000).
+/// every combination where point i matches lambda i; fields and tags are prefixed with `.as()` names and
+/// `.delimiter()` (default `.`), and the group's tags are also kept as they are. Refuses more than `.max()`
+/// combinations (default 10000).
 final class CombineNode: Node {
     let lambdas: [Lambda]
     let names: [String]
@@ -155,8 +156,10 @@ final class CombineNode: Node {
                 var fields = Fields(), tags = Tags()
                 for (i, p) in set.enumerated() {
                     for (f, v) in p.fields { fields[names[i] + delimiter + f] = v }
-                    for (t, v) in p.tags { tags[dims.contains(t) ? t : names[i] + delimiter + t] = v }
+                    for (t, v) in p.tags { tags[names[i] + delimiter + t] = v }
                 }
+                // As Kapacitor's combine.go merge(): the group's tags are kept unprefixed as well.
+                for t in dims { if let v = set[0].tags[t] { tags[t] = v } }
                 output.emit(.point(Point(name: buf.name, tags: tags, fields: fields, time: rounded(set[0].time),
                                          group: group, dimensions: buf.dimensions)))
             }

@@ -6,7 +6,8 @@ import TockModel
 /// points in `[end − period, end)` and has `tmax = end`. The first end is the first point's time + every
 /// (+ period with `.fillPeriod()`), truncated to a multiple of every with `.align()`; later ends are the
 /// closing point's time + every (aligned likewise). With `every` = 0 every point emits `(t − period, t]`.
-/// By count (`.periodCount`, `.everyCount`): the last periodCount points every everyCount points.
+/// By count (`.periodCount`, `.everyCount`, both required, no `.align()`): the last periodCount points every
+/// everyCount points.
 /// Nothing is emitted at the end of the input: an unfinished window is not a window.
 final class WindowNode: Node {
     let period: Int64
@@ -33,6 +34,9 @@ final class WindowNode: Node {
         if period == 0 && periodCount == 0 {
             throw NodeConfigurationError("window needs either .period(duration) or .periodCount(n)")
         }
+        // Kapacitor's pipeline/window.go validate().
+        if periodCount != 0 && align { throw NodeConfigurationError("can only align windows based off time, not count") }
+        if periodCount != 0 && everyCount <= 0 { throw NodeConfigurationError("everyCount must be greater than zero") }
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
@@ -50,7 +54,7 @@ final class WindowNode: Node {
             if let existing = countWindows[p.group] {
                 w = existing
             } else {
-                w = CountWindow(first: p, period: periodCount, every: everyCount == 0 ? 1 : everyCount, fillPeriod: fillPeriod)
+                w = CountWindow(first: p, period: periodCount, every: everyCount, fillPeriod: fillPeriod)
                 countWindows[p.group] = w
             }
             if let b = w.insert(p) { output.emit(.batch(b)) }
