@@ -252,9 +252,12 @@ struct TaskAPI: Sendable {
         var problem = ""
         do {
             let program = try Program.parse(template.script)
+            // Expressions of constants (`name + ':{{.Group}}'`) show the value the build gives them.
+            let constants = TaskBuilder(taskID: template.id).constants(of: program)
             vars = program.templateVariables.map { v -> (String, JSON) in
-                (v.name, .object([("type", .string(v.type.rawValue)),
-                                  ("value", v.defaultValue?.variableValue.map { TaskVars.json($0)["value"] ?? .null } ?? .null),
+                let value = v.defaultValue.flatMap { $0.variableValue ?? constants[v.name].flatMap(TaskVars.variableValue) }
+                return (v.name, .object([("type", .string(v.type.rawValue)),
+                                  ("value", value.map { TaskVars.json($0)["value"] ?? .null } ?? .null),
                                   ("description", .string(v.description))]))
             }
         } catch {

@@ -60,6 +60,22 @@ enum TaskVars {
     }
 
     /// The JSON form of a variable value.
+    /// A built value as a template variable's value; nil for what vars cannot hold.
+    static func variableValue(_ value: Value) -> VariableValue? {
+        switch value {
+        case .string(let s): .string(s)
+        case .int(let i): .int(i)
+        case .float(let f): .float(f)
+        case .bool(let b): .bool(b)
+        case .duration(let d): .duration(nanoseconds: d)
+        case .regex(let r): .regex(r)
+        case .star: .star
+        case .lambda(let e): .lambda(e.formatted())
+        case .list(let items):
+            items.allSatisfy({ variableValue($0) != nil }) ? .list(items.compactMap(variableValue)) : nil
+        }
+    }
+
     static func json(_ value: VariableValue) -> JSON {
         let (type, v): (String, JSON) = switch value {
         case .bool(let b): ("bool", .bool(b))

@@ -68,15 +68,20 @@ public struct Scope: Sendable {
 
 extension Program {
     /// The variables a task may set through `vars`, in script order.
+    /// A variable whose value is an expression of constants (`var id = name + ':{{.Group}}'`) is settable
+    /// too, with the type the expression has, as Kapacitor lists every variable whose value has a type.
     public var templateVariables: [TemplateVariable] {
-        statements.compactMap { statement in
+        var types: [String: DeclaredType] = [:]
+        return statements.compactMap { statement in
             let description = statement.comments.map(\.text).joined(separator: "\n")
             switch statement.kind {
             case .declaration(let name, let type):
+                types[name] = type
                 return TemplateVariable(
                     name: name, type: type, defaultValue: nil, description: description, position: statement.namePosition)
             case .variable(let name, let value):
-                guard let type = value.literalType else { return nil }
+                guard let type = value.constantType(variables: types) else { return nil }
+                types[name] = type
                 return TemplateVariable(
                     name: name, type: type, defaultValue: value, description: description, position: statement.namePosition)
             default:
@@ -153,6 +158,53 @@ extension Expression {
 }
 
 extension Expression {
+    /// The type of a literal, or of an expression of literals and the variables in `variables`, by
+    /// Kapacitor's rules (those of lambdas): nil for anything else, or an expression whose operand types do
+    /// not fit (the build reports that one with its position).
+    public func constantType(variables: [String: DeclaredType]) -> DeclaredType? {
+        if let t = literalType { return t }
+        switch kind {
+        case .identifier(let name):
+            return variables[name]
+        case .parenthesized(let inner):
+            return inner.constantType(variables: variables)
+        case .unary(.negate, let operand):
+            let t = operand.constantType(variables: variables)
+            return [.int, .float, .duration].contains(t) ? t : nil
+        case .unary(.not, let operand):
+            return operand.constantType(variables: variables) == .bool ? .bool : nil
+        case .binary(let op, let left, let right):
+            guard let l = left.constantType(variables: variables), let r = right.constantType(variables: variables)
+            else { return nil }
+            return Self.resultType(op, l, r)
+        default:
+            return nil
+        }
+    }
+
+    private static func resultType(_ op: BinaryOperator, _ l: DeclaredType, _ r: DeclaredType) -> DeclaredType? {
+        switch op {
+        case .and, .or:
+            return l == .bool && r == .bool ? .bool : nil
+        case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual:
+            let numbers: Set<DeclaredType> = [.int, .float]
+            return l == r || (numbers.contains(l) && numbers.contains(r)) ? .bool : nil
+        case .regexMatch, .regexNotMatch:
+            return l == .string && r == .regex ? .bool : nil
+        case .add, .subtract, .multiply, .divide, .modulo:
+            switch (l, r, op) {
+            case (.string, .string, .add): return .string
+            case (.int, .int, _): return .int
+            case (.float, .float, .add), (.float, .float, .subtract), (.float, .float, .multiply), (.float, .float, .divide):
+                return .float
+            case (.duration, .duration, .add), (.duration, .duration, .subtract): return .duration
+            case (.duration, .duration, .divide): return .int
+            case (.duration, .int, .multiply), (.duration, .int, .divide), (.int, .duration, .multiply): return .duration
+            default: return nil
+            }
+        }
+    }
+
     /// The value of a literal as the API's vars give it (a template variable's default); nil for anything
     /// that is not a literal, a lambda or a list of them.
     public var variableValue: VariableValue? {

@@ -17,7 +17,7 @@ struct AlertHandlerTests {
     @Test func logAppendsOneJSONLinePerEvent() throws {
         let dir = try F.temporaryDirectory()
         let path = dir.appendingPathComponent("alerts.log").path
-        let node = try critNode([("log", [.string(path)]), ("mode", [.int(644)])])
+        let node = try critNode([("log", [.string(path)]), ("mode", [.int(0o644)])])  // what the lexer makes of `.mode(0644)`
         let out = try F.run(node, [90, 50])
         out.stopAndDrain(node)
         let text = try String(contentsOfFile: path, encoding: .utf8)

@@ -110,8 +110,8 @@ struct BuildErrorTests {
         let window = try #require(pipeline.nodes[2].node as? WindowNode)
         #expect(window.period == 20 * second)
         let from = try #require(pipeline.nodes[1].node as? FromNode)
-        #expect(try from.predicate?.evaluateBool(time: 0, fields: ["value": .double(3)], tags: [:]) == true)
-        #expect(try from.predicate?.evaluateBool(time: 0, fields: ["value": .double(1)], tags: [:]) == false)
+        #expect(try from.predicates.first?.evaluateBool(time: 0, fields: ["value": .double(3)], tags: [:]) == true)
+        #expect(try from.predicates.first?.evaluateBool(time: 0, fields: ["value": .double(1)], tags: [:]) == false)
     }
 
     @Test("a rendered error shows the line and a caret")

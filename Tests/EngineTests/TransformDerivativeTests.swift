@@ -4,7 +4,7 @@ import TockModel
 
 @Suite("derivative")
 struct TransformDerivativeTests {
-    @Test("(0s, 10) then (10s, 20) with unit 1s gives 1.0, keeping the point's fields and tags")
+    @Test("(0s, 10) then (10s, 20) with unit 1s gives 1.0 in the field itself, keeping the point's other fields and tags")
     func basic() throws {
         let node = try makeNode("derivative", [.string("value")])
         let out = try drive(node, [
@@ -12,7 +12,7 @@ struct TransformDerivativeTests {
             .point(pt(sec(10), ["value": .double(20), "other": .int(1)], tags: ["host": "a"])),
         ])
         #expect(out.points.count == 1)
-        #expect(out.points[0].fields == ["derivative": .double(1), "other": .int(1), "value": .double(20)])
+        #expect(out.points[0].fields == ["other": .int(1), "value": .double(1)])
         #expect(out.points[0].tags == ["host": "a"])
         #expect(out.points[0].time == sec(10))
     }
@@ -33,7 +33,7 @@ struct TransformDerivativeTests {
             .point(pt(sec(1), ["value": .double(4)])),
             .point(pt(sec(2), ["value": .double(7)])),
         ])
-        #expect(out.points.map { $0.fields["derivative"] } == [.double(3)])
+        #expect(out.points.map { $0.fields["value"] } == [.double(3)])
     }
 
     @Test("points with no elapsed time are skipped; groups are independent")
@@ -47,7 +47,7 @@ struct TransformDerivativeTests {
             .point(pt(sec(2), ["value": .double(4)], tags: a, groupBy: ["host"])),
             .point(pt(sec(1), ["value": .double(101)], tags: b, groupBy: ["host"])),
         ])
-        #expect(out.points.map { $0.fields["derivative"] } == [.double(2), .double(1)])
+        #expect(out.points.map { $0.fields["value"] } == [.double(2), .double(1)])
         #expect(out.points.map(\.tags) == [a, b])
     }
 
@@ -55,7 +55,7 @@ struct TransformDerivativeTests {
     func batchInput() throws {
         let node = try makeNode("derivative", [.string("value")], input: .batch)
         let out = try drive(node, [.batch(valueBatch([.double(1), .double(3), .double(8)]))])
-        #expect(out.batches[0].points.map { $0.fields["derivative"] } == [.double(2), .double(5)])
+        #expect(out.batches[0].points.map { $0.fields["value"] } == [.double(2), .double(5)])
         #expect(out.batches[0].tmax == sec(10))
     }
 }

@@ -50,7 +50,7 @@ struct TransformScriptTests {
     func derivative() throws {
         let script = "stream|from().measurement('cpu')|derivative('value')"
         let (c, _) = try run(script, [cpu(10, at: 0), cpu(20, at: 10)])
-        #expect(c.points.map { $0.fields["derivative"] } == [.double(1)])
+        #expect(c.points.map { $0.fields["value"] } == [.double(1)])
     }
 
     @Test("join of two measurements within 1s tolerance, then eval of their ratio")

@@ -149,13 +149,6 @@ struct BuildState {
             _ = try Lambda(substituted)
             return .lambda(substituted)
         case .parenthesized(let inner): return try value(inner)
-        case .unary(.negate, let inner):
-            switch try value(inner) {
-            case .int(let i): return .int(-i)
-            case .float(let f): return .float(-f)
-            case .duration(let d): return .duration(-d)
-            default: throw ScriptError("'-' needs a number or a duration", at: e.position)
-            }
         case .identifier(let name):
             switch scope[name] {
             case .value(let v)?: return v
@@ -165,7 +158,7 @@ struct BuildState {
         case .reference(let r):
             throw ScriptError("field or tag reference \"\(r)\" is only allowed inside a lambda; write '\(r)' for a string", at: e.position)
         case .unary, .binary, .call:
-            throw ScriptError("an expression is only allowed inside a lambda (lambda: …)", at: e.position)
+            return try constant(e)
         case .chain:
             throw ScriptError("a pipeline cannot be used as a value here", at: e.position)
         }

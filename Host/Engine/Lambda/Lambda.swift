@@ -65,6 +65,12 @@ public final class Lambda {
         try evaluateBool(time: point.time, fields: point.fields, tags: point.tags)
     }
 
+    /// Evaluates an expression that reads no point (an expression outside a lambda, its variables
+    /// substituted).
+    func evaluateConstant() throws -> LValue {
+        try root.eval(LambdaScope(time: 0, fields: Fields(), tags: Tags()))
+    }
+
     /// The static result type's name when it is known without data (`boolean`, `float`, …), else `nil`.
     public var staticTypeName: String? { root.type == .unknown ? nil : root.type.description }
 }

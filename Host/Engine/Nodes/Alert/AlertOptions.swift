@@ -128,7 +128,10 @@ extension AlertOptions {
                 guard pendingLog != nil, case .int(let m)? = args.first else {
                     throw ScriptError(".mode() must follow .log()", at: position)
                 }
-                pendingLog!.mode = Self.fileMode(m)
+                guard let mode = Self.fileMode(m) else {
+                    throw ScriptError("invalid file mode \(m) in .mode(): give an octal mode between 0 and 07777, such as 0644", at: position)
+                }
+                pendingLog!.mode = mode
             case "post":
                 flush()
                 guard let text = string() else {
@@ -189,13 +192,9 @@ extension AlertOptions {
         }
     }
 
-    /// `.mode(0644)`: the script's integer keeps only its decimal digits, so digits 0–7 are read as the
-    /// octal mode the user wrote; any other number is taken as it is.
-    static func fileMode(_ m: Int64) -> UInt32 {
-        let digits = String(m)
-        if m >= 0, digits.allSatisfy({ $0 >= "0" && $0 <= "7" }), let octal = UInt32(digits, radix: 8) {
-            return octal
-        }
-        return UInt32(truncatingIfNeeded: m)
+    /// `.mode(0644)`: the lexer already read `0644` as the octal literal it is (420), so the integer is the
+    /// mode as it stands; outside 0…0o7777 it is no file mode.
+    static func fileMode(_ m: Int64) -> UInt32? {
+        (0...0o7777).contains(m) ? UInt32(m) : nil
     }
 }

@@ -9,7 +9,7 @@ enum CoreNodes {
                 PropertySpec("database", Signature([.string])),
                 PropertySpec("retentionPolicy", Signature([.string])),
                 PropertySpec("measurement", Signature([.string])),
-                PropertySpec("where", Signature([.lambda])),
+                PropertySpec("where", Signature([.lambda]), repeatable: true),
                 PropertySpec("groupBy", Signature(variadic: .oneOf([.string, .star, .list(.oneOf([.string, .star]))]))),
                 PropertySpec("groupByMeasurement"),
                 PropertySpec("truncate", Signature([.duration])),
@@ -27,7 +27,7 @@ enum CoreNodes {
             name: "eval", arguments: Signature([.lambda], variadic: .lambda),
             properties: [
                 PropertySpec("as", Signature([.string], variadic: .string)),
-                PropertySpec("tags", Signature([.string], variadic: .string)),
+                PropertySpec("tags", Signature(variadic: .string)),
                 PropertySpec("keep", Signature(variadic: .string)),
             ],
             wants: nil, provides: .same, make: { try EvalNode($0) }),

@@ -1,8 +1,15 @@
 import TockModel
 
-/// `|eval(lambdas…)`: computes fields (or, with `.tags()`, tags) named by `.as()`. Later lambdas see the results
-/// of earlier ones. Without `.keep()` only the computed fields remain; `.keep()` keeps every field, `.keep(names)`
-/// only those named. A point whose evaluation fails is dropped (the error counted, logged unless `.quiet()`).
+/// `|eval(lambdas…)`: computes fields (or, with `.tags()`, tags) named by `.as()`, as Kapacitor's `eval.go`.
+///
+/// - Later lambdas see the results of earlier ones by name, except where the point has a field or tag of
+///   that name: the point's own value wins (Kapacitor refills each lambda's scope from the point).
+/// - A name in `.tags()` becomes a tag, which must be a string; `.tags()` with no names changes nothing.
+/// - Without `.keep()` only the computed fields remain (tag results are not fields). `.keep()` keeps every
+///   field of the point and adds every result, tag results included; `.keep(names)` keeps only those names,
+///   each taken from the results first, then from the point's fields, else the point is an error.
+///
+/// A point whose evaluation fails is dropped (the error counted, logged unless `.quiet()`).
 final class EvalNode: Node {
     let lambdas: [Lambda]
     let names: [String]
@@ -17,8 +24,9 @@ final class EvalNode: Node {
         guard names.count == lambdas.count else {
             throw NodeConfigurationError("eval has \(lambdas.count) expression\(lambdas.count == 1 ? "" : "s") but \(names.count) name\(names.count == 1 ? "" : "s") in .as(): give one name per expression")
         }
-        tagNames = Set(c.calls("tags").flatMap { $0.compactMap { if case .string(let s) = $0 { s } else { nil } } })
-        for t in tagNames where !names.contains(t) {
+        // As in Kapacitor, a repeated `.tags()` or `.keep()` replaces the earlier list.
+        tagNames = Set(c.strings("tags"))
+        for t in tagNames.sorted() where !names.contains(t) {
             throw NodeConfigurationError("tag \"\(t)\" in .tags() is not one of the names in .as()")
         }
         keep = c.has("keep")
@@ -35,33 +43,38 @@ final class EvalNode: Node {
 
     /// The new fields and tags of one point.
     private func evaluate(_ ls: [Lambda], time: Timestamp, fields: Fields, tags: Tags) throws -> (Fields, Tags) {
-        var all = fields
-        var newTags = tags
+        var scope = fields
+        var results: [String: FieldValue] = [:]
         for (i, l) in ls.enumerated() {
-            let v = try l.evaluate(time: time, fields: all, tags: newTags)
+            let v = try l.evaluate(time: time, fields: scope, tags: tags)
             let name = names[i]
-            if tagNames.contains(name) {
-                guard case .string(let s) = v else {
-                    throw LambdaError("result of a tag expression must be of type string, got \(v.typeName)")
-                }
-                newTags[name] = s
-            } else {
-                all[name] = v
+            results[name] = v
+            if fields[name] == nil && tags[name] == nil { scope[name] = v }
+        }
+        var newTags = tags
+        for name in names where tagNames.contains(name) {
+            guard case .string(let s)? = results[name] else {
+                throw LambdaError("result of a tag expression must be of type string, got \(results[name]?.goTypeName ?? "nil")")
             }
+            newTags[name] = s
         }
         if keep {
-            if keepList.isEmpty { return (all, newTags) }
+            if keepList.isEmpty {
+                var all = fields
+                for (name, v) in results { all[name] = v }
+                return (all, newTags)
+            }
             var kept = Fields()
             for f in keepList {
-                guard let v = all[f] else { throw LambdaError("cannot keep field \"\(f)\", field does not exist") }
+                guard let v = results[f] ?? fields[f] else {
+                    throw LambdaError("cannot keep field \"\(f)\", field does not exist")
+                }
                 kept[f] = v
             }
             return (kept, newTags)
         }
         var computed = Fields()
-        for name in names where !tagNames.contains(name) {
-            if let v = all[name] { computed[name] = v }
-        }
+        for (name, v) in results where !tagNames.contains(name) { computed[name] = v }
         return (computed, newTags)
     }
 
@@ -90,7 +103,9 @@ final class EvalNode: Node {
     }
 }
 
-/// `|default()`: sets `.field(name, value)` and `.tag(name, value)` where a point lacks them.
+/// `|default()`: sets `.field(name, value)` where a point lacks the field and `.tag(name, value)` where it
+/// lacks the tag or the tag is the empty string (Kapacitor's `default.go`). A defaulted tag the data is
+/// grouped by changes the group, as in Kapacitor.
 final class DefaultNode: Node {
     let fields: [(String, FieldValue)]
     let tags: [(String, String)]
@@ -112,25 +127,46 @@ final class DefaultNode: Node {
         }
     }
 
-    private func apply(_ f: inout Fields, _ t: inout Tags) {
+    private func apply(_ f: inout Fields) {
         for (k, v) in fields where f[k] == nil { f[k] = v }
-        for (k, v) in tags where t[k] == nil { t[k] = v }
+    }
+
+    /// Fills the tags; whether one of `dimensions` was filled.
+    @discardableResult
+    private func apply(_ t: inout Tags, dimensions: Dimensions) -> Bool {
+        var regroup = false
+        for (k, v) in tags where (t[k] ?? "").isEmpty {
+            t[k] = v
+            if dimensions.tagNames.contains(k) { regroup = true }
+        }
+        return regroup
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         switch message {
         case .point(var p):
-            apply(&p.fields, &p.tags)
+            apply(&p.fields)
+            if apply(&p.tags, dimensions: p.dimensions) {
+                p.group = GroupID(name: p.name, tags: p.tags, dimensions: p.dimensions)
+            }
             output.emit(.point(p))
         case .batch(var b):
-            for (k, v) in tags where b.tags[k] == nil { b.tags[k] = v }
-            b.points = b.points.map { bp in var bp = bp; apply(&bp.fields, &bp.tags); return bp }
+            if apply(&b.tags, dimensions: b.dimensions) {
+                b.group = GroupID(name: b.name, tags: b.tags, dimensions: b.dimensions)
+            }
+            b.points = b.points.map { bp in
+                var bp = bp
+                apply(&bp.fields)
+                apply(&bp.tags, dimensions: .none)
+                return bp
+            }
             output.emit(.batch(b))
         }
     }
 }
 
-/// `|delete()`: removes `.field(name)` fields and `.tag(name)` tags.
+/// `|delete()`: removes `.field(name)` fields and `.tag(name)` tags. A deleted tag the data is grouped by
+/// leaves the grouping too, so the data is regrouped without it (Kapacitor's `delete.go`).
 final class DeleteNode: Node {
     let fields: [String]
     let tags: [String]
@@ -145,13 +181,27 @@ final class DeleteNode: Node {
         for k in tags { t[k] = nil }
     }
 
+    /// `dimensions` without the deleted tags, or `nil` when none of them is a dimension.
+    private func regrouped(_ dimensions: Dimensions) -> Dimensions? {
+        guard dimensions.tagNames.contains(where: tags.contains) else { return nil }
+        return Dimensions(byName: dimensions.byName, tagNames: dimensions.tagNames.filter { !tags.contains($0) })
+    }
+
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         switch message {
         case .point(var p):
             apply(&p.fields, &p.tags)
+            if let dims = regrouped(p.dimensions) {
+                p.dimensions = dims
+                p.group = GroupID(name: p.name, tags: p.tags, dimensions: dims)
+            }
             output.emit(.point(p))
         case .batch(var b):
             for k in tags { b.tags[k] = nil }
+            if let dims = regrouped(b.dimensions) {
+                b.dimensions = dims
+                b.group = GroupID(name: b.name, tags: b.tags, dimensions: dims)
+            }
             b.points = b.points.map { bp in var bp = bp; apply(&bp.fields, &bp.tags); return bp }
             output.emit(.batch(b))
         }

@@ -74,13 +74,14 @@ struct GroupKeyCache {
     }
 }
 
-/// `stream|from()`: selects points by database, retention policy and measurement, filters with `.where()`,
-/// adjusts times (`.truncate()`, `.round()`) and sets the grouping (`.groupBy()`, `.groupByMeasurement()`).
+/// `stream|from()`: selects points by database, retention policy and measurement, filters with `.where()`
+/// (given more than once, the lambdas are ANDed, as Kapacitor's `pipeline/from.go` does), adjusts times (`.truncate()`, `.round()`) and sets the grouping (`.groupBy()`, `.groupByMeasurement()`).
 final class FromNode: Node {
     let database: String?
     let retentionPolicy: String?
     let measurement: String?
-    let predicate: Lambda?
+    /// The `.where()` lambdas, all of which must hold.
+    let predicates: [Lambda]
     let truncate: Int64?
     let round: Int64?
     let groupTags: [String]
@@ -94,7 +95,10 @@ final class FromNode: Node {
         database = c.string("database")
         retentionPolicy = c.string("retentionPolicy")
         measurement = c.string("measurement")
-        if case .lambda(let e)? = c.property("where")?.first { predicate = try Lambda(e) } else { predicate = nil }
+        predicates = try c.calls("where").compactMap { args in
+            if case .lambda(let e)? = args.first { return try Lambda(e) }
+            return nil
+        }
         truncate = c.duration("truncate")
         round = c.duration("round")
         let (names, star) = NodeConfiguration.tagNames(c.property("groupBy") ?? [])
@@ -107,12 +111,21 @@ final class FromNode: Node {
         if let r = round, r <= 0 { throw NodeConfigurationError("round must be a positive duration") }
     }
 
+    /// Whether every `.where()` lambda holds for `p`, evaluated in order and stopping at the first false
+    /// one, as `a AND b` does.
+    private func matches(_ p: Point) throws -> Bool {
+        for predicate in predicates {
+            if try !predicate.evaluateBool(p) { return false }
+        }
+        return true
+    }
+
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         guard case .point(let p) = message else { throw LambdaError("from() receives points only") }
         if let measurement, p.name != measurement { return }
         if let database, p.database != database { return }
         if let retentionPolicy, p.retentionPolicy != retentionPolicy { return }
-        if let predicate, try !predicate.evaluateBool(p) { return }
+        if try !matches(p) { return }
         if truncate == nil && round == nil && !grouped && p.group == .none && p.dimensions == .none {
             // Nothing to change: hand the message on as it is, without copying the point.
             output.emit(message)
@@ -135,14 +148,14 @@ final class FromNode: Node {
 
 extension FromNode: PointRunNode {
     func receive(points: inout [Point], port: Int, output: NodeRuntime) {
-        if measurement != nil || database != nil || retentionPolicy != nil || predicate != nil {
+        if measurement != nil || database != nil || retentionPolicy != nil || !predicates.isEmpty {
             points.removeAll { p in
                 if let measurement, p.name != measurement { return true }
                 if let database, p.database != database { return true }
                 if let retentionPolicy, p.retentionPolicy != retentionPolicy { return true }
-                if let predicate {
+                if !predicates.isEmpty {
                     do {
-                        if try !predicate.evaluateBool(p) { return true }
+                        if try !matches(p) { return true }
                     } catch {
                         output.dropped(error)
                         return true
@@ -215,7 +228,13 @@ final class WhereNode: Node {
     }
 }
 
-/// `|groupBy(tags…)` / `groupBy(*)`: sets the grouping; batches are split into one batch per new group.
+/// `|groupBy(tags…)` / `groupBy(*)`: sets the grouping of points and regroups batches.
+///
+/// Batches are regrouped as Kapacitor's `group_by.go` does: the points of every batch with the same time
+/// (`tmax`) are collected into one batch per new group, and these are emitted, each sorted by time, when a
+/// batch with another time begins. So each regrouped batch is held until the next batch time arrives; at
+/// the end of the input the held batches are not emitted (Kapacitor emits them only when more data or a
+/// barrier comes).
 final class GroupByNode: Node {
     let tags: [String]
     let all: Bool
@@ -223,6 +242,10 @@ final class GroupByNode: Node {
     let byName: Bool
     let fixedDimensions: Dimensions
     private var keys = GroupKeyCache()
+    /// The batches being regrouped, for the batch time `heldTime`, in first-seen order of their groups.
+    private var held: [Batch] = []
+    private var heldIndex: [GroupID: Int] = [:]
+    private var heldTime: Timestamp?
 
     init(_ c: NodeConfiguration) throws {
         let (names, star) = NodeConfiguration.tagNames(c.arguments)
@@ -244,25 +267,41 @@ final class GroupByNode: Node {
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         switch message {
         case .point(var p):
-            let dims = dimensions(p.tags)
+            var dims = dimensions(p.tags)
+            // Kapacitor keeps a grouping by measurement made upstream (`from().groupByMeasurement()`).
+            dims.byName = dims.byName || p.dimensions.byName
             p.dimensions = dims
             p.group = keys.group(name: p.name, tags: p.tags, dimensions: dims)
             output.emit(.point(p))
         case .batch(let b):
-            var order: [GroupID] = []
-            var batches: [GroupID: Batch] = [:]
-            for bp in b.points {
-                let dims = dimensions(bp.tags)
-                let g = GroupID(name: b.name, tags: bp.tags, dimensions: dims)
-                if batches[g] == nil {
-                    order.append(g)
-                    batches[g] = Batch(name: b.name, group: g, tags: bp.tags.filtered(to: dims.tagNames), dimensions: dims,
-                                       tmax: b.tmax, points: [])
-                }
-                batches[g]!.points.append(bp)
+            if heldTime != b.tmax {
+                emitHeld(output)
+                heldTime = b.tmax
             }
-            for g in order { output.emit(.batch(batches[g]!)) }
+            for bp in b.points {
+                var dims = dimensions(bp.tags)
+                dims.byName = dims.byName || b.dimensions.byName
+                let g = GroupID(name: b.name, tags: bp.tags, dimensions: dims)
+                if let i = heldIndex[g] {
+                    held[i].points.append(bp)
+                } else {
+                    heldIndex[g] = held.count
+                    held.append(Batch(name: b.name, group: g, tags: bp.tags.filtered(to: dims.tagNames), dimensions: dims,
+                                      tmax: b.tmax, points: [bp]))
+                }
+            }
         }
+    }
+
+    /// Emits the held batches, each with its points in time order.
+    private func emitHeld(_ output: any NodeOutput) {
+        for var b in held {
+            // A stable sort: points of one time keep their arrival order.
+            b.points = b.points.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+            output.emit(.batch(b))
+        }
+        held.removeAll()
+        heldIndex.removeAll()
     }
 }
 
@@ -271,7 +310,8 @@ extension GroupByNode: PointRunNode {
         // In place, through the buffer: reading a point's name and tags retains nothing.
         points.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices {
-                let dims = all ? dimensions(buffer[i].tags) : fixedDimensions
+                var dims = all ? dimensions(buffer[i].tags) : fixedDimensions
+                if buffer[i].dimensions.byName { dims.byName = true }
                 buffer[i].group = keys.group(name: buffer[i].name, tags: buffer[i].tags, dimensions: dims)
                 buffer[i].dimensions = dims
             }

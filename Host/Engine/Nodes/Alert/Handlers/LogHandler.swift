@@ -1,7 +1,8 @@
 import Foundation
 
 /// `.log(path)`: appends each event's JSON line to a file, opened for every event as Kapacitor does,
-/// so the file can be rotated underneath.
+/// so the file can be rotated underneath. A file the handler creates gets exactly `.mode()`, whatever the
+/// process's umask.
 struct LogHandler: AlertHandler {
     let path: String
     /// The permissions of a file the handler creates (Kapacitor's default 0600).
@@ -10,7 +11,13 @@ struct LogHandler: AlertHandler {
     var name: String { "log \(path)" }
 
     func deliver(_ body: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_t(mode))
+        var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        if fd >= 0 {
+            // Created now: the umask may have cleared bits of the mode asked for.
+            _ = fchmod(fd, mode_t(mode))
+        } else if errno == EEXIST {
+            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_t(mode))
+        }
         guard fd >= 0 else {
             throw AlertHandlerError("failed to open file for alert logging: \(path): \(String(cString: strerror(errno)))")
         }

@@ -1,7 +1,8 @@
 import TockModel
 
 /// `|derivative(field)`: the rate of change of a field between consecutive points of a group, per
-/// `.unit` (1s by default), added to the point as `.as` (default `derivative`).
+/// `.unit` (1s by default), written to the field `.as`, which defaults to the field itself (Kapacitor's
+/// `pipeline/derivative.go`: `As: field`), so `derivative('value')` replaces `value` with its rate.
 ///
 /// As in Kapacitor: the first point of a group (or of each batch) only primes the state; points
 /// with no elapsed time are skipped; with `.nonNegative()` a decrease emits nothing but still becomes
@@ -83,7 +84,7 @@ enum DerivativeSpecs {
             let unit = config.duration("unit") ?? GoDuration.second
             guard unit > 0 else { throw NodeConfigurationError("derivative unit must be positive") }
             return DerivativeNode(
-                field: field, unit: unit, nonNegative: config.has("nonNegative"), as: config.string("as") ?? "derivative")
+                field: field, unit: unit, nonNegative: config.has("nonNegative"), as: config.string("as") ?? field)
         }
     ]
 }

@@ -46,28 +46,38 @@ final class SampleNode: Node {
 
 /// `|changeDetect(fields...)`: passes a point only when one of the fields differs from the last
 /// passed point of its group (the first point always passes). On batches, per batch.
+///
+/// As Kapacitor's `change_detect.go`: a field the point lacks is logged and skipped, not a change, so a
+/// point lacking every watched field is dropped and does not become the previous point. Values of
+/// different types differ (`1` and `1.0`).
 final class ChangeDetectNode: Node {
     let fields: [String]
     private var previous: [GroupID: Fields] = [:]
 
     init(fields: [String]) { self.fields = fields }
 
-    private func changed(_ prev: Fields?, _ curr: Fields) -> Bool {
-        guard let prev else { return true }
-        return fields.contains { prev[$0] != curr[$0] }
+    private func changed(_ prev: Fields?, _ curr: Fields, output: any NodeOutput) -> Bool {
+        for field in fields {
+            guard let value = curr[field] else {
+                output.log(.error, "invalid field in change detect: expected field \(field) not found")
+                continue
+            }
+            if prev?[field] != value { return true }
+        }
+        return false
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         switch message {
         case .point(let p):
-            if changed(previous[p.group], p.fields) {
+            if changed(previous[p.group], p.fields, output: output) {
                 previous[p.group] = p.fields
                 output.emit(.point(p))
             }
         case .batch(var b):
             var prev: Fields?
             b.points = b.points.filter { bp in
-                guard changed(prev, bp.fields) else { return false }
+                guard changed(prev, bp.fields, output: output) else { return false }
                 prev = bp.fields
                 return true
             }
