@@ -123,7 +123,8 @@ extension ServerConfiguration {
 
         # Endpoints for httpPost().endpoint('example'): one [[httppost]] table each. url is a Go template run
         # with the row ({{ .Name }}, {{ index .Tags "host" }}); row-template replaces the row JSON body
-        # ({{ range .Values }}…{{ end }}); alert-template / alert-template-file are for alert .post() events.
+        # ({{ range .Values }}…{{ end }}); alert-template / alert-template-file are read and checked (alert .post()
+        # does not use endpoints yet).
         # Template files need absolute paths.
         # [[httppost]]
         #   endpoint = "example"

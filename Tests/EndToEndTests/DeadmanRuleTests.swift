@@ -1,9 +1,8 @@
 import Foundation
 import Testing
 
-/// A deadman rule as Chronograf's rule builder writes it (its `influxDBOut` left out until Tock has one; its
-/// `var idVar = name + ':{{.Group}}'` written as the literal it evaluates to), defined, enabled and firing in
-/// `tock serve` with a `[deadman]` section.
+/// A deadman rule as Chronograf's rule builder writes it (its `influxDBOut` left out until Tock has one), defined,
+/// enabled and firing in `tock serve` with a `[deadman]` section.
 @Suite("Chronograf deadman rule end to end", .serialized)
 struct DeadmanRuleTests {
     static let script = """
@@ -14,7 +13,7 @@ struct DeadmanRuleTests {
         var whereFilter = lambda: ("cpu" == 'cpu-total')
         var period = 1s
         var name = 'Deadman rule'
-        var idVar = 'Deadman rule:{{.Group}}'
+        var idVar = name + ':{{.Group}}'
         var message = 'Deadman: {{.ID}} is {{.Level}}'
         var idTag = 'alertID'
         var levelTag = 'level'

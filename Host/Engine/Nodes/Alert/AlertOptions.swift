@@ -136,7 +136,7 @@ extension AlertOptions {
             case "post":
                 flush()
                 guard let text = string() else {
-                    throw ScriptError("alert .post() without a URL needs an [[httppost]] endpoint, which Tock does not read yet; give the URL", at: position)
+                    throw ScriptError("alert .post() without a URL needs .endpoint(), which alert .post() does not support yet (the httpPost node does); give the URL", at: position)
                 }
                 guard let url = URL(string: text), let scheme = url.scheme, scheme == "http" || scheme == "https" else {
                     throw ScriptError("invalid post URL \(text): want http:// or https://", at: position)
@@ -161,7 +161,7 @@ extension AlertOptions {
                     throw ScriptError("alert .post().skipSSLVerification() is not supported by Tock yet", at: position)
                 }
             case "endpoint":
-                throw ScriptError("alert .post().endpoint() needs an [[httppost]] configuration, which Tock does not read yet; give the URL", at: position)
+                throw ScriptError("alert .post().endpoint() is not supported yet ([[httppost]] endpoints serve the httpPost node only); give the URL", at: position)
             case "tcp":
                 flush()
                 guard let address = string(), TCPHandler.split(address) != nil else {
