@@ -13,6 +13,8 @@ public struct TaskBuilder {
     public var registry: [String: NodeSpec]
     /// The programs alert `.exec()` handlers may start; a script naming another is refused at build time.
     public var execPolicy: ExecPolicy
+    /// Where `kapacitorLoopback` nodes write (the engine's own ingress); `nil` refuses them at build time.
+    public var ingress: (any PointIngress)? = nil
 
     public init(taskID: String, variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                 registry: [String: NodeSpec] = NodeRegistry.all, execPolicy: ExecPolicy = .unrestricted) {
@@ -229,6 +231,7 @@ struct BuildState {
         } else if name == "from" {
             throw ScriptError("from() can only follow stream", at: position)
         }
+        if let reason = UnsupportedNodes.reason(for: name) { throw ScriptError(reason, at: position) }
         guard let spec = builder.registry[name] else {
             var message = "unknown node \"\(name)\""
             if let close = Suggest.closest(to: name, in: Array(builder.registry.keys)) {
@@ -454,9 +457,10 @@ struct BuildState {
             let node: any Node
             let properties = draft.properties.filter { $0.name != "quiet" }
             if let spec = draft.spec {
-                let config = NodeConfiguration(id: draft.id, position: draft.position, inputType: draft.inputType ?? .stream,
+                var config = NodeConfiguration(id: draft.id, position: draft.position, inputType: draft.inputType ?? .stream,
                                                arguments: draft.arguments, properties: properties, inputCount: draft.parents.count,
                                                execPolicy: builder.execPolicy)
+                config.ingress = builder.ingress.map { ScriptIngress(base: $0, scriptDBRPs: dbrps) }
                 do {
                     node = try spec.make(config)
                 } catch let error as ScriptError {

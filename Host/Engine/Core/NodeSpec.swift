@@ -130,6 +130,8 @@ public struct NodeConfiguration: Sendable {
     public var inputCount: Int?
     /// The programs the node may start (alert `.exec()`); the task builder's policy.
     public var execPolicy: ExecPolicy
+    /// Where `kapacitorLoopback` writes; `nil` when the runner has no ingress to give.
+    public var ingress: (any PointIngress)? = nil
 
     public init(
         id: String, position: SourcePosition, inputType: EdgeType, arguments: [Value],

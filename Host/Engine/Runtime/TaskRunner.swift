@@ -46,6 +46,8 @@ public final class TaskRunner: @unchecked Sendable {
         public var execPolicy: ExecPolicy
         /// Keeps alert levels across runs of the task (the daemon's store); `nil`: alerts start OK.
         public var alertStates: (any AlertStateStore)?
+        /// Where `kapacitorLoopback` nodes write; `nil` refuses them.
+        public var ingress: (any PointIngress)?
 
         public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                     execPolicy: ExecPolicy = .unrestricted) {
@@ -71,6 +73,8 @@ public final class TaskRunner: @unchecked Sendable {
         case finish(Int)
         case stop
         case run(() -> Void)
+        /// Work a node scheduled on the executor (``NodeOutput/perform(_:)``); dropped once the task is over.
+        case perform(@Sendable () -> Void)
     }
 
     public let taskID: String
@@ -125,8 +129,9 @@ public final class TaskRunner: @unchecked Sendable {
 
     /// Builds the task from a parsed script (throws ``ScriptError``).
     public convenience init(program: Program, options: Options, handlers: Handlers) throws {
-        let builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider,
+        var builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider,
                                   execPolicy: options.execPolicy)
+        builder.ingress = options.ingress
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
         alertStates = options.alertStates
     }
@@ -319,6 +324,8 @@ public final class TaskRunner: @unchecked Sendable {
             }
         case .run(let f):
             f()
+        case .perform(let f):
+            if !isOver { f() }
         }
     }
 
