@@ -121,7 +121,9 @@ public final class TaskMaster: @unchecked Sendable {
         let program = try program(of: task)
         let pipeline: Pipeline
         do {
-            pipeline = try TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy).build(program)
+            var builder = TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy)
+            builder.ingress = LoopbackIngress(master: self, taskDBRPs: task.dbrps.map { DBRP($0.db, $0.rp) })
+            pipeline = try builder.build(program)
         } catch let error as ScriptError {
             throw APIError(.badRequest, error.rendered(source: task.script))
         } catch {
@@ -210,6 +212,7 @@ public final class TaskMaster: @unchecked Sendable {
         do {
             var options = TaskRunner.Options(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider, execPolicy: execPolicy)
             options.alertStates = StoredAlertStates(store: store, log: log)
+            options.ingress = LoopbackIngress(master: self, taskDBRPs: dbrps)
             runner = try TaskRunner(program: program, options: options, handlers: handlers)
             try runner.start()
         } catch {

@@ -81,9 +81,12 @@ struct Run: ParsableCommand {
         defer { udfs?.terminateAll() }
 
         let out = OutputBuffer()
+        let loopback = RunLoopback(target: target)
         let pipeline: Pipeline
         do {
-            pipeline = try TaskBuilder(taskID: taskID, udfProvider: udfs).build(program)
+            var builder = TaskBuilder(taskID: taskID, udfProvider: udfs)
+            builder.ingress = loopback
+            pipeline = try builder.build(program)
         } catch let error as ScriptError {
             Stderr.write(error.rendered(source: source) + "\n")
             throw ExitCode(2)
@@ -147,6 +150,7 @@ struct Run: ParsableCommand {
                 summary += String(format: " %9d %10d %10d  %@\n", s.received, s.emitted, s.errors,
                                   GoDuration.format(s.averageExecutionNanoseconds))
             }
+            if let line = loopback.summary { summary += line }
             Stderr.write(summary)
         }
         if failure != nil {

@@ -60,10 +60,7 @@ final class BarrierNode: Node {
         let period = c.duration("period") ?? 0
         // pipeline/barrier.go's validate, in its order.
         if idle != 0 && period != 0 { throw NodeConfigurationError("cannot specify both idle and period") }
-        if period == 0 && idle <= 0 {
-            throw NodeConfigurationError(c.has("idle") ? "idle must be greater than zero"
-                : "barrier node must have either a non zero idle or a non zero period")
-        }
+        if period == 0 && idle <= 0 { throw NodeConfigurationError("idle must be greater than zero") }
         if idle == 0 && period <= 0 { throw NodeConfigurationError("period must be greater than zero") }
         mode = idle != 0 ? .idle(idle) : .period(period)
         if case .bool(let b)? = c.property("delete")?.first { delete = b } else { delete = false }

@@ -163,11 +163,13 @@ public final class SideloadSource: Sendable {
         let ns = error as NSError
         let message = (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
         if message.contains("line ") { return message }
-        if let index = ns.userInfo["NSJSONSerializationErrorIndex"] as? Int {
-            let line = text.utf8.prefix(index).reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-            return "line \(line): \(message)"
+        var index = ns.userInfo["NSJSONSerializationErrorIndex"] as? Int
+        if index == nil, let r = message.range(of: "character ") {
+            index = Int(message[r.upperBound...].prefix(while: \.isNumber))
         }
-        return message
+        guard let index else { return message }
+        let line = text.utf8.prefix(index).reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        return "line \(line): \(message)"
     }
 }
 
@@ -223,6 +225,9 @@ public final class SideloadSources: Sendable {
                 throw SideloadError("sideload source \"\(url)\": http and https sources are not supported by Tock; use a file:// directory")
             }
             throw SideloadError("unsupported source scheme \"\(scheme)\", must be 'file'")
+        }
+        if let host = u.host, !host.isEmpty, host != "localhost" {
+            throw SideloadError("sideload source \"\(url)\" names host \"\(host)\": write a file:// URL with an absolute path, as file:///path/to/dir")
         }
         let path = u.path
         guard path.hasPrefix("/") else {
