@@ -226,15 +226,17 @@ final class BarrierTimer: Sendable {
         }
         guard arm else { return }
         Self.queue.asyncAfter(deadline: DispatchTime(uptimeNanoseconds: deadline)) { [self] in
-            let go = state.withLock { s -> Bool in
-                guard !s.cancelled, s.armedAt == deadline else { return false }
+            // `fire` runs under the lock, so once `cancel()` has returned (the node stopped, its task may be gone)
+            // no firing is under way or can start.
+            state.withLock { s in
+                guard !s.cancelled, s.armedAt == deadline else { return }
                 s.armedAt = nil
-                return true
+                fire()
             }
-            if go { fire() }
         }
     }
 
+    /// Stops the timer for good; waits for a firing under way to finish.
     func cancel() { state.withLock { $0.cancelled = true } }
 }
 
