@@ -84,3 +84,41 @@ struct LoopbackDaemonTests {
         #expect(reply.status == 204)
     }
 }
+
+/// `kapacitorLoopback` and `sideload` under `tock run`.
+@Suite("Loopback and sideload in tock run")
+struct LoopbackRunTests {
+    @Test("tock run counts the loopback's points in its summary: its one task cannot receive them")
+    func loopbackSummary() throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tick = try file("loop.tick", """
+            stream|from().measurement('cpu')|kapacitorLoopback().database('other').retentionPolicy('autogen')
+            """, in: dir)
+        let input = try file("in.lp", "cpu value=1 1\ncpu value=2 2\nmem value=3 3\n", in: dir)
+        let run = try TockBinary.run(["run", tick, "--input", input, "--precision", "s"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("kapacitorLoopback wrote 2 to \"other\".\"autogen\"; tock run runs one task, so they reach no task"),
+                "\(run.stderr)")
+    }
+
+    @Test("tock run sideloads fields and tags from a file:// directory")
+    func sideload() throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/values/hosts", withIntermediateDirectories: true)
+        _ = try file("values/hosts/a.yml", "limit: 90\nowner: ann\n", in: dir)
+        let tick = try file("side.tick", """
+            stream|from().measurement('cpu')
+                |sideload().source('file://\(dir)/values').order('hosts/{{.host}}.yml').field('limit', 0.0).tag('owner', 'nobody')
+            """, in: dir)
+        let input = try file("in.lp", "cpu,host=a value=1 1\ncpu,host=b value=2 2\n", in: dir)
+        let run = try TockBinary.run(["run", tick, "--input", input, "--precision", "s"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(run.stdout)")
+        #expect(lines.first?.contains("\"limit\"") == true && lines.first?.contains("90") == true, "\(run.stdout)")
+        #expect(lines.first?.contains("\"ann\"") == true, "\(run.stdout)")
+        #expect(lines.last?.contains("\"nobody\"") == true, "\(run.stdout)")
+    }
+}
