@@ -53,6 +53,8 @@ public final class SideloadSource: Sendable {
 
     /// The longest file Tock reads (a sideload file is a small table of values).
     static let maximumFileBytes = 16 << 20
+    /// The most files a source directory may hold (each is cached in memory).
+    static let maximumFiles = 100_000
 
     static func read(_ directory: String) throws(SideloadError) -> [String: [String: SideloadValue]] {
         let fm = FileManager.default
@@ -71,6 +73,9 @@ public final class SideloadSource: Sendable {
             let path = directory + "/" + relative
             var sub: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &sub), !sub.boolValue else { continue }
+            guard cache.count < maximumFiles else {
+                throw SideloadError("sideload source \"\(directory)\" holds more than \(maximumFiles) files")
+            }
             cache[relative] = try readValues(path)
         }
         return cache
