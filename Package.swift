@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "LineProtocol", dependencies: ["TockModel"], path: "Host/LineProtocol",
                 swiftSettings: swiftSettings),
         .target(name: "TICKScript", path: "Host/TICKScript", swiftSettings: swiftSettings),
-        .target(name: "Engine", dependencies: ["TockModel", "TICKScript"], path: "Host/Engine",
+        .target(name: "Engine", dependencies: ["TockModel", "TICKScript", .product(name: "Yams", package: "Yams")], path: "Host/Engine",
                 swiftSettings: swiftSettings),
         .target(name: "PluginHost",
                 dependencies: ["TockModel", "Engine", "UDFProtocol",

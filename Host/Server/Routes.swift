@@ -53,6 +53,15 @@ public struct TockAPI: Sendable {
                      body: .init(byteBuffer: ByteBuffer(string: prometheus())))
         }
         router.get("\(base)/debug/vars") { _, _ in try Self.json(debugVars()) }
+        // Kapacitor's sideload service: reads every sideload source in use again.
+        router.post("\(base)/sideload/reload") { _, _ in
+            do throws(SideloadError) {
+                try SideloadSources.shared.reload()
+            } catch {
+                throw APIError(.internalServerError, error.message)
+            }
+            return Response(status: .noContent)
+        }
 
         router.get("\(base)/tasks") { request, _ in
             let q = request.uri.queryParameters

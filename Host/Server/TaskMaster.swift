@@ -126,6 +126,7 @@ public final class TaskMaster: @unchecked Sendable {
         do {
             var builder = TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy)
             builder.configSections = configSections
+            builder.ingress = LoopbackIngress(master: self, taskDBRPs: task.dbrps.map { DBRP($0.db, $0.rp) })
             pipeline = try builder.build(program)
         } catch let error as ScriptError {
             throw APIError(.badRequest, error.rendered(source: task.script))
@@ -216,6 +217,7 @@ public final class TaskMaster: @unchecked Sendable {
             var options = TaskRunner.Options(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider, execPolicy: execPolicy)
             options.alertStates = StoredAlertStates(store: store, log: log)
             options.configSections = configSections
+            options.ingress = LoopbackIngress(master: self, taskDBRPs: dbrps)
             runner = try TaskRunner(program: program, options: options, handlers: handlers)
             try runner.start()
         } catch {

@@ -85,10 +85,12 @@ struct Run: ParsableCommand {
         defer { udfs?.terminateAll() }
 
         let out = OutputBuffer()
+        let loopback = RunLoopback(target: target)
         let pipeline: Pipeline
         do {
             var builder = TaskBuilder(taskID: taskID, udfProvider: udfs)
             builder.configSections = sections
+            builder.ingress = loopback
             pipeline = try builder.build(program)
         } catch let error as ScriptError {
             Stderr.write(error.rendered(source: source) + "\n")
@@ -153,6 +155,7 @@ struct Run: ParsableCommand {
                 summary += String(format: " %9d %10d %10d  %@\n", s.received, s.emitted, s.errors,
                                   GoDuration.format(s.averageExecutionNanoseconds))
             }
+            if let line = loopback.summary { summary += line }
             Stderr.write(summary)
         }
         if failure != nil {

@@ -52,9 +52,9 @@ struct TransformStatsTests {
         #expect(snap.allSatisfy { $0.time == sec(20) })
     }
 
-    @Test("barrier is reported as not supported")
+    @Test("barrier without idle or period is refused with Kapacitor's (pipeline/barrier.go) message")
     func barrier() {
-        let error = #expect(throws: NodeConfigurationError.self) { try makeNode("barrier", []) }
-        #expect(error?.description.hasPrefix("barrier() is not supported by Tock yet") == true, "\(String(describing: error))")
+        let error = buildError("stream|from()|barrier()")
+        #expect(error?.message == "barrier2: idle must be greater than zero")
     }
 }

@@ -16,6 +16,8 @@ public struct TaskBuilder {
     /// The `[[httppost]]` endpoints `httpPost().endpoint()` names and the `[deadman]` defaults (with `global`,
     /// a deadman on every task's source).
     public var configSections: ConfigSections = ConfigSections()
+    /// Where `kapacitorLoopback` nodes write (the engine's own ingress); `nil` refuses them at build time.
+    public var ingress: (any PointIngress)? = nil
 
     public init(taskID: String, variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                 registry: [String: NodeSpec] = NodeRegistry.all, execPolicy: ExecPolicy = .unrestricted) {
@@ -226,6 +228,7 @@ struct BuildState {
         } else if name == "from" {
             throw ScriptError("from() can only follow stream", at: position)
         }
+        if let reason = UnsupportedNodes.reason(for: name) { throw ScriptError(reason, at: position) }
         if name == "deadman", builder.registry[name] != nil {
             return try deadman(parent, arguments, at: position)
         }
@@ -460,6 +463,7 @@ struct BuildState {
                                                arguments: draft.arguments, properties: properties, inputCount: draft.parents.count,
                                                execPolicy: builder.execPolicy)
                 config.configSections = builder.configSections
+                config.ingress = builder.ingress.map { ScriptIngress(base: $0, scriptDBRPs: dbrps) }
                 do {
                     node = try spec.make(config)
                 } catch let error as ScriptError {

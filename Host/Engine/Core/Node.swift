@@ -27,11 +27,22 @@ public protocol Node: AnyObject {
     /// or ``StopResult/pending`` and call ``NodeOutput/finish()`` later (from any thread) when the
     /// node has drained (a UDF waiting for its child's last responses).
     func stop(output: any NodeOutput) -> StopResult
+
+    /// Handles a ``Barrier`` from inbound edge `port`: no point of `barrier.group` older than its time will follow.
+    /// The default forwards it, as most of Kapacitor's nodes do; a node that closes something on a barrier
+    /// (`window`, `join`) overrides it. Called on the task's executor.
+    func barrier(_ barrier: Barrier, port: Int, output: any NodeOutput) throws
+
+    /// Handles the deletion of group `group` arriving on inbound edge `port` (a `barrier().delete(TRUE)` upstream):
+    /// a node that keeps state per group forgets the group's. The default forwards it. Called on the task's executor.
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws
 }
 
 extension Node {
     public func start(output: any NodeOutput) throws {}
     public func stop(output: any NodeOutput) -> StopResult { .done }
+    public func barrier(_ barrier: Barrier, port: Int, output: any NodeOutput) throws { output.emit(barrier: barrier) }
+    public func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws { output.emit(deleteGroup: group) }
 }
 
 public enum StopResult: Sendable {
@@ -71,11 +82,24 @@ public protocol NodeOutput: AnyObject, Sendable {
     /// Counts an error in the node's stats and logs it (unless the node is quiet) without dropping a message:
     /// for failures found off the executor, such as an HTTP request that failed. Safe from any thread.
     func countError(_ error: any Error)
+
+    /// Sends a barrier to every child now. Call only on the task's executor.
+    func emit(barrier: Barrier)
+
+    /// Tells every child that group `deleteGroup` is deleted. Call only on the task's executor.
+    func emit(deleteGroup: GroupID)
+
+    /// Runs `work` on the task's executor, in order with the messages posted before it; dropped once the task
+    /// has ended. Safe from any thread: a node's timer (`barrier().idle()`) uses it to emit.
+    func perform(_ work: @escaping @Sendable () -> Void)
 }
 
 extension NodeOutput {
     public var alertStates: (any AlertStateStore)? { nil }
     public func countError(_ error: any Error) { log(.error, "\(error)") }
+    public func emit(barrier: Barrier) {}
+    public func emit(deleteGroup: GroupID) {}
+    public func perform(_ work: @escaping @Sendable () -> Void) { work() }
 }
 
 /// A result that leaves the pipeline other than along an edge.

@@ -132,6 +132,8 @@ public struct NodeConfiguration: Sendable {
     public var execPolicy: ExecPolicy
     /// The `[[httppost]]` endpoints and `[deadman]` defaults of the configuration.
     public var configSections: ConfigSections = ConfigSections()
+    /// Where `kapacitorLoopback` writes; `nil` when the runner has no ingress to give.
+    public var ingress: (any PointIngress)? = nil
 
     public init(
         id: String, position: SourcePosition, inputType: EdgeType, arguments: [Value],

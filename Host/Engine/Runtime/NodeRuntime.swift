@@ -175,6 +175,31 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
 
     func post(_ message: Message) { runner.enqueue(.post(index, message)) }
 
+    func emit(barrier: Barrier) {
+        for child in children { child.runtime.deliver(.barrier(barrier), port: child.port) }
+    }
+
+    func emit(deleteGroup: GroupID) {
+        for child in children { child.runtime.deliver(.deleteGroup(deleteGroup), port: child.port) }
+    }
+
+    func perform(_ work: @escaping @Sendable () -> Void) { runner.enqueue(.perform(work)) }
+
+    /// Hands a barrier or a group deletion to the node on inbound `port`; called on the executor. An error counts
+    /// on the node like a message's.
+    func deliver(_ signal: GroupSignal, port: Int) {
+        if runner.failing { return }
+        do {
+            switch signal {
+            case .barrier(let b): try node.barrier(b, port: port, output: self)
+            case .deleteGroup(let g): try node.deleteGroup(g, port: port, output: self)
+            }
+        } catch {
+            errors += 1
+            if !quiet { log(.error, "\(error)") }
+        }
+    }
+
     func fail(_ error: any Error) { runner.reportFailure(node: index, error) }
 
     func finish() { runner.enqueue(.finish(index)) }
@@ -189,6 +214,12 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
             if !quiet { log(.error, "\(error)") }
         })
     }
+}
+
+/// What travels beside the data along an edge.
+enum GroupSignal {
+    case barrier(Barrier)
+    case deleteGroup(GroupID)
 }
 
 /// A node that can take a run of points at once: the engine's fast path along a chain of stream nodes, which spares

@@ -48,6 +48,8 @@ public final class TaskRunner: @unchecked Sendable {
         public var alertStates: (any AlertStateStore)?
         /// The `[[httppost]]` endpoints and `[deadman]` defaults of the configuration.
         public var configSections = ConfigSections()
+        /// Where `kapacitorLoopback` nodes write; `nil` refuses them.
+        public var ingress: (any PointIngress)?
 
         public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                     execPolicy: ExecPolicy = .unrestricted) {
@@ -73,6 +75,8 @@ public final class TaskRunner: @unchecked Sendable {
         case finish(Int)
         case stop
         case run(() -> Void)
+        /// Work a node scheduled on the executor (``NodeOutput/perform(_:)``); dropped once the task is over.
+        case perform(@Sendable () -> Void)
     }
 
     public let taskID: String
@@ -130,6 +134,7 @@ public final class TaskRunner: @unchecked Sendable {
         var builder = TaskBuilder(taskID: options.taskID, variables: options.variables, udfProvider: options.udfProvider,
                                   execPolicy: options.execPolicy)
         builder.configSections = options.configSections
+        builder.ingress = options.ingress
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
         alertStates = options.alertStates
     }
@@ -322,6 +327,8 @@ public final class TaskRunner: @unchecked Sendable {
             }
         case .run(let f):
             f()
+        case .perform(let f):
+            if !isOver { f() }
         }
     }
 

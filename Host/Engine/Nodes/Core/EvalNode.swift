@@ -207,3 +207,11 @@ final class DeleteNode: Node {
         }
     }
 }
+
+// Kapacitor keeps this node's state per group in a grouped consumer: a deleted group starts over.
+extension EvalNode {
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws {
+        perGroup[group] = nil
+        output.emit(deleteGroup: group)
+    }
+}

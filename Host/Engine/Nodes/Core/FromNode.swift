@@ -322,3 +322,11 @@ extension GroupByNode: PointRunNode {
         output.emit(points: &points)
     }
 }
+
+// Kapacitor keeps this node's state per group in a grouped consumer: a deleted group starts over.
+extension WhereNode {
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws {
+        perGroup[group] = nil
+        output.emit(deleteGroup: group)
+    }
+}

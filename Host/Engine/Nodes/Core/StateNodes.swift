@@ -172,3 +172,11 @@ final class CombineNode: Node {
         }
     }
 }
+
+// Kapacitor's state nodes keep their counts per group in a grouped consumer: a deleted group starts over.
+extension StateNode {
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws {
+        trackers[group] = nil
+        output.emit(deleteGroup: group)
+    }
+}

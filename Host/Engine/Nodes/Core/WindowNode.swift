@@ -16,8 +16,8 @@ final class WindowNode: Node {
     let fillPeriod: Bool
     let periodCount: Int
     let everyCount: Int
-    private var timeWindows: [GroupID: TimeWindow] = [:]
-    private var countWindows: [GroupID: CountWindow] = [:]
+    var timeWindows: [GroupID: TimeWindow] = [:]
+    var countWindows: [GroupID: CountWindow] = [:]
 
     init(_ c: NodeConfiguration) throws {
         period = c.duration("period") ?? 0
@@ -135,7 +135,7 @@ final class TimeWindow {
     }
 
     /// Drops buffered points older than `oldest` (`inclusive`: a point at `oldest` stays).
-    private func purge(_ oldest: Int64, inclusive: Bool) {
+    func purge(_ oldest: Int64, inclusive: Bool) {
         while start < buffer.count {
             let t = buffer[start].time
             if inclusive ? t >= oldest : t > oldest { break }
@@ -147,7 +147,7 @@ final class TimeWindow {
         }
     }
 
-    private func batch(_ tmax: Int64) -> Batch {
+    func batch(_ tmax: Int64) -> Batch {
         Batch(name: name, group: group, tags: tags, dimensions: dimensions, tmax: tmax, points: Array(buffer[start...]))
     }
 

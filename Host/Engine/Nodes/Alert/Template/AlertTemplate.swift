@@ -125,7 +125,7 @@ struct AlertTemplate: Sendable {
 }
 
 /// One rendering of a template: the variables in scope and the output escaping.
-private struct TemplateExecution {
+struct TemplateExecution {
     let name: String
     let escapeHTML: Bool
     var variables: [(name: String, value: TemplateValue)]

@@ -88,3 +88,11 @@ enum DerivativeSpecs {
         }
     ]
 }
+
+// Kapacitor's derivative keeps its previous point per group in a grouped consumer: a deleted group starts over.
+extension DerivativeNode {
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws {
+        previous[group] = nil
+        output.emit(deleteGroup: group)
+    }
+}

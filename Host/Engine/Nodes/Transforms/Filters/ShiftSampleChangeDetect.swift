@@ -106,3 +106,19 @@ enum FilterSpecs {
         },
     ]
 }
+
+// Kapacitor keeps this node's state per group in a grouped consumer: a deleted group starts over.
+extension SampleNode {
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws {
+        counts[group] = nil
+        output.emit(deleteGroup: group)
+    }
+}
+
+// Kapacitor keeps this node's state per group in a grouped consumer: a deleted group starts over.
+extension ChangeDetectNode {
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws {
+        previous[group] = nil
+        output.emit(deleteGroup: group)
+    }
+}

@@ -106,3 +106,11 @@ enum FlattenSpecs {
         }
     ]
 }
+
+// Kapacitor keeps this node's state per group in a grouped consumer: a deleted group starts over.
+extension FlattenNode {
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws {
+        buffers[group] = nil
+        output.emit(deleteGroup: group)
+    }
+}

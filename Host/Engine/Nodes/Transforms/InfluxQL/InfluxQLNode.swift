@@ -221,3 +221,11 @@ final class InfluxQLNode: Node {
         return t
     }
 }
+
+// Kapacitor keeps this node's state per group in a grouped consumer: a deleted group starts over.
+extension InfluxQLNode {
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws {
+        contexts[group] = nil
+        output.emit(deleteGroup: group)
+    }
+}

@@ -375,6 +375,8 @@ enum JoinSpecs {
                 PropertySpec("tolerance", Signature([.duration])),
                 PropertySpec("fill", Signature([.oneOf([.string, .number])])),
                 PropertySpec("streamName", Signature([.string])),
+                // pipeline/join.go's DeleteAll: accepted; Kapacitor's join never sees a delete-group message.
+                PropertySpec("deleteAll", Signature([.bool])),
             ],
             wants: nil, provides: .same
         ) { config in
@@ -415,4 +417,35 @@ enum JoinSpecs {
             UnionNode(rename: config.string("rename").flatMap { $0.isEmpty ? nil : $0 }, inputCount: config.inputCount ?? 1)
         },
     ]
+}
+
+// MARK: Barriers (Kapacitor's join.go `Barrier`)
+
+extension JoinNode {
+    /// A barrier moves its parent's head to the barrier's time, so sets no longer waiting on that parent go out
+    /// (an outer join's incomplete ones included); the barrier is handed on. A group deletion reaching a join goes no
+    /// further: Kapacitor's join reads its parents with a multi-consumer that drops delete-group messages.
+    func barrier(_ barrier: Barrier, port: Int, output: any NodeOutput) throws {
+        guard port < names.count else { return }
+        let id = barrier.group
+        let g: JoinGroup
+        if let existing = groups[id] {
+            g = existing
+        } else {
+            g = JoinGroup(sources: names.count)
+            groups[id] = g
+            groupOrder.append(id)
+        }
+        g.barrier(port, time: GoTime.round(barrier.time, tolerance), node: self, output: output)
+        output.emit(barrier: barrier)
+    }
+
+    func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws {}
+}
+
+extension JoinGroup {
+    func barrier(_ source: Int, time t: Timestamp, node: JoinNode, output: any NodeOutput) {
+        heads[source] = t
+        emit(onlyReady: onlyReadySets(), node: node, output: output)
+    }
 }

@@ -122,16 +122,5 @@ enum StatsSpecs {
             }
             return StatsNode(interval: interval, align: config.has("align"))
         },
-        NodeSpec(
-            name: "barrier",
-            properties: [
-                PropertySpec("idle", Signature([.duration])), PropertySpec("period", Signature([.duration])),
-                PropertySpec("delete", Signature([.bool])),
-            ],
-            wants: nil, provides: .same
-        ) { _ in
-            throw NodeConfigurationError(
-                "barrier() is not supported by Tock yet: its barrier and delete messages have no equivalent on Tock's edges")
-        },
     ]
 }
