@@ -23,7 +23,7 @@ public final class TaskMaster: @unchecked Sendable {
     private let lock = NSLock()
     private var running: [String: TaskRunner] = [:]
     private var startErrors: [String: String] = [:]
-    private var httpOut: [String: [String: String]] = [:]
+    private var httpOut: [String: [String: HTTPOutResult]] = [:]
     /// The enabled runners by database and retention policy, rebuilt on every change: `/write` reads it.
     private var routes: [DBRP: [TaskRunner]] = [:]
 
@@ -96,7 +96,7 @@ public final class TaskMaster: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard running[task] != nil else { return (false, nil) }
-        return (true, httpOut[task]?[endpoint])
+        return (true, httpOut[task]?[endpoint]?.json)
     }
 
     /// Counts of tasks: all and enabled.
@@ -200,9 +200,9 @@ public final class TaskMaster: @unchecked Sendable {
             event: { [weak self] node, event in
                 guard let self else { return }
                 switch event {
-                case .httpOut(let endpoint, let json):
+                case .httpOut(let endpoint, _, let result):
                     self.lock.lock()
-                    self.httpOut[taskID, default: [:]][endpoint] = json
+                    self.httpOut[taskID, default: [:]][endpoint] = result
                     self.lock.unlock()
                 case .alert(let json):
                     self.log.log(.debug, "alert", ["task": taskID, "node": node, "event": json])

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import LineProtocol
 import PluginHost
+import Recording
 import Server
 import TICKScript
 import TockModel
@@ -10,19 +11,47 @@ import TockModel
 /// `tock run`: runs one TICKscript over a line-protocol file, without a server.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a TICKscript over line protocol and print what it produces.",
+        abstract: "Run a TICKscript over line protocol or a Kapacitor recording and print what it produces.",
         discussion: """
             Prints one JSON object per line on standard output: {"node": NAME, "series": [...]} for each \
-            output of a leaf node and each httpOut update, and each alert's JSON with "node" added. \
+            output of a leaf node, and each alert's JSON with "node" added. Each httpOut update prints the \
+            series that changed (one row: {"node": NAME, "series": [ROW]}); with --httpout final, each \
+            endpoint's whole result is printed once, at the end, instead. --output all prints what every \
+            node emits (tagged with the node), --output none nothing but the summary. \
+            The input's format is told by its content: line protocol (plain or gzip), a Kapacitor stream \
+            recording (.srpl: database, retention policy and line-protocol lines; plain or gzip), or a \
+            Kapacitor batch recording (.brpl, a zip archive; read and checked, but replaying it needs batch \
+            queries, which Tock cannot run yet). Recorded points keep their recorded times unless \
+            --rebase-time moves the first one (and all others with it) to a given time, or to now as \
+            Kapacitor's replay does. \
             A summary (points read, per-node counters, elapsed time) goes to standard error, as do \
             node logs and bad input lines (with line:column; they are skipped).
             """)
 
+    /// What `--output` prints.
+    enum OutputMode: String, ExpressibleByArgument, CaseIterable {
+        case none, leaves, all
+    }
+
+    /// How `--httpout` prints httpOut results.
+    enum HTTPOutMode: String, ExpressibleByArgument, CaseIterable {
+        case updates, final
+    }
+
     @Argument(help: "The TICKscript.")
     var script: String
 
-    @Option(name: .long, help: "Line protocol to feed the task ('-' for standard input).")
+    @Option(name: .long, help: "Line protocol or a Kapacitor recording (.srpl/.brpl, by content) to feed the task ('-': line protocol on standard input).")
     var input: String
+
+    @Option(name: .long, help: "What to print: none (only the summary), leaves (leaf nodes' output, httpOut and alerts) or all (every node's output, tagged with the node).")
+    var output: OutputMode = .leaves
+
+    @Option(name: .long, help: "httpOut results: updates (each update as the series that changed) or final (each endpoint's final result, once, at the end).")
+    var httpout: HTTPOutMode = .updates
+
+    @Option(name: .customLong("rebase-time"), help: "Move a recording's first point to TIME (RFC 3339, or 'now' as Kapacitor's replay does), the others with it.")
+    var rebaseTime: String?
 
     @Option(name: .long, help: "The database.retentionPolicy the points are written to (default: the script's first dbrp).")
     var dbrp: String?
@@ -43,6 +72,36 @@ struct Run: ParsableCommand {
         guard let precision = Precision(precision) else {
             throw ValidationError("unknown precision \"\(self.precision)\": use n, u, ms, s, m or h")
         }
+        var rebase: RebaseTime?
+        if let rebaseTime {
+            guard let r = RebaseTime(parsing: rebaseTime) else {
+                throw ValidationError("--rebase-time must be an RFC 3339 time (2026-01-01T00:00:00Z) or now, got \"\(rebaseTime)\"")
+            }
+            rebase = r
+        }
+        var format = RecordingFormat.lineProtocol
+        if input != "-" {
+            do {
+                format = try RecordingInput.format(path: input)
+            } catch {
+                Stderr.write("\(error)\n")
+                throw ExitCode(2)
+            }
+        }
+        if rebase != nil, case .lineProtocol = format {
+            throw ValidationError("--rebase-time applies to recordings; \(input) is line protocol")
+        }
+        if case .batch = format {
+            // Read it whole first: a damaged recording is reported with its entry and line.
+            do {
+                let recording = try BatchRecording.read(path: input, rebase: rebase)
+                let batches = recording.entries.reduce(0) { $0 + $1.batches.count }
+                Stderr.write("\(input) is a Kapacitor batch recording (\(recording.entries.count) quer\(recording.entries.count == 1 ? "y" : "ies"), \(batches) batch\(batches == 1 ? "" : "es")); replaying it needs batch queries (batch|query()), which Tock cannot run yet\n")
+            } catch {
+                Stderr.write("\(error)\n")
+            }
+            throw ExitCode(2)
+        }
         let source = try readText(script)
         let program: Program
         do {
@@ -53,15 +112,18 @@ struct Run: ParsableCommand {
         }
         let taskID = URL(fileURLWithPath: script).deletingPathExtension().lastPathComponent
         var target = DBRP("", "")
+        var scriptDBRPs: [DBRP] = []
+        for case .dbrp(let db, let rp) in program.statements.map(\.kind) { scriptDBRPs.append(DBRP(db, rp)) }
         if let dbrp {
             guard let d = DBRP(parsing: dbrp) else { throw ValidationError("--dbrp must be database.retentionPolicy, got \"\(dbrp)\"") }
             target = d
-        } else {
-            for case .dbrp(let db, let rp) in program.statements.map(\.kind) {
-                target = DBRP(db, rp)
-                break
-            }
+        } else if let first = scriptDBRPs.first {
+            target = first
         }
+        // Line protocol is written to the target; a stream recording's points keep their recorded database and
+        // retention policy, and reach the task when they match its dbrps (all of them when it declares none).
+        let isRecording = if case .stream = format { true } else { false }
+        let taskDBRPs = isRecording ? (dbrp != nil ? [target] : scriptDBRPs) : [target]
 
         // What the UDFs start comes back to us when its parent dies, and is stopped before we exit.
         Descendants.becomeSubreaper()
@@ -96,22 +158,35 @@ struct Run: ParsableCommand {
             Stderr.write(error.rendered(source: source) + "\n")
             throw ExitCode(2)
         }
-        // httpOut and alert leaves report through their events; their pass-through output would repeat them.
-        let silentLeaves = Set(pipeline.nodes.filter { ["httpOut", "alert"].contains($0.method) }.map(\.id))
-        let handlers = TaskRunner.Handlers(
+        // httpOut and alert leaves report through their events; their pass-through output would repeat them
+        // (with --output all every node's output is printed, theirs included).
+        let silentLeaves: Set<String> = output == .all
+            ? [] : Set(pipeline.nodes.filter { ["httpOut", "alert"].contains($0.method) }.map(\.id))
+        let finals = FinalResults()
+        let printsNothing = output == OutputMode.none, finalOnly = httpout == .final, everyNode = output == .all
+        let printOutput: @Sendable (String, Message) -> Void = { node, message in
+            if silentLeaves.contains(node) { return }
+            out.line("{\"node\":\(GoJSON.string(node)),\"series\":[\(Series.json(message))]}")
+        }
+        var handlers = TaskRunner.Handlers(
             event: { node, event in
+                if printsNothing { return }
                 switch event {
-                case .httpOut(_, let json): out.line(Self.withNode(node, json))
+                case .httpOut(_, let row, let result):
+                    if finalOnly {
+                        finals.keep(node: node, result)
+                    } else if !everyNode {
+                        // (With --output all, the node's own output is the same row.)
+                        out.line("{\"node\":\(GoJSON.string(node)),\"series\":[\(row)]}")
+                    }
                 case .alert(let json): out.line(Self.withNode(node, json))
                 }
             },
-            log: { level, node, message in Stderr.write("\(level.rawValue) [\(taskID):\(node)] \(message)\n") },
-            output: { node, message in
-                if silentLeaves.contains(node) { return }
-                out.line("{\"node\":\(GoJSON.string(node)),\"series\":[\(Series.json(message))]}")
-            })
-        // The task reads the dbrp the points are written to, whatever the script declares.
-        let runner = TaskRunner(pipeline: pipeline, taskID: taskID, dbrps: [target], handlers: handlers)
+            log: { level, node, message in Stderr.write("\(level.rawValue) [\(taskID):\(node)] \(message)\n") })
+        if !printsNothing { handlers.output = printOutput }
+        handlers.everyNode = everyNode
+        // Line protocol: the task reads the dbrp the points are written to, whatever the script declares.
+        let runner = TaskRunner(pipeline: pipeline, taskID: taskID, dbrps: taskDBRPs, handlers: handlers)
         var started = Date()
         try runner.start()
 
@@ -122,6 +197,34 @@ struct Run: ParsableCommand {
         // A live stream's results are printed as they come, not when a block of them is full.
         let flusher = input == "-" ? out.startFlushing(every: .milliseconds(100)) : nil
         defer { flusher?.cancel() }
+        let deliver: ([Point]) -> Void = { points in
+            read += points.count
+            if preload { preloaded.append(points) } else { runner.write(points) }
+        }
+        switch format {
+        case .stream:
+            do {
+                try StreamRecordingReader(path: input).read(rebase: rebase) { points in
+                    if runner.state.ended { throw TaskEnded() }
+                    deliver(points)
+                }
+            } catch is TaskEnded {
+            } catch {
+                Stderr.write("\(error)\n")
+                _ = try? runner.stop()
+                throw ExitCode(2)
+            }
+        case .gzipLineProtocol:
+            try RecordingInput.forEachLineChunk(path: input) { chunk, firstLine in
+                if runner.state.ended { throw TaskEnded() }
+                var points: [Point] = []
+                for e in parser.parse(chunk, into: &points) {
+                    bad += 1
+                    Stderr.write("\(input):\(e.line + firstLine - 1):\(e.column): \(e.message)\n")
+                }
+                deliver(points)
+            }
+        case .lineProtocol, .batch:
         // Reading stops as soon as the task has ended (failed): the rest of the input has nowhere to go.
         try forEachChunk(of: input, idle: { !runner.state.ended }) { chunk, firstLine in
             var points: [Point] = []
@@ -134,6 +237,7 @@ struct Run: ParsableCommand {
             read += points.count
             if preload { preloaded.append(points) } else { runner.write(points) }
         }
+        }
         if preload {
             started = Date()
             preloaded.reverse()
@@ -141,6 +245,7 @@ struct Run: ParsableCommand {
         }
         var failure: (any Error)?
         do { try runner.stop() } catch { failure = error }
+        for (node, result) in finals.all { out.line(Self.withNode(node, result.json)) }
         out.flush()
         let elapsed = Date().timeIntervalSince(started)
         if !quiet {
@@ -170,6 +275,28 @@ struct Run: ParsableCommand {
         guard json.first == "{" else { return json }
         let rest = json.dropFirst()
         return "{\"node\":\(GoJSON.string(node))" + (rest.first == "}" ? "" : ",") + rest
+    }
+}
+
+/// Thrown from a reader's callback to stop reading once the task has ended.
+struct TaskEnded: Error {}
+
+/// Each httpOut node's live result, in the order the nodes first published, for `--httpout final`.
+final class FinalResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var order: [String] = []
+    private var results: [String: HTTPOutResult] = [:]
+
+    func keep(node: String, _ result: HTTPOutResult) {
+        lock.lock()
+        defer { lock.unlock() }
+        if results.updateValue(result, forKey: node) == nil { order.append(node) }
+    }
+
+    var all: [(String, HTTPOutResult)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return order.map { ($0, results[$0]!) }
     }
 }
 

@@ -170,8 +170,18 @@ struct CoreNodeTests {
         ]
         let (c, _) = try run(script, points)
         #expect(c.events.count == 3)
-        #expect(c.events.last?.event == .httpOut(endpoint: "out", json:
-            #"{"series":[{"name":"m","tags":{"host":"b"},"columns":["time","v"],"values":[["1970-01-01T00:00:03Z",3]]},{"name":"m","tags":{"host":"a"},"columns":["time","v"],"values":[["1970-01-01T00:00:02Z",2]]}]}"#))
+        guard case .httpOut(let endpoint, let row, let result)? = c.events.last?.event else {
+            Issue.record("the last event is not an httpOut update")
+            return
+        }
+        #expect(endpoint == "out")
+        // Each update carries only the row that changed…
+        #expect(row == #"{"name":"m","tags":{"host":"b"},"columns":["time","v"],"values":[["1970-01-01T00:00:03Z",3]]}"#)
+        // …and the live result, whose whole document is built when read.
+        #expect(result.json ==
+            #"{"series":[{"name":"m","tags":{"host":"b"},"columns":["time","v"],"values":[["1970-01-01T00:00:03Z",3]]},{"name":"m","tags":{"host":"a"},"columns":["time","v"],"values":[["1970-01-01T00:00:02Z",2]]}]}"#)
+        let rows = c.events.compactMap { if case .httpOut(_, let row, _) = $0.event { return row } else { return nil } }
+        #expect(rows.map { $0.contains(#""host":"b""#) } == [true, false, true])
     }
 
     @Test("log writes the series JSON at its level and passes data on")

@@ -35,11 +35,8 @@ struct SampleUDFTests {
         #expect(points.map { "\($0.tags["host"]!)=\($0.double("avg")!)" } == ["a=1.0", "b=10.0", "a=2.0", "b=15.0", "a=4.0"])
         #expect(points.map(\.group) == ["host=a", "host=b", "host=a", "host=b", "host=a"].map(GroupID.init))
         #expect(points.allSatisfy { $0.fields.count == 1 })
-        // The last snapshot was taken when the task stopped (Kapacitor's JSON format).
-        let snapshot = try #require(registry.snapshots.snapshot(taskID: "ma", nodeID: "movingAvg2"))
-        let state = try JSONSerialization.jsonObject(with: Data(snapshot)) as? [String: [String: Any]]
-        #expect(state?["host=a"]?["avg"] as? Double == 4)
-        #expect(state?["host=b"]?["window"] as? [Double] == [10, 20])
+        // No snapshot is taken when the task stops (Kapacitor's snapshotter runs on its interval only).
+        #expect(registry.snapshots.snapshot(taskID: "ma", nodeID: "movingAvg2") == nil)
     }
 
     @Test("outliers: a batch comes back with only the points outside the Tukey fences")

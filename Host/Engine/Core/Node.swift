@@ -106,8 +106,10 @@ extension NodeOutput {
 public enum TaskEvent: Sendable, Hashable {
     /// An alert event as Kapacitor's alert JSON (one object, UTF-8, no trailing newline).
     case alert(json: String)
-    /// The current result of an `httpOut` node: `{"series":[...]}` as served at `/kapacitor/v1/tasks/{task}/{endpoint}`.
-    case httpOut(endpoint: String, json: String)
+    /// An update of an `httpOut` node: `row`, the series row of the group that changed (one JSON object), and the
+    /// node's live `result`, whose ``HTTPOutResult/json`` is the whole document served at
+    /// `/kapacitor/v1/tasks/{task}/{endpoint}`.
+    case httpOut(endpoint: String, row: String, result: HTTPOutResult)
 }
 
 public enum LogLevel: String, Sendable, Hashable, Comparable, CaseIterable {

@@ -62,6 +62,7 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
     func passThrough(_ message: Message) {
         received += 1
         emitted += 1
+        if runner.tapsEveryNode { runner.handlers.output?(nodeID, message) }
         for child in children {
             child.runtime.deliver(message, port: child.port)
         }
@@ -132,6 +133,9 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
     /// the points interleaved, as they would one message at a time). May consume `points`.
     func emit(points: inout [Point]) {
         emitted += points.count
+        if runner.tapsEveryNode && !children.isEmpty {
+            for p in points { runner.handlers.output?(nodeID, .point(p)) }
+        }
         if children.count == 1 {
             children[0].runtime.deliver(points: &points, port: children[0].port)
             return
@@ -168,6 +172,7 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
             runner.handlers.output?(nodeID, message)
             return
         }
+        if runner.tapsEveryNode { runner.handlers.output?(nodeID, message) }
         for child in children {
             child.runtime.deliver(message, port: child.port)
         }

@@ -25,6 +25,8 @@ public final class TaskRunner: @unchecked Sendable {
         public var log: @Sendable (_ level: LogLevel, _ node: String, _ message: String) -> Void
         /// Every message a leaf node emits (a node without children), called on the executor.
         public var output: (@Sendable (_ node: String, _ message: Message) -> Void)?
+        /// When set, ``output`` gets what every node emits (the `stream` source included), not only the leaves.
+        public var everyNode = false
 
         public init(event: @escaping @Sendable (String, TaskEvent) -> Void = { _, _ in },
                     log: @escaping @Sendable (LogLevel, String, String) -> Void = { _, _, _ in },
@@ -86,6 +88,8 @@ public final class TaskRunner: @unchecked Sendable {
     /// Keeps alert levels across runs of the task; set before ``start()``.
     public var alertStates: (any AlertStateStore)?
     let handlers: Handlers
+    /// ``Handlers/everyNode``, with an output to hand the messages to.
+    let tapsEveryNode: Bool
     private var runtimes: [NodeRuntime] = []
     private let sources: [Int]
 
@@ -118,6 +122,7 @@ public final class TaskRunner: @unchecked Sendable {
         for d in dbrps where !all.contains(d) { all.append(d) }
         self.dbrps = all
         self.handlers = handlers
+        self.tapsEveryNode = handlers.everyNode && handlers.output != nil
         self.sources = pipeline.streamSources
         stopCalled = Array(repeating: false, count: pipeline.nodes.count)
         finished = Array(repeating: false, count: pipeline.nodes.count)

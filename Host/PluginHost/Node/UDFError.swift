@@ -18,6 +18,9 @@ public struct UDFError: Error, Sendable, CustomStringConvertible {
         case initFailed(String)
         /// The UDF answered Restore with `success = false`.
         case restoreFailed(String)
+        /// The UDF answered a Snapshot request with an error (Kapacitor's Python examples do under Python 3:
+        /// they set the bytes field to a `str`). A warning, never a failed task.
+        case snapshotFailed(String)
         /// A script option that cannot be sent (a lambda, a regex, a list).
         case badOption(String)
         /// A request (Info, Init, Restore, Snapshot) got no answer in time.
@@ -49,7 +52,7 @@ public struct UDFError: Error, Sendable, CustomStringConvertible {
     public var isPermanent: Bool {
         switch reason {
         case .initFailed, .restoreFailed, .badOption, .badInfo, .notConfigured, .notRunning: return true
-        case .unreachable, .connection, .noAnswer: return false
+        case .unreachable, .connection, .noAnswer, .snapshotFailed: return false
         }
     }
 
@@ -62,6 +65,7 @@ public struct UDFError: Error, Sendable, CustomStringConvertible {
         case .badInfo: return "sent an unusable Info response"
         case .initFailed: return "failed to initialize"
         case .restoreFailed: return "error restoring snapshot"
+        case .snapshotFailed: return "could not snapshot"
         case .badOption: return "cannot take an option"
         case .noAnswer(let request, let timeout):
             return "did not answer the \(request) request within \(formatNanos(UInt64(max(timeout, 0))))"
@@ -72,7 +76,8 @@ public struct UDFError: Error, Sendable, CustomStringConvertible {
     /// The specifics of the reason, when there are any (the UDF's own message).
     public var detail: String? {
         switch reason {
-        case .unreachable(let d), .badInfo(let d), .initFailed(let d), .restoreFailed(let d), .badOption(let d): return d
+        case .unreachable(let d), .badInfo(let d), .initFailed(let d), .restoreFailed(let d), .snapshotFailed(let d),
+             .badOption(let d): return d
         case .connection(let failure): return failure.detail
         default: return nil
         }

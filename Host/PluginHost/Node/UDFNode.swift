@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import Synchronization
 import TockModel
 import UDFProtocol
@@ -18,7 +19,14 @@ import UDFProtocol
 ///   the last snapshot and resumes. Data in flight at the crash (sent but not yet answered, or
 ///   processed since the last snapshot) is lost; a message whose send failed is sent again to the
 ///   restarted process.
-/// - Stop: asks for a last snapshot, closes the UDF's input, returns ``StopResult/pending`` and
+/// - Snapshots: every `snapshotInterval` of wall-clock time (Kapacitor's `[task] snapshot-interval`), never
+///   when the task stops (Kapacitor's task snapshotter takes none then either: task.go `runSnapshotter`).
+///   A UDF that answers a snapshot request with an error (Kapacitor's own Python examples set the bytes
+///   field to a `str`, which fails under Python 3, and their agent then exits) is a warning naming the UDF
+///   with its last stderr lines, never a failed task: the UDF keeps running; when it exits after such an
+///   answer it is started again without state, whatever the restart policy (the request was the host's, not
+///   the data's).
+/// - Stop: closes the UDF's input, returns ``StopResult/pending`` and
 ///   later calls exactly one of ``NodeOutput/finish()`` (drained) or ``NodeOutput/fail(_:)``.
 public final class UDFNode: Node, @unchecked Sendable {
     public let function: UDFFunctionConfiguration
@@ -122,7 +130,6 @@ public final class UDFNode: Node, @unchecked Sendable {
         case .running(let session):
             state = .stopping(session)
             lock.unlock()
-            session.requestSnapshot()
             session.closeInput()
             return .pending
         case .restarting, .idle:
@@ -194,8 +201,9 @@ public final class UDFNode: Node, @unchecked Sendable {
         UDFError(udf: function.name, nodeID: nodeID, reason: .notRunning(why))
     }
 
-    /// Starts a process, initializes it with the script's options and restores the last snapshot.
-    private func openSession(output: any NodeOutput) throws(UDFError) -> UDFSession {
+    /// Starts a process, initializes it with the script's options and restores the last snapshot (unless
+    /// `restoring` is off: a restart without state).
+    private func openSession(output: any NodeOutput, restoring: Bool = true) throws(UDFError) -> UDFSession {
         let name = function.name
         let store = snapshots
         let (taskID, nodeID) = (self.taskID, self.nodeID)
@@ -204,12 +212,13 @@ public final class UDFNode: Node, @unchecked Sendable {
             handlers: .init(
                 data: { output.post($0) },
                 snapshot: { store.save($0, taskID: taskID, nodeID: nodeID) },
+                snapshotFailed: { [weak self] message in self?.snapshotFailed(message, output: output) },
                 log: { output.log(.info, "UDF \(name): \($0)") },
                 tick: { [weak self] in self?.tick() },
                 ended: { [weak self] session, error in self?.sessionEnded(session, error) }))
         do throws(UDFError) {
             try session.initialize(taskID: taskID, nodeID: nodeID, options: options)
-            if let snapshot = snapshots.snapshot(taskID: taskID, nodeID: nodeID), !snapshot.isEmpty {
+            if restoring, let snapshot = snapshots.snapshot(taskID: taskID, nodeID: nodeID), !snapshot.isEmpty {
                 try session.restore(snapshot)
             }
         } catch {
@@ -229,6 +238,18 @@ public final class UDFNode: Node, @unchecked Sendable {
         session?.requestSnapshot()
     }
 
+    /// The UDF answered a snapshot request with an error: a warning with its last stderr lines.
+    private func snapshotFailed(_ message: String, output: any NodeOutput) {
+        let session: UDFSession? = lock.withLock {
+            if case .running(let s) = state { return s }
+            if case .stopping(let s) = state { return s }
+            return nil
+        }
+        let warning = UDFError(udf: function.name, nodeID: nodeID, reason: .snapshotFailed(message),
+                               stderrTail: session?.recentStderr ?? [])
+        output.log(.warning, "\(warning); the task goes on without its snapshot")
+    }
+
     private func sessionEnded(_ session: UDFSession, _ error: UDFError?) {
         lock.lock()
         switch state {
@@ -236,6 +257,20 @@ public final class UDFNode: Node, @unchecked Sendable {
             pointsBefore += session.pointsSent
             let error = error ?? UDFError(udf: function.name, nodeID: nodeID,
                                           reason: .connection(.protocolError("ended its output while running")))
+            if let failure = session.snapshotFailure {
+                // It exited after failing a snapshot (Kapacitor's agent does): start it again, without state.
+                restarts += 1
+                let attempt = restarts
+                state = .restarting
+                lock.broadcast()
+                let output = self.output
+                lock.unlock()
+                output?.log(.warning, "UDF \"\(function.name)\" (node \(nodeID)) could not snapshot (\(failure)) and then "
+                    + "ended: \(error.reasonText)\(Self.stderrSuffix(error.stderrTail)); restarting it without state "
+                    + "(restart \(attempt))")
+                startThread(name: "restart:" + nodeID) { [self] in restartLoop(after: 0, restoring: false) }
+                return
+            }
             guard function.restart == .restart else {
                 state = .failed(error)
                 lock.broadcast()
@@ -258,7 +293,15 @@ public final class UDFNode: Node, @unchecked Sendable {
             startThread(name: "restart:" + nodeID) { [self] in restartLoop(after: delay) }
         case .stopping(let current) where current === session:
             pointsBefore += session.pointsSent
-            if let error {
+            if let error, let failure = session.snapshotFailure {
+                // Ended after a failed snapshot, while stopping: drained as far as it could; not a failed task.
+                state = .stopped
+                lock.broadcast()
+                lock.unlock()
+                output?.log(.warning, "UDF \"\(function.name)\" (node \(nodeID)) could not snapshot (\(failure)) and "
+                    + "ended while stopping: \(error.reasonText)")
+                output?.finish()
+            } else if let error {
                 state = .failed(error)
                 lock.broadcast()
                 lock.unlock()
@@ -274,7 +317,12 @@ public final class UDFNode: Node, @unchecked Sendable {
         }
     }
 
-    private func restartLoop(after initialDelay: Int64) {
+    private static func stderrSuffix(_ tail: [String]) -> String {
+        tail.isEmpty ? "" : "; last stderr: " + tail.suffix(10).map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: " | ")
+    }
+
+    private func restartLoop(after initialDelay: Int64, restoring: Bool = true) {
         var delay = initialDelay
         while true {
             let deadline = monotonicNanos() + UInt64(delay)
@@ -285,7 +333,7 @@ public final class UDFNode: Node, @unchecked Sendable {
             }
             guard proceed, let output = lock.withLock({ self.output }) else { return }
             do throws(UDFError) {
-                let session = try openSession(output: output)
+                let session = try openSession(output: output, restoring: restoring)
                 let kept: Bool = lock.withLock {
                     guard case .restarting = state else { return false }
                     state = .running(session)

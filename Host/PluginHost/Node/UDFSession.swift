@@ -16,6 +16,8 @@ final class UDFSession: @unchecked Sendable {
         var data: @Sendable (TockModel.Message) -> Void = { _ in }
         /// A snapshot the UDF sent (reader thread).
         var snapshot: @Sendable ([UInt8]) -> Void = { _ in }
+        /// The UDF answered a snapshot request with an error (reader thread): its message.
+        var snapshotFailed: @Sendable (String) -> Void = { _ in }
         /// A line the UDF wrote to stderr.
         var log: @Sendable (String) -> Void = { _ in }
         /// Called on the watchdog thread at least every half timeout.
@@ -44,6 +46,10 @@ final class UDFSession: @unchecked Sendable {
     private var snapshotsRequested = 0
     private var snapshotsReceived = 0
     private var lastSnapshot: [UInt8]?
+    /// The error the UDF answered its last failed snapshot request with.
+    private var lastSnapshotFailure: String?
+    /// Tickets (counts of snapshots received) whose request the UDF answered with an error.
+    private var failedSnapshotTickets: Set<Int> = []
     private var end: UDFError??
     /// Set once Init succeeded: failures from then on count the points sent.
     private var running = false
@@ -84,6 +90,12 @@ final class UDFSession: @unchecked Sendable {
 
     /// The child's process ID (`nil` for sockets).
     var pid: Int32? { connection.pid }
+
+    /// The error the UDF answered a snapshot request with, when one failed on this connection.
+    var snapshotFailure: String? { lock.withLock { lastSnapshotFailure } }
+
+    /// The last lines the UDF wrote to stderr, oldest first.
+    var recentStderr: [String] { connection.recentStderr }
 
     /// Points sent so far.
     var pointsSent: Int { points.load(ordering: .relaxed) }
@@ -149,6 +161,10 @@ final class UDFSession: @unchecked Sendable {
                     throw UDFError(udf: function.name, nodeID: nodeID,
                                    reason: .noAnswer(request: "Snapshot", timeout: function.timeout))
                 }
+            }
+            if failedSnapshotTickets.contains(ticket) {
+                throw UDFError(udf: function.name, nodeID: nodeID, reason: .snapshotFailed(lastSnapshotFailure ?? ""),
+                               stderrTail: connection.recentStderr)
             }
             return lastSnapshot ?? []
         }
@@ -250,7 +266,21 @@ final class UDFSession: @unchecked Sendable {
         case .keepalive:
             break
         case .error(let e):
-            throw ConnectionFailure.errorResponse(e.error)
+            // An error while a snapshot is awaited answers the snapshot (Kapacitor's agent names the request it
+            // failed: "error processing request of type snapshot: …"): a warning, the connection stays up.
+            // An error that names another request is that request's failure.
+            let namesOther = e.error.contains("request of type ") && !e.error.contains("request of type snapshot")
+            let forSnapshot: Bool = namesOther ? false : lock.withLock {
+                guard snapshotsReceived < snapshotsRequested else { return false }
+                snapshotsReceived += 1
+                failedSnapshotTickets.insert(snapshotsReceived)
+                if failedSnapshotTickets.count > 64 { failedSnapshotTickets.remove(failedSnapshotTickets.min()!) }
+                lastSnapshotFailure = e.error
+                lock.broadcast()
+                return true
+            }
+            guard forSnapshot else { throw ConnectionFailure.errorResponse(e.error) }
+            handlers.snapshotFailed(e.error)
         case .snapshot(let s):
             let bytes = [UInt8](s.snapshot)
             let expected: Bool = lock.withLock {

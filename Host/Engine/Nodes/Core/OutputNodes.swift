@@ -24,13 +24,11 @@ final class LogNode: Node {
     }
 }
 
-/// `|httpOut(endpoint)`: keeps the last point or batch of each group and publishes the whole result
-/// `{"series":[…]}` (groups in first-seen order) on every update; passes data on.
+/// `|httpOut(endpoint)`: keeps the last point or batch of each group (groups in first-seen order) and
+/// publishes each update as the row that changed, with the live whole result; passes data on.
 final class HTTPOutNode: Node {
     let endpoint: String
-    private var index: [GroupID: Int] = [:]
-    /// Each group's row, already encoded: an update re-encodes one row and joins the rest.
-    private var rows: [String] = []
+    let result = HTTPOutResult()
 
     init(_ c: NodeConfiguration) {
         if case .string(let e)? = c.arguments.first { endpoint = e } else { endpoint = c.id }
@@ -38,20 +36,8 @@ final class HTTPOutNode: Node {
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         let row = Series.json(message)
-        if let i = index[message.group] {
-            rows[i] = row
-        } else {
-            index[message.group] = rows.count
-            rows.append(row)
-        }
-        var json = "{\"series\":["
-        json.reserveCapacity(rows.reduce(16) { $0 + $1.utf8.count + 1 })
-        for (i, r) in rows.enumerated() {
-            if i > 0 { json += "," }
-            json += r
-        }
-        json += "]}"
-        output.publish(.httpOut(endpoint: endpoint, json: json))
+        result.update(group: message.group, row: row)
+        output.publish(.httpOut(endpoint: endpoint, row: row, result: result))
         output.emit(message)
     }
 }
