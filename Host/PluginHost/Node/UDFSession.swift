@@ -283,15 +283,16 @@ final class UDFSession: @unchecked Sendable {
             handlers.snapshotFailed(e.error)
         case .snapshot(let s):
             let bytes = [UInt8](s.snapshot)
-            let expected: Bool = lock.withLock {
-                guard snapshotsReceived < snapshotsRequested else { return false }
+            // Only this reader counts answers, so the check holds until the count below.
+            let expected: Bool = lock.withLock { snapshotsReceived < snapshotsRequested }
+            guard expected else { throw ConnectionFailure.protocolError("sent a snapshot response without being asked") }
+            // Stored before the waiter in snapshot() wakes, so a snapshot it returns is already saved.
+            handlers.snapshot(bytes)
+            lock.withLock {
                 snapshotsReceived += 1
                 lastSnapshot = bytes
                 lock.broadcast()
-                return true
             }
-            guard expected else { throw ConnectionFailure.protocolError("sent a snapshot response without being asked") }
-            handlers.snapshot(bytes)
         case .info, .init_p, .restore:
             let kind: Awaited = if case .info = response.message { .info } else if case .init_p = response.message {
                 .initialize
