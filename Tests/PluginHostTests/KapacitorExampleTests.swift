@@ -157,12 +157,16 @@ struct KapacitorExampleTests {
         while !logs.contains("UDF movingAvg restarted") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         #expect(logs.contains("UDF movingAvg restarted"))
         runner.write([Point(name: "cpu", tags: ["host": "a"], fields: ["value": .double(3)], time: 2)])
+        // Two more intervals: no further snapshot request, so no further restart.
+        Thread.sleep(forTimeInterval: 2.2)
         try runner.stop()
         let averages = collected.messages.compactMap { if case .point(let p) = $0 { p.double("avg") } else { nil } }
         // The second average starts again from nothing (2.0 had the state survived).
         #expect(averages == [1, 3])
         #expect(logs.entries.contains { $0.0 == .warning && $0.1.contains("could not snapshot") })
         #expect(!logs.entries.contains { $0.0 == .error })
+        // Asked once on the interval, not again after it failed: one failure, one restart.
+        #expect(logs.entries.filter { $0.1 == "UDF movingAvg restarted" }.count == 1)
     }
 }
 

@@ -45,7 +45,10 @@ struct UDFNodeTests {
         #expect(first.group == GroupID("host=a"))
 
         // A snapshot asked for is stored; stopping takes none of its own.
-        #expect(String(decoding: try node.snapshot(), as: UTF8.self) == #"{"values": [2.0, 3.0, 4.0]}"#)
+        let snapshot = try node.snapshot()
+        #expect(String(decoding: snapshot, as: UTF8.self) == #"{"values": [2.0, 3.0, 4.0]}"#)
+        // (The reader thread stores it just after handing it to the caller.)
+        #expect(output.wait { _ in harness.registry.snapshots.snapshot(taskID: "task1", nodeID: "avg2") == snapshot })
         harness.registry.snapshots.save([], taskID: "task1", nodeID: "avg2")
         #expect(node.stop(output: output) == .pending)
         #expect(output.waitForEnd())

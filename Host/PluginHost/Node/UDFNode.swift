@@ -25,7 +25,7 @@ import UDFProtocol
 ///   field to a `str`, which fails under Python 3, and their agent then exits) is a warning naming the UDF
 ///   with its last stderr lines, never a failed task: the UDF keeps running; when it exits after such an
 ///   answer it is started again without state, whatever the restart policy (the request was the host's, not
-///   the data's).
+///   the data's). A node whose UDF failed a snapshot is not snapshotted on the interval again.
 /// - Stop: closes the UDF's input, returns ``StopResult/pending`` and
 ///   later calls exactly one of ``NodeOutput/finish()`` (drained) or ``NodeOutput/fail(_:)``.
 public final class UDFNode: Node, @unchecked Sendable {
@@ -54,6 +54,9 @@ public final class UDFNode: Node, @unchecked Sendable {
     private var restarts = 0
     private var backoff: Int64 = UDFNode.initialBackoff
     private var nextSnapshot: UInt64 = 0
+    /// Set once the UDF failed a snapshot: it is not asked again on the interval (each failure may end it, and
+    /// what it was sent but had not answered then is lost).
+    private var snapshotsFailing = false
     private var pointsBefore = 0
 
     static let initialBackoff: Int64 = 100 * GoDuration.millisecond
@@ -231,7 +234,7 @@ public final class UDFNode: Node, @unchecked Sendable {
     private func tick() {
         guard snapshotInterval > 0 else { return }
         let session: UDFSession? = lock.withLock {
-            guard case .running(let s) = state, monotonicNanos() >= nextSnapshot else { return nil }
+            guard !snapshotsFailing, case .running(let s) = state, monotonicNanos() >= nextSnapshot else { return nil }
             nextSnapshot = monotonicNanos() + UInt64(snapshotInterval)
             return s
         }
@@ -241,13 +244,14 @@ public final class UDFNode: Node, @unchecked Sendable {
     /// The UDF answered a snapshot request with an error: a warning with its last stderr lines.
     private func snapshotFailed(_ message: String, output: any NodeOutput) {
         let session: UDFSession? = lock.withLock {
+            snapshotsFailing = true
             if case .running(let s) = state { return s }
             if case .stopping(let s) = state { return s }
             return nil
         }
         let warning = UDFError(udf: function.name, nodeID: nodeID, reason: .snapshotFailed(message),
                                stderrTail: session?.recentStderr ?? [])
-        output.log(.warning, "\(warning); the task goes on without its snapshot")
+        output.log(.warning, "\(warning); the task goes on without its snapshot, and it is not asked for one again")
     }
 
     private func sessionEnded(_ session: UDFSession, _ error: UDFError?) {
