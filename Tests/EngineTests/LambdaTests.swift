@@ -80,6 +80,16 @@ struct LambdaTests {
         (A.bin(.divide, A.ref("count"), A.int(0)), "integer division by zero"),
     ]
 
+    @Test("a name that is both a field and a tag of the point is an error, as Kapacitor's fillScope")
+    func fieldAndTagWithTheSameName() throws {
+        let clash: Tags = ["host": "a", "value": "tag"]
+        #expect(throws: LambdaError("cannot have field and tags with same name \"value\"")) {
+            try Lambda(A.ref("value")).evaluate(time: t0, fields: fields, tags: clash)
+        }
+        // Only names the lambda reads are checked.
+        #expect(try Lambda(A.ref("count")).evaluate(time: t0, fields: fields, tags: clash) == .int(7))
+    }
+
     @Test("fails on data with Kapacitor's messages", arguments: runtimeErrors)
     func runtimeError(_ expression: Expression, _ message: String) throws {
         #expect(throws: LambdaError(message)) { try eval(expression) }

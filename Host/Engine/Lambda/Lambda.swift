@@ -4,7 +4,7 @@ import TockModel
 /// A compiled `lambda:` expression, evaluated against one point at a time.
 ///
 /// Semantics follow Kapacitor's `tick/stateful`: `"x"` names a field, else a tag, else the evaluation fails
-/// with "no field or tag exists for x"; `"time"` is the point's time; ints and floats never mix in arithmetic
+/// with "no field or tag exists for x" (and a name that is both a field and a tag fails, as in Kapacitor); `"time"` is the point's time; ints and floats never mix in arithmetic
 /// (`"count" + 1.0` fails: use `float()`), though they compare; `AND`/`OR` short-circuit. Stateful functions
 /// (`sigma`, `count`, `spread`) keep their state in this instance: a node keeps one instance per group,
 /// made with ``fresh()``.
@@ -101,7 +101,11 @@ struct LambdaCompiler {
         case .reference(let name):
             if name == "time" { return Compiled(eval: { .time($0.time) }, type: .time) }
             return Compiled(eval: { s in
-                if let v = s.fields[name] { return LValue(v) }
+                if let v = s.fields[name] {
+                    // Kapacitor's fillScope refuses a name that is both a field and a tag of the point.
+                    if s.tags[name] != nil { throw LambdaError("cannot have field and tags with same name \"\(name)\"") }
+                    return LValue(v)
+                }
                 if let t = s.tags[name] { return .string(t) }
                 throw LambdaError("no field or tag exists for \(name)")
             }, type: .unknown)
