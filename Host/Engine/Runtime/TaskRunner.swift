@@ -391,7 +391,16 @@ public final class TaskRunner: @unchecked Sendable {
     private func end(_ error: (any Error)?) {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        // Work handed over before the end (an error a node counted from another thread) is done before anyone
+        // waiting for the end sees it; what comes later runs where it is enqueued.
         condition.lock()
+        while queue.contains(where: { if case .run = $0 { true } else { false } }) {
+            let runs = queue.compactMap { job -> (() -> Void)? in if case .run(let f) = job { f } else { nil } }
+            queue.removeAll { if case .run = $0 { true } else { false } }
+            condition.unlock()
+            for f in runs { f() }
+            condition.lock()
+        }
         cpuNanoseconds = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
         done = true
         failure = error
