@@ -78,21 +78,23 @@ extension UDFCodec {
         var r = ProtoReader(start: base, end: base + bytes.count, context: "Response")
         var last = 0
         var payload = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-        var repeated = false
+        var payloads = 0
         while !r.isAtEnd {
             let (field, wire) = try r.tag()
             switch field {
             case 1...6, 16...18:
                 guard try r.known(wire, WireType.lengthDelimited, field: field) else { continue }
                 let value = try r.delimited()
-                if field == last { repeated = true }
+                payloads += 1
                 last = field
                 payload = value
             default:
                 try r.skip(wire: wire, field: field)
             }
         }
-        if repeated || last < 16 { return nil }
+        // Several occurrences of the message (the same one split, or another one replaced by the last, as a oneof
+        // is): swift-protobuf decodes them all, so a malformed earlier one is refused, as Go's decoder does.
+        if payloads > 1 || last < 16 { return nil }
         let start = payload.baseAddress ?? base
         switch last {
         case 16:
