@@ -85,6 +85,7 @@ let package = Package(
                           path: "Tests/Fuzz/FuzzUDF", swiftSettings: swiftSettings),
 
         // MARK: Tests
+        .target(name: "InfluxDBTesting", path: "Tests/Support/InfluxDBTesting", swiftSettings: swiftSettings),
         .testTarget(name: "TockModelTests", dependencies: ["TockModel"], path: "Tests/TockModelTests"),
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol", "LineProtocolFuzzing"], path: "Tests/LineProtocolTests"),
         .testTarget(name: "TICKScriptTests", dependencies: ["TICKScript", "TICKScriptFuzzing"], path: "Tests/TICKScriptTests"),
@@ -101,6 +102,6 @@ let package = Package(
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "CompressNIO", package: "compress-nio")],
                     path: "Tests/ServerTests"),
-        .testTarget(name: "EndToEndTests", dependencies: ["Storage"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Storage", "InfluxDBTesting"], path: "Tests/EndToEndTests"),
     ]
 )

@@ -18,6 +18,8 @@ public struct TaskBuilder {
     public var configSections: ConfigSections = ConfigSections()
     /// Where `kapacitorLoopback` nodes write (the engine's own ingress); `nil` refuses them at build time.
     public var ingress: (any PointIngress)? = nil
+    /// InfluxDB for `batch|query()` and `influxDBOut()`; `nil` refuses them at build time.
+    public var influxDB: (any InfluxDBService)? = nil
 
     public init(taskID: String, variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                 registry: [String: NodeSpec] = NodeRegistry.all, execPolicy: ExecPolicy = .unrestricted) {
@@ -464,6 +466,7 @@ struct BuildState {
                                                execPolicy: builder.execPolicy)
                 config.configSections = builder.configSections
                 config.ingress = builder.ingress.map { ScriptIngress(base: $0, scriptDBRPs: dbrps) }
+                config.influxDB = builder.influxDB
                 do {
                     node = try spec.make(config)
                 } catch let error as ScriptError {

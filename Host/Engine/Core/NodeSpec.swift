@@ -134,6 +134,8 @@ public struct NodeConfiguration: Sendable {
     public var configSections: ConfigSections = ConfigSections()
     /// Where `kapacitorLoopback` writes; `nil` when the runner has no ingress to give.
     public var ingress: (any PointIngress)? = nil
+    /// InfluxDB for `query` and `influxDBOut`; `nil` when the runner has none to give.
+    public var influxDB: (any InfluxDBService)? = nil
 
     public init(
         id: String, position: SourcePosition, inputType: EdgeType, arguments: [Value],

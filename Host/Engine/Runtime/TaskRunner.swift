@@ -52,6 +52,8 @@ public final class TaskRunner: @unchecked Sendable {
         public var configSections = ConfigSections()
         /// Where `kapacitorLoopback` nodes write; `nil` refuses them.
         public var ingress: (any PointIngress)?
+        /// InfluxDB for `batch|query()` and `influxDBOut()`; `nil` refuses them.
+        public var influxDB: (any InfluxDBService)?
 
         public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                     execPolicy: ExecPolicy = .unrestricted) {
@@ -140,6 +142,7 @@ public final class TaskRunner: @unchecked Sendable {
                                   execPolicy: options.execPolicy)
         builder.configSections = options.configSections
         builder.ingress = options.ingress
+        builder.influxDB = options.influxDB
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
         alertStates = options.alertStates
     }
