@@ -52,7 +52,8 @@ import TockModel
     @Test func withoutInfluxDBAScheduledBatchTaskDoesNotStart() throws {
         let c = Collector()
         let r = try runner("batch|query('SELECT v FROM m').every(1s)|httpOut('x')", mode: .schedule, influxDB: nil, collector: c)
-        #expect(throws: NodeConfigurationError("InfluxDB not configured, cannot query InfluxDB for batch query")) { try r.start() }
+        #expect(throws: NodeConfigurationError(
+            "query1: InfluxDB not configured, cannot query InfluxDB for batch query (no [[influxdb]] section is enabled)")) { try r.start() }
     }
 
     @Test func recordedBatchesGoThroughAggregatesInOrder() throws {

@@ -134,7 +134,8 @@ final class QueryNode: Node {
     func start(output: any NodeOutput) throws {
         guard mode == .schedule else { return }
         guard let influxDB else {
-            throw NodeConfigurationError("InfluxDB not configured, cannot query InfluxDB for batch query")
+            throw NodeConfigurationError(
+                "\(output.nodeID): InfluxDB not configured, cannot query InfluxDB for batch query (no [[influxdb]] section is enabled)")
         }
         let plan = self.plan, inFlight = self.inFlight
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "tock.query.\(output.nodeID)"))
