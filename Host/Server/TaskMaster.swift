@@ -19,6 +19,9 @@ public final class TaskMaster: @unchecked Sendable {
     let execPolicy: ExecPolicy
     /// `[[httppost]]` endpoints and `[deadman]` defaults for the tasks' scripts.
     let configSections: ConfigSections
+    /// The `[[influxdb]]` clusters batch tasks query (and `influxDBOut` writes to); `nil` when none is configured,
+    /// which refuses batch tasks at enable. Set before ``startEnabledTasks()``.
+    public var influxDB: (any InfluxDBService)?
 
     private let lock = NSLock()
     private var running: [String: TaskRunner] = [:]
@@ -127,6 +130,7 @@ public final class TaskMaster: @unchecked Sendable {
             var builder = TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy)
             builder.configSections = configSections
             builder.ingress = LoopbackIngress(master: self, taskDBRPs: task.dbrps.map { DBRP($0.db, $0.rp) })
+            builder.influxDB = influxDB
             pipeline = try builder.build(program)
         } catch let error as ScriptError {
             throw APIError(.badRequest, error.rendered(source: task.script))
@@ -218,6 +222,7 @@ public final class TaskMaster: @unchecked Sendable {
             options.alertStates = StoredAlertStates(store: store, log: log)
             options.configSections = configSections
             options.ingress = LoopbackIngress(master: self, taskDBRPs: dbrps)
+            options.influxDB = influxDB
             runner = try TaskRunner(program: program, options: options, handlers: handlers)
             try runner.start()
         } catch {

@@ -54,6 +54,9 @@ public final class TaskRunner: @unchecked Sendable {
         public var ingress: (any PointIngress)?
         /// InfluxDB for `batch|query()` and `influxDBOut()`; `nil` refuses them.
         public var influxDB: (any InfluxDBService)?
+        /// Whether `query` nodes query InfluxDB on their schedule or emit only what ``TaskRunner/feed(_:toQuery:)``
+        /// gives them.
+        public var batchSourceMode: BatchSourceMode = .schedule
 
         public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                     execPolicy: ExecPolicy = .unrestricted) {
@@ -74,6 +77,8 @@ public final class TaskRunner: @unchecked Sendable {
 
     enum Job {
         case points(PointsBox)
+        /// Batches fed to the query node at a pipeline index, and how many points they hold (for the backlog).
+        case batches(Int, [Batch], Int)
         case post(Int, Message)
         case fail(Int, any Error)
         case finish(Int)
@@ -145,6 +150,7 @@ public final class TaskRunner: @unchecked Sendable {
         builder.configSections = options.configSections
         builder.ingress = options.ingress
         builder.influxDB = options.influxDB
+        builder.batchSourceMode = options.batchSourceMode
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
         alertStates = options.alertStates
     }
@@ -193,6 +199,24 @@ public final class TaskRunner: @unchecked Sendable {
         if !done {
             queue.append(.points(PointsBox(points)))
             queuedPoints += points.count
+            condition.broadcast()
+        }
+        condition.unlock()
+    }
+
+    /// Feeds batches to the `query` node ``Pipeline/batchQueries``[`index`], which emits them as if its query had
+    /// returned them (a replayed recording, in ``BatchSourceMode/recorded``). Safe from any thread; in order with
+    /// ``write(_:)``; waits while more than ``maxQueuedPoints`` points are queued. Dropped after the task ended or
+    /// when `index` names no query node.
+    public func feed(_ batches: [Batch], toQuery index: Int) {
+        let queries = pipeline.batchQueries
+        guard !batches.isEmpty, queries.indices.contains(index) else { return }
+        let count = batches.reduce(0) { $0 + max(1, $1.points.count) }
+        condition.lock()
+        while queuedPoints >= maxQueuedPoints && !done { condition.wait() }
+        if !done {
+            queue.append(.batches(queries[index], batches, count))
+            queuedPoints += count
             condition.broadcast()
         }
         condition.unlock()
@@ -317,6 +341,14 @@ public final class TaskRunner: @unchecked Sendable {
             swap(&points, &box.points)
             let count = points.count
             if !stopping && !isOver { route(&points) }
+            condition.lock()
+            queuedPoints -= count
+            condition.broadcast()
+            condition.unlock()
+        case .batches(let i, let batches, let count):
+            if !stopping && !isOver {
+                for b in batches where !failing { runtimes[i].emit(.batch(b)) }
+            }
             condition.lock()
             queuedPoints -= count
             condition.broadcast()
