@@ -170,7 +170,7 @@ final class QueryNode: Node {
             let (start, stop) = plan.window(forRun: run)
             let query = plan.query(start: start, stop: stop)
             output.log(.debug, "starting next batch query: \(query.text)")
-            current = Task {
+            current = Task(executorPreference: IOExecutor.shared) {
                 defer { inFlight.task.withLock { $0 = nil } }
                 do {
                     let series = try await influxDB.query(query)
