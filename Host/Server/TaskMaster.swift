@@ -19,6 +19,8 @@ public final class TaskMaster: @unchecked Sendable {
     let execPolicy: ExecPolicy
     /// `[[httppost]]` endpoints and `[deadman]` defaults for the tasks' scripts.
     let configSections: ConfigSections
+    /// Stream recordings: every path that delivers points to the tasks hands them here too.
+    public let taps = PointTaps()
 
     private let lock = NSLock()
     private var running: [String: TaskRunner] = [:]
