@@ -35,7 +35,7 @@ public final class StreamRecordingWriter {
     /// Appends one point (its database and retention policy are the point's own).
     /// A point line protocol cannot carry (no fields, an empty name) is an error and nothing of it is written.
     public func write(_ point: Point) throws(RecordingError) {
-        var line: [UInt8] = []
+        var line: [UInt8] = []  // ends with its line break
         do { try serializer.append(point, to: &line) } catch {
             throw RecordingError(file: path, "cannot record a point of \(point.name): \(error)")
         }
@@ -44,7 +44,6 @@ public final class StreamRecordingWriter {
         pending.append(contentsOf: point.retentionPolicy.utf8)
         pending.append(0x0A)
         pending.append(contentsOf: line)
-        pending.append(0x0A)
         count += 1
         if pending.count >= 256 << 10 { try flushPending() }
     }
