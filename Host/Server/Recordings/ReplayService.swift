@@ -231,10 +231,12 @@ final class ReplayService: @unchecked Sendable {
         replays[id] = run
         lock.unlock()
         let log = master.log
-        var options = TaskRunner.Options(taskID: task.id, dbrps: task.dbrps.map { DBRP($0.db, $0.rp) },
-                                         udfProvider: master.udfProvider, execPolicy: master.execPolicy)
+        let udfs = master.udfProvider.map { ReplayUDFProvider(inner: $0, replayID: id, taskID: task.id) }
+        let dbrps = task.dbrps.map { DBRP($0.db, $0.rp) }
+        var options = TaskRunner.Options(taskID: task.id, dbrps: dbrps, udfProvider: udfs, execPolicy: master.execPolicy)
         options.configSections = master.configSections
         options.influxDB = influxDB
+        options.ingress = ReplayIngress(taskDBRPs: dbrps)
         let taskOptions = options
         let handlers = run.handlers { level, node, message in
             log.log(LogSink.Level(level.rawValue), message, ["replay": id, "task": task.id, "node": node])
@@ -258,6 +260,7 @@ final class ReplayService: @unchecked Sendable {
             } catch {
                 failure = error
             }
+            udfs?.cleanUp()
             lock.lock()
             replays[id] = nil
             lock.unlock()
