@@ -119,6 +119,27 @@ struct RecordingReplayTests {
         #expect(String(decoding: liveAfter, as: UTF8.self).contains("2023-11-14T22:13:30Z"))
     }
 
+    @Test("a replay that takes a while shows its progress on stderr: points replayed of all, rate and ETA")
+    func progress() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await daemonWithTask(dir)
+        defer { daemon.stop() }
+        ok(try daemon.cli(["record", "stream", "-task", "cpu", "-duration", "1m", "-no-wait", "-recording-id", "slow"]), "record")
+        let t = Self.t0
+        let lines = (0...6).map { "cpu,host=a usage=\($0) \(t + $0)" }.joined(separator: "\n") + "\ncpu,host=a usage=0 \(t + 600)\n"
+        #expect(try await daemon.write(lines, db: "telegraf", rp: "autogen") == 204)
+        try await DaemonProcess.waitUntil("the recording finished") {
+            try await json(daemon, "/recordings/slow")["status"] as? String == "finished"
+        }
+        // The real clock spreads the seven points over the six seconds between their times.
+        let replay = try daemon.cli(["replay", "-task", "cpu", "-recording", "slow", "-real-clock", "-rec-time"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stdout.split(separator: "\n").count == 1, "stdout holds only the ID: \(replay.stdout)")
+        #expect(replay.stderr.contains(" of 7 points ("), "\(replay.stderr)")
+        #expect(replay.stderr.contains("points/s"), "\(replay.stderr)")
+    }
+
     @Test("a stream recording with no data arriving ends on the wall clock; the CLI waits and prints its ID")
     func wallClockEnd() async throws {
         let dir = try DaemonProcess.temporaryDirectory()
