@@ -204,7 +204,10 @@ struct Pacer {
             wallStart = nowNanoseconds()
             return 0
         }
-        return max(0, wallStart + (t - dataStart) - nowNanoseconds())
+        let (gap, overflow) = t.subtractingReportingOverflow(dataStart)
+        if overflow { return gap < 0 ? Int64.max : 0 }
+        let (due, late) = wallStart.addingReportingOverflow(gap)
+        return late ? Int64.max : max(0, due - nowNanoseconds())
     }
 }
 

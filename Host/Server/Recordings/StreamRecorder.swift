@@ -40,7 +40,8 @@ final class StreamRecorder: PointTap, @unchecked Sendable {
         if !ended, let writer {
             for p in points {
                 if firstTime == nil { firstTime = p.time }
-                if p.time > stop || p.time - firstTime! > duration {
+                let (sinceFirst, overflow) = p.time.subtractingReportingOverflow(firstTime!)
+                if p.time > stop || overflow || sinceFirst > duration {
                     reachedEnd = true
                     break
                 }

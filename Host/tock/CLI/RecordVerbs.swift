@@ -67,7 +67,7 @@ struct Record: AsyncParsableCommand {
                     throw ClientError("invalid duration \"\(duration)\": use a duration such as 30s or 1m", exitCode: 2)
                 }
                 body["task"] = task
-                body["stop"] = RFC3339Nano.format(Timestamp(Date().timeIntervalSince1970 * 1e9) + d)
+                body["stop"] = RFC3339Nano.format(Timestamp(Date().timeIntervalSince1970 * 1e9) &+ d)
                 path = "/recordings/stream"
             case "batch":
                 guard let task else { throw ClientError("task is required", exitCode: 2) }
@@ -125,7 +125,7 @@ func queryRange(start: String?, stop: String?, past: String?) throws(ClientError
         guard let d = GoDuration.parse(past!), d >= 0 else {
             throw ClientError("invalid past duration \"\(past!)\": use a duration such as 10h", exitCode: 2)
         }
-        from = to - d
+        from = to &- d
     }
     return (RFC3339Nano.format(from), RFC3339Nano.format(to))
 }
