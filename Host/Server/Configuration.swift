@@ -64,6 +64,11 @@ public struct ServerConfiguration: Sendable, Equatable {
         storagePath.isEmpty ? (dataDirectory as NSString).appendingPathComponent("tock.db") : storagePath
     }
 
+    /// `[replay] dir`, where recordings are kept; empty for `<data_dir>/replay`.
+    public var resolvedReplayDirectory: String {
+        replayDirectory.isEmpty ? (dataDirectory as NSString).appendingPathComponent("replay") : replayDirectory
+    }
+
     /// The `.exec()` policy of tasks defined over the API.
     public var execPolicy: ExecPolicy {
         ExecPolicy(allowedPrograms: Set(execAllowed), setting: "[alert] exec-allowed")
@@ -295,6 +300,8 @@ public struct ServerConfiguration: Sendable, Equatable {
           snapshot-interval = "60s"
 
         [replay]
+          # Where recordings (.srpl, .brpl) are kept; empty: <data_dir>/replay. Kapacitor recordings copied
+          # here are found by `tock list recordings` and can be replayed.
           dir = ""
 
         [udf]

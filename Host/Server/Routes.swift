@@ -16,6 +16,8 @@ public struct TockAPI: Sendable {
     let log: LogSink
     let logRequests: Bool
     let users: UserAPI
+    /// `/recordings` and `/replays`.
+    let recordings: RecordingsAPI
     /// Checks credentials when `[http] auth-enabled` is on; nil when every request is let through.
     let authenticator: Authenticator?
 
@@ -28,6 +30,8 @@ public struct TockAPI: Sendable {
                                   defaultRetentionPolicy: configuration.defaultRetentionPolicy,
                                   maxBodySize: configuration.maxBodySize, readTimeout: configuration.readTimeout)
         self.tasks = TaskAPI(master: master)
+        self.recordings = RecordingsAPI(service: ReplayService(master: master, directory: configuration.resolvedReplayDirectory,
+                                                               influxDB: nil))
         self.hostname = configuration.hostname
         self.log = master.log
         self.logRequests = configuration.logRequests
@@ -102,6 +106,7 @@ public struct TockAPI: Sendable {
             return Response(status: .noContent)
         }
         users.register(on: router)
+        recordings.register(on: router)
         router.post("\(base)/loglevel") { request, _ in
             let body = try await Self.body(request)
             guard let level = body["level"]?.stringValue,

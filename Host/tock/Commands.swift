@@ -11,5 +11,6 @@ extension Tock {
         Bench.self,
         Serve.self, ConfigCommand.self, Users.self,
         Define.self, DefineTemplate.self, Enable.self, Disable.self, Reload.self, Delete.self, List.self, Show.self, ShowTemplate.self, Stats.self, Vars.self, Level.self,
+        Record.self, Replay.self, ReplayLive.self,
     ]
 }
