@@ -115,7 +115,7 @@ struct TestCommand: ParsableCommand {
                 print("  PASS  \(testCase.name) (\(counts))")
             } else {
                 failed += 1
-                print("  FAIL  \(testCase.name) (\(counts)) at \(testCase.location.file):\(testCase.location.line.map(String.init) ?? "?")")
+                print("  FAIL  \(testCase.name) (\(counts)) at \(testCase.location.file)\(testCase.location.line.map { ":\($0)" } ?? "")")
                 for d in differences { print("        - \(d)") }
             }
             if verbose || !differences.isEmpty {

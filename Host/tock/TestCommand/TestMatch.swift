@@ -72,7 +72,11 @@ struct TestMatcher {
         }
     }
 
-    private var within: String { tolerance > 0 ? " (tolerance \(tolerance))" : "" }
+    /// The tolerance, said after a number that differs.
+    private func tolerated(_ expected: TestValue) -> String {
+        if case .number = expected, tolerance > 0 { return " (tolerance \(tolerance))" }
+        return ""
+    }
 
     private func show(_ v: JSON) -> String { v.serialized }
 
@@ -122,7 +126,7 @@ struct TestMatcher {
                 continue
             }
             for (c, ev) in expectedRow.enumerated() where c < actualRow.count && !matches(ev, actualRow[c]) {
-                out.append("\(label) row \(r + 1) \(columns[c]): \(show(actualRow[c])), expected \(ev)\(within)")
+                out.append("\(label) row \(r + 1) \(columns[c]): \(show(actualRow[c])), expected \(ev)\(tolerated(ev))")
             }
         }
         for r in values.indices.dropFirst(e.values.count).prefix(10) {
@@ -163,7 +167,7 @@ struct TestMatcher {
                     out.append("field \(k) is absent (the alert's data has \(columns.joined(separator: ", "))), expected \(v)")
                     continue
                 }
-                if !matches(v, row[c]) { out.append("field \(k) is \(row[c].serialized), expected \(v)\(within)") }
+                if !matches(v, row[c]) { out.append("field \(k) is \(row[c].serialized), expected \(v)\(tolerated(v))") }
             }
         }
         return out
@@ -270,7 +274,7 @@ struct TestMatcher {
                 out.append("field \(k) is absent, expected \(v)")
                 continue
             }
-            if !matches(v, actual) { out.append("field \(k) is \(fieldText(actual)), expected \(v)\(within)") }
+            if !matches(v, actual) { out.append("field \(k) is \(fieldText(actual)), expected \(v)\(tolerated(v))") }
         }
         for f in p.fields where !e.fields.contains(where: { $0.0 == f.key }) {
             out.append("unexpected field \(f.key)=\(fieldText(f.value))")

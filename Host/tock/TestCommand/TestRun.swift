@@ -67,7 +67,7 @@ struct TestCaseRun {
         let actuals = TestActuals()
         let program: Program
         do { program = try Program.parse(file.script) } catch {
-            throw TestFileError("\(file.scriptPath ?? file.path + " (tickscript)"):\(error.rendered(source: file.script))")
+            throw TestFileError(file.render(error))
         }
         var scriptDBRPs: [DBRP] = []
         for case .dbrp(let db, let rp) in program.statements.map(\.kind) { scriptDBRPs.append(DBRP(db, rp)) }
@@ -81,7 +81,7 @@ struct TestCaseRun {
             builder.ingress = TestLoopback(taskDBRPs: dbrps)
             pipeline = try builder.build(program)
         } catch let error as ScriptError {
-            throw TestFileError("\(file.scriptPath ?? file.path + " (tickscript)"):\(error.rendered(source: file.script))")
+            throw TestFileError(file.render(error))
         } catch {
             throw TestFileError("\(file.scriptPath ?? file.path): \(error)")
         }

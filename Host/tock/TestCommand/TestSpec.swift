@@ -29,12 +29,25 @@ struct TockTestFile {
     /// The TICKscript's source, and the file it came from (nil when inline).
     var script: String
     var scriptPath: String?
+    /// For an inline (block) script, the test file's line just before the script's first line.
+    var scriptLineOffset: Int?
     var isBatch: Bool
     /// From the file's `dbrp`; empty: the script's own.
     var dbrps: [DBRP]
     var variables: [String: Value]
     var config: String?
     var cases: [TestCase]
+
+    /// A script error as `FILE:LINE:COLUMN: …` with the offending line: the script's file, or the test file's
+    /// line for an inline script.
+    func render(_ error: ScriptError) -> String {
+        var text = error.rendered(source: script)
+        guard let offset = scriptLineOffset else { return "\(scriptPath ?? path):\(text)" }
+        if let colon = text.firstIndex(of: ":"), let line = Int(text[..<colon]) {
+            text = "\(line + offset)" + text[colon...]
+        }
+        return "\(path):\(text)"
+    }
 
     var taskID: String {
         let base = URL(fileURLWithPath: scriptPath ?? path).lastPathComponent
@@ -110,7 +123,7 @@ extension TockTestFile {
         let dir = (path as NSString).deletingLastPathComponent
         func resolve(_ p: String) -> String { p.hasPrefix("/") || dir.isEmpty ? p : (dir as NSString).appendingPathComponent(p) }
 
-        var script: String, scriptPath: String?
+        var script: String, scriptPath: String?, scriptLineOffset: Int?
         switch (keys.optional("script"), keys.optional("tickscript")) {
         case (let file?, nil):
             let p = resolve(try file.string())
@@ -118,7 +131,9 @@ extension TockTestFile {
                 throw TestFileError(file.location, "cannot read the TICKscript \(p)")
             }
             (script, scriptPath) = (text, p)
-        case (nil, let inline?): (script, scriptPath) = (try inline.string(), nil)
+        case (nil, let inline?):
+            (script, scriptPath) = (try inline.string(), nil)
+            if case .scalar(_, true, let at) = inline, let line = at.line { scriptLineOffset = line }
         case (_?, _?): throw TestFileError(keys.location, "give either \"script\" (a file) or \"tickscript\" (inline), not both")
         case (nil, nil): throw TestFileError(keys.location, "missing \"script\" (the TICKscript file) or \"tickscript\" (inline)")
         }
@@ -149,7 +164,7 @@ extension TockTestFile {
         for (i, c) in casesNode.items().enumerated() { cases.append(try TestCase.read(c, index: i, resolve: resolve)) }
         if cases.isEmpty { throw TestFileError(casesNode.location, "no cases") }
         try keys.finish()
-        return TockTestFile(path: path, script: script, scriptPath: scriptPath, isBatch: isBatch, dbrps: dbrps,
+        return TockTestFile(path: path, script: script, scriptPath: scriptPath, scriptLineOffset: scriptLineOffset, isBatch: isBatch, dbrps: dbrps,
                             variables: variables, config: config, cases: cases)
     }
 
