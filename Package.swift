@@ -104,5 +104,6 @@ let package = Package(
                                    .product(name: "CompressNIO", package: "compress-nio")],
                     path: "Tests/ServerTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["Storage", "InfluxDBTesting"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "TockCommandTests", dependencies: ["tock", "Engine", "Server", "TockModel"], path: "Tests/TockCommandTests"),
     ]
 )
