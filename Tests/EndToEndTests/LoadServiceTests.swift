@@ -92,6 +92,10 @@ struct LoadServiceSpecification {
         let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
         #expect(log.contains("\(load)/tasks/broken.tick:5:9: unknown property"), "\(log)")
         #expect(log.contains("topic handlers are not built yet, skipped \(load)/handlers/slack.yaml"))
+        // Kapacitor's load statistic counts the bad file.
+        let debugVars = try await daemon.getJSON("/kapacitor/v1/debug/vars")
+        let loadStat = (debugVars["kapacitor"] as? [String: Any])?["load"] as? [String: Any]
+        #expect((loadStat?["values"] as? [String: Any])?["errors"] as? Int == 1, "\(String(describing: loadStat))")
     }
 
     @Test("on SIGHUP: new files are loaded, changed ones reloaded, and what was loaded before and is gone is deleted, also across restarts")

@@ -25,6 +25,12 @@ import Testing
         #expect(r.stdout.contains("2 passed, 0 failed"))
     }
 
+    @Test func aStreamRecordingIsACaseInput() throws {
+        let r = try TockBinary.run(["test", "Tests/Fixtures/tocktest/recording.test.yaml"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("PASS  the last point of each host, from a recording (4 points in, 0 alerts)"))
+    }
+
     @Test func severalFilesAreSummedUp() throws {
         let r = try TockBinary.run(["test", "Tests/Fixtures/tocktest/cpu_alert.test.yaml", "Tests/Fixtures/tocktest/cpu_mean.test.toml"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")

@@ -19,8 +19,6 @@ final class LoadService: @unchecked Sendable {
     private let log: LogSink
     private let itemsFile: String
     private let lock = NSLock()
-    /// Bad files found by the loads so far (Kapacitor's `load` statistic `errors`).
-    private(set) var errorCount = 0
 
     init(settings: LoadSettings, tasks: TaskAPI, dataDirectory: String, log: LogSink) {
         self.settings = settings
@@ -70,7 +68,7 @@ final class LoadService: @unchecked Sendable {
                 try tasks.delete(id)
                 log.log(.info, "deleted task: its file is gone from the load directory", ["service": "load", "task": id])
             } catch {
-                errorCount += 1
+                tasks.master.metrics.loadFailed()
                 log.log(.error, "failed to remove missing task", ["service": "load", "task": id, "err": error.message])
             }
         }
@@ -79,7 +77,7 @@ final class LoadService: @unchecked Sendable {
                 try tasks.deleteTemplate(id)
                 log.log(.info, "deleted template: its file is gone from the load directory", ["service": "load", "template": id])
             } catch {
-                errorCount += 1
+                tasks.master.metrics.loadFailed()
                 log.log(.error, "failed to remove missing template", ["service": "load", "template": id, "err": error.message])
             }
         }
@@ -89,7 +87,7 @@ final class LoadService: @unchecked Sendable {
     private func loading(_ kind: String, _ file: String, _ body: () throws(LoadError) -> Void) {
         log.log(.debug, "loading \(kind)", ["service": "load", "file": file])
         do { try body() } catch {
-            errorCount += 1
+            tasks.master.metrics.loadFailed()
             log.log(.error, "failed to load \(kind) \(file)", ["service": "load", "err": error.description])
         }
     }

@@ -108,6 +108,8 @@ struct DaemonStatistics: Sendable {
                                         ("write_errors", .int(Int64(snapshot.writeErrors)))]))
         stats.append(Statistic(key: "udf", name: "udf", tags: [("host", hostname)],
                                values: [("restarts", .int(Int64(restarts)))]))
+        stats.append(Statistic(key: "load", name: "load", tags: [("host", hostname)],
+                               values: [("errors", .int(Int64(master.metrics.loadErrorCount)))]))
         return stats
     }
 
