@@ -94,6 +94,11 @@ import Testing
         #expect(r.status == 1)
         #expect(r.stdout.contains("- output of mean3 series #1 row 1 mean: 20, expected 21 (tolerance 1e-09)"), "\(r.stdout)")
         #expect(r.stdout.contains("- output of mean3: missing series #2: cpu{host=b}"), "\(r.stdout)")
+
+        try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "node: mean3", with: "node: mean7")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let unknown = try TockBinary.run(["test", file])
+        #expect(unknown.stdout.contains("- output of mean7: the task has no node mean7 (its nodes: stream0, from1, window2, mean3, httpOut4)"), "\(unknown.stdout)")
     }
 
     @Test func aMalformedFileIsReportedWithLineColumnAndKeyPath() throws {
@@ -102,7 +107,7 @@ import Testing
                                     "Tests/Fixtures/tocktest/cpu_alert.test.yaml"])
         #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("ERROR Tests/Fixtures/tocktest/wrong/malformed.test.yaml:9:18: cases[0].expect.alerts[0].level: level must be OK, INFO, WARNING or CRITICAL, got \"CRITCAL\""))
-        #expect(r.stdout.contains("ERROR Tests/Fixtures/tocktest/wrong/unknown_key.test.yaml:8:9: cases[0].expect.alert: unknown key \"alert\""))
+        #expect(r.stdout.contains("ERROR Tests/Fixtures/tocktest/wrong/unknown_key.test.yaml:7:7: cases[0].expect.alert: unknown key \"alert\""))
         // The other files still run.
         #expect(r.stdout.hasSuffix("2 passed, 0 failed, 2 files with errors\n"))
     }

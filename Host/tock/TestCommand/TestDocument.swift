@@ -7,12 +7,13 @@ import Yams
 /// whose parser keeps no positions for values, reports the key path alone.
 indirect enum TestNode {
     case scalar(String, quoted: Bool, at: TestLocation)
-    case map([(key: String, value: TestNode)], at: TestLocation)
+    /// A mapping's pairs, with where each key is written.
+    case map([(key: String, value: TestNode)], at: TestLocation, keys: [TestLocation])
     case list([TestNode], at: TestLocation)
 
     var location: TestLocation {
         switch self {
-        case .scalar(_, _, let at), .map(_, let at), .list(_, let at): at
+        case .scalar(_, _, let at), .map(_, let at, _), .list(_, let at): at
         }
     }
 }
@@ -90,11 +91,16 @@ extension TestNode {
             return .scalar(s.string, quoted: s.style != .plain && s.style != .any, at: here)
         case .mapping(let m):
             var pairs: [(key: String, value: TestNode)] = []
+            var keys: [TestLocation] = []
             for (k, v) in m {
                 guard case .scalar(let key) = k else { throw TestFileError(here, "a key must be a plain name") }
+                var at = here.appending(key.string)
+                at.line = k.mark?.line ?? at.line
+                at.column = k.mark?.column ?? at.column
+                keys.append(at)
                 pairs.append((key.string, try convert(v, location: here.appending(key.string))))
             }
-            return .map(pairs, at: here)
+            return .map(pairs, at: here, keys: keys)
         case .sequence(let s):
             var items: [TestNode] = []
             for (i, v) in s.enumerated() { items.append(try convert(v, location: here.appending("[\(i)]"))) }
@@ -116,7 +122,9 @@ extension TestNode {
 
     private static func convert(_ value: any TOMLValueConvertible, location: TestLocation) -> TestNode {
         if let table = value.table {
-            return .map(table.keys.sorted().map { ($0, convert(table[$0]!, location: location.appending($0))) }, at: location)
+            let keys = table.keys.sorted()
+            return .map(keys.map { ($0, convert(table[$0]!, location: location.appending($0))) }, at: location,
+                        keys: keys.map { location.appending($0) })
         }
         if let array = value.array {
             return .list(array.enumerated().map { convert($1, location: location.appending("[\($0)]")) }, at: location)
@@ -134,7 +142,7 @@ extension TestNode {
 extension TestNode {
     /// The pairs of a mapping; anything else is an error naming what was expected.
     func mapping(_ what: String) throws(TestFileError) -> [(key: String, value: TestNode)] {
-        guard case .map(let pairs, _) = self else { throw TestFileError(location, "expected \(what) (a mapping)") }
+        guard case .map(let pairs, _, _) = self else { throw TestFileError(location, "expected \(what) (a mapping)") }
         return pairs
     }
 
@@ -183,11 +191,13 @@ extension TestNode {
 /// Reads the keys of a mapping, refusing unknown ones (a misspelt expectation must not pass silently).
 struct TestKeys {
     private var pairs: [(key: String, value: TestNode)]
+    private var keyLocations: [TestLocation] = []
     let location: TestLocation
     private var used: Set<String> = []
 
     init(_ node: TestNode, _ what: String) throws(TestFileError) {
         pairs = try node.mapping(what)
+        if case .map(_, _, let keys) = node { keyLocations = keys }
         location = node.location
     }
 
@@ -203,8 +213,9 @@ struct TestKeys {
 
     /// Fails on the first key that was not asked for.
     func finish() throws(TestFileError) {
-        for (key, value) in pairs where !used.contains(key) {
-            throw TestFileError(value.location, "unknown key \"\(key)\" (expected one of: \(used.sorted().joined(separator: ", ")))")
+        for (i, pair) in pairs.enumerated() where !used.contains(pair.key) {
+            let key = pair.key
+            throw TestFileError(i < keyLocations.count ? keyLocations[i] : pair.value.location, "unknown key \"\(key)\" (expected one of: \(used.sorted().joined(separator: ", ")))")
         }
     }
 }

@@ -19,6 +19,10 @@ struct TestMatcher {
                 let nodes = o.node.map { [$0] } ?? a.nodeOrder.filter { a.leaves.contains($0) }
                 let rows = nodes.flatMap { a.rows[$0] ?? [] }
                 let label = o.node.map { "output of \($0)" } ?? "output"
+                if let node = o.node, !a.nodes.contains(node) {
+                    out.append("\(label): the task has no node \(node) (its nodes: \(a.nodes.joined(separator: ", ")))")
+                    continue
+                }
                 if let node = o.node, a.rows[node] == nil, !o.rows.isEmpty {
                     out.append("\(label): the node emitted nothing (nodes that did: \(a.nodeOrder.joined(separator: ", ")))")
                     continue

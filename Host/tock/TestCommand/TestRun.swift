@@ -25,6 +25,8 @@ final class TestActuals: @unchecked Sendable {
     var taskFailure: String?
     /// The task's leaf nodes whose output counts as "the task's output" (not httpOut or alert, reported apart).
     var leaves: [String] = []
+    /// Every node of the task, in pipeline order.
+    var nodes: [String] = []
     var pointsRead = 0
     var badLines: [String] = []
 
@@ -87,6 +89,7 @@ struct TestCaseRun {
         }
         let silent = Set(pipeline.nodes.filter { ["httpOut", "alert"].contains($0.method) }.map(\.id))
         let tapped = tappedNodes
+        actuals.nodes = pipeline.nodes.map(\.id)
         actuals.leaves = pipeline.nodes.filter { $0.children.isEmpty && !silent.contains($0.id) }.map(\.id)
         var handlers = TaskRunner.Handlers(
             event: { node, event in
