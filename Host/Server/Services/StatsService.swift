@@ -31,11 +31,10 @@ final class StatsService: @unchecked Sendable {
                                           "db": settings.database, "rp": settings.retentionPolicy])
     }
 
+    /// Stops the reports. A report in progress is not waited for: it may be waiting for a task's full input, and
+    /// the tasks are stopped after the services.
     func stop() {
         timer?.cancel()
-        // Waits for a report in progress.
-        queue.sync {}
-        timer = nil
     }
 
     /// Writes one round of statistics into the tasks reading the stats database and retention policy.
