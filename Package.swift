@@ -54,7 +54,8 @@ let package = Package(
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HummingbirdTLS", package: "hummingbird"),
                                .product(name: "CompressNIO", package: "compress-nio"),
-                               .product(name: "TOMLKit", package: "TOMLKit")],
+                               .product(name: "TOMLKit", package: "TOMLKit"),
+                               .product(name: "Yams", package: "Yams")],
                 path: "Host/Server", swiftSettings: swiftSettings),
         .executableTarget(name: "tock",
                           dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server", "Storage",
@@ -114,5 +115,6 @@ let package = Package(
         .testTarget(name: "InfluxDBTests", dependencies: ["InfluxDB", "Engine", "TockModel", "InfluxDBTesting"],
                     path: "Tests/InfluxDBTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["Storage", "InfluxDBTesting"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "TockCommandTests", dependencies: ["tock", "Engine", "Server", "TockModel"], path: "Tests/TockCommandTests"),
     ]
 )

@@ -6,6 +6,7 @@ extension Tock {
         Version.self,
         Fmt.self,
         Run.self,
+        TestCommand.self,
         Demo.self,
         ShowGraph.self,
         Bench.self,
