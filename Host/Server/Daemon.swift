@@ -45,10 +45,18 @@ public enum Daemon {
                                 configSections: configuration.configSections, influxDB: influxDB)
         if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }
         try master.startEnabledTasks()
-        let app = try application(api: TockAPI(master: master, configuration: configuration), host: bind.host, port: bind.port,
+        let api = TockAPI(master: master, configuration: configuration)
+        let ingest = Ingest(handler: api.write, log: log)
+        do { try await ingest.startUDP(configuration.udp, defaultRetentionPolicy: configuration.defaultRetentionPolicy) } catch {
+            await ingest.stop()
+            master.stopAll()
+            throw error
+        }
+        let app = try application(api: api, host: bind.host, port: bind.port,
                               tls: tls, idleTimeout: configuration.readTimeout, onListening: { port in
                                   log.log(.info, "listening", ["address": "\(bind.host):\(port)",
                                                                "scheme": tls == nil ? "http" : "https"])
+                                  ingest.startSubscriptions(influxDB, configuration: configuration, boundPort: port)
                                   onListening(port)
                               })
         // UDF nodes snapshot themselves every [task] snapshot-interval; the snapshots reach the database on
@@ -62,10 +70,12 @@ public enum Daemon {
         do {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
+            await ingest.stop()
             master.stopAll()
             throw error
         }
         persister?.cancel()
+        await ingest.stop()
         log.log(.info, "shutting down: draining tasks")
         master.stopAll()
         if let udfs {
