@@ -48,7 +48,7 @@ final class SubscriptionLinker: Sendable {
         let c = configuration
         if await waitForInfluxDB(timeout: c.startupTimeout) {
             log.log(.info, "influxdb cluster answers", ["cluster": cluster.name])
-        } else {
+        } else if !Task.isCancelled {
             log.log(.warn, "influxdb cluster did not answer /ping within startup-timeout; Tock goes on and retries every subscriptions-sync-interval",
                     ["cluster": cluster.name, "startup-timeout": GoDuration.format(c.startupTimeout),
                      "subscriptions-sync-interval": GoDuration.format(c.subscriptionsSyncInterval)])
