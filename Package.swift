@@ -54,6 +54,7 @@ let package = Package(
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HummingbirdTLS", package: "hummingbird"),
                                .product(name: "CompressNIO", package: "compress-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
                                .product(name: "TOMLKit", package: "TOMLKit"),
                                .product(name: "Yams", package: "Yams")],
                 path: "Host/Server", swiftSettings: swiftSettings),

@@ -36,9 +36,10 @@ public struct InfluxDBConfiguration: Sendable, Hashable {
     public var excludedSubscriptions: [String: [String]] = ["_kapacitor": ["autogen"]]
     /// The host name InfluxDB reaches Tock by; empty: the daemon's `hostname`.
     public var kapacitorHostname = ""
-    /// The port InfluxDB reaches Tock's `/write` on; -1: the port the daemon bound.
-    public var httpPort = -1
-    /// `host:port` the UDP listeners of `subscription-protocol = "udp"` bind; port 0 picks a free port.
+    /// The port InfluxDB reaches Tock's `/write` on; 0: the port the daemon bound.
+    public var httpPort = 0
+    /// The host address the UDP listeners of `subscription-protocol = "udp"` bind (each on a free port, which
+    /// goes in the subscription's destination); empty: every interface.
     public var udpBind = ""
     /// Datagrams held for the tasks before more are dropped.
     public var udpBuffer = 1000
@@ -141,7 +142,7 @@ public struct InfluxDBConfiguration: Sendable, Hashable {
         case "subscriptions": subscriptions = try map()
         case "excluded-subscriptions": excludedSubscriptions = try map()
         case "kapacitor-hostname": kapacitorHostname = try text()
-        case "http-port": httpPort = try integer(-1...65535)
+        case "http-port": httpPort = try integer(0...65535)
         case "udp-bind": udpBind = try text()
         case "udp-buffer":
             let n = try integer(0...1_000_000)

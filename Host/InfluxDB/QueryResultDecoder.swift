@@ -7,7 +7,8 @@ import TockModel
 ///
 /// Cells are read as Kapacitor reads them with `json.Number`: every number becomes `.double`, except in the
 /// `time` column, which `epoch=ns` makes whole nanoseconds and which stays `.int`. Strings, booleans and `null`
-/// are kept as they are.
+/// are kept as they are. A list (`SHOW SUBSCRIPTIONS`' `destinations`) becomes one `.string` of its elements
+/// joined by `,`; an object becomes its JSON text.
 enum QueryResultDecoder {
     enum Failure: Error {
         /// InfluxDB's `error`, at the HTTP status (0 for an error in a 200 answer's result).
@@ -62,6 +63,7 @@ enum QueryResultDecoder {
         case integer(Int64)
         case number(Double)
         case string(String)
+        case list([Cell])
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
@@ -75,6 +77,8 @@ enum QueryResultDecoder {
                 self = .number(d)
             } else if let s = try? c.decode(String.self) {
                 self = .string(s)
+            } else if let items = try? c.decode([Cell].self) {
+                self = .list(items)
             } else {
                 throw DecodingError.dataCorruptedError(in: c, debugDescription: "a cell must be a number, string, boolean or null")
             }
@@ -87,6 +91,18 @@ enum QueryResultDecoder {
             case .integer(let i): return isTime ? .int(i) : .double(Double(i))
             case .number(let d): return isTime && d.rounded() == d && abs(d) < 9.2e18 ? .int(Int64(d)) : .double(d)
             case .string(let s): return .string(s)
+            case .list(let items): return .string(items.map(\.text).joined(separator: ","))
+            }
+        }
+
+        var text: String {
+            switch self {
+            case .null: return ""
+            case .bool(let b): return b ? "true" : "false"
+            case .integer(let i): return String(i)
+            case .number(let d): return String(d)
+            case .string(let s): return s
+            case .list(let items): return items.map(\.text).joined(separator: ",")
             }
         }
     }

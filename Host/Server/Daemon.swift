@@ -46,12 +46,19 @@ public enum Daemon {
         if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }
         try master.startEnabledTasks()
         let api = TockAPI(master: master, configuration: configuration)
+        let ingest = Ingest(handler: api.write, log: log)
+        do { try await ingest.startUDP(configuration.udp, defaultRetentionPolicy: configuration.defaultRetentionPolicy) } catch {
+            await ingest.stop()
+            master.stopAll()
+            throw error
+        }
         let services = DaemonServices.start(api: api, configuration: configuration, log: log)
         defer { services.stop() }
         let app = try application(api: api, host: bind.host, port: bind.port,
                               tls: tls, idleTimeout: configuration.readTimeout, onListening: { port in
                                   log.log(.info, "listening", ["address": "\(bind.host):\(port)",
                                                                "scheme": tls == nil ? "http" : "https"])
+                                  ingest.startSubscriptions(influxDB, configuration: configuration, boundPort: port)
                                   onListening(port)
                               })
         // UDF nodes snapshot themselves every [task] snapshot-interval; the snapshots reach the database on
@@ -66,11 +73,13 @@ public enum Daemon {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
             services.stop()
+            await ingest.stop()
             master.stopAll()
             throw error
         }
         persister?.cancel()
         services.stop()
+        await ingest.stop()
         log.log(.info, "shutting down: draining tasks")
         master.stopAll()
         if let udfs {

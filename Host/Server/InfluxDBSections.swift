@@ -101,8 +101,8 @@ extension ServerConfiguration {
         # (Tock serves meanwhile, and keeps retrying every sync interval if it never answers).
         # Subscriptions: InfluxDB sends the writes of every database (or those in [influxdb.subscriptions], less
         # [influxdb.excluded-subscriptions]) to Tock's /write (http, https) or to a UDP port (udp, bound on
-        # udp-bind; port 0 is a free port). kapacitor-hostname (empty: the top-level hostname) and http-port
-        # (-1: the port Tock listens on) are how InfluxDB reaches Tock. Checked every subscriptions-sync-interval.
+        # the host address udp-bind, on a free port per subscription). kapacitor-hostname (empty: the top-level
+        # hostname) and http-port (0: the port Tock listens on) are how InfluxDB reaches Tock. Checked every subscriptions-sync-interval.
         # Environment: TOCK_INFLUXDB_0_URLS=http://127.0.0.1:8086, TOCK_INFLUXDB_0_ENABLED=true, …
         # [[influxdb]]
         #   enabled = true
@@ -123,7 +123,7 @@ extension ServerConfiguration {
         #   subscription-path = ""
         #   subscriptions-sync-interval = "1m0s"
         #   kapacitor-hostname = ""
-        #   http-port = -1
+        #   http-port = 0
         #   udp-bind = ""
         #   udp-buffer = 1000
         #   udp-read-buffer = 0

@@ -69,23 +69,9 @@ struct WriteHandler: Sendable {
         let arrival = nowNanoseconds()
         if body.readableBytes == 0 { return Response(status: .ok) }
 
-        let runners = routes(db, rp)
-        var stream = StreamingLineParser(parsers.take(precision: precision, defaultTime: arrival,
-                                                      database: db, retentionPolicy: rp))
-        defer { parsers.put(stream.parser) }
-        var state = State(database: db, retentionPolicy: rp)
-        state.points.reserveCapacity(Self.sliceSize)
-        body.withUnsafeReadableBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = min(Self.parseChunkSize, bytes.count - offset)
-                state.note(stream.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]), into: &state.points))
-                if state.points.count >= Self.sliceSize { deliver(&state, runners) }
-                offset += n
-            }
+        let state = body.withUnsafeReadableBytes { bytes in
+            ingest(bytes, database: db, retentionPolicy: rp, precision: precision, arrival: arrival)
         }
-        state.note(stream.finish(into: &state.points))
-        deliver(&state, runners)
 
         if let first = state.firstError {
             metrics.writeFailed(badLines: state.badLines)
@@ -95,6 +81,29 @@ struct WriteHandler: Sendable {
             throw APIError(.badRequest, message)
         }
         return Response(status: .noContent)
+    }
+
+    /// Parses `bytes` as line protocol of `database`.`retentionPolicy` and hands the good points to the running
+    /// tasks that read it, counted in the ingress metrics; bad lines are counted and the first kept (the caller
+    /// reports them). `/write` bodies, subscription writes and UDP datagrams all arrive here.
+    func ingest(_ bytes: UnsafeRawBufferPointer, database: String, retentionPolicy: String, precision: Precision,
+                arrival: Timestamp) -> State {
+        let runners = routes(database, retentionPolicy)
+        var stream = StreamingLineParser(parsers.take(precision: precision, defaultTime: arrival,
+                                                      database: database, retentionPolicy: retentionPolicy))
+        defer { parsers.put(stream.parser) }
+        var state = State(database: database, retentionPolicy: retentionPolicy)
+        state.points.reserveCapacity(min(Self.sliceSize, bytes.count / 16 + 1))
+        var offset = 0
+        while offset < bytes.count {
+            let n = min(Self.parseChunkSize, bytes.count - offset)
+            state.note(stream.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]), into: &state.points))
+            if state.points.count >= Self.sliceSize { deliver(&state, runners) }
+            offset += n
+        }
+        state.note(stream.finish(into: &state.points))
+        deliver(&state, runners)
+        return state
     }
 
     struct State {

@@ -137,7 +137,7 @@ struct InfluxDBClientTests {
         }
         #expect(error?.kind == .unreachable)
         #expect(error?.isTransient == true)
-        #expect(error?.message.contains(influx.url) == true)
+        #expect(error?.message == "influxdb cluster \"local\": cannot reach \(influx.url): connection refused")
         try await influx.restart()
         #expect(try await influxDB.query(InfluxQuery(text: "SHOW DATABASES")).count == 1)
     }
@@ -197,5 +197,23 @@ struct InfluxDBClientTests {
         }
         #expect(error?.kind == .rejected(status: 401))
         #expect(error?.message.contains("authorization failed") == true)
+    }
+
+    @Test("subscriptions: listed with their destinations, created and dropped by name on db.rp")
+    func subscriptionStatements() async throws {
+        let influx = try await InfluxDBServer.start()
+        defer { influx.destroy() }
+        try await influx.query("CREATE DATABASE \"a db\"")
+        try await influx.query("CREATE RETENTION POLICY week ON \"a db\" DURATION 7d REPLICATION 1")
+        let cluster = try Self.clusters([influx.url]).cluster(nil)
+        let policies = try await cluster.retentionPolicies()
+        #expect(policies.map { "\($0.database).\($0.retentionPolicy)" } == ["a db.autogen", "a db.week"])
+
+        let sub = InfluxDBSubscription(database: "a db", retentionPolicy: "week", name: "tock-x", mode: "ANY",
+                                       destinations: ["http://127.0.0.1:9092", "udp://127.0.0.1:9999"])
+        try await cluster.createSubscription(sub)
+        #expect(try await cluster.subscriptions() == [sub])
+        try await cluster.dropSubscription(name: "tock-x", database: "a db", retentionPolicy: "week")
+        #expect(try await cluster.subscriptions().isEmpty)
     }
 }

@@ -40,7 +40,7 @@ struct InfluxDBConfigurationTests {
         try c.set("excluded-subscriptions", .map([:]))
         try c.set("kapacitor-hostname", .text("tock.local"))
         try c.set("http-port", .text("9999"))
-        try c.set("udp-bind", .text("127.0.0.1:0"))
+        try c.set("udp-bind", .text("127.0.0.1"))
         try c.set("udp-buffer", .text("50"))
         try c.set("udp-read-buffer", .text("65536"))
         try c.set("startup-timeout", .text("30s"))
@@ -54,7 +54,7 @@ struct InfluxDBConfigurationTests {
         #expect(c.subscriptionPath == "/tock")
         #expect(c.subscriptions == ["db": ["autogen", "week"]] && c.excludedSubscriptions.isEmpty)
         #expect(c.kapacitorHostname == "tock.local" && c.httpPort == 9999)
-        #expect(c.udpBind == "127.0.0.1:0" && c.udpBuffer == 50 && c.udpReadBuffer == 65536)
+        #expect(c.udpBind == "127.0.0.1" && c.udpBuffer == 50 && c.udpReadBuffer == 65536)
         #expect(c.startupTimeout == 30 * GoDuration.second && c.subscriptionsSyncInterval == 10 * GoDuration.second)
     }
 
@@ -63,7 +63,7 @@ struct InfluxDBConfigurationTests {
         ("subscription-mode", "all", "subscription-mode: invalid subscription mode, must be 'cluster' or 'server', got all"),
         ("timeout", "soon", "timeout: must be a duration such as \"10s\" or \"5m\", got \"soon\""),
         ("enabled", "yes", "enabled: must be true or false, got \"yes\""),
-        ("http-port", "70000", "http-port: must be a whole number from -1 to 65535, got \"70000\""),
+        ("http-port", "70000", "http-port: must be a whole number from 0 to 65535, got \"70000\""),
         ("colour", "red", "colour: unknown setting"),
     ])
     func badValues(key: String, value: String, message: String) {

@@ -16,7 +16,7 @@ struct InfluxDBSectionsTests {
               username = "tock"
               timeout = "5s"
               subscription-protocol = "udp"
-              udp-bind = "127.0.0.1:0"
+              udp-bind = "127.0.0.1"
               subscriptions-sync-interval = "10s"
               http-port = 9092
               [influxdb.subscriptions]
@@ -33,7 +33,7 @@ struct InfluxDBSectionsTests {
         #expect(east.name == "east" && east.isDefault && east.enabled)
         #expect(east.urls == ["http://127.0.0.1:8086", "http://127.0.0.1:8087"])
         #expect(east.username == "tock" && east.timeout == 5_000_000_000)
-        #expect(east.subscriptionProtocol == "udp" && east.udpBind == "127.0.0.1:0")
+        #expect(east.subscriptionProtocol == "udp" && east.udpBind == "127.0.0.1")
         #expect(east.subscriptionsSyncInterval == 10_000_000_000 && east.httpPort == 9092)
         #expect(east.subscriptions == ["telegraf": ["autogen", "week"]])
         #expect(east.excludedSubscriptions == ["_internal": ["monitor"]])

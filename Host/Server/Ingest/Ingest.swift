@@ -1,0 +1,74 @@
+import Foundation
+import InfluxDB
+import LineProtocol
+import Synchronization
+
+/// The daemon's inputs besides `/write`: `[[udp]]` listeners and the InfluxDB subscriptions of `[[influxdb]]`.
+/// Both deliver through the `/write` path (``WriteHandler/ingest(_:database:retentionPolicy:precision:arrival:)``),
+/// so their points reach the same stream tasks and count in the same ingress statistics.
+final class Ingest: Sendable {
+    let handler: WriteHandler
+    let log: LogSink
+    private let udp = Mutex<[UDPListener]>([])
+    private let linkers = Mutex<[(linker: SubscriptionLinker, task: Task<Void, Never>)]>([])
+
+    init(handler: WriteHandler, log: LogSink) {
+        self.handler = handler
+        self.log = log
+    }
+
+    /// Opens the enabled `[[udp]]` listeners; a listener that cannot bind is an error, as in Kapacitor.
+    func startUDP(_ sections: [UDPConfiguration], defaultRetentionPolicy: String) async throws {
+        for (i, section) in sections.enumerated() where section.enabled {
+            let bind = section.bind
+            var rp = section.retentionPolicy
+            if rp.isEmpty { rp = defaultRetentionPolicy.isEmpty ? "autogen" : defaultRetentionPolicy }
+            let listener = try await UDPListener.start(
+                host: bind.host, port: bind.port,
+                target: .init(database: section.database, retentionPolicy: rp, precision: Precision(section.precision) ?? .nanoseconds),
+                capacity: section.batchPending * section.batchSize / 10, readBuffer: section.readBuffer, handler: handler, log: log,
+                label: "[[udp]] #\(i + 1) \(section.bindAddress)")
+            udp.withLock { $0.append(listener) }
+            log.log(.info, "listening for UDP line protocol", ["address": "\(bind.host):\(listener.port)", "db": section.database, "rp": rp])
+        }
+    }
+
+    /// Starts keeping the subscriptions of every cluster, in the background; `boundPort` is the daemon's HTTP port.
+    func startSubscriptions(_ clusters: InfluxDBClusters?, configuration: ServerConfiguration, boundPort: Int) {
+        for cluster in clusters?.ordered ?? [] {
+            let name: String
+            do {
+                name = try InstanceID.subscriptionName(mode: cluster.configuration.subscriptionMode, dataDirectory: configuration.dataDirectory)
+            } catch {
+                log.log(.error, "cannot keep the instance id for subscriptions", ["cluster": cluster.name, "dir": configuration.dataDirectory, "err": "\(error)"])
+                continue
+            }
+            let linker = SubscriptionLinker(cluster: cluster, subscriptionName: name, hostname: configuration.hostname,
+                                            boundPort: boundPort, handler: handler, log: log)
+            let task = Task { await linker.run() }
+            linkers.withLock { $0.append((linker, task)) }
+        }
+    }
+
+    /// Stops the subscription upkeep and closes every UDP listener (subscriptions stay in InfluxDB).
+    func stop() async {
+        let tasks = linkers.withLock { all -> [Task<Void, Never>] in
+            let tasks = all.map(\.task)
+            all = []
+            return tasks
+        }
+        for task in tasks {
+            task.cancel()
+            await task.value
+        }
+        let listeners = udp.withLock { all -> [UDPListener] in
+            let listeners = all
+            all = []
+            return listeners
+        }
+        for listener in listeners { await listener.close() }
+    }
+
+    /// The `[[udp]]` listeners' bound ports, in the order of the file.
+    var udpPorts: [Int] { udp.withLock { $0.map(\.port) } }
+}
