@@ -147,11 +147,17 @@ struct Run: ParsableCommand {
 
         let out = OutputBuffer()
         let loopback = RunLoopback(target: target)
+        // influxDBOut writes nowhere in a run: each write is printed as a JSON line instead.
+        let printsWrites = output != OutputMode.none
+        let influxDB = CapturedInfluxDB { write in
+            if printsWrites { out.line(Self.json(write)) }
+        }
         let pipeline: Pipeline
         do {
             var builder = TaskBuilder(taskID: taskID, udfProvider: udfs)
             builder.configSections = sections
             builder.ingress = loopback
+            builder.influxDB = influxDB
             // A batch task's queries emit what the recording holds; nothing asks InfluxDB.
             builder.batchSourceMode = .recorded
             pipeline = try builder.build(program)
@@ -320,6 +326,14 @@ struct Run: ParsableCommand {
     }
 
     /// `{"node":NAME,` spliced into a JSON object.
+    /// An influxDBOut write as `tock run` prints it: where it would go and its points as series rows.
+    static func json(_ write: InfluxWrite) -> String {
+        var s = "{\"influxdb\":{\"database\":\(GoJSON.string(write.database)),"
+        s += "\"retentionPolicy\":\(GoJSON.string(write.retentionPolicy)),\"series\":["
+        s += write.points.map { Series.json(.point($0)) }.joined(separator: ",")
+        return s + "]}}"
+    }
+
     static func withNode(_ node: String, _ json: String) -> String {
         guard json.first == "{" else { return json }
         let rest = json.dropFirst()

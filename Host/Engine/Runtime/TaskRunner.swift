@@ -109,6 +109,8 @@ public final class TaskRunner: @unchecked Sendable {
     /// A failure reported on the executor while a node was working; handled before the next message.
     private var pendingFailure: (node: Int, error: any Error)?
     private var executorThread: pthread_t?
+    /// The jobs the executor has taken out of the queue and not yet processed (in reverse order).
+    private var batch: [Job] = []
 
     // Shared state, under `condition`.
     private let condition = NSCondition()
@@ -318,11 +320,11 @@ public final class TaskRunner: @unchecked Sendable {
             }
             // Take the jobs out by moving them, so the point arrays they carry stay uniquely owned and their
             // points can be handed on without copies.
-            var jobs = queue
+            batch = queue
             queue = []
             condition.unlock()
-            jobs.reverse()
-            while let job = jobs.popLast() {
+            batch.reverse()
+            while let job = batch.popLast() {
                 process(job)
                 if let f = pendingFailure {
                     pendingFailure = nil
@@ -428,6 +430,10 @@ public final class TaskRunner: @unchecked Sendable {
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         // Work handed over before the end (an error a node counted from another thread) is done before anyone
         // waiting for the end sees it; what comes later runs where it is enqueued.
+        // The rest of the batch the executor took out of the queue comes before anything still queued.
+        let taken = batch.reversed().compactMap { job -> (() -> Void)? in if case .run(let f) = job { f } else { nil } }
+        batch.removeAll { if case .run = $0 { true } else { false } }
+        for f in taken { f() }
         condition.lock()
         while queue.contains(where: { if case .run = $0 { true } else { false } }) {
             let runs = queue.compactMap { job -> (() -> Void)? in if case .run(let f) = job { f } else { nil } }
