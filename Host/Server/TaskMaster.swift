@@ -30,9 +30,12 @@ public final class TaskMaster: @unchecked Sendable {
     /// The enabled runners by database and retention policy, rebuilt on every change: `/write` reads it.
     private var routes: [DBRP: [TaskRunner]] = [:]
 
+    /// - Parameter influxDB: the clusters tasks query and write to; `nil` refuses `query` and `influxDBOut`.
     /// - Parameter execPolicy: by default no `.exec()` program is allowed (`[alert] exec-allowed` empty).
     public init(store: Store, udfProvider: (any UDFProvider)? = nil, metrics: Metrics = Metrics(), log: LogSink,
-                execPolicy: ExecPolicy = ServerConfiguration().execPolicy, configSections: ConfigSections = ConfigSections()) {
+                execPolicy: ExecPolicy = ServerConfiguration().execPolicy, configSections: ConfigSections = ConfigSections(),
+                influxDB: (any InfluxDBService)? = nil) {
+        self.influxDB = influxDB
         self.execPolicy = execPolicy
         self.configSections = configSections
         self.store = store
@@ -129,8 +132,8 @@ public final class TaskMaster: @unchecked Sendable {
         do {
             var builder = TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy)
             builder.configSections = configSections
-            builder.ingress = LoopbackIngress(master: self, taskDBRPs: task.dbrps.map { DBRP($0.db, $0.rp) })
             builder.influxDB = influxDB
+            builder.ingress = LoopbackIngress(master: self, taskDBRPs: task.dbrps.map { DBRP($0.db, $0.rp) })
             pipeline = try builder.build(program)
         } catch let error as ScriptError {
             throw APIError(.badRequest, error.rendered(source: task.script))
@@ -221,8 +224,8 @@ public final class TaskMaster: @unchecked Sendable {
             var options = TaskRunner.Options(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider, execPolicy: execPolicy)
             options.alertStates = StoredAlertStates(store: store, log: log)
             options.configSections = configSections
-            options.ingress = LoopbackIngress(master: self, taskDBRPs: dbrps)
             options.influxDB = influxDB
+            options.ingress = LoopbackIngress(master: self, taskDBRPs: dbrps)
             runner = try TaskRunner(program: program, options: options, handlers: handlers)
             try runner.start()
         } catch {

@@ -325,7 +325,6 @@ struct Run: ParsableCommand {
         }
     }
 
-    /// `{"node":NAME,` spliced into a JSON object.
     /// An influxDBOut write as `tock run` prints it: where it would go and its points as series rows.
     static func json(_ write: InfluxWrite) -> String {
         var s = "{\"influxdb\":{\"database\":\(GoJSON.string(write.database)),"
@@ -334,6 +333,7 @@ struct Run: ParsableCommand {
         return s + "]}}"
     }
 
+    /// `{"node":NAME,` spliced into a JSON object.
     static func withNode(_ node: String, _ json: String) -> String {
         guard json.first == "{" else { return json }
         let rest = json.dropFirst()
