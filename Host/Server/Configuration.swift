@@ -10,8 +10,9 @@ import TockModel
 /// `log-enabled`, `max-body-size`, `read-timeout`, `auth-enabled`, `https-enabled`, `https-certificate`, `https-private-key`;
 /// `[alert]` `exec-allowed`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
 /// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host); `[deadman]` and
-/// `[[httppost]]` (``configSections``, for the task builder); `[[influxdb]]` (``influxDB``) and `[[udp]]` (``udp``).
-/// Other Kapacitor sections (alert handlers, …) are accepted and reported as not used.
+/// `[[httppost]]` (``configSections``, for the task builder); `[[influxdb]]` (``influxDB``) and `[[udp]]` (``udp``);
+/// `[stats]` (``stats``) and `[load]` (``load``). Other Kapacitor sections (alert handlers, …) are accepted and
+/// reported as not used.
 public struct ServerConfiguration: Sendable, Equatable {
     public var hostname = "localhost"
     public var dataDirectory = "./var"
@@ -56,12 +57,21 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var influxDB: [InfluxDBConfiguration] = []
     /// `[[udp]]` listeners.
     public var udp: [UDPConfiguration] = []
+    /// `[stats]`: the daemon's statistics written into its own stream.
+    public var stats = StatsSettings()
+    /// `[load]`: tasks, templates and handlers defined from files.
+    public var load = LoadSettings()
 
     public init() {}
 
     /// The database file, resolved against the data directory.
     public var resolvedStoragePath: String {
         storagePath.isEmpty ? (dataDirectory as NSString).appendingPathComponent("tock.db") : storagePath
+    }
+
+    /// `[replay] dir`, where recordings are kept; empty for `<data_dir>/replay`.
+    public var resolvedReplayDirectory: String {
+        replayDirectory.isEmpty ? (dataDirectory as NSString).appendingPathComponent("replay") : replayDirectory
     }
 
     /// The `.exec()` policy of tasks defined over the API.
@@ -154,7 +164,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     static let topLevel = ["hostname", "data_dir", "default-retention-policy", "skip-config-overrides"]
-    static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf", "alert", "deadman"]
+    static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf", "alert", "deadman",
+                                        "stats", "load"]
     /// Settings whose value is a list (a TOML array, or comma-separated in an environment variable).
     static let lists: Set<String> = ["alert.exec-allowed"]
 
@@ -230,6 +241,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         case ("task", "snapshot-interval"): snapshotInterval = value
         case ("replay", "dir"): replayDirectory = value
         case ("deadman", _): try setDeadman(key: key, value: value, origin: origin)
+        case ("stats", _): try stats.set(key: key, value: value, origin: origin)
+        case ("load", _): try load.set(key: key, value: value, origin: origin)
         default:
             throw ConfigurationError("\(origin): unknown setting \(section.isEmpty ? key : "\(section).\(key)")")
         }
@@ -295,7 +308,29 @@ public struct ServerConfiguration: Sendable, Equatable {
           snapshot-interval = "60s"
 
         [replay]
+          # Where recordings (.srpl, .brpl) are kept; empty: <data_dir>/replay. Kapacitor recordings copied
+          # here are found by `tock list recordings` and can be replayed.
           dir = ""
+
+        [stats]
+          # Write the daemon's statistics (the numbers of /kapacitor/v1/debug/vars: kapacitor, ingress, task,
+          # nodes, edges, write, udf, runtime) every stats-interval into its own stream, as points of
+          # database.retention-policy, so that a task with dbrp "_kapacitor"."autogen" can watch Tock itself.
+          enabled = true
+          stats-interval = "10s"
+          database = "_kapacitor"
+          retention-policy = "autogen"
+          # Kapacitor's execution-time sampling; read and checked (Tock times every node execution).
+          timing-sample-rate = 0.1
+          timing-movavg-size = 1000
+
+        [load]
+          # At start and on SIGHUP, define templates (dir/templates/*.tick), tasks (dir/tasks/*.tick, enabled;
+          # type and dbrp from the script) and template tasks (dir/tasks/*.yaml|yml|json: template-id, vars,
+          # dbrps) from files, id = file name. A task or template loaded before whose file is gone is deleted.
+          # dir/handlers/* (topic handlers) are not built yet and are skipped with a warning.
+          enabled = false
+          dir = "/etc/kapacitor/load"
 
         [udf]
         [udf.functions]

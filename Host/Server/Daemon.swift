@@ -45,7 +45,10 @@ public enum Daemon {
                                 configSections: configuration.configSections, influxDB: influxDB)
         if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }
         try master.startEnabledTasks()
-        let app = try application(api: TockAPI(master: master, configuration: configuration), host: bind.host, port: bind.port,
+        let api = TockAPI(master: master, configuration: configuration)
+        let services = DaemonServices.start(api: api, configuration: configuration, log: log)
+        defer { services.stop() }
+        let app = try application(api: api, host: bind.host, port: bind.port,
                               tls: tls, idleTimeout: configuration.readTimeout, onListening: { port in
                                   log.log(.info, "listening", ["address": "\(bind.host):\(port)",
                                                                "scheme": tls == nil ? "http" : "https"])
@@ -62,10 +65,12 @@ public enum Daemon {
         do {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
+            services.stop()
             master.stopAll()
             throw error
         }
         persister?.cancel()
+        services.stop()
         log.log(.info, "shutting down: draining tasks")
         master.stopAll()
         if let udfs {

@@ -75,6 +75,21 @@ public final class Metrics: @unchecked Sendable {
         lock.unlock()
     }
 
+    private var loadErrors = 0
+
+    /// Counts a file the `[load]` service could not load (Kapacitor's `load` statistic `errors`).
+    func loadFailed() {
+        lock.lock()
+        loadErrors += 1
+        lock.unlock()
+    }
+
+    var loadErrorCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return loadErrors
+    }
+
     struct Snapshot {
         var pointsReceived: [(ingress: Ingress, count: Int)]
         var writeErrors: Int

@@ -16,6 +16,8 @@ public struct TockAPI: Sendable {
     let log: LogSink
     let logRequests: Bool
     let users: UserAPI
+    /// `/recordings` and `/replays`.
+    let recordings: RecordingsAPI
     /// Checks credentials when `[http] auth-enabled` is on; nil when every request is let through.
     let authenticator: Authenticator?
 
@@ -28,6 +30,8 @@ public struct TockAPI: Sendable {
                                   defaultRetentionPolicy: configuration.defaultRetentionPolicy,
                                   maxBodySize: configuration.maxBodySize, readTimeout: configuration.readTimeout)
         self.tasks = TaskAPI(master: master)
+        self.recordings = RecordingsAPI(service: ReplayService(master: master, directory: configuration.resolvedReplayDirectory,
+                                                               influxDB: nil))
         self.hostname = configuration.hostname
         self.log = master.log
         self.logRequests = configuration.logRequests
@@ -102,6 +106,7 @@ public struct TockAPI: Sendable {
             return Response(status: .noContent)
         }
         users.register(on: router)
+        recordings.register(on: router)
         router.post("\(base)/loglevel") { request, _ in
             let body = try await Self.body(request)
             guard let level = body["level"]?.stringValue,
@@ -116,51 +121,12 @@ public struct TockAPI: Sendable {
 
     // MARK: Self-monitoring
 
+    /// The daemon's statistics, shared by debug/vars and the `[stats]` service.
+    var statistics: DaemonStatistics { DaemonStatistics(master: master, hostname: hostname, started: started) }
+
     func debugVars() throws(APIError) -> JSON {
-        let counts: (tasks: Int, enabled: Int)
-        do { counts = try master.counts() } catch { throw APIError(.internalServerError, "\(error)") }
-        let snapshot = metrics.snapshot()
-        var stats: [(String, JSON)] = []
-        for p in snapshot.pointsReceived {
-            let i = p.ingress
-            stats.append(("ingress:\(i.database):\(i.retentionPolicy):\(i.measurement)", .object([
-                ("name", .string("ingress")),
-                ("tags", .object([("database", .string(i.database)), ("retention_policy", .string(i.retentionPolicy)),
-                                  ("measurement", .string(i.measurement)),
-                                  ("task_master", .string("main")), ("host", .string(hostname))])),
-                ("values", .object([("points_received", .int(Int64(p.count)))])),
-            ])))
-        }
-        var restarts = 0
-        for (task, runner) in master.runningSnapshot() {
-            let udfRestarts = master.udfRestarts(task: task).values.reduce(0, +)
-            restarts += udfRestarts
-            stats.append(("task:\(task)", .object([
-                ("name", .string("task")),
-                ("tags", .object([("task", .string(task)), ("task_master", .string("main")), ("host", .string(hostname))])),
-                ("values", .object([("queued_points", .int(Int64(runner.queuedPointCount))),
-                                    ("udf_restarts", .int(Int64(udfRestarts)))])),
-            ])))
-            for s in runner.stats() {
-                stats.append(("nodes:\(task):\(s.node)", .object([
-                    ("name", .string("nodes")),
-                    ("tags", .object([("task", .string(task)), ("node", .string(s.node)), ("task_master", .string("main")),
-                                      ("host", .string(hostname))])),
-                    ("values", .object([("avg_exec_time_ns", .int(s.averageExecutionNanoseconds)),
-                                        ("collected", .int(Int64(s.received))), ("emitted", .int(Int64(s.emitted))),
-                                        ("errors", .int(Int64(s.errors)))])),
-                ])))
-            }
-        }
-        stats.append(("write", .object([
-            ("name", .string("write")), ("tags", .object([("host", .string(hostname))])),
-            ("values", .object([("requests", .int(Int64(snapshot.writeRequests))),
-                                ("write_errors", .int(Int64(snapshot.writeErrors)))])),
-        ])))
-        stats.append(("udf", .object([
-            ("name", .string("udf")), ("tags", .object([("host", .string(hostname))])),
-            ("values", .object([("restarts", .int(Int64(restarts)))])),
-        ])))
+        let global: DaemonStatistics.Global
+        do { global = try statistics.global() } catch { throw APIError(.internalServerError, "\(error)") }
         return .object([
             ("cluster_id", .string("")),
             ("server_id", .string("")),
@@ -168,11 +134,11 @@ public struct TockAPI: Sendable {
             ("product", .string("kapacitor")),
             ("platform", .string("Tock")),
             ("version", .string(Self.version)),
-            ("num_tasks", .int(Int64(counts.tasks))),
-            ("num_enabled_tasks", .int(Int64(counts.enabled))),
-            ("num_subscriptions", .int(0)),
-            ("uptime", .int((nowNanoseconds() - started) / 1_000_000_000)),
-            ("kapacitor", .object(stats)),
+            ("num_tasks", .int(Int64(global.numTasks))),
+            ("num_enabled_tasks", .int(Int64(global.numEnabledTasks))),
+            ("num_subscriptions", .int(Int64(global.numSubscriptions))),
+            ("uptime", .int(Int64(global.uptime))),
+            ("kapacitor", .object(statistics.all().map { ($0.key, $0.json) })),
         ])
     }
 

@@ -22,6 +22,8 @@ public final class TaskMaster: @unchecked Sendable {
     /// The `[[influxdb]]` clusters batch tasks query (and `influxDBOut` writes to); `nil` when none is configured,
     /// which refuses batch tasks at enable. Set before ``startEnabledTasks()``.
     public var influxDB: (any InfluxDBService)?
+    /// Stream recordings: every path that delivers points to the tasks hands them here too.
+    public let taps = PointTaps()
 
     private let lock = NSLock()
     private var running: [String: TaskRunner] = [:]

@@ -27,10 +27,13 @@ struct WriteHandler: Sendable {
     static let parseChunkSize = 256 * 1024
     /// Parsers between requests, so that their caches of series keys and field-key lists stay warm.
     let parsers = ParserPool()
+    /// Stream recordings, which see every point delivered.
+    let taps: PointTaps?
 
     init(routes: @escaping @Sendable (String, String) -> [TaskRunner], metrics: Metrics, defaultRetentionPolicy: String,
-         maxBodySize: Int, readTimeout: Int64) {
+         maxBodySize: Int, readTimeout: Int64, taps: PointTaps? = nil) {
         self.routes = routes
+        self.taps = taps
         self.metrics = metrics
         self.defaultRetentionPolicy = defaultRetentionPolicy
         self.maxBodySize = maxBodySize
@@ -39,7 +42,8 @@ struct WriteHandler: Sendable {
 
     init(master: TaskMaster, metrics: Metrics, defaultRetentionPolicy: String, maxBodySize: Int, readTimeout: Int64) {
         self.init(routes: { master.runners(database: $0, retentionPolicy: $1) }, metrics: metrics,
-                  defaultRetentionPolicy: defaultRetentionPolicy, maxBodySize: maxBodySize, readTimeout: readTimeout)
+                  defaultRetentionPolicy: defaultRetentionPolicy, maxBodySize: maxBodySize, readTimeout: readTimeout,
+                  taps: master.taps)
     }
 
     func handle(_ request: Request) async throws -> Response {
@@ -178,6 +182,7 @@ struct WriteHandler: Sendable {
         swap(&points, &state.points)
         metrics.received(points, database: state.database, retentionPolicy: state.retentionPolicy)
         state.delivered += points.count
+        taps?.deliver(points, database: state.database, retentionPolicy: state.retentionPolicy)
         for runner in runners { runner.write(points) }
     }
 }

@@ -161,6 +161,7 @@ public final class Store: Sendable {
                 t.column("created", .integer).notNull()
             }
         }
+        registerRecordingMigrations(&migrator)
         return migrator
     }
 

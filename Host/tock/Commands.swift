@@ -6,10 +6,12 @@ extension Tock {
         Version.self,
         Fmt.self,
         Run.self,
+        TestCommand.self,
         Demo.self,
         ShowGraph.self,
         Bench.self,
         Serve.self, ConfigCommand.self, Users.self,
         Define.self, DefineTemplate.self, Enable.self, Disable.self, Reload.self, Delete.self, List.self, Show.self, ShowTemplate.self, Stats.self, Vars.self, Level.self,
+        Record.self, Replay.self, ReplayLive.self,
     ]
 }

@@ -51,7 +51,7 @@ struct SchemaUpgradeTests {
 
         let store = try Store(path: path)
         #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state",
-                                                  "v4: users and tokens"])
+                                                  "v4: users and tokens", "v5: recordings and replays"])
         let task = try #require(try store.task("cpu_alert"))
         #expect(task.dbrps == [StoredDBRP(db: "telegraf", rp: "autogen")])
         #expect(task.script == "stream|from().measurement('cpu')")
@@ -70,7 +70,7 @@ struct SchemaUpgradeTests {
 
         // Opening it again applies nothing twice.
         let reopened = try Store(path: path)
-        #expect(try reopened.appliedMigrations().count == 4)
+        #expect(try reopened.appliedMigrations().count == 5)
         #expect(try reopened.tasks().map(\.id) == ["cpu_alert"])
     }
 }

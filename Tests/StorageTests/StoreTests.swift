@@ -64,7 +64,7 @@ struct StoreTests {
         _ = try Store(path: directory + "/tock.db")
         let store = try Store(path: directory + "/tock.db")
         #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state",
-                                                  "v4: users and tokens"])
+                                                  "v4: users and tokens", "v5: recordings and replays"])
         #expect(FileManager.default.fileExists(atPath: directory + "/tock.db-wal"))
     }
 

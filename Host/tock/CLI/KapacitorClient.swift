@@ -235,6 +235,14 @@ struct KapacitorClient: Sendable {
         try await listAll("/templates", key: "templates", pattern: pattern, fields: fields)
     }
 
+    func listRecordings(pattern: String?, fields: [String]) async throws(ClientError) -> [[String: Any]] {
+        try await listAll("/recordings", key: "recordings", pattern: pattern, fields: fields)
+    }
+
+    func listReplays(pattern: String?, fields: [String]) async throws(ClientError) -> [[String: Any]] {
+        try await listAll("/replays", key: "replays", pattern: pattern, fields: fields)
+    }
+
     private func listAll(_ path: String, key: String, pattern: String?, fields: [String]) async throws(ClientError) -> [[String: Any]] {
         var all: [[String: Any]] = []
         let limit = 100

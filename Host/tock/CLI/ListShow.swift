@@ -4,10 +4,10 @@ import Foundation
 /// `tock list tasks|templates [globs…]`: Kapacitor's tables.
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List tasks or templates, optionally only those matching IDs or globs.",
-        discussion: "Recordings, replays, topics and topic handlers are not served by tock yet.")
+        abstract: "List tasks, templates, recordings or replays, optionally only those matching IDs or globs.",
+        discussion: "Topics and topic handlers are not served by tock yet.")
 
-    @Argument(help: "What to list: tasks or templates.")
+    @Argument(help: "What to list: tasks, templates, recordings or replays.")
     var kind: String
 
     @Argument(help: "IDs or globs (default: all).")
@@ -16,8 +16,8 @@ struct List: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard ["tasks", "templates"].contains(kind) else {
-            throw ValidationError("cannot list \"\(kind)\": tock can list tasks or templates")
+        guard ["tasks", "templates", "recordings", "replays"].contains(kind) else {
+            throw ValidationError("cannot list \"\(kind)\": tock can list tasks, templates, recordings or replays")
         }
     }
 
@@ -26,15 +26,24 @@ struct List: AsyncParsableCommand {
             var seen: Set<String> = []
             var rows: [[String: Any]] = []
             for pattern in patterns.isEmpty ? [nil] : patterns.map(Optional.some) {
-                let found = kind == "tasks"
-                    ? try await client.listTasks(pattern: pattern, fields: ["type", "status", "executing", "dbrps"])
-                    : try await client.listTemplates(pattern: pattern, fields: ["type", "vars"])
+                let found = switch kind {
+                case "tasks": try await client.listTasks(pattern: pattern, fields: ["type", "status", "executing", "dbrps"])
+                case "recordings": try await client.listRecordings(pattern: pattern, fields: ["type", "size", "date", "status"])
+                case "replays": try await client.listReplays(pattern: pattern, fields: ["task", "recording", "status", "clock", "date"])
+                default: try await client.listTemplates(pattern: pattern, fields: ["type", "vars"])
+                }
                 for row in found {
                     guard let id = row["id"] as? String, seen.insert(id).inserted else { continue }
                     rows.append(row)
                 }
             }
-            print(kind == "tasks" ? Table.tasks(rows) : Table.templates(rows), terminator: "")
+            let table = switch kind {
+            case "tasks": Table.tasks(rows)
+            case "recordings": Table.recordings(rows)
+            case "replays": Table.replays(rows)
+            default: Table.templates(rows)
+            }
+            print(table, terminator: "")
         }
     }
 }

@@ -77,10 +77,10 @@ struct Reload: AsyncParsableCommand {
 /// `tock delete tasks|templates <ids or globs…>`.
 struct Delete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Delete tasks or templates (IDs or globs).",
-        discussion: "Recordings, replays, topics and topic handlers are not served by tock yet.")
+        abstract: "Delete tasks, templates, recordings or replays (IDs or globs).",
+        discussion: "Topics and topic handlers are not served by tock yet.")
 
-    @Argument(help: "What to delete: tasks or templates.")
+    @Argument(help: "What to delete: tasks, templates, recordings or replays.")
     var kind: String
 
     @Argument(help: "IDs or globs.")
@@ -89,8 +89,8 @@ struct Delete: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard ["tasks", "templates"].contains(kind) else {
-            throw ValidationError("cannot delete \"\(kind)\": tock can delete tasks or templates")
+        guard ["tasks", "templates", "recordings", "replays"].contains(kind) else {
+            throw ValidationError("cannot delete \"\(kind)\": tock can delete tasks, templates, recordings or replays")
         }
         if ids.isEmpty { throw ValidationError("Must pass at least one ID or glob") }
     }
@@ -100,9 +100,12 @@ struct Delete: AsyncParsableCommand {
             for argument in ids {
                 var targets = [argument]
                 if isGlob(argument) {
-                    let found = kind == "tasks"
-                        ? try await client.listTasks(pattern: argument, fields: ["id"])
-                        : try await client.listTemplates(pattern: argument, fields: ["id"])
+                    let found = switch kind {
+                    case "tasks": try await client.listTasks(pattern: argument, fields: ["id"])
+                    case "recordings": try await client.listRecordings(pattern: argument, fields: ["id"])
+                    case "replays": try await client.listReplays(pattern: argument, fields: ["id"])
+                    default: try await client.listTemplates(pattern: argument, fields: ["id"])
+                    }
                     targets = found.compactMap { $0["id"] as? String }
                 }
                 for id in targets {

@@ -1,0 +1,46 @@
+import Dispatch
+import Foundation
+
+/// The daemon's background services: `[load]` (at start and on SIGHUP) and `[stats]`.
+final class DaemonServices: @unchecked Sendable {
+    let load: LoadService
+    let stats: StatsService?
+    private var hangup: (any DispatchSourceSignal)?
+    private let lock = NSLock()
+    private var stopped = false
+
+    private init(load: LoadService, stats: StatsService?) {
+        self.load = load
+        self.stats = stats
+    }
+
+    /// Loads the load directory, then reloads it on every SIGHUP (as `kapacitord` does), and starts the stats service.
+    static func start(api: TockAPI, configuration: ServerConfiguration, log: LogSink) -> DaemonServices {
+        let load = LoadService(settings: configuration.load, tasks: api.tasks, dataDirectory: configuration.dataDirectory, log: log)
+        let stats = configuration.stats.enabled
+            ? StatsService(statistics: api.statistics, settings: configuration.stats, log: log) : nil
+        let services = DaemonServices(load: load, stats: stats)
+        load.load()
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "tock.sighup"))
+        source.setEventHandler {
+            log.log(.info, "SIGHUP: reloading", ["service": "load"])
+            load.load()
+        }
+        source.resume()
+        services.hangup = source
+        stats?.start()
+        return services
+    }
+
+    /// Stops the stats reports and the SIGHUP handler; safe to call more than once.
+    func stop() {
+        let first = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        hangup?.cancel()
+        stats?.stop()
+    }
+}

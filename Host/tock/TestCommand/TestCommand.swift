@@ -1,0 +1,127 @@
+import ArgumentParser
+import Engine
+import Foundation
+import PluginHost
+import Server
+
+/// `tock test FILE…`: runs TICKscript test files (YAML or TOML) without a daemon and reports each case.
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run TICKscript tests: feed each case's input to the task and compare what it produced with what the case expects.",
+        discussion: """
+            Each FILE is YAML (.yaml/.yml) or TOML (.toml). Paths in it are relative to the file; \
+            UDF paths inside the config file are as `tock run --config` reads them (relative to the current \
+            directory). Every case runs the task afresh, as `tock run` does, with influxDBOut writes captured \
+            (nothing is sent anywhere).
+
+              script: cpu_alert.tick        # the TICKscript, or inline: tickscript: |
+              type: stream                  # stream (default) or batch
+              dbrp: telegraf.autogen        # or a list; default: the script's dbrp statements
+              vars:                         # template vars: plain values, or Kapacitor's {type, value}
+                crit: 90
+                period: {type: duration, value: 5m}
+              config: tock.conf             # [udf.functions.*], [[httppost]], [deadman], as tock run --config
+              cases:
+                - name: high cpu is critical
+                  input:                    # exactly one of: lines (inline), file, recording (.srpl/.brpl)
+                    precision: s            # of lines/file: n, u, ms, s, m, h (default n)
+                    lines: |
+                      cpu,host=a usage_idle=5 1451606400
+                  expect:
+                    tolerance: 1e-9         # numbers match within it (absolute; default 1e-9)
+                    alerts:                 # without alertCount: all the alerts, in order
+                      - id: "cpu:host=a"
+                        level: CRITICAL     # OK, INFO, WARNING, CRITICAL
+                        time: 2016-01-01T00:00:00Z
+                        message: "is CRITICAL"   # a substring of the message
+                        tags: {host: a}
+                        fields: {usage_idle: 5}  # columns of the alert's data (first row)
+                    alertCount: 1           # with it: the number of alerts; the list is then some of them, in order
+                    output:                 # series the task's leaves emit, in order (node: NAME for one node)
+                      - node: mean2
+                        series:
+                          - name: cpu
+                            tags: {host: a}
+                            columns: [time, mean]
+                            values: [[2016-01-01T00:05:00Z, 12.5]]
+                    httpOut:                # each endpoint's final result
+                      top: {series: [...]}
+                    writes:                 # influxDBOut points (tags and fields compared as whole sets)
+                      - {database: db, retentionPolicy: rp, measurement: m, tags: {}, fields: {v: 1}, time: ...}
+
+            Lines without a timestamp are at time 0. Unknown keys are errors (FILE:LINE:COLUMN: key path: …). \
+            Each case prints PASS or FAIL, a failure with each difference (missing, unexpected, or the \
+            actual value and the expected one). Exit status: 0 when every case passes, 1 when one fails, 2 \
+            when a file cannot be read or its task does not build.
+            """)
+
+    @Argument(help: "Test files (YAML or TOML).")
+    var files: [String]
+
+    @Flag(name: .shortAndLong, help: "Also print the warnings and errors the task logged, for every case.")
+    var verbose = false
+
+    func run() throws {
+        Descendants.becomeSubreaper()
+        defer { Descendants.terminateAll() }
+        var passed = 0, failed = 0, broken = 0
+        for path in files {
+            print(path)
+            do {
+                let (p, f) = try runFile(path)
+                passed += p
+                failed += f
+            } catch {
+                broken += 1
+                print("  ERROR \(error)")
+            }
+        }
+        var summary = "\(passed) passed, \(failed) failed"
+        if broken > 0 { summary += ", \(broken) file\(broken == 1 ? "" : "s") with errors" }
+        print(summary)
+        if broken > 0 { throw ExitCode(2) }
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    private func runFile(_ path: String) throws(TestFileError) -> (passed: Int, failed: Int) {
+        let file = try TockTestFile.read(path: path)
+        var udfs: UDFRegistry?
+        var sections = ConfigSections()
+        if let config = file.config {
+            do {
+                sections = try ServerConfiguration.load(file: config, environment: [:]).configSections
+                let configuration = try UDFConfiguration.load(path: config)
+                udfs = UDFRegistry(configuration: configuration, log: { _, _ in })
+            } catch {
+                throw TestFileError("\(config): \(error)")
+            }
+        }
+        defer { udfs?.terminateAll() }
+        if file.isBatch, file.cases.contains(where: { if case .recording = $0.input { false } else { true } }) {
+            throw TestFileError("\(path): a batch task's cases need a batch recording (.brpl) as input")
+        }
+        let tapped = Set(file.cases.flatMap { $0.expect.outputs.compactMap(\.node) })
+        let runner = TestCaseRun(file: file, udfs: udfs, sections: sections, tappedNodes: tapped)
+        var passed = 0, failed = 0
+        for testCase in file.cases {
+            let actuals = try runner.run(testCase)
+            let differences = TestMatcher(expect: testCase.expect).differences(actuals)
+            let counts = actuals.snapshot { a in
+                "\(a.pointsRead) point\(a.pointsRead == 1 ? "" : "s") in, \(a.alerts.count) alert\(a.alerts.count == 1 ? "" : "s")"
+            }
+            if differences.isEmpty {
+                passed += 1
+                print("  PASS  \(testCase.name) (\(counts))")
+            } else {
+                failed += 1
+                print("  FAIL  \(testCase.name) (\(counts)) at \(testCase.location.file)\(testCase.location.line.map { ":\($0)" } ?? "")")
+                for d in differences { print("        - \(d)") }
+            }
+            if verbose || !differences.isEmpty {
+                for line in actuals.snapshot({ $0.errors }) { print("        log: \(line)") }
+            }
+        }
+        return (passed, failed)
+    }
+}
