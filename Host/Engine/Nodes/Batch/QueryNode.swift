@@ -166,7 +166,7 @@ final class QueryNode: Node {
                     inFlight: InFlightQuery, output: any NodeOutput) {
         inFlight.task.withLock { current in
             if current != nil {
-                output.log(.warning, "skipping the query due at \(RFC3339Nano.format(run)): the previous one is still running")
+                output.log(.debug, "skipping the query due at \(RFC3339Nano.format(run)): the previous one is still running")
                 return
             }
             let (start, stop) = plan.window(forRun: run)
