@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TICKScript
 import TockModel
@@ -47,6 +48,36 @@ import TockModel
         // Each run covers its own minute: the windows move on.
         #expect(Set(texts).count == texts.count)
         #expect(c.events.contains { if case .httpOut(let e, _, _) = $0.event { e == "out" } else { false } })
+    }
+
+    /// Answers no query until released.
+    final class StalledInfluxDB: InfluxDBService {
+        let started = Mutex(0)
+        let released = Mutex(false)
+        var defaultCluster: String? { "default" }
+        func hasCluster(_ name: String) -> Bool { true }
+        func query(_ query: InfluxQuery) async throws -> [QuerySeries] {
+            started.withLock { $0 += 1 }
+            while !released.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+            return []
+        }
+        func write(_ write: InfluxWrite) async throws {}
+        func createDatabase(cluster: String?, database: String, retentionPolicy: String?) async throws {}
+    }
+
+    @Test func aRunDueWhileTheLastQueryIsStillWaitingIsSkippedNotQueued() throws {
+        let influx = StalledInfluxDB()
+        let c = Collector()
+        let r = try runner("batch|query('SELECT v FROM m').period(1m).every(10ms)|httpOut('x')", mode: .schedule, influxDB: influx, collector: c)
+        try r.start()
+        eventually { influx.started.withLock { $0 } == 1 }
+        // Many runs fall due while InfluxDB does not answer: none starts a second query.
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(influx.started.withLock { $0 } == 1)
+        influx.released.withLock { $0 = true }
+        eventually { influx.started.withLock { $0 } >= 2 }
+        try r.stop()
+        #expect(influx.started.withLock { $0 } >= 2)
     }
 
     @Test func withoutInfluxDBAScheduledBatchTaskDoesNotStart() throws {

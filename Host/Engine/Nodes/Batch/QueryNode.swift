@@ -41,7 +41,8 @@ enum BatchNodes {
 /// Queries InfluxDB on a schedule and emits each result's series as batches; in ``BatchSourceMode/recorded`` it
 /// only passes on what the runner feeds it.
 ///
-/// Runs are driven by a Dispatch timer; the query runs in a Swift task and its batches are posted to the executor,
+/// Runs are driven by a Dispatch timer; the query runs in a Swift task on the engine's ``IOExecutor`` and its batches
+/// are posted to the task's executor,
 /// so the executor never waits for InfluxDB. A run still in flight when the next one is due makes that run be
 /// skipped; a query that fails is counted as an error of the node (InfluxDB's message logged) and the next run
 /// happens as planned.
@@ -102,7 +103,8 @@ final class QueryNode: Node {
             throw NodeConfigurationError("must define one of 'every' or 'cron'")
         }
         let cluster = config.string("cluster").flatMap { $0.isEmpty ? nil : $0 }
-        if let cluster, let influxDB = config.influxDB, !influxDB.hasCluster(cluster) {
+        // A replay never reaches the cluster: only a scheduled query needs it to exist.
+        if config.batchSourceMode == .schedule, let cluster, let influxDB = config.influxDB, !influxDB.hasCluster(cluster) {
             throw NodeConfigurationError("no InfluxDB cluster named \"\(cluster)\" is configured (.cluster('\(cluster)'))")
         }
         plan = BatchQueryPlan(
@@ -164,7 +166,7 @@ final class QueryNode: Node {
                     inFlight: InFlightQuery, output: any NodeOutput) {
         inFlight.task.withLock { current in
             if current != nil {
-                output.log(.warning, "skipping the query due at \(RFC3339Nano.format(run)): the previous one is still running")
+                output.log(.debug, "skipping the query due at \(RFC3339Nano.format(run)): the previous one is still running")
                 return
             }
             let (start, stop) = plan.window(forRun: run)
