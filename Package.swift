@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: Host — the engine and everything around it
@@ -40,8 +41,16 @@ let package = Package(
                 path: "Host/PluginHost", swiftSettings: swiftSettings),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 path: "Host/Storage", swiftSettings: swiftSettings),
+        .target(name: "InfluxDB",
+                dependencies: ["Engine", "TockModel", "LineProtocol",
+                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio"),
+                               .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                path: "Host/InfluxDB", swiftSettings: swiftSettings),
         .target(name: "Server",
-                dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Storage", "Recording",
+                dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Storage", "InfluxDB", "Recording",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HummingbirdTLS", package: "hummingbird"),
                                .product(name: "CompressNIO", package: "compress-nio"),
@@ -102,6 +111,8 @@ let package = Package(
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "CompressNIO", package: "compress-nio")],
                     path: "Tests/ServerTests"),
+        .testTarget(name: "InfluxDBTests", dependencies: ["InfluxDB", "Engine", "TockModel", "InfluxDBTesting"],
+                    path: "Tests/InfluxDBTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["Storage", "InfluxDBTesting"], path: "Tests/EndToEndTests"),
     ]
 )
