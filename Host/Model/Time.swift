@@ -77,7 +77,10 @@ public enum RFC3339Nano {
         guard i == b.count else { return nil }
         let days = days(fromCivil: y, Int(mo), Int(d))
         let seconds = days * 86_400 + h * 3600 + mi * 60 + s - offset
-        return seconds * GoDuration.second + frac
+        // Outside the nanosecond range (1677-2262), as Go's UnixNano would wrap: not a time here.
+        let (ns, overflow) = seconds.multipliedReportingOverflow(by: GoDuration.second)
+        let (time, past) = ns.addingReportingOverflow(frac)
+        return overflow || past ? nil : time
     }
 
     /// Year, month (1–12) and day (1–31) of the day `days` after 1970-01-01 (proleptic Gregorian).

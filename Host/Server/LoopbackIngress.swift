@@ -42,6 +42,7 @@ final class LoopbackIngress: PointIngress {
                 while end < points.endIndex, points[end].database == db, points[end].retentionPolicy == rp { end += 1 }
                 let slice = Array(points[start..<end])
                 master.metrics.received(slice, database: db, retentionPolicy: rp)
+                master.taps.deliver(slice, database: db, retentionPolicy: rp)
                 for runner in master.runners(database: db, retentionPolicy: rp) { runner.write(slice) }
                 start = end
             }

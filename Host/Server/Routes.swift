@@ -30,8 +30,7 @@ public struct TockAPI: Sendable {
                                   defaultRetentionPolicy: configuration.defaultRetentionPolicy,
                                   maxBodySize: configuration.maxBodySize, readTimeout: configuration.readTimeout)
         self.tasks = TaskAPI(master: master)
-        self.recordings = RecordingsAPI(service: ReplayService(master: master, directory: configuration.resolvedReplayDirectory,
-                                                               influxDB: nil))
+        self.recordings = RecordingsAPI(service: ReplayService(master: master, directory: configuration.resolvedReplayDirectory))
         self.hostname = configuration.hostname
         self.log = master.log
         self.logRequests = configuration.logRequests

@@ -64,6 +64,21 @@ struct RecordingRouteTests {
         }
     }
 
+    @Test("times outside the nanosecond range (Go's zero time) are refused, not a crash")
+    func zeroTimes() async throws {
+        try await Fixture.with { client in
+            try await defineTask(client)
+            let batch = try await client.execute(uri: Self.base + "/recordings/batch", method: "POST",
+                                                 body: #"{"task":"cpu","start":"0001-01-01T00:00:00Z"}"#)
+            #expect(batch.status == .badRequest)
+            #expect(batch.json["error"] == .string("must provide start time"))
+            let stream = try await client.execute(uri: Self.base + "/recordings/stream", method: "POST",
+                                                  body: #"{"task":"cpu","stop":"9999-12-31T23:59:59Z"}"#)
+            #expect(stream.status == .badRequest)
+            #expect(try await client.execute(uri: Self.base + "/recordings").status == .ok)
+        }
+    }
+
     @Test("lists take pattern, fields (id and link always), offset and limit; an unknown field is refused")
     func lists() async throws {
         let fixture = Fixture()

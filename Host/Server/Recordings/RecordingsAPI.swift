@@ -39,7 +39,7 @@ struct RecordingsAPI: Sendable {
             try TockAPI.json(createReplay(await TockAPI.body(request)), status: .created)
         }
         router.post("\(base)/replays/batch") { request, _ in
-            try TockAPI.json(replayBatch(await TockAPI.body(request)), status: .created)
+            try TockAPI.json(await replayBatch(await TockAPI.body(request)), status: .created)
         }
         router.post("\(base)/replays/query") { request, _ in
             try TockAPI.json(await replayQuery(await TockAPI.body(request)), status: .created)
@@ -72,15 +72,27 @@ struct RecordingsAPI: Sendable {
     }
 
     func recordBatch(_ body: JSON) throws(APIError) -> JSON {
-        _ = try Self.identifier(body["id"]?.stringValue, what: "recording")
-        guard let start = body["start"]?.stringValue, !start.isEmpty, RFC3339Nano.parse(start) != nil else {
-            throw APIError(.badRequest, "must provide start time")
-        }
+        let id = try Self.identifier(body["id"]?.stringValue, what: "recording")
+        let (start, stop) = try Self.range(body)
         let task = try task(body["task"]?.stringValue, prefix: "")
         guard task.type == "batch" else {
             throw APIError(.badRequest, "cannot record batch for task \(task.id): it is a \(task.type) task")
         }
-        throw APIError(.notImplemented, "record batch is not built yet: it needs the batch task queries (batch plumbing)")
+        return json(of: try service.recordBatch(id: id, task: task, start: start, stop: stop,
+                                                cluster: body["cluster"]?.stringValue), fields: nil)
+    }
+
+    /// `start` (required) and `stop` (default now), RFC 3339.
+    static func range(_ body: JSON) throws(APIError) -> (Int64, Int64) {
+        guard let text = body["start"]?.stringValue, !text.isEmpty, let start = RFC3339Nano.parse(text) else {
+            throw APIError(.badRequest, "must provide start time")
+        }
+        var stop = nowNanoseconds()
+        if let text = body["stop"]?.stringValue, !text.isEmpty, !text.hasPrefix("0001-01-01T00:00:00") {
+            guard let t = RFC3339Nano.parse(text) else { throw APIError(.badRequest, "invalid stop time \"\(text)\"") }
+            stop = t
+        }
+        return (start, stop)
     }
 
     func recordQuery(_ body: JSON) throws(APIError) -> JSON {
@@ -160,14 +172,28 @@ struct RecordingsAPI: Sendable {
         return json(of: replay, fields: nil)
     }
 
-    func replayBatch(_ body: JSON) throws(APIError) -> JSON {
-        _ = try Self.identifier(body["id"]?.stringValue, what: "replay")
-        _ = try Self.clock(body)
+    func replayBatch(_ body: JSON) async throws -> JSON {
+        let id = try Self.identifier(body["id"]?.stringValue, what: "replay")
+        let clockReal = try Self.clock(body)
         let task = try task(body["task"]?.stringValue, prefix: "task load: ")
         if task.type == "stream" {
             throw APIError(.badRequest, "cannot replay batch against stream task: \(task.id)")
         }
-        throw APIError(.notImplemented, "replay-live batch is not built yet: it needs the batch task queries (batch plumbing)")
+        let (start, stop) = try Self.range(body)
+        var entries: [[Batch]] = []
+        do {
+            for plan in try service.queryPlans(of: task) {
+                entries.append(try await ReplayService.runQueries(plan, start: start, stop: stop,
+                                                                  cluster: body["cluster"]?.stringValue, influxDB: service.influxDB))
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.badRequest, "\(error)")
+        }
+        return json(of: try service.replay(id: id, task: task, recording: "", source: .batches(entries),
+                                           recordingTime: body["recording-time"]?.boolValue ?? false, clockReal: clockReal),
+                    fields: nil)
     }
 
     func replayQuery(_ body: JSON) async throws -> JSON {

@@ -14,8 +14,9 @@ import TockModel
 final class ReplayService: @unchecked Sendable {
     let master: TaskMaster
     let directory: String
-    /// InfluxDB for `record query|batch` and replays' `influxDBOut`; `nil`: none configured.
-    let influxDB: (any InfluxDBService)?
+    /// InfluxDB for `record query|batch` and replays' queries and `influxDBOut` (the daemon's `[[influxdb]]`
+    /// clusters); `nil`: none configured.
+    var influxDB: (any InfluxDBService)? { master.influxDB }
     private let lock = NSLock()
     private var recorders: [String: StreamRecorder] = [:]
     private var queries: [String: Task<Void, Never>] = [:]
@@ -24,10 +25,9 @@ final class ReplayService: @unchecked Sendable {
     static let streamExtension = ".srpl"
     static let batchExtension = ".brpl"
 
-    init(master: TaskMaster, directory: String, influxDB: (any InfluxDBService)?) {
+    init(master: TaskMaster, directory: String) {
         self.master = master
         self.directory = directory
-        self.influxDB = influxDB
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -163,6 +163,68 @@ final class ReplayService: @unchecked Sendable {
         return (try QueryResults.batches(series), dbrp)
     }
 
+    /// Starts `record batch`: the task's batch queries over `[start, stop]`, one archive entry per query node.
+    func recordBatch(id: String, task: StoredTask, start: Int64, stop: Int64, cluster: String?) throws(APIError) -> StoredRecording {
+        let plans = try queryPlans(of: task)
+        let path = path(id: id, type: "batch")
+        let recording = StoredRecording(id: id, type: "batch", date: nowNanoseconds(), status: "running", dataPath: path)
+        try save(recording, new: true)
+        let influxDB = self.influxDB
+        let task = Task.detached { [weak self] in
+            var failure: (any Error)?
+            do {
+                let writer = try BatchRecordingWriter(path: path)
+                for plan in plans {
+                    try writer.addEntry(try await Self.runQueries(plan, start: start, stop: stop, cluster: cluster, influxDB: influxDB))
+                }
+                try writer.close()
+            } catch {
+                failure = error
+            }
+            self?.queryEnded(id, failure)
+        }
+        lock.lock()
+        queries[id] = task
+        lock.unlock()
+        return recording
+    }
+
+    /// What each `query` node of the batch task runs (Kapacitor's `BatchQueries`).
+    func queryPlans(of task: StoredTask) throws(APIError) -> [BatchQueryPlan] {
+        let program = try master.program(of: task)
+        var builder = TaskBuilder(taskID: task.id, udfProvider: master.udfProvider, execPolicy: master.execPolicy)
+        builder.configSections = master.configSections
+        builder.influxDB = influxDB
+        builder.batchSourceMode = .recorded
+        builder.ingress = ReplayIngress(taskDBRPs: task.dbrps.map { DBRP($0.db, $0.rp) })
+        do {
+            return try builder.build(program).queryPlans
+        } catch let error as ScriptError {
+            throw APIError(.badRequest, error.rendered(source: task.script))
+        } catch {
+            throw APIError(.badRequest, "\(error)")
+        }
+    }
+
+    /// The batches one query node would have emitted over `[start, stop]`: each of its queries in the range run on
+    /// InfluxDB (`cluster`, when given, instead of the node's).
+    static func runQueries(_ plan: BatchQueryPlan, start: Int64, stop: Int64, cluster: String?,
+                           influxDB: (any InfluxDBService)?) async throws -> [Batch] {
+        guard let influxDB else { throw ReplayFailure("no InfluxDB configured ([[influxdb]]): cannot record batch query") }
+        var batches: [Batch] = []
+        for q in plan.queries(from: start, to: stop, now: nowNanoseconds()) {
+            try Task.checkCancellation()
+            var query = q.query
+            if let cluster, !cluster.isEmpty { query.cluster = cluster }
+            let series: [QuerySeries]
+            do { series = try await influxDB.query(query) } catch {
+                throw ReplayFailure("InfluxDB query failed: \(error)")
+            }
+            batches += plan.batches(series, start: q.start, stop: q.stop).filter { !$0.points.isEmpty }
+        }
+        return batches
+    }
+
     /// Records the end of a recording: finished (or failed with the error), its size and date.
     private func finish(recordingID id: String, _ failure: (any Error)?) {
         guard var recording = try? store.recording(id) else { return }
@@ -237,6 +299,7 @@ final class ReplayService: @unchecked Sendable {
         options.configSections = master.configSections
         options.influxDB = influxDB
         options.ingress = ReplayIngress(taskDBRPs: dbrps)
+        options.batchSourceMode = .recorded
         let taskOptions = options
         let handlers = run.handlers { level, node, message in
             log.log(LogSink.Level(level.rawValue), message, ["replay": id, "task": task.id, "node": node])

@@ -136,8 +136,49 @@ final class ReplayRun: @unchecked Sendable {
                 try feedPoints(Array(points[start..<end]), runner, &pacer)
                 start = end
             }
-        case .batchFile, .batches:
-            throw ReplayFailure("batch replays are not built yet: they need the batch task plumbing (TaskRunner.feed)")
+        case .batchFile(let path):
+            let recording = try BatchRecording.read(path: path,
+                                                    rebase: recordingTime ? nil : RebaseTime(target: nowNanoseconds()))
+            try feedBatches(recording.entries.map(\.batches), runner)
+        case .batches(var entries):
+            if !recordingTime {
+                let now = nowNanoseconds()
+                for e in entries.indices {
+                    guard let first = entries[e].first?.points.first?.time else { continue }
+                    let shift = now - first
+                    for b in entries[e].indices {
+                        for p in entries[e][b].points.indices { entries[e][b].points[p].time &+= shift }
+                        entries[e][b].tmax &+= shift
+                    }
+                }
+            }
+            try feedBatches(entries, runner)
+        }
+    }
+
+    /// Feeds entry i to the task's i-th query node, the batches of all entries in time order (as Kapacitor's
+    /// replay sends every source against one clock); with the real clock, each when its time has come.
+    private func feedBatches(_ entries: [[Batch]], _ runner: TaskRunner) throws {
+        let queries = runner.pipeline.batchQueries.count
+        guard entries.count == queries else {
+            throw ReplayFailure("the recording has \(entries.count) batch source\(entries.count == 1 ? "" : "s") but task \(runner.taskID) has \(queries) query node\(queries == 1 ? "" : "s"): they must match")
+        }
+        var order: [(time: Int64, entry: Int, index: Int)] = []
+        for (e, batches) in entries.enumerated() {
+            for (i, b) in batches.enumerated() { order.append((b.points.first?.time ?? b.tmax, e, i)) }
+        }
+        order.sort { ($0.time, $0.entry, $0.index) < ($1.time, $1.entry, $1.index) }
+        setTotal(entries.reduce(0) { $0 + $1.reduce(0) { $0 + $1.points.count } })
+        var pacer = Pacer(real: clockReal)
+        for item in order {
+            if isCancelled { throw ReplayCancelled() }
+            let batch = entries[item.entry][item.index]
+            if pacer.real {
+                let wait = pacer.delay(until: batch.tmax)
+                if wait > 0 { try sleep(wait) }
+            }
+            runner.feed([batch], toQuery: item.entry)
+            advance(batch.points.count)
         }
     }
 
