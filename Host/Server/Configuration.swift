@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import InfluxDB
 import TOMLKit
 import TockModel
 
@@ -9,8 +10,9 @@ import TockModel
 /// `log-enabled`, `max-body-size`, `read-timeout`, `auth-enabled`, `https-enabled`, `https-certificate`, `https-private-key`;
 /// `[alert]` `exec-allowed`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
 /// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host); `[deadman]` and
-/// `[[httppost]]` (``configSections``, for the task builder); `[stats]` (``stats``) and `[load]` (``load``). Other Kapacitor
-/// sections (`[[influxdb]]`, alert handlers, …) are accepted and reported as not used.
+/// `[[httppost]]` (``configSections``, for the task builder); `[[influxdb]]` (``influxDB``) and `[[udp]]` (``udp``);
+/// `[stats]` (``stats``) and `[load]` (``load``). Other Kapacitor sections (alert handlers, …) are accepted and
+/// reported as not used.
 public struct ServerConfiguration: Sendable, Equatable {
     public var hostname = "localhost"
     public var dataDirectory = "./var"
@@ -51,6 +53,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var unusedSections: [String] = []
     /// `[[httppost]]` endpoints and `[deadman]` defaults, handed to the task builder.
     public var configSections = ConfigSections()
+    /// `[[influxdb]]` clusters, in the order of the file.
+    public var influxDB: [InfluxDBConfiguration] = []
+    /// `[[udp]]` listeners.
+    public var udp: [UDPConfiguration] = []
     /// `[stats]`: the daemon's statistics written into its own stream.
     public var stats = StatsSettings()
     /// `[load]`: tasks, templates and handlers defined from files.
@@ -109,6 +115,10 @@ public struct ServerConfiguration: Sendable, Equatable {
             let value = table[key]!
             if key == "httppost" {
                 try applyHTTPPost(value, file: file)
+            } else if key == "influxdb" {
+                try applyInfluxDB(value, file: file)
+            } else if key == "udp" {
+                try applyUDP(value, file: file)
             } else if let section = value.table, Self.sections.contains(key) {
                 for sub in section.keys.sorted() where !(key == "udf") {
                     if let array = section[sub]!.array {
@@ -130,6 +140,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public mutating func apply(environment: [String: String]) throws(ConfigurationError) {
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("TOCK_") {
             let rest = name.dropFirst(5).lowercased()
+            if try applyIndexedSection(name: name, value: value) { continue }
             if let top = Self.topLevel.first(where: { $0.replacingOccurrences(of: "-", with: "_") == rest }) {
                 try set(section: "", key: top, value: value, origin: name)
                 continue
@@ -324,7 +335,7 @@ public struct ServerConfiguration: Sendable, Equatable {
           #   [udf.functions.movingAverage.env]
           #     PYTHONPATH = "/path/to/kapacitor/udf/agent/py"
 
-        """ + sectionsDefaultText
+        """ + sectionsDefaultText + influxDBDefaultText
 }
 
 /// A configuration problem, naming the file or variable and the setting.

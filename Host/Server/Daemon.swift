@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import InfluxDB
 import Logging
 import NIOCore
 import PluginHost
@@ -39,8 +40,9 @@ public enum Daemon {
         if let udfs {
             for s in try store.udfSnapshots() { udfs.snapshots.save(s.data, taskID: s.taskID, nodeID: s.nodeID) }
         }
+        let influxDB = try influxDBClusters(configuration, log: log)
         let master = TaskMaster(store: store, udfProvider: udfs, log: log, execPolicy: configuration.execPolicy,
-                                configSections: configuration.configSections)
+                                configSections: configuration.configSections, influxDB: influxDB)
         if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }
         try master.startEnabledTasks()
         let api = TockAPI(master: master, configuration: configuration)
@@ -76,6 +78,19 @@ public enum Daemon {
             log.log(.info, "saved UDF snapshots", ["count": "\(count)"])
         }
         log.log(.info, "stopped")
+    }
+
+    /// The enabled `[[influxdb]]` sections as clusters; `nil` when none is enabled.
+    static func influxDBClusters(_ configuration: ServerConfiguration, log: LogSink) throws(ConfigurationError) -> InfluxDBClusters? {
+        let clusters: InfluxDBClusters?
+        do { clusters = try InfluxDBClusters.make(configuration.influxDB) } catch {
+            throw ConfigurationError("\(configuration.file ?? "configuration") \(error)")
+        }
+        for cluster in clusters?.ordered ?? [] {
+            log.log(.info, "influxdb cluster configured", ["cluster": cluster.name, "urls": cluster.configuration.urls.joined(separator: ","),
+                                                           "default": "\(cluster.name == clusters?.defaultCluster)"])
+        }
+        return clusters
     }
 
     /// Writes every UDF node's last snapshot to the store; returns how many.

@@ -19,6 +19,9 @@ public final class TaskMaster: @unchecked Sendable {
     let execPolicy: ExecPolicy
     /// `[[httppost]]` endpoints and `[deadman]` defaults for the tasks' scripts.
     let configSections: ConfigSections
+    /// The `[[influxdb]]` clusters batch tasks query (and `influxDBOut` writes to); `nil` when none is configured,
+    /// which refuses batch tasks at enable. Set before ``startEnabledTasks()``.
+    public var influxDB: (any InfluxDBService)?
 
     private let lock = NSLock()
     private var running: [String: TaskRunner] = [:]
@@ -27,9 +30,12 @@ public final class TaskMaster: @unchecked Sendable {
     /// The enabled runners by database and retention policy, rebuilt on every change: `/write` reads it.
     private var routes: [DBRP: [TaskRunner]] = [:]
 
+    /// - Parameter influxDB: the clusters tasks query and write to; `nil` refuses `query` and `influxDBOut`.
     /// - Parameter execPolicy: by default no `.exec()` program is allowed (`[alert] exec-allowed` empty).
     public init(store: Store, udfProvider: (any UDFProvider)? = nil, metrics: Metrics = Metrics(), log: LogSink,
-                execPolicy: ExecPolicy = ServerConfiguration().execPolicy, configSections: ConfigSections = ConfigSections()) {
+                execPolicy: ExecPolicy = ServerConfiguration().execPolicy, configSections: ConfigSections = ConfigSections(),
+                influxDB: (any InfluxDBService)? = nil) {
+        self.influxDB = influxDB
         self.execPolicy = execPolicy
         self.configSections = configSections
         self.store = store
@@ -126,6 +132,7 @@ public final class TaskMaster: @unchecked Sendable {
         do {
             var builder = TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy)
             builder.configSections = configSections
+            builder.influxDB = influxDB
             builder.ingress = LoopbackIngress(master: self, taskDBRPs: task.dbrps.map { DBRP($0.db, $0.rp) })
             pipeline = try builder.build(program)
         } catch let error as ScriptError {
@@ -217,6 +224,7 @@ public final class TaskMaster: @unchecked Sendable {
             var options = TaskRunner.Options(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider, execPolicy: execPolicy)
             options.alertStates = StoredAlertStates(store: store, log: log)
             options.configSections = configSections
+            options.influxDB = influxDB
             options.ingress = LoopbackIngress(master: self, taskDBRPs: dbrps)
             runner = try TaskRunner(program: program, options: options, handlers: handlers)
             try runner.start()

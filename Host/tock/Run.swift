@@ -20,8 +20,8 @@ struct Run: ParsableCommand {
             node emits (tagged with the node), --output none nothing but the summary. \
             The input's format is told by its content: line protocol (plain or gzip), a Kapacitor stream \
             recording (.srpl: database, retention policy and line-protocol lines; plain or gzip), or a \
-            Kapacitor batch recording (.brpl, a zip archive; read and checked, but replaying it needs batch \
-            queries, which Tock cannot run yet). Recorded points keep their recorded times unless \
+            Kapacitor batch recording (.brpl, a zip archive whose entries feed the script's batch|query() \
+            nodes in order, as Kapacitor's replay does; nothing queries InfluxDB). Recorded points keep their recorded times unless \
             --rebase-time moves the first one (and all others with it) to a given time, or to now as \
             Kapacitor's replay does. \
             A summary (points read, per-node counters, elapsed time) goes to standard error, as do \
@@ -91,16 +91,15 @@ struct Run: ParsableCommand {
         if rebase != nil, case .lineProtocol = format {
             throw ValidationError("--rebase-time applies to recordings; \(input) is line protocol")
         }
+        var recording: BatchRecording?
         if case .batch = format {
             // Read it whole first: a damaged recording is reported with its entry and line.
             do {
-                let recording = try BatchRecording.read(path: input, rebase: rebase)
-                let batches = recording.entries.reduce(0) { $0 + $1.batches.count }
-                Stderr.write("\(input) is a Kapacitor batch recording (\(recording.entries.count) quer\(recording.entries.count == 1 ? "y" : "ies"), \(batches) batch\(batches == 1 ? "" : "es")); replaying it needs batch queries (batch|query()), which Tock cannot run yet\n")
+                recording = try BatchRecording.read(path: input, rebase: rebase)
             } catch {
                 Stderr.write("\(error)\n")
+                throw ExitCode(2)
             }
-            throw ExitCode(2)
         }
         let source = try readText(script)
         let program: Program
@@ -148,14 +147,26 @@ struct Run: ParsableCommand {
 
         let out = OutputBuffer()
         let loopback = RunLoopback(target: target)
+        // influxDBOut writes nowhere in a run: each write is printed as a JSON line instead.
+        let printsWrites = output != OutputMode.none
+        let influxDB = CapturedInfluxDB { write in
+            if printsWrites { out.line(Self.json(write)) }
+        }
         let pipeline: Pipeline
         do {
             var builder = TaskBuilder(taskID: taskID, udfProvider: udfs)
             builder.configSections = sections
             builder.ingress = loopback
+            builder.influxDB = influxDB
+            // A batch task's queries emit what the recording holds; nothing asks InfluxDB.
+            builder.batchSourceMode = .recorded
             pipeline = try builder.build(program)
         } catch let error as ScriptError {
             Stderr.write(error.rendered(source: source) + "\n")
+            throw ExitCode(2)
+        }
+        if let problem = Self.inputMismatch(pipeline: pipeline, recording: recording, input: input) {
+            Stderr.write(problem + "\n")
             throw ExitCode(2)
         }
         // httpOut and alert leaves report through their events; their pass-through output would repeat them
@@ -224,7 +235,16 @@ struct Run: ParsableCommand {
                 }
                 deliver(points)
             }
-        case .lineProtocol, .batch:
+        case .batch:
+            let entries = recording?.entries ?? []
+            read = entries.reduce(0) { $0 + $1.batches.reduce(0) { $0 + $1.points.count } }
+            // The entries are fed in time order across queries (by tmax, entry order on ties), so that joins of
+            // several queries see their batches together, as Kapacitor's concurrent replay of the entries does.
+            for (index, batch) in Self.interleaved(entries.map(\.batches)) {
+                if runner.state.ended { break }
+                runner.feed([batch], toQuery: index)
+            }
+        case .lineProtocol:
         // Reading stops as soon as the task has ended (failed): the rest of the input has nowhere to go.
         try forEachChunk(of: input, idle: { !runner.state.ended }) { chunk, firstLine in
             var points: [Point] = []
@@ -268,6 +288,49 @@ struct Run: ParsableCommand {
             Stderr.write("task \(taskID) failed\n")
             throw ExitCode(1)
         }
+    }
+
+    /// Why the input cannot feed the task: a batch recording needs as many `query` nodes as it has entries, and a
+    /// batch task reads only batch recordings; `nil` when they fit.
+    static func inputMismatch(pipeline: Pipeline, recording: BatchRecording?, input: String) -> String? {
+        let queries = pipeline.batchQueries.count
+        if let recording {
+            if queries == 0 {
+                return "\(input) is a Kapacitor batch recording: it replays into a batch task (batch|query()), and the script has no query"
+            }
+            if recording.entries.count != queries {
+                return "\(input) has \(recording.entries.count) recorded quer\(recording.entries.count == 1 ? "y" : "ies") but the script has \(queries) batch quer\(queries == 1 ? "y" : "ies"); each entry feeds one query, in order"
+            }
+        } else if pipeline.isBatch {
+            return "the script is a batch task (batch|query()): it replays a Kapacitor batch recording (.brpl), not \(input == "-" ? "standard input" : input)"
+        }
+        return nil
+    }
+
+    /// The batches of every entry in one sequence ordered by `tmax` (entry order on ties, each entry's own order
+    /// kept), with the entry each comes from.
+    static func interleaved(_ entries: [[Batch]]) -> [(Int, Batch)] {
+        var next = Array(repeating: 0, count: entries.count)
+        var result: [(Int, Batch)] = []
+        result.reserveCapacity(entries.reduce(0) { $0 + $1.count })
+        while true {
+            var pick: Int?
+            for e in entries.indices where next[e] < entries[e].count {
+                if let p = pick, entries[p][next[p]].tmax <= entries[e][next[e]].tmax { continue }
+                pick = e
+            }
+            guard let e = pick else { return result }
+            result.append((e, entries[e][next[e]]))
+            next[e] += 1
+        }
+    }
+
+    /// An influxDBOut write as `tock run` prints it: where it would go and its points as series rows.
+    static func json(_ write: InfluxWrite) -> String {
+        var s = "{\"influxdb\":{\"database\":\(GoJSON.string(write.database)),"
+        s += "\"retentionPolicy\":\(GoJSON.string(write.retentionPolicy)),\"series\":["
+        s += write.points.map { Series.json(.point($0)) }.joined(separator: ",")
+        return s + "]}}"
     }
 
     /// `{"node":NAME,` spliced into a JSON object.

@@ -106,9 +106,9 @@ struct RunOutputTests {
         let bad = try TockBinary.run(["run", script, "--input", TockBinary.root + "/Tests/Fixtures/recordings/truncated.srpl"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("Tests/Fixtures/recordings/truncated.srpl:5: invalid replay file format"))
-        // A batch recording is read and checked, and refused: Tock cannot run batch queries yet.
+        // A batch recording feeds a stream task nothing: refused, with the reason.
         let batch = try TockBinary.run(["run", script, "--input", TockBinary.root + "/Tests/Fixtures/recordings/cpu.brpl"])
         #expect(batch.status == 2)
-        #expect(batch.stderr.contains("is a Kapacitor batch recording (2 queries, 3 batches)"))
+        #expect(batch.stderr.contains("is a Kapacitor batch recording: it replays into a batch task (batch|query()), and the script has no query"))
     }
 }

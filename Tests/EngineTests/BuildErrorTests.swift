@@ -45,7 +45,7 @@ struct BuildErrorTests {
          "3:5: window() takes 0 arguments, got 1"),
         ("a batch node after a stream",
          "stream\n    |from()\n    |query('SELECT 1')\n",
-         "3:5: query needs a batch edge but from1 provides a stream; window() or query() needed before query"),
+         "3:5: query() can only follow batch"),
         ("a stream node after a batch",
          "stream\n    |from()\n    |window().period(1m)\n    |window().period(1m)\n",
          "4:5: window needs a stream edge but window2 provides a batch"),

@@ -47,7 +47,10 @@ extension BuildState {
     mutating func addGlobalDeadman() throws {
         let config = builder.configSections.deadman
         guard config.global else { return }
-        let sources = nodes.indices.filter { nodes[$0].spec == nil && nodes[$0].udf == nil && nodes[$0].parents.isEmpty }
+        var sources = nodes.indices.filter { nodes[$0].spec == nil && nodes[$0].udf == nil && nodes[$0].parents.isEmpty }
+        // `batch0` emits nothing itself: Kapacitor's batch node counts what its queries collect, so the deadman
+        // watches each query node.
+        sources = sources.flatMap { s in nodes[s].method == "batch" ? nodes[s].children.map(\.node) : [s] }
         for source in sources {
             _ = try expandDeadman(on: source, threshold: config.threshold, interval: config.interval, extra: [],
                                   at: nodes[source].position)

@@ -4,7 +4,7 @@ public enum NodeRegistry {
     public static let all: [String: NodeSpec] = {
         var table: [String: NodeSpec] = [:]
         let deadman = BuildState.deadmanSpec(alertProperties: Array(AlertNodes.alert.properties.values))
-        for spec in CoreNodes.specs + TransformNodes.specs + AlertNodes.specs + FlowNodes.specs + HTTPPostSpecs.specs + [deadman] {
+        for spec in CoreNodes.specs + TransformNodes.specs + AlertNodes.specs + FlowNodes.specs + HTTPPostSpecs.specs + InfluxDBOutSpecs.specs + BatchNodes.specs + [deadman] {
             table[spec.name] = spec
         }
         return table

@@ -60,19 +60,23 @@ public final class Pipeline {
     /// Indexes of the `stream` source nodes (points written to the task enter there).
     public var streamSources: [Int] { nodes.indices.filter { nodes[$0].method == "stream" && nodes[$0].inputType == nil } }
 
+    /// Kapacitor leaves the `batch` source out of the graph (`BatchNode.edot` draws nothing): its `query` nodes are
+    /// the task's sources.
+    static func isBatchSource(_ n: PipelineNode) -> Bool { n.method == "batch" && n.inputType == nil }
+
     /// The graph in Graphviz DOT, as `kapacitor show` prints it; with `stats`, nodes carry their counters and
     /// edges the number of messages that crossed them.
     public func dot(name: String, stats: [NodeStats]? = nil) -> String {
         var out = "digraph \(name) {\n"
         if let stats {
-            for (i, n) in nodes.enumerated() {
+            for (i, n) in nodes.enumerated() where !Self.isBatchSource(n) {
                 let s = stats[i]
                 out += "\(n.id) [avg_exec_time_ns=\"\(GoDuration.format(s.averageExecutionNanoseconds))\" errors=\"\(s.errors)\" "
                 out += "in=\"\(s.received)\" out=\"\(s.emitted)\" ];\n"
             }
             out += "\n"
         }
-        for (i, n) in nodes.enumerated() {
+        for (i, n) in nodes.enumerated() where !Self.isBatchSource(n) {
             for c in n.children where !nodes[c.node].drawnAsSource {
                 if let stats {
                     out += "\(n.id) -> \(nodes[c.node].id) [processed=\"\(stats[i].emitted)\"];\n"
@@ -108,4 +112,19 @@ public struct NodeStats: Sendable, Hashable {
     }
 
     public var averageExecutionNanoseconds: Int64 { received == 0 ? 0 : processingNanoseconds / Int64(received) }
+}
+
+extension Pipeline {
+    /// Indexes of the `query` nodes, in creation order: entry `i` of a `.brpl` recording feeds `batchQueries[i]`.
+    public var batchQueries: [Int] {
+        nodes.indices.filter { nodes[$0].method == "query" && nodes[$0].node is QueryNode }
+    }
+
+    /// What each of ``batchQueries`` runs, in the same order.
+    public var queryPlans: [BatchQueryPlan] {
+        batchQueries.map { (nodes[$0].node as! QueryNode).plan }
+    }
+
+    /// Whether the task reads batches from `query` nodes (`batch|query()`) rather than points.
+    public var isBatch: Bool { nodes.contains { $0.method == "batch" && $0.inputType == nil } }
 }

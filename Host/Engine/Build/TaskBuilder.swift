@@ -20,6 +20,8 @@ public struct TaskBuilder {
     public var ingress: (any PointIngress)? = nil
     /// InfluxDB for `batch|query()` and `influxDBOut()`; `nil` refuses them at build time.
     public var influxDB: (any InfluxDBService)? = nil
+    /// Whether `query` nodes query InfluxDB on their schedule or emit only what the runner feeds them.
+    public var batchSourceMode: BatchSourceMode = .schedule
 
     public init(taskID: String, variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                 registry: [String: NodeSpec] = NodeRegistry.all, execPolicy: ExecPolicy = .unrestricted) {
@@ -161,6 +163,8 @@ struct BuildState {
             }
         case .reference(let r):
             throw ScriptError("field or tag reference \"\(r)\" is only allowed inside a lambda; write '\(r)' for a string", at: e.position)
+        case .call(let function, let arguments) where function == "time":
+            return try timeDimension(arguments, at: e.position)
         case .unary, .binary, .call:
             return try constant(e)
         case .chain:
@@ -229,6 +233,8 @@ struct BuildState {
             }
         } else if name == "from" {
             throw ScriptError("from() can only follow stream", at: position)
+        } else if name == "query" {
+            throw ScriptError("query() can only follow batch", at: position)
         }
         if let reason = UnsupportedNodes.reason(for: name) { throw ScriptError(reason, at: position) }
         if name == "deadman", builder.registry[name] != nil {
@@ -467,6 +473,7 @@ struct BuildState {
                 config.configSections = builder.configSections
                 config.ingress = builder.ingress.map { ScriptIngress(base: $0, scriptDBRPs: dbrps) }
                 config.influxDB = builder.influxDB
+                config.batchSourceMode = builder.batchSourceMode
                 do {
                     node = try spec.make(config)
                 } catch let error as ScriptError {

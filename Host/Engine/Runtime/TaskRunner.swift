@@ -54,6 +54,9 @@ public final class TaskRunner: @unchecked Sendable {
         public var ingress: (any PointIngress)?
         /// InfluxDB for `batch|query()` and `influxDBOut()`; `nil` refuses them.
         public var influxDB: (any InfluxDBService)?
+        /// Whether `query` nodes query InfluxDB on their schedule or emit only what ``TaskRunner/feed(_:toQuery:)``
+        /// gives them.
+        public var batchSourceMode: BatchSourceMode = .schedule
 
         public init(taskID: String, dbrps: [DBRP] = [], variables: [String: Value] = [:], udfProvider: (any UDFProvider)? = nil,
                     execPolicy: ExecPolicy = .unrestricted) {
@@ -74,6 +77,8 @@ public final class TaskRunner: @unchecked Sendable {
 
     enum Job {
         case points(PointsBox)
+        /// Batches fed to the query node at a pipeline index, and how many points they hold (for the backlog).
+        case batches(Int, [Batch], Int)
         case post(Int, Message)
         case fail(Int, any Error)
         case finish(Int)
@@ -104,6 +109,8 @@ public final class TaskRunner: @unchecked Sendable {
     /// A failure reported on the executor while a node was working; handled before the next message.
     private var pendingFailure: (node: Int, error: any Error)?
     private var executorThread: pthread_t?
+    /// The jobs the executor has taken out of the queue and not yet processed (in reverse order).
+    private var batch: [Job] = []
 
     // Shared state, under `condition`.
     private let condition = NSCondition()
@@ -143,6 +150,7 @@ public final class TaskRunner: @unchecked Sendable {
         builder.configSections = options.configSections
         builder.ingress = options.ingress
         builder.influxDB = options.influxDB
+        builder.batchSourceMode = options.batchSourceMode
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
         alertStates = options.alertStates
     }
@@ -191,6 +199,24 @@ public final class TaskRunner: @unchecked Sendable {
         if !done {
             queue.append(.points(PointsBox(points)))
             queuedPoints += points.count
+            condition.broadcast()
+        }
+        condition.unlock()
+    }
+
+    /// Feeds batches to the `query` node ``Pipeline/batchQueries``[`index`], which emits them as if its query had
+    /// returned them (a replayed recording, in ``BatchSourceMode/recorded``). Safe from any thread; in order with
+    /// ``write(_:)``; waits while more than ``maxQueuedPoints`` points are queued. Dropped after the task ended or
+    /// when `index` names no query node.
+    public func feed(_ batches: [Batch], toQuery index: Int) {
+        let queries = pipeline.batchQueries
+        guard !batches.isEmpty, queries.indices.contains(index) else { return }
+        let count = batches.reduce(0) { $0 + max(1, $1.points.count) }
+        condition.lock()
+        while queuedPoints >= maxQueuedPoints && !done { condition.wait() }
+        if !done {
+            queue.append(.batches(queries[index], batches, count))
+            queuedPoints += count
             condition.broadcast()
         }
         condition.unlock()
@@ -294,11 +320,11 @@ public final class TaskRunner: @unchecked Sendable {
             }
             // Take the jobs out by moving them, so the point arrays they carry stay uniquely owned and their
             // points can be handed on without copies.
-            var jobs = queue
+            batch = queue
             queue = []
             condition.unlock()
-            jobs.reverse()
-            while let job = jobs.popLast() {
+            batch.reverse()
+            while let job = batch.popLast() {
                 process(job)
                 if let f = pendingFailure {
                     pendingFailure = nil
@@ -315,6 +341,14 @@ public final class TaskRunner: @unchecked Sendable {
             swap(&points, &box.points)
             let count = points.count
             if !stopping && !isOver { route(&points) }
+            condition.lock()
+            queuedPoints -= count
+            condition.broadcast()
+            condition.unlock()
+        case .batches(let i, let batches, let count):
+            if !stopping && !isOver {
+                for b in batches where !failing { runtimes[i].emit(.batch(b)) }
+            }
             condition.lock()
             queuedPoints -= count
             condition.broadcast()
@@ -396,6 +430,10 @@ public final class TaskRunner: @unchecked Sendable {
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         // Work handed over before the end (an error a node counted from another thread) is done before anyone
         // waiting for the end sees it; what comes later runs where it is enqueued.
+        // The rest of the batch the executor took out of the queue comes before anything still queued.
+        let taken = batch.reversed().compactMap { job -> (() -> Void)? in if case .run(let f) = job { f } else { nil } }
+        batch.removeAll { if case .run = $0 { true } else { false } }
+        for f in taken { f() }
         condition.lock()
         while queue.contains(where: { if case .run = $0 { true } else { false } }) {
             let runs = queue.compactMap { job -> (() -> Void)? in if case .run(let f) = job { f } else { nil } }

@@ -98,9 +98,6 @@ struct TestCommand: ParsableCommand {
             }
         }
         defer { udfs?.terminateAll() }
-        if file.isBatch, file.cases.contains(where: { if case .recording = $0.input { false } else { true } }) {
-            throw TestFileError("\(path): a batch task's cases need a batch recording (.brpl) as input")
-        }
         let tapped = Set(file.cases.flatMap { $0.expect.outputs.compactMap(\.node) })
         let runner = TestCaseRun(file: file, udfs: udfs, sections: sections, tappedNodes: tapped)
         var passed = 0, failed = 0

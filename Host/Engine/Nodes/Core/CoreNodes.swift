@@ -16,12 +16,6 @@ enum CoreNodes {
                 PropertySpec("round", Signature([.duration])),
             ],
             wants: .stream, provides: .stream, make: { try FromNode($0) }),
-        NodeSpec(
-            name: "query", arguments: Signature([.string]),
-            properties: ["period", "every", "offset", "cron", "groupBy", "groupByMeasurement", "align", "alignGroup", "fill", "cluster"]
-                .map { PropertySpec($0, Signature(variadic: .oneOf([.string, .duration, .star, .int, .float, .bool]))) },
-            wants: .batch, provides: .batch,
-            make: { _ in throw NodeConfigurationError("batch queries (query) are not supported: Tock has no InfluxDB client yet; use stream|from()|window()") }),
         NodeSpec(name: "where", arguments: Signature([.lambda]), wants: nil, provides: .same, make: { try WhereNode($0) }),
         NodeSpec(
             name: "eval", arguments: Signature([.lambda], variadic: .lambda),
