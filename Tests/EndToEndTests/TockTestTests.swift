@@ -165,6 +165,25 @@ import Testing
         #expect(r.stdout.contains("ERROR \(dir)/script.test.yaml:4:9: unknown property \"measurment\" on from; did you mean \"measurement\"?"), "\(r.stdout)")
     }
 
+    @Test func tomlProblemsAreReportedWithLineColumnOrKeyPath() throws {
+        let dir = try temporaryDirectory()
+        try "script = \"x.tick\"\n[[cases]\nname = 1\n".write(toFile: dir + "/bad.test.toml", atomically: true, encoding: .utf8)
+        try """
+            tickscript = "stream|from()|httpOut('x')"
+            [[cases]]
+            name = "c"
+            [cases.input]
+            lines = "cpu v=1 0"
+            [cases.expect]
+            alertCont = 1
+            """.write(toFile: dir + "/key.test.toml", atomically: true, encoding: .utf8)
+        let r = try TockBinary.run(["test", dir + "/bad.test.toml", dir + "/key.test.toml"])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("ERROR \(dir)/bad.test.toml:2:9: not valid TOML"), "\(r.stdout)")
+        // TOML keeps no positions for values: the key path says where.
+        #expect(r.stdout.contains("ERROR \(dir)/key.test.toml: cases[0].expect.alertCont: unknown key \"alertCont\""), "\(r.stdout)")
+    }
+
     @Test func helpDocumentsTheFormat() throws {
         let r = try TockBinary.run(["test", "--help"])
         for key in ["tickscript:", "alertCount:", "httpOut:", "writes:", "recording", "tolerance:"] {
