@@ -31,6 +31,40 @@ import Testing
         #expect(r.stdout.contains("PASS  the last point of each host, from a recording (4 points in, 0 alerts)"))
     }
 
+    @Test func aBatchRecordingFeedsABatchTasksQuery() throws {
+        let r = try TockBinary.run(["test", "Tests/Fixtures/tocktest/batch_alert.test.yaml"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("PASS  a busy minute of host a is critical, then OK (3 points in, 2 alerts)"))
+    }
+
+    @Test func influxDBOutWritesAreCapturedAndCompared() throws {
+        let r = try TockBinary.run(["test", "Tests/Fixtures/tocktest/influxdbout.test.yaml"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("PASS  each point is written to derived.week with its tags and the new tag (2 points in, 0 alerts)"))
+    }
+
+    @Test func aBatchTaskNeedsABatchRecordingAndTheDeclaredTypeMustMatch() throws {
+        let dir = try temporaryDirectory()
+        let text = """
+            tickscript: |
+              batch
+                  |query('SELECT mean(usage) AS mean FROM "telegraf"."autogen"."cpu"')
+                      .period(1m)
+                      .every(1m)
+                  |httpOut('x')
+            type: TYPE
+            cases:
+              - input: {lines: "cpu v=1 0"}
+                expect: {alertCount: 0}
+            """
+        try text.replacingOccurrences(of: "TYPE", with: "stream").write(toFile: dir + "/stream.test.yaml", atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "TYPE", with: "batch").write(toFile: dir + "/batch.test.yaml", atomically: true, encoding: .utf8)
+        let r = try TockBinary.run(["test", dir + "/stream.test.yaml", dir + "/batch.test.yaml"])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("ERROR \(dir)/stream.test.yaml: type is stream but the script is a batch task"), "\(r.stdout)")
+        #expect(r.stdout.contains("ERROR \(dir)/batch.test.yaml:9:5: cases[0]: the script is a batch task (batch|query()): it replays a Kapacitor batch recording (.brpl), not inline lines"), "\(r.stdout)")
+    }
+
     @Test func severalFilesAreSummedUp() throws {
         let r = try TockBinary.run(["test", "Tests/Fixtures/tocktest/cpu_alert.test.yaml", "Tests/Fixtures/tocktest/cpu_mean.test.toml"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -129,6 +163,25 @@ import Testing
         #expect(r.stdout.contains("ERROR \(dir)/bad.test.yaml:2:3: not valid YAML"), "\(r.stdout)")
         // The script's line 3 is the test file's line 4.
         #expect(r.stdout.contains("ERROR \(dir)/script.test.yaml:4:9: unknown property \"measurment\" on from; did you mean \"measurement\"?"), "\(r.stdout)")
+    }
+
+    @Test func tomlProblemsAreReportedWithLineColumnOrKeyPath() throws {
+        let dir = try temporaryDirectory()
+        try "script = \"x.tick\"\n[[cases]\nname = 1\n".write(toFile: dir + "/bad.test.toml", atomically: true, encoding: .utf8)
+        try """
+            tickscript = "stream|from()|httpOut('x')"
+            [[cases]]
+            name = "c"
+            [cases.input]
+            lines = "cpu v=1 0"
+            [cases.expect]
+            alertCont = 1
+            """.write(toFile: dir + "/key.test.toml", atomically: true, encoding: .utf8)
+        let r = try TockBinary.run(["test", dir + "/bad.test.toml", dir + "/key.test.toml"])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("ERROR \(dir)/bad.test.toml:2:9: not valid TOML"), "\(r.stdout)")
+        // TOML keeps no positions for values: the key path says where.
+        #expect(r.stdout.contains("ERROR \(dir)/key.test.toml: cases[0].expect.alertCont: unknown key \"alertCont\""), "\(r.stdout)")
     }
 
     @Test func helpDocumentsTheFormat() throws {

@@ -10,45 +10,54 @@ struct TestCommand: ParsableCommand {
         commandName: "test",
         abstract: "Run TICKscript tests: feed each case's input to the task and compare what it produced with what the case expects.",
         discussion: """
-            Each FILE is YAML (.yaml/.yml) or TOML (.toml). Paths in it are relative to the file; \
-            UDF paths inside the config file are as `tock run --config` reads them (relative to the current \
-            directory). Every case runs the task afresh, as `tock run` does, with influxDBOut writes captured \
-            (nothing is sent anywhere).
+            Each FILE is YAML (.yaml/.yml) or TOML (.toml); paths in it are relative to it. Every case \
+            runs the task afresh, as `tock run` does, with influxDBOut writes captured (nothing is sent \
+            anywhere).
 
-              script: cpu_alert.tick        # the TICKscript, or inline: tickscript: |
-              type: stream                  # stream (default) or batch
-              dbrp: telegraf.autogen        # or a list; default: the script's dbrp statements
-              vars:                         # template vars: plain values, or Kapacitor's {type, value}
+              script: cpu_alert.tick    # the script file; or inline: tickscript: |
+              type: stream              # stream or batch (default: the script's)
+              dbrp: telegraf.autogen    # or a list (default: the script's dbrp)
+              vars:                     # plain values, or Kapacitor's {type, value}
                 crit: 90
                 period: {type: duration, value: 5m}
-              config: tock.conf             # [udf.functions.*], [[httppost]], [deadman], as tock run --config
+              config: tock.conf         # UDFs, [[httppost]], [deadman]
               cases:
                 - name: high cpu is critical
-                  input:                    # exactly one of: lines (inline), file, recording (.srpl/.brpl)
-                    precision: s            # of lines/file: n, u, ms, s, m, h (default n)
+                  input:                # one of: lines, file, recording
+                    precision: s        # n, u, ms, s, m, h (default n)
                     lines: |
                       cpu,host=a usage_idle=5 1451606400
                   expect:
-                    tolerance: 1e-9         # numbers match within it (absolute; default 1e-9)
-                    alerts:                 # without alertCount: all the alerts, in order
+                    tolerance: 1e-9     # absolute, for numbers (default 1e-9)
+                    alerts:             # all the alerts, in order
                       - id: "cpu:host=a"
-                        level: CRITICAL     # OK, INFO, WARNING, CRITICAL
+                        level: CRITICAL # OK, INFO, WARNING, CRITICAL
                         time: 2016-01-01T00:00:00Z
-                        message: "is CRITICAL"   # a substring of the message
+                        message: "is CRITICAL"   # a substring
                         tags: {host: a}
-                        fields: {usage_idle: 5}  # columns of the alert's data (first row)
-                    alertCount: 1           # with it: the number of alerts; the list is then some of them, in order
-                    output:                 # series the task's leaves emit, in order (node: NAME for one node)
-                      - node: mean2
+                        fields: {usage_idle: 5}  # the alert data's first row
+                    alertCount: 1       # then alerts lists some, in order
+                    output:             # what the leaves emit, in order
+                      - node: mean2     # or one node's output
                         series:
                           - name: cpu
                             tags: {host: a}
                             columns: [time, mean]
                             values: [[2016-01-01T00:05:00Z, 12.5]]
-                    httpOut:                # each endpoint's final result
+                    httpOut:            # each endpoint's final result
                       top: {series: [...]}
-                    writes:                 # influxDBOut points (tags and fields compared as whole sets)
-                      - {database: db, retentionPolicy: rp, measurement: m, tags: {}, fields: {v: 1}, time: ...}
+                    writes:             # influxDBOut points, in order
+                      - database: db
+                        retentionPolicy: rp
+                        measurement: m
+                        tags: {host: a} # tags and fields: the whole sets
+                        fields: {v: 1}
+                        time: 2016-01-01T00:00:00Z
+
+            A recording is a .srpl (its points keep their database and retention \
+            policy) or, for a batch task, a .brpl whose entries feed its queries in \
+            order. The config file's UDF paths are read as `tock run --config` \
+            reads them (relative to the current directory).
 
             Lines without a timestamp are at time 0. Unknown keys are errors (FILE:LINE:COLUMN: key path: …). \
             Each case prints PASS or FAIL, a failure with each difference (missing, unexpected, or the \
@@ -98,9 +107,6 @@ struct TestCommand: ParsableCommand {
             }
         }
         defer { udfs?.terminateAll() }
-        if file.isBatch, file.cases.contains(where: { if case .recording = $0.input { false } else { true } }) {
-            throw TestFileError("\(path): a batch task's cases need a batch recording (.brpl) as input")
-        }
         let tapped = Set(file.cases.flatMap { $0.expect.outputs.compactMap(\.node) })
         let runner = TestCaseRun(file: file, udfs: udfs, sections: sections, tappedNodes: tapped)
         var passed = 0, failed = 0

@@ -81,11 +81,16 @@ struct TestCaseRun {
             builder.configSections = sections
             builder.influxDB = captured
             builder.ingress = TestLoopback(taskDBRPs: dbrps)
+            // A batch task's queries emit what a case's batch recording holds; nothing asks InfluxDB.
+            builder.batchSourceMode = .recorded
             pipeline = try builder.build(program)
         } catch let error as ScriptError {
             throw TestFileError(file.render(error))
         } catch {
             throw TestFileError("\(file.scriptPath ?? file.path): \(error)")
+        }
+        if let isBatch = file.isBatch, isBatch != pipeline.isBatch {
+            throw TestFileError("\(file.path): type is \(isBatch ? "batch" : "stream") but the script is a \(pipeline.isBatch ? "batch" : "stream") task")
         }
         let silent = Set(pipeline.nodes.filter { ["httpOut", "alert"].contains($0.method) }.map(\.id))
         let tapped = tappedNodes
@@ -109,7 +114,7 @@ struct TestCaseRun {
         let runner = TaskRunner(pipeline: pipeline, taskID: file.taskID, dbrps: dbrps, handlers: handlers)
         do { try runner.start() } catch { throw TestFileError("\(testCase.location): the task did not start: \(error)") }
         do {
-            try feed(testCase.input, to: runner, target: dbrps.first ?? DBRP("", ""), actuals: actuals)
+            try feed(testCase.input, to: runner, pipeline: pipeline, target: dbrps.first ?? DBRP("", ""), actuals: actuals)
         } catch {
             _ = try? runner.stop()
             throw TestFileError("\(testCase.location): \(error)")
@@ -118,9 +123,12 @@ struct TestCaseRun {
         return actuals
     }
 
-    private func feed(_ input: TestInput, to runner: TaskRunner, target: DBRP, actuals: TestActuals) throws {
+    private func feed(_ input: TestInput, to runner: TaskRunner, pipeline: Pipeline, target: DBRP, actuals: TestActuals) throws {
         switch input {
         case .lineProtocol(let text, let path, let precision, let dbrp):
+            if let problem = Run.inputMismatch(pipeline: pipeline, recording: nil, input: path ?? "inline lines") {
+                throw TestFileError(problem)
+            }
             let to = dbrp ?? target
             // Points without a time get 0 (1970-01-01T00:00:00Z), so that a test gives the same answer every run.
             var parser = LineProtocolParser(precision: precision, defaultTime: 0, database: to.database,
@@ -143,9 +151,19 @@ struct TestCaseRun {
         case .recording(let path):
             switch try RecordingInput.format(path: path) {
             case .stream:
+                if let problem = Run.inputMismatch(pipeline: pipeline, recording: nil, input: path) { throw TestFileError(problem) }
                 actuals.pointsRead += try StreamRecordingReader(path: path).read { points in runner.write(points) }
             case .batch:
-                throw TestFileError("\(path) is a batch recording; replaying .brpl in tock test is not built yet")
+                let recording = try BatchRecording.read(path: path)
+                if let problem = Run.inputMismatch(pipeline: pipeline, recording: recording, input: path) {
+                    throw TestFileError(problem)
+                }
+                actuals.pointsRead += recording.entries.reduce(0) { $0 + $1.batches.reduce(0) { $0 + $1.points.count } }
+                // In time order across the queries, as `tock run` replays them.
+                for (index, batch) in Run.interleaved(recording.entries.map(\.batches)) {
+                    if runner.state.ended { break }
+                    runner.feed([batch], toQuery: index)
+                }
             case .lineProtocol, .gzipLineProtocol:
                 throw TestFileError("\(path) is line protocol, not a recording: give it as \"file\"")
             }

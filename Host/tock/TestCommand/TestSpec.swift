@@ -31,7 +31,8 @@ struct TockTestFile {
     var scriptPath: String?
     /// For an inline (block) script, the test file's line just before the script's first line.
     var scriptLineOffset: Int?
-    var isBatch: Bool
+    /// From the file's `type`; nil: as the script says.
+    var isBatch: Bool?
     /// From the file's `dbrp`; empty: the script's own.
     var dbrps: [DBRP]
     var variables: [String: Value]
@@ -137,7 +138,7 @@ extension TockTestFile {
         case (_?, _?): throw TestFileError(keys.location, "give either \"script\" (a file) or \"tickscript\" (inline), not both")
         case (nil, nil): throw TestFileError(keys.location, "missing \"script\" (the TICKscript file) or \"tickscript\" (inline)")
         }
-        var isBatch = false
+        var isBatch: Bool?
         if let type = keys.optional("type") {
             switch try type.string() {
             case "stream": isBatch = false
