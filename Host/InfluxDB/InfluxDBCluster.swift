@@ -231,24 +231,11 @@ public final class InfluxDBCluster: Sendable {
         }
     }
 
-    /// An InfluxQL identifier in double quotes, `"` and `\` escaped (influxql.QuoteIdent).
-    public static func quoteIdentifier(_ s: String) -> String {
-        var out = "\""
-        for c in s {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.append(c)
-            }
-        }
-        return out + "\""
-    }
+    /// An InfluxQL identifier in double quotes (influxql.QuoteIdent).
+    public static func quoteIdentifier(_ s: String) -> String { InfluxQL.quoteIdentifier(s) }
 
     /// An InfluxQL string literal in single quotes.
-    public static func quoteString(_ s: String) -> String {
-        "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
-    }
+    public static func quoteString(_ s: String) -> String { InfluxQL.quoteString(s) }
 
     static func quoted(_ text: String) -> String {
         text.count > 200 ? "\"\(text.prefix(200))…\"" : "\"\(text)\""

@@ -27,6 +27,15 @@ struct PrinterDaemonTests {
         return Data(gen.stdout.utf8)
     }
 
+    /// The guide's task, its failure logs moved into `dir/logs`: the script's path and the logs' directory.
+    static func printerTask(in dir: String) throws -> (tick: String, logs: String) {
+        let logs = dir + "/logs"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        var script = try String(contentsOfFile: TockBinary.root + "/SampleUDFs/printer/print_temps.tick", encoding: .utf8)
+        script = script.replacingOccurrences(of: "/tmp/tock_udf", with: logs)
+        return (try file("print_temps.tick", script, in: dir), logs)
+    }
+
     /// The critical alerts in the failure logs, as "id h:mm", and the number of recoveries.
     static func alerts(in logs: String) -> (critical: Set<String>, ok: Int) {
         var critical = Set<String>(), ok = 0
@@ -48,11 +57,7 @@ struct PrinterDaemonTests {
     func printerDayThroughTheDaemon() async throws {
         let dir = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let logs = dir + "/logs"
-        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        var script = try String(contentsOfFile: TockBinary.root + "/SampleUDFs/printer/print_temps.tick", encoding: .utf8)
-        script = script.replacingOccurrences(of: "/tmp/tock_udf", with: logs)
-        let tick = try file("print_temps.tick", script, in: dir)
+        let (tick, logs) = try Self.printerTask(in: dir)
 
         let daemon = try await DaemonProcess(dataDirectory: dir, configuration: Self.configuration)
         defer { daemon.stop() }
@@ -77,11 +82,7 @@ struct PrinterDaemonTests {
     func printerDayRecordedAndReplayed() async throws {
         let dir = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let logs = dir + "/logs"
-        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        var script = try String(contentsOfFile: TockBinary.root + "/SampleUDFs/printer/print_temps.tick", encoding: .utf8)
-        script = script.replacingOccurrences(of: "/tmp/tock_udf", with: logs)
-        let tick = try file("print_temps.tick", script, in: dir)
+        let (tick, logs) = try Self.printerTask(in: dir)
         let daemon = try await DaemonProcess(dataDirectory: dir, configuration: Self.configuration)
         defer { daemon.stop() }
         func ok(_ args: [String]) throws -> String {

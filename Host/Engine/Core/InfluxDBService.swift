@@ -121,3 +121,25 @@ public struct InfluxDBError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public var description: String { message }
 }
+
+/// InfluxQL's quoting, for the statements Tock writes (the batch query's additions, `CREATE DATABASE`, subscriptions).
+public enum InfluxQL {
+    /// An identifier in double quotes, `"`, `\` and newlines escaped (influxql.QuoteIdent).
+    public static func quoteIdentifier(_ name: String) -> String {
+        var out = "\""
+        for c in name {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out + "\""
+    }
+
+    /// A string literal in single quotes, `\` and `'` escaped.
+    public static func quoteString(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
+}

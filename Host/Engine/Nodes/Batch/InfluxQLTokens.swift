@@ -133,17 +133,7 @@ struct InfluxQLTokens {
         let scalars = name.unicodeScalars
         let plain = !name.isEmpty && scalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
             && !("0"..."9").contains(scalars.first!) && !keywords.contains(name.uppercased())
-        if plain { return name }
-        var out = "\""
-        for c in name {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.append(c)
-            }
-        }
-        return out + "\""
+        return plain ? name : InfluxQL.quoteIdentifier(name)
     }
 
     /// A duration as InfluxQL prints it: the largest unit that divides it (`1w`, `2d`, `90m`, `0s`).
