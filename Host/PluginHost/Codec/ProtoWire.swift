@@ -211,6 +211,14 @@ public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible 
         try skip(wire: wire, field: field)
         return false
     }
+
+    /// Checks the key or value of a map entry: there swift-protobuf refuses a wrong wire type (Go's protobuf skips
+    /// it, leaving the key or value empty); Tock refuses it too, so the fast path and swift-protobuf agree on every
+    /// frame (`Tests/Fuzz/Crashers.md`, `udf/map-entry-key-with-fixed64-wire-type`).
+    @inlinable mutating func mapEntry(_ wire: Int, _ expected: Int, field: Int) throws(UDFCodecError) -> Bool {
+        guard wire == expected else { throw error("wire type \(wire) for map entry field \(field), expected \(expected)") }
+        return true
+    }
 }
 
 /// Whether `bytes` is well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF).

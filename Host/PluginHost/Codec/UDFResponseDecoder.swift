@@ -195,8 +195,8 @@ func decodeStringEntry(_ r: inout ProtoReader) throws(UDFCodecError) -> (String,
     while !e.isAtEnd {
         let (f, w) = try e.tag()
         switch f {
-        case 1: if try e.known(w, WireType.lengthDelimited, field: f) { key = try e.string() }
-        case 2: if try e.known(w, WireType.lengthDelimited, field: f) { value = try e.string() }
+        case 1: if try e.mapEntry(w, WireType.lengthDelimited, field: f) { key = try e.string() }
+        case 2: if try e.mapEntry(w, WireType.lengthDelimited, field: f) { value = try e.string() }
         default: try e.skip(wire: w, field: f)
         }
     }
@@ -219,25 +219,25 @@ func decodeFieldEntry(_ r: inout ProtoReader, map field: Int) throws(UDFCodecErr
         let (f, w) = try e.tag()
         switch f {
         case 1:
-            if try e.known(w, WireType.lengthDelimited, field: f) {
+            if try e.mapEntry(w, WireType.lengthDelimited, field: f) {
                 key = try e.string()
             }
         case 2:
             switch field {
             case 8:
-                if try e.known(w, WireType.fixed64, field: f) {
+                if try e.mapEntry(w, WireType.fixed64, field: f) {
                     value = .double(Double(bitPattern: try e.fixed64()))
                 }
             case 9:
-                if try e.known(w, WireType.varint, field: f) {
+                if try e.mapEntry(w, WireType.varint, field: f) {
                     value = .int(Int64(bitPattern: try e.varint()))
                 }
             case 10:
-                if try e.known(w, WireType.lengthDelimited, field: f) {
+                if try e.mapEntry(w, WireType.lengthDelimited, field: f) {
                     value = .string(try e.string())
                 }
             default:
-                if try e.known(w, WireType.varint, field: f) {
+                if try e.mapEntry(w, WireType.varint, field: f) {
                     value = .bool(try e.varint() != 0)
                 }
             }
