@@ -6,7 +6,7 @@ import TockModel
 
 /// Runs `script` with `influxDB` as the task's InfluxDB and returns what the task logged.
 @discardableResult
-private func runWriting(_ script: String, _ points: [Point], to influxDB: ScriptedInfluxDB,
+private func runWriting(_ script: String, _ points: [Point], to influxDB: RecordingInfluxDB,
                         beforeStop: (TaskRunner) -> Void = { _ in }) throws -> Collector {
     let c = Collector()
     var options = TaskRunner.Options(taskID: "out")
@@ -28,12 +28,12 @@ private func cpu(_ host: String, _ value: Double, at seconds: Int64) -> Point {
 struct InfluxDBOutTests {
     @Test("each point goes to its own database and retention policy unless the node names them")
     func destinations() throws {
-        let influx = ScriptedInfluxDB()
+        let influx = RecordingInfluxDB()
         try runWriting("stream|from().measurement('cpu')|influxDBOut()", [cpu("a", 1, at: 1)], to: influx)
         #expect(influx.writes.map(\.database) == ["telegraf"])
         #expect(influx.writes.map(\.retentionPolicy) == ["autogen"])
 
-        let named = ScriptedInfluxDB()
+        let named = RecordingInfluxDB()
         try runWriting("""
             stream|from().measurement('cpu')
                 |influxDBOut().database('derived').retentionPolicy('week').measurement('cpu_copy')
@@ -51,7 +51,7 @@ struct InfluxDBOutTests {
 
     @Test("points are sent in requests of `buffer` points, the rest when the task ends")
     func buffered() throws {
-        let influx = ScriptedInfluxDB()
+        let influx = RecordingInfluxDB()
         let points = (0..<7).map { cpu("a", Double($0), at: Int64($0)) }
         try runWriting("stream|from()|influxDBOut().buffer(3)", points, to: influx)
         #expect(influx.writes.map(\.points.count) == [3, 3, 1])
@@ -60,16 +60,17 @@ struct InfluxDBOutTests {
 
     @Test("the flush interval sends what waits without the task ending")
     func flushInterval() throws {
-        let influx = ScriptedInfluxDB()
+        let influx = RecordingInfluxDB()
         try runWriting("stream|from()|influxDBOut().flushInterval(50ms)", [cpu("a", 1, at: 1)], to: influx) { _ in
-            #expect(influx.wait(seconds: 10) { influx.writes.count == 1 }, "the point was not flushed by the interval")
+            eventually { influx.writes.count == 1 }
+            #expect(influx.writes.count == 1, "the point was not flushed by the interval")
         }
         #expect(influx.writes.count == 1)
     }
 
     @Test("a batch is written as its points with the batch's tags, to the node's database")
     func batches() throws {
-        let influx = ScriptedInfluxDB()
+        let influx = RecordingInfluxDB()
         // The points at 15 s close each group's first window.
         let points = (0..<4).map { cpu($0 < 2 ? "a" : "b", Double($0), at: Int64($0)) } + [cpu("a", 0, at: 15), cpu("b", 0, at: 15)]
         try runWriting("""
@@ -83,7 +84,7 @@ struct InfluxDBOutTests {
 
     @Test(".create() creates the database (with its retention policy) before the first write")
     func create() throws {
-        let influx = ScriptedInfluxDB()
+        let influx = RecordingInfluxDB()
         try runWriting("stream|from()|influxDBOut().database('new').retentionPolicy('rp1').create()",
                        [cpu("a", 1, at: 1)], to: influx)
         #expect(influx.created.map(\.database) == ["new"])
@@ -95,13 +96,14 @@ struct InfluxDBOutTests {
     @Test("writes that fail while InfluxDB is down are retried and arrive in order, with one error counted")
     func retriesWhileDown() throws {
         // The first three attempts find InfluxDB down; then it is back.
-        let influx = ScriptedInfluxDB { attempt, _ in
+        let influx = RecordingInfluxDB { attempt, _ in
             attempt < 3 ? InfluxDBError(.unreachable, "InfluxDB default: connection refused") : nil
         }
         let c = try runWriting("stream|from()|influxDBOut().buffer(1)", (0..<5).map { cpu("a", Double($0), at: Int64($0)) },
                                to: influx) { _ in
             // Backoff is 1 s, 2 s, 4 s: wait for the recovery instead of ending the task (which would drop the rest).
-            #expect(influx.wait(seconds: 20) { influx.writtenPoints.count == 5 })
+            eventually(timeout: 20) { influx.writtenPoints.count == 5 }
+            #expect(influx.writtenPoints.count == 5)
         }
         #expect(influx.writtenPoints.map(\.time) == (0..<5).map { Int64($0) * second })
         let errors = c.logs.filter { $0.0 == .error }.map(\.2)
@@ -113,7 +115,7 @@ struct InfluxDBOutTests {
 
     @Test("a write InfluxDB refuses is dropped with InfluxDB's message; the others still go")
     func rejected() throws {
-        let influx = ScriptedInfluxDB { _, write in
+        let influx = RecordingInfluxDB { _, write in
             write.points.first?.tags["host"] == "bad"
                 ? InfluxDBError(.rejected(status: 400), "InfluxDB default: field type conflict") : nil
         }
@@ -125,7 +127,7 @@ struct InfluxDBOutTests {
 
     @Test("while InfluxDB stays down, at most the retry buffer's points are kept; the task's end drops the rest at once")
     func boundedWhileDown() throws {
-        let influx = ScriptedInfluxDB { _, _ in InfluxDBError(.unreachable, "InfluxDB default: connection refused") }
+        let influx = RecordingInfluxDB { _, _ in InfluxDBError(.unreachable, "InfluxDB default: connection refused") }
         let capacity = InfluxDBWriter.capacity(buffer: 10)
         let points = (0..<(capacity + 5_000)).map { cpu("a", 1, at: Int64($0)) }
         let started = Date()
@@ -153,7 +155,7 @@ struct InfluxDBOutTests {
     ])
     func defineErrors(script: String, message: String, line: Int, column: Int) throws {
         var builder = TaskBuilder(taskID: "t")
-        builder.influxDB = ScriptedInfluxDB()
+        builder.influxDB = RecordingInfluxDB()
         #expect(throws: ScriptError.self) { try builder.build(try Program.parse(script)) }
         do {
             _ = try builder.build(try Program.parse(script))
