@@ -37,9 +37,6 @@ final class InfluxDBWriter: @unchecked Sendable {
     private var stopping = false
     private var needsCreate: Bool
     private var timer: (any DispatchSourceTimer)?
-    /// Counters, reported in logs: points InfluxDB took, and points dropped.
-    private(set) var pointsWritten = 0
-    private(set) var pointsDropped = 0
 
     init(settings: InfluxDBOutNode.Settings, influxDB: any InfluxDBService, output: any NodeOutput) {
         self.settings = settings
@@ -109,7 +106,6 @@ final class InfluxDBWriter: @unchecked Sendable {
             dropped += old.points.count
         }
         if dropped > 0 {
-            pointsDropped += dropped
             let message = "dropped \(dropped) points for InfluxDB \(clusterName): the retry buffer is full (\(capacity) points) while InfluxDB does not take writes"
             DispatchQueue.global().async { [output] in output.countError(InfluxDBOutError(message)) }
         }
@@ -155,7 +151,6 @@ final class InfluxDBWriter: @unchecked Sendable {
                     lock.withLock {
                         queue.removeFirst()
                         queuedPoints -= head.points.count
-                        pointsWritten += head.points.count
                     }
                 }
                 failure = nil
@@ -181,7 +176,6 @@ final class InfluxDBWriter: @unchecked Sendable {
                     } else if let head {
                         queue.removeFirst()
                         queuedPoints -= head.points.count
-                        pointsDropped += head.points.count
                     }
                 }
                 output.countError(InfluxDBOutError("\(what) to database \"\(head?.database ?? settings.database)\": \(error.message)"))
@@ -191,7 +185,6 @@ final class InfluxDBWriter: @unchecked Sendable {
                 // The task has ended and InfluxDB does not answer: give up on what is left instead of retrying.
                 let dropped = lock.withLock { () -> Int in
                     let n = queuedPoints
-                    pointsDropped += n
                     queue.removeAll()
                     queuedPoints = 0
                     needsCreate = false
