@@ -126,7 +126,7 @@ struct KapacitorExampleTests {
         #expect(throws: UDFError.self) { try node.snapshot() }
         #expect(output.wait { $0.logs.contains { $0.1 == "UDF mirror restarted" } })
         for i in 20..<40 { try node.receive(point(Double(i), time: Int64(i)), port: 0, output: output) }
-        #expect(output.wait { $0.points.count == 40 })
+        #expect(output.wait { $0.points.count == 40 }, "logs: \(output.logs.map(\.1))")
         #expect(output.points.map { $0.double("value")! } == (0..<40).map(Double.init))
         #expect(Self.warnings(output).contains { $0.hasPrefix("UDF \"mirror\" (node mirror1) could not snapshot") })
         _ = node.stop(output: output)

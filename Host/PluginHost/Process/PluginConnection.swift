@@ -139,6 +139,9 @@ final class PluginConnection: @unchecked Sendable {
     private var stderrDone = true
     private var failure: ConnectionFailure?
     private var ended = false
+    /// The socket's descriptor is closed: its number may already belong to another connection, so nothing
+    /// may shut it down any more.
+    private var socketClosed = false
     private var stderrTail: [String] = []
 
     private let lastActivity: Atomic<UInt64>
@@ -222,6 +225,9 @@ final class PluginConnection: @unchecked Sendable {
             self.failure = failure
             inputClosing = true
             lock.broadcast()
+            // Under the lock, so that finish() cannot close the descriptor (and another connection reuse its
+            // number) in between.
+            if isSocket && !socketClosed { _ = shutdown(outputFD, Int32(SHUT_RDWR)) }
             return true
         }
         guard first else { return }
@@ -231,8 +237,6 @@ final class PluginConnection: @unchecked Sendable {
             startThread(name: "x:" + options.label) {
                 if child.waitForExit(timeout: grace) == nil { child.signalGroup(SIGKILL) }
             }
-        } else {
-            _ = shutdown(outputFD, Int32(SHUT_RDWR))
         }
     }
 
@@ -261,9 +265,7 @@ final class PluginConnection: @unchecked Sendable {
             }
             if pending.isEmpty || failure != nil {
                 // Input closing with nothing left to write, or failed: stop writing.
-                writerDone = true
                 inputClosed = true
-                lock.broadcast()
                 lock.unlock()
                 break
             }
@@ -274,7 +276,6 @@ final class PluginConnection: @unchecked Sendable {
             if let error = writeAll(spare) {
                 spare.removeAll(keepingCapacity: true)
                 lock.withLock {
-                    writerDone = true
                     inputClosed = true
                     inputClosing = true
                     lock.broadcast()
@@ -285,10 +286,16 @@ final class PluginConnection: @unchecked Sendable {
             }
             spare.removeAll(keepingCapacity: true)
         }
+        // Done with the descriptor before saying so: finish() closes a socket once the writer is done, and a
+        // shutdown after that could hit another connection that reused the number.
         if isSocket {
             _ = shutdown(inputFD, Int32(SHUT_WR))
         } else {
             close(inputFD)
+        }
+        lock.withLock {
+            writerDone = true
+            lock.broadcast()
         }
     }
 
@@ -395,8 +402,9 @@ final class PluginConnection: @unchecked Sendable {
                     _ = shutdown(outputFD, Int32(SHUT_RDWR))
                     while !writerDone { lock.wait() }
                 }
+                socketClosed = true
+                close(outputFD)
             }
-            close(outputFD)
         }
         _ = closedCleanly
         let end: ConnectionEnd = lock.withLock {
