@@ -173,13 +173,12 @@ struct AlertStateTests {
             $0.inhibits = [("system", ["host"])]
             $0.inhibitorLookup = lookup
         })
-        let recorder = RecordingHandler()
+        let recorder = RecordingAlertService()
         let inhibited = AlertNode(options: try F.options {
             $0.selector = LevelSelector(crit: F.above(80))
             $0.category = "system"
-            $0.handlers = [recorder]
             $0.inhibitorLookup = lookup
-        })
+        }, service: recorder)
         let a = AlertRecordingOutput(), b = AlertRecordingOutput()
         func host(_ h: String, _ v: Double, _ t: Int64) -> Message { F.point(v, at: t, tags: ["host": h, "cpu": "0"], group: ["host"]) }
         try inhibitor.receive(host("a", 90, 0), port: 0, output: a)   // host=a is down: inhibits host=a

@@ -176,11 +176,28 @@ final class LoopbackServer: @unchecked Sendable {
     }
 }
 
-/// A handler that keeps what it is given.
-final class RecordingHandler: AlertHandler, @unchecked Sendable {
+/// An alert service that keeps the events its sinks are given for their handlers (inhibited ones aside), and the
+/// contexts and handler specs they were opened with.
+final class RecordingAlertService: AlertService, AlertSink, @unchecked Sendable {
     private let lock = NSLock()
-    private var _bodies: [[UInt8]] = []
-    var bodies: [[UInt8]] { lock.withLock { _bodies } }
-    var name: String { "recording" }
-    func deliver(_ body: [UInt8]) throws { lock.withLock { _bodies.append(body) } }
+    private var _events: [AlertEvent] = []
+    private var _opened: [(context: AlertNodeContext, handlers: [AlertHandlerSpec])] = []
+    private var _closed = 0
+    var events: [AlertEvent] { lock.withLock { _events } }
+    /// The events' JSON lines, as a handler's body.
+    var bodies: [[UInt8]] { events.map { Array(($0.json + "\n").utf8) } }
+    var opened: [(context: AlertNodeContext, handlers: [AlertHandlerSpec])] { lock.withLock { _opened } }
+    var closed: Int { lock.withLock { _closed } }
+
+    func check(_ handler: AlertHandlerSpec) throws {}
+    func open(_ node: AlertNodeContext, handlers: [AlertHandlerSpec]) throws -> any AlertSink {
+        lock.withLock { _opened.append((node, handlers)) }
+        return self
+    }
+    func collect(_ event: AlertEvent, inhibited: Bool) {
+        guard !inhibited else { return }
+        lock.withLock { _events.append(event) }
+    }
+    func drain(_ done: @escaping @Sendable () -> Void) { done() }
+    func close() { lock.withLock { _closed += 1 } }
 }

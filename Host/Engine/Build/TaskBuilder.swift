@@ -20,6 +20,8 @@ public struct TaskBuilder {
     public var ingress: (any PointIngress)? = nil
     /// InfluxDB for `batch|query()` and `influxDBOut()`; `nil` refuses them at build time.
     public var influxDB: (any InfluxDBService)? = nil
+    /// Where `alert` nodes send their events; `nil` for ``BuiltinAlertService`` (log, post, tcp, exec).
+    public var alertService: (any AlertService)? = nil
     /// Whether `query` nodes query InfluxDB on their schedule or emit only what the runner feeds them.
     public var batchSourceMode: BatchSourceMode = .schedule
 
@@ -473,6 +475,7 @@ struct BuildState {
                 config.configSections = builder.configSections
                 config.ingress = builder.ingress.map { ScriptIngress(base: $0, scriptDBRPs: dbrps) }
                 config.influxDB = builder.influxDB
+                config.alertService = builder.alertService
                 config.batchSourceMode = builder.batchSourceMode
                 do {
                     node = try spec.make(config)

@@ -54,6 +54,8 @@ public final class TaskRunner: @unchecked Sendable {
         public var ingress: (any PointIngress)?
         /// InfluxDB for `batch|query()` and `influxDBOut()`; `nil` refuses them.
         public var influxDB: (any InfluxDBService)?
+        /// Where `alert` nodes send their events; `nil` for ``BuiltinAlertService``.
+        public var alertService: (any AlertService)?
         /// Whether `query` nodes query InfluxDB on their schedule or emit only what ``TaskRunner/feed(_:toQuery:)``
         /// gives them.
         public var batchSourceMode: BatchSourceMode = .schedule
@@ -150,6 +152,7 @@ public final class TaskRunner: @unchecked Sendable {
         builder.configSections = options.configSections
         builder.ingress = options.ingress
         builder.influxDB = options.influxDB
+        builder.alertService = options.alertService
         builder.batchSourceMode = options.batchSourceMode
         self.init(pipeline: try builder.build(program), taskID: options.taskID, dbrps: options.dbrps, handlers: handlers)
         alertStates = options.alertStates

@@ -4,7 +4,9 @@ import TockModel
 /// to its handlers and publishes them, and passes the alerting data on, augmented, to its children.
 final class AlertNode: Node {
     private let options: AlertOptions
-    private let dispatcher: AlertDispatcher
+    private let service: any AlertService
+    /// Open while the task runs.
+    private var sink: (any AlertSink)?
     private var states: [GroupID: AlertState] = [:]
     /// The level of the last event per alert ID: the `previousLevel` of the next one.
     private var lastLevels: [String: AlertLevel] = [:]
@@ -13,9 +15,28 @@ final class AlertNode: Node {
     /// Per group, the inhibitors this alert's `.inhibit()` registered.
     private var inhibitors: [GroupID: [InhibitorLookup.Inhibitor]] = [:]
 
-    init(options: AlertOptions) {
+    /// Whether the node has stopped (no sink opens again).
+    private var stopped = false
+
+    init(options: AlertOptions, service: any AlertService = BuiltinAlertService()) {
         self.options = options
-        self.dispatcher = AlertDispatcher(handlers: options.handlers)
+        self.service = service
+    }
+
+    func start(output: any NodeOutput) throws {
+        _ = try openSink(output: output)
+    }
+
+    /// The sink, opened at start (or at the first event when the node is driven without a start).
+    private func openSink(output: any NodeOutput) throws -> (any AlertSink)? {
+        if let sink { return sink }
+        guard !stopped else { return nil }
+        let opened = try service.open(
+            AlertNodeContext(taskID: output.taskID, nodeID: output.nodeID, topic: options.topic,
+                             log: { [weak output] level, message in output?.log(level, message) }),
+            handlers: options.handlers)
+        sink = opened
+        return opened
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
@@ -30,8 +51,13 @@ final class AlertNode: Node {
             for inhibitor in list { options.inhibitorLookup.remove(inhibitor) }
         }
         inhibitors = [:]
-        guard !options.handlers.isEmpty else { return .done }
-        dispatcher.drain { output.finish() }
+        stopped = true
+        guard let sink else { return .done }
+        self.sink = nil
+        sink.drain {
+            sink.close()
+            output.finish()
+        }
         return .pending
     }
 
@@ -82,7 +108,7 @@ final class AlertNode: Node {
         let event = try makeEvent(
             id: id, name: p.name, group: p.group, tags: p.tags, fields: p.fields, level: l,
             time: p.time, duration: state.duration, data: .point(p), output: output)
-        send(event, tags: p.tags, output: output)
+        try send(event, tags: p.tags, output: output)
         var augmented = p
         augment(tags: &augmented.tags, event)
         augment(fields: &augmented.fields, event)
@@ -121,7 +147,7 @@ final class AlertNode: Node {
         let event = try makeEvent(
             id: id, name: b.name, group: b.group, tags: b.tags, fields: highestPoint!.fields, level: l,
             time: t, duration: state.duration, data: .batch(b), output: output)
-        send(event, tags: b.tags, output: output)
+        try send(event, tags: b.tags, output: output)
         var augmented = b
         augment(tags: &augmented.tags, event)
         for i in augmented.points.indices {
@@ -135,13 +161,10 @@ final class AlertNode: Node {
 
     /// Publishes the event and hands it to the handlers, unless an active inhibitor covers the alert's
     /// category and tags (then only the publication, Kapacitor's topic state, sees it).
-    private func send(_ event: AlertEvent, tags: Tags, output: any NodeOutput) {
-        let json = event.json
-        output.publish(.alert(json: json))
-        if let category = options.category, options.inhibitorLookup.isInhibited(category: category, tags: tags) {
-            return
-        }
-        dispatcher.dispatch(json, output: output)
+    private func send(_ event: AlertEvent, tags: Tags, output: any NodeOutput) throws {
+        output.publish(.alert(json: event.json))
+        let inhibited = options.category.map { options.inhibitorLookup.isInhibited(category: $0, tags: tags) } ?? false
+        try openSink(output: output)?.collect(event, inhibited: inhibited)
     }
 
     private func augment(tags: inout Tags, _ event: AlertEvent) {
@@ -200,6 +223,7 @@ final class AlertNode: Node {
         }
         return AlertEvent(
             id: id, message: message, details: details, time: time, duration: duration, level: level,
-            previousLevel: previous, recoverable: !options.noRecoveries, data: data)
+            previousLevel: previous, recoverable: !options.noRecoveries, data: data,
+            taskName: output.taskID, name: name, group: group, tags: tags, fields: fields, category: options.category)
     }
 }

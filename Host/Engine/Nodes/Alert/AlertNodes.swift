@@ -5,8 +5,8 @@ import TockModel
 enum AlertNodes {
     static let specs: [NodeSpec] = [alert]
 
-    /// `|alert()`: levels from `info`/`warn`/`crit` lambdas, templates, state options, and the
-    /// `log`, `post`, `tcp` and `exec` handlers (with their own properties after them).
+    /// `|alert()`: levels from `info`/`warn`/`crit` lambdas, templates, state options, and every handler
+    /// Kapacitor has (with their own properties after them), served by the task's ``AlertService``.
     static let alert = NodeSpec(
         name: "alert",
         properties: [
@@ -33,21 +33,28 @@ enum AlertNodes {
             PropertySpec("category", Signature([.string])),
             PropertySpec("topic", Signature([.string])),
             PropertySpec("inhibit", Signature([.string], variadic: .string), repeatable: true),
-            PropertySpec("log", Signature([.string]), repeatable: true),
-            PropertySpec("mode", Signature([.int]), repeatable: true),
-            PropertySpec("post", Signature(optional: [.string]), repeatable: true),
-            PropertySpec("header", Signature([.string, .string]), repeatable: true),
-            PropertySpec("timeout", Signature([.duration]), repeatable: true),
-            PropertySpec("endpoint", Signature([.string]), repeatable: true),
-            PropertySpec("captureResponse", repeatable: true),
-            PropertySpec("skipSSLVerification", repeatable: true),
-            PropertySpec("tcp", Signature([.string]), repeatable: true),
-            PropertySpec("exec", Signature([.string], variadic: .string), repeatable: true),
-        ],
+        ] + handlerProperties,
         wants: nil, provides: .same,
         make: { config in
-            AlertNode(options: try AlertOptions(config, condition: condition))
+            let service = config.alertService ?? BuiltinAlertService()
+            return AlertNode(options: try AlertOptions(config, service: service, condition: condition), service: service)
         })
+
+    /// The handler methods and their properties (``HandlerCatalog``). A name with one signature everywhere keeps
+    /// it; a name whose signature differs between handlers (`.timeout`, `.teams`) lets any scalars through, and
+    /// ``AlertOptions`` checks them against the handler they follow.
+    static var handlerProperties: [PropertySpec] {
+        var signatures: [String: Set<Signature>] = [:]
+        for kind in HandlerCatalog.all {
+            signatures[kind.method, default: []].insert(kind.arguments)
+            for property in kind.properties.values { signatures[property.name, default: []].insert(property.signature) }
+        }
+        let any = Signature([], variadic: .oneOf([.string, .int, .float, .bool, .duration]))
+        return signatures.keys.sorted().map { name in
+            let set = signatures[name]!
+            return PropertySpec(name, set.count == 1 ? set.first! : any, repeatable: true)
+        }
+    }
 
     /// A lambda as a predicate on points. As in Kapacitor, one instance serves every group of the node,
     /// so stateful functions (`sigma`, `count`) see all groups' points.

@@ -32,7 +32,10 @@ struct AlertOptions {
     var inhibits: [(category: String, equalTags: [String])] = []
     /// Where inhibitors are registered (process-wide unless a test gives its own).
     var inhibitorLookup = InhibitorLookup.shared
-    var handlers: [any AlertHandler] = []
+    /// The handlers the script sets, in order, with their options.
+    var handlers: [AlertHandlerSpec] = []
+    /// `.topic(name)`: the topic the events are published to.
+    var topic: String?
     /// `.ServerInfo.Hostname` in templates (Kapacitor's `hostname` setting, "localhost" by default).
     var hostname = "localhost"
 
@@ -48,7 +51,8 @@ extension AlertOptions {
     ///
     /// Handler properties (`.header`, `.timeout`, `.mode`, …) apply to the handler set just before them,
     /// as in Kapacitor.
-    init(_ config: NodeConfiguration, condition: (TICKScript.Expression) throws -> LevelSelector.Condition) throws {
+    init(_ config: NodeConfiguration, service: any AlertService = BuiltinAlertService(),
+         condition: (TICKScript.Expression) throws -> LevelSelector.Condition) throws {
         func template(_ name: String, _ kind: AlertTemplate.Kind, _ fallback: String) throws -> AlertTemplate {
             let call = config.properties.last { $0.name == name }
             guard let call, case .string(let source)? = call.arguments.first else {
@@ -75,19 +79,29 @@ extension AlertOptions {
             info: try lambda("info"), warn: try lambda("warn"), crit: try lambda("crit"),
             infoReset: try lambda("infoReset"), warnReset: try lambda("warnReset"), critReset: try lambda("critReset"))
 
-        var pendingPost: (url: URL, headers: [(String, String)], timeout: Double, position: SourcePosition)?
-        var pendingLog: (path: String, mode: UInt32)?
-        func flush() {
-            if let p = pendingPost { handlers.append(PostHandler(url: p.url, headers: p.headers, timeout: p.timeout)) }
-            if let l = pendingLog { handlers.append(LogHandler(path: l.path, mode: l.mode)) }
-            pendingPost = nil
-            pendingLog = nil
-        }
-
+        var current: (index: Int, spec: HandlerKindSpec)?
         for (name, args, position) in config.properties {
             func string(_ i: Int = 0) -> String? {
                 if i < args.count, case .string(let s) = args[i] { return s }
                 return nil
+            }
+            // A handler's own property wins over the alert node's, as Go's method promotion does in Kapacitor.
+            if let handler = current, let property = handler.spec.properties[name] {
+                try HandlerArguments.check(args, property.signature, what: ".\(name)() on .\(handler.spec.method)()", at: position)
+                HandlerArguments.apply(property.effect, args, to: &handlers[handler.index].options)
+                handlers[handler.index].optionPositions[property.effect.key] = position
+                continue
+            }
+            if let kind = HandlerCatalog.byMethod[name] {
+                try HandlerArguments.check(args, kind.arguments, what: ".\(name)()", at: position)
+                var spec = AlertHandlerSpec(kind: kind.kind, position: position)
+                HandlerArguments.applyArguments(args, kind.arguments, keys: kind.argumentKeys, to: &spec.options)
+                if kind.kind == "exec", let program = string(), let refusal = config.execPolicy.refusal(of: program) {
+                    throw ScriptError("alert .exec(): \(refusal)", at: position)
+                }
+                handlers.append(spec)
+                current = (handlers.count - 1, kind)
+                continue
             }
             switch name {
             case "history":
@@ -112,77 +126,30 @@ extension AlertOptions {
             case "idTag": idTag = string()
             case "idField": idField = string()
             case "category": category = string()
-            case "topic":
-                throw ScriptError("alert .topic() is not supported by Tock yet: set the handlers on the alert node", at: position)
+            case "topic": topic = string()
             case "inhibit":
                 let names = args.compactMap { if case .string(let s) = $0 { s } else { nil } }
                 guard let category = names.first else { throw ScriptError("alert .inhibit() needs a category", at: position) }
                 inhibits.append((category, Array(names.dropFirst())))
-            case "log":
-                flush()
-                guard let path = string(), path.hasPrefix("/") else {
-                    throw ScriptError("alert log path must be absolute: \(string() ?? "") is not absolute", at: position)
-                }
-                pendingLog = (path, 0o600)
-            case "mode":
-                guard pendingLog != nil, case .int(let m)? = args.first else {
-                    throw ScriptError(".mode() must follow .log()", at: position)
-                }
-                guard let mode = Self.fileMode(m) else {
-                    throw ScriptError(
-                        "invalid file mode \(m) in .mode(): give an octal mode between 0 and 07777, such as 0644", at: position)
-                }
-                pendingLog!.mode = mode
-            case "post":
-                flush()
-                guard let text = string() else {
-                    throw ScriptError("alert .post() without a URL needs .endpoint(), which alert .post() does not support yet (the httpPost node does); give the URL", at: position)
-                }
-                guard let url = URL(string: text), let scheme = url.scheme, scheme == "http" || scheme == "https" else {
-                    throw ScriptError("invalid post URL \(text): want http:// or https://", at: position)
-                }
-                pendingPost = (url, [], 0, position)
-            case "header":
-                guard pendingPost != nil, let k = string(), let v = string(1) else {
-                    throw ScriptError(".header(name, value) must follow .post()", at: position)
-                }
-                if k.lowercased() == "authenticate" {
-                    throw ScriptError("setting the Authenticate header is not allowed from a script", at: position)
-                }
-                pendingPost!.headers.append((k, v))
-            case "timeout":
-                guard pendingPost != nil, case .duration(let d)? = args.first else {
-                    throw ScriptError(".timeout() must follow .post()", at: position)
-                }
-                pendingPost!.timeout = Double(d) / 1e9
-            case "captureResponse", "skipSSLVerification":
-                guard pendingPost != nil else { throw ScriptError(".\(name)() must follow .post()", at: position) }
-                if name == "skipSSLVerification" {
-                    throw ScriptError("alert .post().skipSSLVerification() is not supported by Tock yet", at: position)
-                }
-            case "endpoint":
-                throw ScriptError("alert .post().endpoint() is not supported yet ([[httppost]] endpoints serve the httpPost node only); give the URL", at: position)
-            case "tcp":
-                flush()
-                guard let address = string(), TCPHandler.split(address) != nil else {
-                    throw ScriptError("alert .tcp() needs an address host:port", at: position)
-                }
-                handlers.append(TCPHandler(address: address))
-            case "exec":
-                flush()
-                let argv = args.compactMap { if case .string(let s) = $0 { s } else { nil } }
-                guard let program = argv.first, !program.isEmpty else {
-                    throw ScriptError("alert .exec() needs a program", at: position)
-                }
-                if let refusal = config.execPolicy.refusal(of: program) {
-                    throw ScriptError("alert .exec(): \(refusal)", at: position)
-                }
-                handlers.append(ExecHandler(program: program, arguments: Array(argv.dropFirst())))
-            default:
+            case "id", "message", "details", "info", "warn", "crit", "infoReset", "warnReset", "critReset":
                 break
+            default:
+                // A handler property with no handler (or the wrong one) before it.
+                let owners = HandlerCatalog.all.filter { $0.properties[name] != nil }.map { ".\($0.method)()" }
+                let after = current.map { " (the handler before it is .\($0.spec.method)(), which has no .\(name)())" } ?? ""
+                throw ScriptError(".\(name)() must follow \(owners.joined(separator: " or "))\(after)", at: position)
             }
         }
-        flush()
+        for handler in handlers {
+            do {
+                try service.check(handler)
+            } catch let error as HandlerOptionError {
+                let at = error.option.flatMap { handler.optionPositions[$0] } ?? handler.position ?? config.position
+                throw ScriptError(error.message, at: at)
+            } catch {
+                throw ScriptError("\(error)", at: handler.position ?? config.position)
+            }
+        }
     }
 
     private static func number(_ v: Value) -> Double? {

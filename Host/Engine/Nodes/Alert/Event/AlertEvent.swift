@@ -15,6 +15,38 @@ public struct AlertEvent: Sendable, Hashable {
     public var recoverable: Bool
     /// The data that triggered the event, before augmentation: one point or the whole batch.
     public var data: Message
+    /// The task's ID (`.TaskName` in templates).
+    public var taskName: String
+    /// The measurement (`.Name`).
+    public var name: String
+    /// The group (`.Group`; empty when ungrouped).
+    public var group: GroupID
+    /// The point's or batch's tags (`.Tags`).
+    public var tags: Tags
+    /// The fields of the point, or of the batch point that set the level (`.Fields`).
+    public var fields: Fields
+    /// `.category()`, if set.
+    public var category: String?
+
+    public init(id: String, message: String, details: String, time: Timestamp, duration: Int64, level: AlertLevel,
+                previousLevel: AlertLevel, recoverable: Bool, data: Message, taskName: String = "", name: String = "",
+                group: GroupID = GroupID(""), tags: Tags = [:], fields: Fields = [:], category: String? = nil) {
+        self.id = id
+        self.message = message
+        self.details = details
+        self.time = time
+        self.duration = duration
+        self.level = level
+        self.previousLevel = previousLevel
+        self.recoverable = recoverable
+        self.data = data
+        self.taskName = taskName
+        self.name = name
+        self.group = group
+        self.tags = tags
+        self.fields = fields
+        self.category = category
+    }
 
     /// Kapacitor's alert JSON (`alert.Data` as Go's `json.Marshal` writes it), without a trailing newline:
     /// `{"id":…,"message":…,"details":…,"time":…,"duration":…,"level":…,"data":{"series":[…]},"previousLevel":…,"recoverable":…}`.

@@ -27,8 +27,8 @@ final class AlertDispatcher: Sendable {
         self.handlers = handlers
     }
 
-    /// Queues `json` for every handler; failures are logged through `output`.
-    func dispatch(_ json: String, output: any NodeOutput) {
+    /// Queues `json` for every handler; failures are logged through `log`.
+    func dispatch(_ json: String, log: @escaping @Sendable (LogLevel, String) -> Void) {
         guard !handlers.isEmpty else { return }
         let body = Array((json + "\n").utf8)
         let handlers = self.handlers
@@ -37,7 +37,7 @@ final class AlertDispatcher: Sendable {
                 do {
                     try handler.deliver(body)
                 } catch {
-                    output.log(.error, "alert handler \(handler.name) failed: \(error)")
+                    log(.error, "alert handler \(handler.name) failed: \(error)")
                 }
             }
         }
