@@ -1,0 +1,8 @@
+import Engine
+
+/// Every alert service Tock knows, by kind. A service is added here once its folder under `Services/` exists.
+public enum AlertServiceRegistry {
+    /// The service types, by topic-handler kind.
+    public static let kinds: [any AlertServiceKind.Type] = [
+    ]
+}
