@@ -3,10 +3,13 @@
 PYTHON ?= python3
 SWIFT  ?= swift
 
-.PHONY: demo test setup-python build-release fuzz
+.PHONY: demo test setup-python setup-test-python build-release fuzz
 
 setup-python:
 	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r Protocol/python/requirements.txt
+
+setup-test-python: setup-python
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r Tests/requirements.txt
 
 build-release:
 	$(SWIFT) build -c release --product tock
@@ -14,7 +17,7 @@ build-release:
 demo: setup-python build-release
 	.build/release/tock demo printer
 
-test: setup-python
+test: setup-test-python
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -q Tests/python
