@@ -139,6 +139,10 @@ public enum HandlerCatalog {
             s("device", "device"), s("component", "component"), s("eventClassKey", "evclasskey"),
             s("eventClass", "evclass"), s("collector", "collector"), entry("customField", "custom_fields"),
         ]),
+        // Tock's own: a notifier plugin (`[notifiers.NAME]`), with the options its handshake declares.
+        HandlerKindSpec("notify", kind: "notify", arguments: Signature([.string]), argumentKeys: ["notifier"], properties: [
+            HandlerPropertySpec("option", Signature([.string, .oneOf([.string, .int, .float, .bool, .duration])]), .entry("options")),
+        ]),
     ]
 
     /// The handler methods by name.
