@@ -49,7 +49,8 @@ public struct SlackService: AlertServiceKind {
 
     public init(elements: [ConfigTable]) throws(ConfigError) {
         var list: [Workspace] = []
-        for table in elements { list.append(try Workspace(table)) }
+        // Without a section Kapacitor still has one element: its defaults, disabled.
+        for table in elements.isEmpty ? [[:]] : elements { list.append(try Workspace(table)) }
         if list.count == 1 { list[0].isDefault = true }
         if list.count > 1 {
             for w in list where w.workspace.isEmpty { throw ConfigError("[[slack]] workspace must not be empty when there are several") }
