@@ -159,4 +159,33 @@ struct ChatServiceTests {
             "global": .bool(false), "state-changes-only": .bool(false),
         ]])
     }
+    @Test("slack and discord TLS keys: a certificate needs its key, and files must be readable")
+    func tlsSettings() throws {
+        #expect(throws: ConfigError("[slack] ssl-cert and ssl-key go together: give both or neither")) {
+            try SlackService(elements: [["ssl-cert": .string("/etc/hostname")]])
+        }
+        #expect(throws: ConfigError("[discord] ssl-ca: cannot read /nonexistent/ca.pem")) {
+            try DiscordService(elements: [["ssl-ca": .string("/nonexistent/ca.pem")]])
+        }
+        let insecure = try SlackService(elements: [["insecure-skip-verify": .bool(true)]])
+        #expect(insecure.elements[0]["insecure-skip-verify"] == .bool(true))
+    }
+
+    @Test("discord: several webhooks, one default; a handler picks one by workspace")
+    func discordWorkspaces() async throws {
+        let receiver = try await HTTPReceiver.start()
+        defer { receiver.stop() }
+        let service = try DiscordService(elements: [
+            ["enabled": .bool(true), "workspace": .string("ops"), "url": .string(receiver.url + "/ops")],
+            ["enabled": .bool(true), "workspace": .string("dev"), "default": .bool(true), "url": .string(receiver.url + "/dev")],
+        ])
+        #expect(try await Configured.deliver(try service.makeSender(options: [:]), Events.critical, to: receiver).path == "/dev")
+        let ops = try service.makeSender(options: ["workspace": .string("ops")])
+        let request = try await Configured.deliver(ops, Events.critical, to: receiver)
+        #expect(request.path == "/ops")
+        #expect(request.text == #"{"embeds":[{"color":16342867,"title":"","description":"message","timestamp":""}]}"# + "\n")
+        #expect(throws: ConfigError("[[discord]] only the default workspace may be global")) {
+            try DiscordService(elements: [["workspace": .string("a"), "default": .bool(true)], ["workspace": .string("b"), "global": .bool(true)]])
+        }
+    }
 }
