@@ -107,8 +107,8 @@ public enum HandlerCatalog {
             list("services", "service"), list("correlated", "correlate"),
             HandlerPropertySpec("timeout", Signature([.duration]), .set("timeout")),
         ]),
-        HandlerKindSpec("opsGenie", kind: "opsgenie", properties: [list("teams", "teams"), list("recipients", "recipients")]),
-        HandlerKindSpec("opsGenie2", kind: "opsgenie2", properties: [list("teams", "teams"), list("recipients", "recipients")]),
+        HandlerKindSpec("opsGenie", kind: "opsgenie", properties: [list("teams", "teams-list"), list("recipients", "recipients-list")]),
+        HandlerKindSpec("opsGenie2", kind: "opsgenie2", properties: [list("teams", "teams-list"), list("recipients", "recipients-list")]),
         HandlerKindSpec("talk", kind: "talk"),
         HandlerKindSpec("mqtt", kind: "mqtt", arguments: Signature([.string]), argumentKeys: ["topic"], properties: [
             s("brokerName", "broker-name"), HandlerPropertySpec("qos", Signature([.int]), .set("qos")),
