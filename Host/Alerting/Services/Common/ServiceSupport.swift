@@ -99,9 +99,7 @@ final class TLSClients: @unchecked Sendable {
             tls.privateKey = .file(s.key)
         }
         if s.insecureSkipVerify { tls.certificateVerification = .none }
-        let c = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            tlsConfiguration: tls, redirectConfiguration: .follow(max: 5, allowCycles: false),
-            timeout: .init(connect: .seconds(10))))
+        let c = HTTPClient(eventLoopGroupProvider: .singleton, configuration: AlertHTTP.configuration(tls: tls))
         clients[s] = c
         return c
     }
