@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "tock", targets: ["tock"]),
         .library(name: "UDFKit", targets: ["UDFKit"]),
+        .library(name: "NotifierKit", targets: ["NotifierKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
@@ -87,6 +88,11 @@ let package = Package(
                 path: "Protocol/Swift/PluginProtocol", swiftSettings: swiftSettings),
         .target(name: "UDFKit", dependencies: ["UDFProtocol"], path: "Protocol/Swift/UDFKit",
                 swiftSettings: swiftSettings),
+
+        .target(name: "NotifierKit", dependencies: ["PluginProtocol", "UDFProtocol"], path: "Protocol/Swift/NotifierKit",
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "tock-file-notifier", dependencies: ["NotifierKit", "PluginProtocol"],
+                          path: "Plugins/notifiers/file-notifier", swiftSettings: swiftSettings),
 
         // MARK: Sample UDFs written in Swift
         .executableTarget(name: "swift-mirror", dependencies: ["UDFKit"], path: "SampleUDFs/swift-mirror",

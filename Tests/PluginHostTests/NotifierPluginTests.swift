@@ -115,6 +115,24 @@ struct NotifierPluginTests {
         #expect(why.contains("frame"), "\(why)")
     }
 
+    @Test("the Swift sample (NotifierKit) handshakes and appends each event's JSON to its path option")
+    func swiftSample() async throws {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("tock-file-notifier").path
+        try #require(FileManager.default.isExecutableFile(atPath: exe), "build tock-file-notifier first: \(exe)")
+        let plugin = NotifierPlugin(configuration: NotifierConfiguration(name: "file", endpoint: .process(program: exe, arguments: [], environment: [:])))
+        defer { plugin.stop() }
+        let info = try plugin.info()
+        #expect(info.name == "file" && info.options.keys.sorted() == ["path"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("file-notifier-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(await plugin.notify(Self.event("a"), options: ["path": .string(path)], attempt: 1, topic: "t") == .delivered)
+        #expect(await plugin.notify(Self.event("b", level: .ok), options: ["path": .string(path)], attempt: 1, topic: "t") == .delivered)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == Self.event("a").json + "\n" + Self.event("b", level: .ok).json + "\n")
+        #expect(await plugin.notify(Self.event(), options: ["path": .string("relative.jsonl")], attempt: 1, topic: "t")
+            == .permanent(reason: "path must be an absolute path"))
+    }
+
     @Test("a program that is not a notifier, or does not start, is refused with why")
     func refused() throws {
         var config = NotifierConfiguration(name: "nope", endpoint: .process(program: "/nonexistent/notifier", arguments: [], environment: [:]))
