@@ -4,5 +4,6 @@ import Engine
 public enum AlertServiceRegistry {
     /// The service types, by topic-handler kind.
     public static let kinds: [any AlertServiceKind.Type] = [
+        SMTPService.self,
     ]
 }
