@@ -5,5 +5,6 @@ public enum AlertServiceRegistry {
     /// The service types, by topic-handler kind.
     public static let kinds: [any AlertServiceKind.Type] = [
         SMTPService.self,
+        MQTTService.self,
     ]
 }
