@@ -6,5 +6,6 @@ public enum AlertServiceRegistry {
     public static let kinds: [any AlertServiceKind.Type] = [
         SMTPService.self,
         MQTTService.self,
+        SNMPTrapService.self,
     ]
 }
