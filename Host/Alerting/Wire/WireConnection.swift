@@ -123,7 +123,7 @@ actor WireConnection {
 
     static func describe(_ error: any Error) -> String {
         if let e = error as? NIOConnectionError, let first = e.connectionErrors.first { return "\(first.error)" }
-        if error is ChannelError, case .connectTimeout = error as! ChannelError { return "timed out" }
+        if let e = error as? ChannelError, case .connectTimeout = e { return "timed out" }
         return "\(error)"
     }
 }

@@ -13,7 +13,7 @@ final class ReceiverProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments`; `ready` is a text its stdout or stderr prints once it listens, or nil to
     /// wait for the TCP port to accept.
-    init(_ executable: String, _ arguments: [String], port: Int, directory: String, ready: String?, udp: Bool = false) async throws {
+    init(_ executable: String, _ arguments: [String], port: Int, directory: String, ready: String?) async throws {
         self.port = port
         self.directory = directory
         guard FileManager.default.isExecutableFile(atPath: executable) else {
