@@ -7,5 +7,8 @@ public enum AlertServiceRegistry {
         SlackService.self, TeamsService.self, DiscordService.self, TelegramService.self,
         PagerDutyService.self, PagerDuty2Service.self, VictorOpsService.self, PushoverService.self,
         OpsGenieService.self, OpsGenie2Service.self,
+        SMTPService.self,
+        MQTTService.self,
+        SNMPTrapService.self,
     ]
 }

@@ -115,7 +115,7 @@ public enum HandlerCatalog {
             HandlerPropertySpec("retained", Signature([.bool]), .set("retained")),
         ]),
         HandlerKindSpec("snmpTrap", kind: "snmptrap", arguments: Signature([.string]), argumentKeys: ["trap-oid"], properties: [
-            HandlerPropertySpec("data", Signature([.string, .string, .string]), .record("data", fields: ["oid", "type", "value"])),
+            HandlerPropertySpec("data", Signature([.string, .string, .string]), .record("data-list", fields: ["oid", "type", "value"])),
         ]),
         HandlerKindSpec("kafka", kind: "kafka", properties: [
             s("cluster", "cluster"), s("kafkaTopic", "topic"), s("template", "template"),

@@ -11,6 +11,8 @@ struct AlertTemplate: Sendable {
         /// httpPost's URL and row templates (Kapacitor's mappedRow); `json` only in templates given as text,
         /// as Kapacitor's httppost.GetTemplate adds it only there.
         case row, rowFromFile
+        /// A handler's template over Kapacitor's `alert.TemplateData` (snmpTrap's data values).
+        case event
 
         /// The fields of the data each template sees (Kapacitor's idInfo, messageInfo, detailsInfo).
         var rootFields: [String] {
@@ -19,6 +21,7 @@ struct AlertTemplate: Sendable {
             case .message: ["Name", "TaskName", "Group", "Tags", "ServerInfo", "ID", "Fields", "Level", "Time", "Duration"]
             case .details: ["Name", "TaskName", "Group", "Tags", "ServerInfo", "ID", "Fields", "Level", "Time", "Duration", "Message"]
             case .row, .rowFromFile: ["Name", "Tags", "Values"]
+            case .event: ["ID", "Message", "Level", "Time", "Duration", "Name", "TaskName", "Group", "Tags", "Fields"]
             }
         }
 
@@ -28,6 +31,7 @@ struct AlertTemplate: Sendable {
             case .message: "kapacitor.messageInfo"
             case .details: "kapacitor.detailsInfo"
             case .row, .rowFromFile: "*kapacitor.mappedRow"
+            case .event: "alert.TemplateData"
             }
         }
     }
