@@ -101,7 +101,4 @@ final class ReceiverProcess: @unchecked Sendable {
     }
 }
 
-struct ReceiverError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
+// ReceiverError is declared beside HTTPReceiver (Support/HTTPReceiver.swift).
