@@ -4,5 +4,8 @@ import Engine
 public enum AlertServiceRegistry {
     /// The service types, by topic-handler kind.
     public static let kinds: [any AlertServiceKind.Type] = [
+        LogService.self,
+        TCPService.self,
+        ExecService.self,
     ]
 }
