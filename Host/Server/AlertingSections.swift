@@ -31,8 +31,7 @@ extension ServerConfiguration {
     /// Reads `[alerting]`.
     mutating func applyAlerting(_ value: any TOMLValueConvertible, file: String) throws(ConfigurationError) {
         guard let table = value.table else { throw ConfigurationError("\(file): alerting must be a section ([alerting])") }
-        alerting = Self.configTable(table)
-        do { _ = try DeliverySettings(table: alerting) } catch { throw ConfigurationError("\(file): \(error)") }
+        do { alerting = try DeliverySettings(table: Self.configTable(table)) } catch { throw ConfigurationError("\(file): \(error)") }
     }
 
     /// `KAPACITOR_<SECTION>[_<INDEX>]_<KEY>` or `TOCK_…` for an alert service's section or `[alerting]`; `false`
@@ -53,8 +52,9 @@ extension ServerConfiguration {
         let key = parts.joined(separator: "_").replacingOccurrences(of: "_", with: "-")
         guard !key.isEmpty else { return false }
         if section == DeliverySettings.section {
-            alerting[key] = .string(value)
-            do { _ = try DeliverySettings(table: alerting) } catch { throw ConfigurationError("\(name): \(error)") }
+            var table = alerting.table
+            table[key] = .string(value)
+            do { alerting = try DeliverySettings(table: table) } catch { throw ConfigurationError("\(name): \(error)") }
             return true
         }
         var elements = alertSections[section] ?? []
@@ -70,7 +70,7 @@ extension ServerConfiguration {
     /// The daemon's alerting service, from ``alertSections`` and ``alerting``; errors name the file and the section.
     public func makeAlertingService() throws(ConfigurationError) -> AlertingService {
         do {
-            return try AlertingService(configuration: alertSections, delivery: DeliverySettings(table: alerting))
+            return try AlertingService(configuration: alertSections, delivery: alerting)
         } catch {
             throw ConfigurationError("\(file ?? "configuration"): \(error)")
         }

@@ -65,8 +65,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var load = LoadSettings()
     /// The alert services' sections, by section name, one table per element (``AlertingSections``).
     public var alertSections: [String: [ConfigTable]] = [:]
-    /// `[alerting]`: how handlers deliver (``DeliverySettings``).
-    public var alerting: ConfigTable = [:]
+    /// `[alerting]`: how handlers deliver.
+    public var alerting = DeliverySettings()
 
     public init() {}
 

@@ -57,6 +57,15 @@ public struct DeliverySettings: Sendable, Hashable {
         try r.finish()
     }
 
+    /// The settings as a section table (durations in nanoseconds), which ``init(table:)`` reads back.
+    public var table: ConfigTable {
+        func ns(_ d: Duration) -> ConfigValue {
+            .int(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+        }
+        return ["queue-size": .int(Int64(queueSize)), "timeout": ns(timeout), "retry-max-attempts": .int(Int64(retryMaxAttempts)),
+                "retry-initial-backoff": ns(retryInitialBackoff), "retry-max-backoff": ns(retryMaxBackoff)]
+    }
+
     /// The wait after the `attempt`-th failed attempt (1-based): the initial backoff doubled per earlier retry,
     /// capped, or what the receiver asked for when that is longer.
     public func backoff(afterAttempt attempt: Int, receiverAsked after: Duration?) -> Duration {
