@@ -66,10 +66,10 @@ public final class AlertingService: AlertService {
                 senders.append(try services[kind]!.makeSender(options: global.options))
             }
         }
-        let queues = senders.map { DeliveryQueue(sender: $0, settings: delivery, log: node.log) }
-        open.withLock { for q in queues { $0[ObjectIdentifier(q)] = q } }
         // Until the post service lands, `post` keeps the engine's own handler (outside the delivery path).
         let postSink = posts.isEmpty ? nil : try builtin.open(node, handlers: posts)
+        let queues = senders.map { DeliveryQueue(sender: $0, settings: delivery, log: node.log) }
+        open.withLock { for q in queues { $0[ObjectIdentifier(q)] = q } }
         var topicIDs = [node.anonymousTopic]
         if let topic = node.topic { topicIDs.insert(topic, at: 0) }
         return AlertingSink(queues: queues, post: postSink, topics: topicIDs, states: topics) { [weak self] queue in
