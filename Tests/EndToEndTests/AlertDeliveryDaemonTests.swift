@@ -60,6 +60,14 @@ struct AlertDeliveryDaemonTests {
             return object?["time"] as? String ?? "unparsable: \(line)"
         }
         #expect(times == (1...9).map { "1970-01-01T00:00:0\($0)Z" })
+
+        let vars = try await daemon.getJSON("/kapacitor/v1/debug/vars")
+        let kapacitor = vars["kapacitor"] as? [String: Any] ?? [:]
+        let handler = kapacitor["alert_handler:cpu_alert:alert2:tcp 127.0.0.1:\(port)"] as? [String: Any]
+        let values = handler?["values"] as? [String: Any] ?? [:]
+        #expect(values["sent"] as? Int == 9, "\(kapacitor.keys.sorted())")
+        #expect((values["retried"] as? Int ?? 0) >= 1)
+        #expect(values["failed"] as? Int == 0 && values["dropped"] as? Int == 0 && values["queued"] as? Int == 0)
     }
 }
 

@@ -9,7 +9,7 @@ public final class AlertingService: AlertService {
     public let delivery: DeliverySettings
     /// The last state of every event of every topic.
     public let topics = TopicStates()
-    private let open = Mutex<[ObjectIdentifier: DeliveryQueue]>([:])
+    private let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
     private let builtin = BuiltinAlertService()
 
     /// What ``check(_:)`` says of a `hipchat` handler.
@@ -69,7 +69,7 @@ public final class AlertingService: AlertService {
         // Until the post service lands, `post` keeps the engine's own handler (outside the delivery path).
         let postSink = posts.isEmpty ? nil : try builtin.open(node, handlers: posts)
         let queues = senders.map { DeliveryQueue(sender: $0, settings: delivery, log: node.log) }
-        open.withLock { for q in queues { $0[ObjectIdentifier(q)] = q } }
+        open.withLock { for q in queues { $0[ObjectIdentifier(q)] = (node.taskID, node.nodeID, q) } }
         var topicIDs = [node.anonymousTopic]
         if let topic = node.topic { topicIDs.insert(topic, at: 0) }
         return AlertingSink(queues: queues, post: postSink, topics: topicIDs, states: topics) { [weak self] queue in
@@ -77,15 +77,26 @@ public final class AlertingService: AlertService {
         }
     }
 
+    /// One handler's counters.
+    public struct HandlerStats: Sendable, Hashable {
+        public var task: String
+        public var node: String
+        /// The handler's description (`tcp 127.0.0.1:7777`).
+        public var handler: String
+        public var stats: DeliveryStats
+    }
+
     /// The counters of every handler of every running alert node (and of queues still delivering after their node
-    /// stopped), by the handler's description.
-    public var deliveryStats: [(handler: String, stats: DeliveryStats)] {
-        open.withLock { Array($0.values) }.map { ($0.sender.description, $0.stats) }.sorted { $0.handler < $1.handler }
+    /// stopped), by task, node and handler.
+    public var deliveryStats: [HandlerStats] {
+        open.withLock { Array($0.values) }
+            .map { HandlerStats(task: $0.task, node: $0.node, handler: $0.queue.sender.description, stats: $0.queue.stats) }
+            .sorted { ($0.task, $0.node, $0.handler) < ($1.task, $1.node, $1.handler) }
     }
 
     /// Stops every queue at once (the process is ending): waiting events are dropped.
     public func shutdown() {
-        for queue in open.withLock({ Array($0.values) }) { queue.cancel() }
+        for entry in open.withLock({ Array($0.values) }) { entry.queue.cancel() }
     }
 
     /// The service of `kind`, or why there is none.
