@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Alerting service: handlers checked and opened over the delivery path, topics recorded")
 struct AlertingServiceTests {
-    let fast = DeliverySettings(queueSize: 100, timeout: .seconds(10), retryMaxAttempts: 2,
+    let fast = DeliverySettings(queueSize: 100, timeout: .seconds(60), retryMaxAttempts: 2,
                                 retryInitialBackoff: .milliseconds(20), retryMaxBackoff: .milliseconds(50))
 
     func node(_ logs: LogLines, topic: String? = nil) -> AlertNodeContext {
@@ -32,7 +32,7 @@ struct AlertingServiceTests {
 
     @Test("an unknown kind is refused with a suggestion; a known kind not built yet says so")
     func unknownKinds() throws {
-        let service = try AlertingService()
+        let service = try AlertingService(kinds: [LogService.self, TCPService.self, ExecService.self])
         #expect(message { try service.check(AlertHandlerSpec(kind: "tpc")) } == "unknown alert handler kind \"tpc\" (did you mean tcp?)")
         #expect(message { try service.check(AlertHandlerSpec(kind: "slack")) }
                 == "alert .slack() (handler kind slack) is not built yet in Tock (built: exec, log, post, tcp)")

@@ -60,7 +60,7 @@ final class ScriptedSender: AlertSender {
 
 @Suite("Delivery queue: one handler's bounded, ordered, retrying way to its receiver")
 struct DeliveryQueueTests {
-    let fast = DeliverySettings(queueSize: 1000, timeout: .seconds(5), retryMaxAttempts: 6,
+    let fast = DeliverySettings(queueSize: 1000, timeout: .seconds(60), retryMaxAttempts: 6,
                                 retryInitialBackoff: .milliseconds(20), retryMaxBackoff: .milliseconds(200))
 
     @Test("a TCP receiver that is down and then comes up gets every event once, in order, after retries")

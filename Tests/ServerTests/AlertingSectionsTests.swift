@@ -50,30 +50,30 @@ struct AlertingSectionsTests {
     func serviceSections() throws {
         var config = ServerConfiguration()
         let toml = try TOMLTable(string: """
-            [[slack]]
+            [[example]]
               workspace = "ops"
               enabled = true
               timeout = "10s"
               port = 25
               ratio = 0.5
               to = ["a@example.com", "b@example.com"]
-              [slack.headers]
+              [example.headers]
                 X-Team = "sre"
-            [[slack]]
+            [[example]]
               workspace = "dev"
             """)
-        try config.applyAlertSection("slack", toml["slack"]!, file: "tock.conf")
-        #expect(config.alertSections["slack"] == [
+        try config.applyAlertSection("example", toml["example"]!, file: "tock.conf")
+        #expect(config.alertSections["example"] == [
             ["workspace": .string("ops"), "enabled": .bool(true), "timeout": .string("10s"), "port": .int(25), "ratio": .float(0.5),
              "to": .array([.string("a@example.com"), .string("b@example.com")]), "headers": .table(["X-Team": .string("sre")])],
             ["workspace": .string("dev")],
         ])
-        // No registered service reads [slack] yet: the alerting service refuses it, naming the file.
+        // No registered service reads [example]: the alerting service refuses it, naming the file.
         #expect(refusal {
             var named = config
             named.file = "tock.conf"
             _ = try named.makeAlertingService()
-        } == "tock.conf: [slack] is not the section of any alert service Tock has")
+        } == "tock.conf: [example] is not the section of any alert service Tock has")
     }
 
     /// What `body` throws, as text; `nil` when it succeeds.

@@ -7,5 +7,8 @@ public enum AlertServiceRegistry {
         LogService.self,
         TCPService.self,
         ExecService.self,
+        SlackService.self, TeamsService.self, DiscordService.self, TelegramService.self,
+        PagerDutyService.self, PagerDuty2Service.self, VictorOpsService.self, PushoverService.self,
+        OpsGenieService.self, OpsGenie2Service.self,
     ]
 }

@@ -158,7 +158,7 @@ func event(_ id: String, _ time: Int64 = 0, value: Double = 1, level: AlertLevel
 }
 
 /// Waits (polling) until `condition` holds; fails the test with `what` after `seconds`.
-func eventually(_ what: String, within seconds: Double = 20, _ condition: () -> Bool) async throws {
+func eventually(_ what: String, within seconds: Double = 60, _ condition: () -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while !condition() {
         guard Date() < deadline else { throw LoopbackError("still not true after \(seconds)s: \(what)") }
