@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/StorageTests"),
         .testTarget(name: "ServerTests",
-                    dependencies: ["Server", "Storage", "Engine",
+                    dependencies: ["Server", "Storage", "Engine", "Alerting", .product(name: "TOMLKit", package: "TOMLKit"),
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "CompressNIO", package: "compress-nio")],
                     path: "Tests/ServerTests"),

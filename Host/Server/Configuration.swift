@@ -1,3 +1,4 @@
+import Alerting
 import Engine
 import Foundation
 import InfluxDB
@@ -11,7 +12,8 @@ import TockModel
 /// `[alert]` `exec-allowed`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
 /// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host); `[deadman]` and
 /// `[[httppost]]` (``configSections``, for the task builder); `[[influxdb]]` (``influxDB``) and `[[udp]]` (``udp``);
-/// `[stats]` (``stats``) and `[load]` (``load``). Other Kapacitor sections (alert handlers, …) are accepted and
+/// `[stats]` (``stats``) and `[load]` (``load``); `[alerting]` and the sections of the registered alert services
+/// (``alertSections``, `AlertingSections.swift`). Other Kapacitor sections (alert handlers, …) are accepted and
 /// reported as not used.
 public struct ServerConfiguration: Sendable, Equatable {
     public var hostname = "localhost"
@@ -61,6 +63,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var stats = StatsSettings()
     /// `[load]`: tasks, templates and handlers defined from files.
     public var load = LoadSettings()
+    /// The alert services' sections, by section name, one table per element (``AlertingSections``).
+    public var alertSections: [String: [ConfigTable]] = [:]
+    /// `[alerting]`: how handlers deliver.
+    public var alerting = DeliverySettings()
 
     public init() {}
 
@@ -105,6 +111,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             config.file = file
         }
         try config.apply(environment: environment)
+        _ = try config.makeAlertingService()
         return config
     }
 
@@ -124,6 +131,10 @@ public struct ServerConfiguration: Sendable, Equatable {
                 try applyInfluxDB(value, file: file)
             } else if key == "udp" {
                 try applyUDP(value, file: file)
+            } else if key == DeliverySettings.section {
+                try applyAlerting(value, file: file)
+            } else if Self.alertSectionNames.contains(key) {
+                try applyAlertSection(key, value, file: file)
             } else if let section = value.table, Self.sections.contains(key) {
                 for sub in section.keys.sorted() where !(key == "udf") {
                     if let array = section[sub]!.array {
@@ -143,7 +154,9 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     /// Applies `TOCK_<SECTION>_<KEY>` (and top-level `TOCK_<KEY>`) variables; `_` in a key stands for `-`.
     public mutating func apply(environment: [String: String]) throws(ConfigurationError) {
-        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("TOCK_") {
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
+            if try applyAlertEnvironment(name: name, value: value) { continue }
+            guard name.hasPrefix("TOCK_") else { continue }
             let rest = name.dropFirst(5).lowercased()
             if try applyIndexedSection(name: name, value: value) { continue }
             if let top = Self.topLevel.first(where: { $0.replacingOccurrences(of: "-", with: "_") == rest }) {
@@ -342,7 +355,7 @@ public struct ServerConfiguration: Sendable, Equatable {
           #   [udf.functions.movingAverage.env]
           #     PYTHONPATH = "/path/to/kapacitor/udf/agent/py"
 
-        """ + sectionsDefaultText + influxDBDefaultText
+        """ + sectionsDefaultText + influxDBDefaultText + alertingDefaultText
 }
 
 /// A configuration problem, naming the file or variable and the setting.

@@ -1,3 +1,4 @@
+import Alerting
 import Engine
 import Foundation
 import Hummingbird
@@ -43,6 +44,9 @@ public enum Daemon {
         let influxDB = try influxDBClusters(configuration, log: log)
         let master = TaskMaster(store: store, udfProvider: udfs, log: log, execPolicy: configuration.execPolicy,
                                 configSections: configuration.configSections, influxDB: influxDB)
+        let alerting = try configuration.makeAlertingService()
+        master.alertService = alerting
+        defer { alerting.shutdown() }
         if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }
         try master.startEnabledTasks()
         let api = TockAPI(master: master, configuration: configuration)

@@ -22,6 +22,9 @@ public final class TaskMaster: @unchecked Sendable {
     /// The `[[influxdb]]` clusters batch tasks query (and `influxDBOut` writes to); `nil` when none is configured,
     /// which refuses batch tasks at enable. Set before ``startEnabledTasks()``.
     public var influxDB: (any InfluxDBService)?
+    /// Where alert nodes send their events (the daemon's `AlertingService`); `nil`: the engine's built-in handlers.
+    /// Set before ``startEnabledTasks()``.
+    public var alertService: (any AlertService)?
     /// Stream recordings: every path that delivers points to the tasks hands them here too.
     public let taps = PointTaps()
 
@@ -135,6 +138,7 @@ public final class TaskMaster: @unchecked Sendable {
             var builder = TaskBuilder(taskID: task.id, udfProvider: udfProvider, execPolicy: execPolicy)
             builder.configSections = configSections
             builder.influxDB = influxDB
+            builder.alertService = alertService
             builder.ingress = LoopbackIngress(master: self, taskDBRPs: task.dbrps.map { DBRP($0.db, $0.rp) })
             pipeline = try builder.build(program)
         } catch let error as ScriptError {
@@ -227,6 +231,7 @@ public final class TaskMaster: @unchecked Sendable {
             options.alertStates = StoredAlertStates(store: store, log: log)
             options.configSections = configSections
             options.influxDB = influxDB
+            options.alertService = alertService
             options.ingress = LoopbackIngress(master: self, taskDBRPs: dbrps)
             runner = try TaskRunner(program: program, options: options, handlers: handlers)
             try runner.start()

@@ -1,3 +1,4 @@
+import Alerting
 import ArgumentParser
 import Engine
 import Foundation
@@ -129,10 +130,13 @@ struct Run: ParsableCommand {
         defer { Descendants.terminateAll() }
         var udfs: UDFRegistry?
         var sections = ConfigSections()
+        var alerting = try? AlertingService()
         if let config {
             do {
-                // The [[httppost]] and [deadman] sections, read as `tock serve` reads them.
-                sections = try ServerConfiguration.load(file: config, environment: [:]).configSections
+                // The [[httppost]] and [deadman] sections and the alert services, read as `tock serve` reads them.
+                let server = try ServerConfiguration.load(file: config, environment: [:])
+                sections = server.configSections
+                alerting = try server.makeAlertingService()
                 let configuration = try UDFConfiguration.load(path: config)
                 for warning in configuration.warnings { Stderr.write("warning: \(warning)\n") }
                 udfs = UDFRegistry(configuration: configuration, log: { level, message in
@@ -158,6 +162,7 @@ struct Run: ParsableCommand {
             builder.configSections = sections
             builder.ingress = loopback
             builder.influxDB = influxDB
+            builder.alertService = alerting
             // A batch task's queries emit what the recording holds; nothing asks InfluxDB.
             builder.batchSourceMode = .recorded
             pipeline = try builder.build(program)

@@ -22,6 +22,10 @@ public protocol AlertServiceKind: Sendable {
     /// Whether alerts use the service without naming it (`global = true`), with the options it then takes.
     var globalHandlers: [AlertHandlerSpec] { get }
 
+    /// Whether its global handlers come with `state-changes-only = true`: Kapacitor then makes every alert node send
+    /// only state changes, as if it had `.stateChangesOnly()` (alert.go, for `[smtp]`, `[slack]`, `[telegram]`, …).
+    var globalStateChangesOnly: Bool { get }
+
     /// Makes a sender from a handler's options (a script's `.slack().channel('#x')` or a topic handler's `options`)
     /// and the configuration. Throws when an option is unknown or invalid, or when the service is not enabled.
     func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender
@@ -29,6 +33,7 @@ public protocol AlertServiceKind: Sendable {
 
 extension AlertServiceKind {
     public var globalHandlers: [AlertHandlerSpec] { [] }
+    public var globalStateChangesOnly: Bool { false }
 }
 
 /// A kapacitor.conf section of an alert service.
@@ -48,4 +53,7 @@ public struct ConfigSectionSpec: Sendable, Hashable {
         self.elementKey = elementKey
         self.redacted = redacted
     }
+
+    /// No section: the service is configured by its handlers' options alone (`log`, `tcp`, `exec`).
+    public static let none = ConfigSectionSpec("")
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Engine
 import TockModel
 
@@ -22,6 +23,8 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Typed reads of a section's table that refuse keys it does not know, with Kapacitor's defaults.
+///
+/// A string is read as the type asked for (`"true"`, `"10"`, `"a,b"`): environment variables give strings.
 ///
 /// ```swift
 /// var r = ConfigReader(table, section: "slack")
@@ -48,6 +51,7 @@ public struct ConfigReader {
     public mutating func bool(_ key: String, default value: Bool = false) throws(ConfigError) -> Bool {
         read.insert(key)
         guard let v = table[key] else { return value }
+        if case .string(let text) = v, let b = Bool(text.lowercased()) { return b }
         guard case .bool(let b) = v else { throw ConfigError("[\(section)] \(key) must be true or false") }
         return b
     }
@@ -55,6 +59,7 @@ public struct ConfigReader {
     public mutating func int(_ key: String, default value: Int64 = 0) throws(ConfigError) -> Int64 {
         read.insert(key)
         guard let v = table[key] else { return value }
+        if case .string(let text) = v, let i = Int64(text) { return i }
         guard case .int(let i) = v else { throw ConfigError("[\(section)] \(key) must be an integer") }
         return i
     }
@@ -75,6 +80,9 @@ public struct ConfigReader {
     public mutating func strings(_ key: String, default value: [String] = []) throws(ConfigError) -> [String] {
         read.insert(key)
         guard let v = table[key] else { return value }
+        if case .string(let text) = v {
+            return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         guard case .array(let items) = v else { throw ConfigError("[\(section)] \(key) must be an array of strings") }
         var out: [String] = []
         for item in items {

@@ -1,7 +1,7 @@
 /// "Did you mean" suggestions by edit distance.
-enum Suggest {
+public enum Suggest {
     /// The candidate closest to `name` (Levenshtein distance, case-insensitive), if it is close enough to be a typo.
-    static func closest(to name: String, in candidates: [String]) -> String? {
+    public static func closest(to name: String, in candidates: [String]) -> String? {
         let target = Array(name.lowercased())
         var best: (String, Int)? = nil
         for c in candidates {

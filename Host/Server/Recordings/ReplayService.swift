@@ -298,6 +298,7 @@ final class ReplayService: @unchecked Sendable {
         var options = TaskRunner.Options(taskID: task.id, dbrps: dbrps, udfProvider: udfs, execPolicy: master.execPolicy)
         options.configSections = master.configSections
         options.influxDB = influxDB
+        options.alertService = master.alertService
         options.ingress = ReplayIngress(taskDBRPs: dbrps)
         options.batchSourceMode = .recorded
         let taskOptions = options

@@ -1,3 +1,4 @@
+import Alerting
 import Engine
 import Foundation
 import Storage
@@ -102,6 +103,14 @@ struct DaemonStatistics: Sendable {
                         values: [("collected", .int(count)), ("emitted", .int(count))]))
                 }
             }
+        }
+        for h in (master.alertService as? AlertingService)?.deliveryStats ?? [] {
+            stats.append(Statistic(
+                key: "alert_handler:\(h.task):\(h.node):\(h.handler)", name: "alert_handler",
+                tags: [("task", h.task), ("node", h.node), ("handler", h.handler)] + common,
+                values: [("sent", .int(Int64(h.stats.sent))), ("retried", .int(Int64(h.stats.retried))),
+                         ("failed", .int(Int64(h.stats.failed))), ("dropped", .int(Int64(h.stats.dropped))),
+                         ("queued", .int(Int64(h.stats.queued)))]))
         }
         stats.append(Statistic(key: "write", name: "write", tags: [("host", hostname)],
                                values: [("requests", .int(Int64(snapshot.writeRequests))),

@@ -1,3 +1,4 @@
+import Alerting
 import ArgumentParser
 import Engine
 import Foundation
@@ -97,9 +98,12 @@ struct TestCommand: ParsableCommand {
         let file = try TockTestFile.read(path: path)
         var udfs: UDFRegistry?
         var sections = ConfigSections()
+        var alerting = try? AlertingService()
         if let config = file.config {
             do {
-                sections = try ServerConfiguration.load(file: config, environment: [:]).configSections
+                let server = try ServerConfiguration.load(file: config, environment: [:])
+                sections = server.configSections
+                alerting = try server.makeAlertingService()
                 let configuration = try UDFConfiguration.load(path: config)
                 udfs = UDFRegistry(configuration: configuration, log: { _, _ in })
             } catch {
@@ -108,7 +112,7 @@ struct TestCommand: ParsableCommand {
         }
         defer { udfs?.terminateAll() }
         let tapped = Set(file.cases.flatMap { $0.expect.outputs.compactMap(\.node) })
-        let runner = TestCaseRun(file: file, udfs: udfs, sections: sections, tappedNodes: tapped)
+        let runner = TestCaseRun(file: file, udfs: udfs, sections: sections, alertService: alerting, tappedNodes: tapped)
         var passed = 0, failed = 0
         for testCase in file.cases {
             let actuals = try runner.run(testCase)

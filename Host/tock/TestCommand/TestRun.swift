@@ -61,6 +61,8 @@ struct TestCaseRun {
     let file: TockTestFile
     let udfs: UDFRegistry?
     let sections: ConfigSections
+    /// Where alert handlers deliver (`nil`: the engine's built-in handlers).
+    let alertService: (any AlertService)?
     /// Nodes whose output a case's expectations name.
     let tappedNodes: Set<String>
 
@@ -80,6 +82,7 @@ struct TestCaseRun {
             var builder = TaskBuilder(taskID: file.taskID, variables: file.variables, udfProvider: udfs)
             builder.configSections = sections
             builder.influxDB = captured
+            builder.alertService = alertService
             builder.ingress = TestLoopback(taskDBRPs: dbrps)
             // A batch task's queries emit what a case's batch recording holds; nothing asks InfluxDB.
             builder.batchSourceMode = .recorded

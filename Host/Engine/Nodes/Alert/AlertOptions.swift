@@ -150,6 +150,7 @@ extension AlertOptions {
                 throw ScriptError("\(error)", at: handler.position ?? config.position)
             }
         }
+        if service.forcesStateChangesOnly { stateChangesOnly = true }
     }
 
     private static func number(_ v: Value) -> Double? {

@@ -13,8 +13,8 @@ protocol AlertHandler: Sendable {
 }
 
 /// A handler that could not deliver an event.
-struct AlertHandlerError: Error, Sendable, CustomStringConvertible {
-    var description: String
+public struct AlertHandlerError: Error, Sendable, CustomStringConvertible {
+    public var description: String
     init(_ description: String) { self.description = description }
 }
 

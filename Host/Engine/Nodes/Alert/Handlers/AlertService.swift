@@ -15,6 +15,14 @@ public protocol AlertService: Sendable {
     /// topic `main:<task>:<node>`) and the topic it publishes to with `.topic()`, if any. `log` reports
     /// delivery failures under the task and node.
     func open(_ node: AlertNodeContext, handlers: [AlertHandlerSpec]) throws -> any AlertSink
+
+    /// Whether every alert node sends only state changes, as if it had `.stateChangesOnly()`: Kapacitor does so
+    /// when a service with `global = true` also has `state-changes-only = true` (`[smtp]`, `[slack]`, …).
+    var forcesStateChangesOnly: Bool { get }
+}
+
+extension AlertService {
+    public var forcesStateChangesOnly: Bool { false }
 }
 
 /// Who opens an ``AlertSink``.

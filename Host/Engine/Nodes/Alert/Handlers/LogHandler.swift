@@ -2,15 +2,21 @@ import Foundation
 
 /// `.log(path)`: appends each event's JSON line to a file, opened for every event as Kapacitor does,
 /// so the file can be rotated underneath. A file the handler creates gets exactly `.mode()`, whatever the
-/// process's umask.
-struct LogHandler: AlertHandler {
-    let path: String
+/// process's umask. (The `Alerting` module's log service delivers through it too.)
+public struct LogHandler: AlertHandler {
+    public let path: String
     /// The permissions of a file the handler creates (Kapacitor's default 0600).
-    let mode: UInt32
+    public let mode: UInt32
+
+    public init(path: String, mode: UInt32) {
+        self.path = path
+        self.mode = mode
+    }
 
     var name: String { "log \(path)" }
 
-    func deliver(_ body: [UInt8]) throws {
+    /// Appends `body`; the error says what failed on which file.
+    public func deliver(_ body: [UInt8]) throws {
         var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
         if fd >= 0 {
             // Created now: the umask may have cleared bits of the mode asked for.

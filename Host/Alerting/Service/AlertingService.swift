@@ -1,0 +1,164 @@
+import Engine
+import Synchronization
+
+/// The alert service of `tock serve`, `tock run` and `tock test`: every registered alert service built from its
+/// kapacitor.conf section, one ``DeliveryQueue`` per handler of every running alert node, and the topics' state.
+public final class AlertingService: AlertService {
+    /// The services, by topic-handler kind.
+    public let services: [String: any AlertServiceKind]
+    public let delivery: DeliverySettings
+    /// The last state of every event of every topic.
+    public let topics = TopicStates()
+    private let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
+    private let builtin = BuiltinAlertService()
+
+    /// What ``check(_:)`` says of a `hipchat` handler.
+    public static let hipChatRetired = "HipChat was retired by Atlassian in 2019; Kapacitor's hipchat handler can no longer deliver — use slack, teams or discord"
+
+    /// Builds every service of `kinds` from its section in `configuration` (keyed by section name, one table per
+    /// element; a missing section gives the service's defaults). A section no service reads is refused.
+    public init(configuration: [String: [ConfigTable]] = [:], delivery: DeliverySettings = DeliverySettings(),
+                kinds: [any AlertServiceKind.Type] = AlertServiceRegistry.kinds) throws(ConfigError) {
+        self.services = try Self.build(configuration, kinds)
+        self.delivery = delivery
+    }
+
+    private static func build(_ configuration: [String: [ConfigTable]], _ kinds: [any AlertServiceKind.Type])
+        throws(ConfigError) -> [String: any AlertServiceKind] {
+        var services: [String: any AlertServiceKind] = [:]
+        for kind in kinds {
+            let section = kind.section.name
+            services[kind.kind] = try kind.init(elements: section.isEmpty ? [] : configuration[section] ?? [])
+        }
+        let known = Set(kinds.map { $0.section.name })
+        if let unknown = configuration.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ConfigError("[\(unknown)] is not the section of any alert service Tock has")
+        }
+        return services
+    }
+
+    public func check(_ handler: AlertHandlerSpec) throws {
+        if handler.kind == "post" && services["post"] == nil {
+            try builtin.check(handler)
+            return
+        }
+        _ = try service(handler.kind).makeSender(options: handler.options)
+    }
+
+    public var forcesStateChangesOnly: Bool {
+        services.values.contains { !$0.globalHandlers.isEmpty && $0.globalStateChangesOnly }
+    }
+
+    public func open(_ node: AlertNodeContext, handlers: [AlertHandlerSpec]) throws -> any AlertSink {
+        var senders: [any AlertSender] = []
+        var posts: [AlertHandlerSpec] = []
+        for handler in handlers {
+            if handler.kind == "post" && services["post"] == nil {
+                posts.append(handler)
+            } else {
+                senders.append(try service(handler.kind).makeSender(options: handler.options))
+            }
+        }
+        // Kapacitor adds a global service's handler to every alert that names no handler of that service.
+        let named = Set(handlers.map(\.kind))
+        for kind in services.keys.sorted() where !named.contains(kind) {
+            for global in services[kind]!.globalHandlers {
+                senders.append(try services[kind]!.makeSender(options: global.options))
+            }
+        }
+        // Until the post service lands, `post` keeps the engine's own handler (outside the delivery path).
+        let postSink = posts.isEmpty ? nil : try builtin.open(node, handlers: posts)
+        let queues = senders.map { DeliveryQueue(sender: $0, settings: delivery, log: node.log) }
+        open.withLock { for q in queues { $0[ObjectIdentifier(q)] = (node.taskID, node.nodeID, q) } }
+        var topicIDs = [node.anonymousTopic]
+        if let topic = node.topic { topicIDs.insert(topic, at: 0) }
+        return AlertingSink(queues: queues, post: postSink, topics: topicIDs, states: topics) { [weak self] queue in
+            _ = self?.open.withLock { $0.removeValue(forKey: ObjectIdentifier(queue)) }
+        }
+    }
+
+    /// One handler's counters.
+    public struct HandlerStats: Sendable, Hashable {
+        public var task: String
+        public var node: String
+        /// The handler's description (`tcp 127.0.0.1:7777`).
+        public var handler: String
+        public var stats: DeliveryStats
+    }
+
+    /// The counters of every handler of every running alert node (and of queues still delivering after their node
+    /// stopped), by task, node and handler.
+    public var deliveryStats: [HandlerStats] {
+        open.withLock { Array($0.values) }
+            .map { HandlerStats(task: $0.task, node: $0.node, handler: $0.queue.sender.description, stats: $0.queue.stats) }
+            .sorted { ($0.task, $0.node, $0.handler) < ($1.task, $1.node, $1.handler) }
+    }
+
+    /// Stops every queue at once (the process is ending): waiting events are dropped.
+    public func shutdown() {
+        for entry in open.withLock({ Array($0.values) }) { entry.queue.cancel() }
+    }
+
+    /// The service of `kind`, or why there is none.
+    func service(_ kind: String) throws(HandlerOptionError) -> any AlertServiceKind {
+        if let service = services[kind] { return service }
+        if kind == "hipchat" { throw HandlerOptionError(Self.hipChatRetired) }
+        let built = (Array(services.keys) + (services["post"] == nil ? ["post"] : [])).sorted()
+        if let spec = HandlerCatalog.all.first(where: { $0.kind == kind }) {
+            throw HandlerOptionError("alert .\(spec.method)() (handler kind \(kind)) is not built yet in Tock (built: \(built.joined(separator: ", ")))")
+        }
+        let candidates = built + HandlerCatalog.all.map(\.kind)
+        let hint = Suggest.closest(to: kind, in: candidates).map { " (did you mean \($0)?)" } ?? ""
+        throw HandlerOptionError("unknown alert handler kind \"\(kind)\"\(hint)")
+    }
+}
+
+/// One alert node's handlers: a queue each, and the topics that record its events.
+private final class AlertingSink: AlertSink {
+    let queues: [DeliveryQueue]
+    let post: (any AlertSink)?
+    let topics: [String]
+    let states: TopicStates
+    let finished: @Sendable (DeliveryQueue) -> Void
+
+    init(queues: [DeliveryQueue], post: (any AlertSink)?, topics: [String], states: TopicStates,
+         finished: @escaping @Sendable (DeliveryQueue) -> Void) {
+        self.queues = queues
+        self.post = post
+        self.topics = topics
+        self.states = states
+        self.finished = finished
+    }
+
+    func collect(_ event: AlertEvent, inhibited: Bool) {
+        for topic in topics { states.record(event, topic: topic) }
+        guard !inhibited else { return }
+        for queue in queues { queue.collect(event) }
+        post?.collect(event, inhibited: false)
+    }
+
+    func drain(_ done: @escaping @Sendable () -> Void) {
+        let count = queues.count + (post == nil ? 0 : 1)
+        guard count > 0 else { return done() }
+        let left = Countdown(count)
+        let one: @Sendable () -> Void = { if left.tick() { done() } }
+        for queue in queues { queue.drain(one) }
+        post?.drain(one)
+    }
+
+    func close() {
+        for queue in queues {
+            queue.close()
+            queue.whenFinished { [finished] in finished(queue) }
+        }
+        post?.close()
+    }
+}
+
+/// Counts down to zero from several threads.
+private final class Countdown: Sendable {
+    private let left: Mutex<Int>
+    init(_ count: Int) { left = Mutex(count) }
+    /// Whether this tick reached zero.
+    func tick() -> Bool { left.withLock { n in n -= 1; return n == 0 } }
+}
