@@ -4,5 +4,12 @@ import Engine
 public enum AlertServiceRegistry {
     /// The service types, by topic-handler kind.
     public static let kinds: [any AlertServiceKind.Type] = [
+        HTTPPostService.self,
+        SensuService.self,
+        AlertaService.self,
+        BigPandaService.self,
+        ServiceNowService.self,
+        ZenossService.self,
+        TalkService.self,
     ]
 }
