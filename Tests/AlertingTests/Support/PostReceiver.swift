@@ -27,6 +27,7 @@ final class PostReceiver: @unchecked Sendable {
     private var recorded: [Request] = []
     private var queued: [(Int, String, [(String, String)])] = []
     private var standing: (Int, String, [(String, String)])
+    private var stopped = false
 
     init(mode: Mode = .http, status: Int = 200, body: String = "") throws {
         self.mode = mode
@@ -48,8 +49,6 @@ final class PostReceiver: @unchecked Sendable {
         thread.start()
     }
 
-    deinit { stop() }
-
     struct ReceiverError: Error, CustomStringConvertible {
         var description: String
         init(_ d: String) { description = d }
@@ -69,7 +68,13 @@ final class PostReceiver: @unchecked Sendable {
         return requests
     }
 
+    /// Stops listening (once: the descriptor is never closed twice, so a reused number is never touched).
     func stop() {
+        let first = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
     }
