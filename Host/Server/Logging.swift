@@ -22,6 +22,19 @@ public final class LogSink: @unchecked Sendable {
     private let handle: FileHandle
     private var minimum: Level
     private let json: Bool
+    /// Followers of the log (`/kapacitor/v1preview/logs`), by ID.
+    private var followers: [Int: Follower] = [:]
+    private var nextFollower = 0
+
+    private struct Follower {
+        /// Every pair must be among the line's fields (`task=cpu`).
+        var match: [String: String]
+        var json: Bool
+        var continuation: AsyncStream<String>.Continuation
+    }
+
+    /// How many lines a slow follower may have waiting before the oldest are dropped.
+    static let followerBuffer = 1_000
 
     /// - Parameters:
     ///   - destination: `STDERR`, `STDOUT` or a file path (appended to).
@@ -55,18 +68,44 @@ public final class LogSink: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard level >= minimum else { return }
-        var line: String
+        let time = nowNanoseconds()
+        handle.write(Data(Self.line(json: json, time: time, level: level, message: message, fields: fields).utf8))
+        for follower in followers.values
+        where follower.match.allSatisfy({ pair in fields.contains { $0.key == pair.key && $0.value == pair.value } }) {
+            follower.continuation.yield(Self.line(json: follower.json, time: time, level: level, message: message, fields: fields))
+        }
+    }
+
+    /// Follows the log from now on: the lines whose fields include every pair of `match`, as JSON objects or logfmt,
+    /// one per element. A follower that reads too slowly loses its oldest lines, never the daemon's memory.
+    public func follow(match: [String: String], json: Bool) -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(Self.followerBuffer))
+        let id: Int = lock.withLock {
+            nextFollower += 1
+            followers[nextFollower] = Follower(match: match, json: json, continuation: continuation)
+            return nextFollower
+        }
+        continuation.onTermination = { [weak self] _ in
+            guard let self else { return }
+            _ = self.lock.withLock { self.followers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// How many follow the log now.
+    public var followerCount: Int { lock.withLock { followers.count } }
+
+    private static func line(json: Bool, time: Int64, level: Level, message: String,
+                             fields: KeyValuePairs<String, String>) -> String {
         if json {
-            var members: [(String, JSON)] = [("ts", .string(rfc3339Nano(nowNanoseconds()))), ("lvl", .string(level.name)),
+            var members: [(String, JSON)] = [("ts", .string(rfc3339Nano(time))), ("lvl", .string(level.name)),
                                              ("msg", .string(message))]
             for (k, v) in fields { members.append((k, .string(v))) }
-            line = JSON.object(members).serialized + "\n"
-        } else {
-            line = "ts=\(rfc3339Nano(nowNanoseconds())) lvl=\(level.name) msg=\(Self.value(message))"
-            for (k, v) in fields { line += " \(k)=\(Self.value(v))" }
-            line += "\n"
+            return JSON.object(members).serialized + "\n"
         }
-        handle.write(Data(line.utf8))
+        var line = "ts=\(rfc3339Nano(time)) lvl=\(level.name) msg=\(Self.value(message))"
+        for (k, v) in fields { line += " \(k)=\(Self.value(v))" }
+        return line + "\n"
     }
 
     static func value(_ s: String) -> String {

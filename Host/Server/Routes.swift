@@ -44,7 +44,7 @@ public struct TockAPI: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let base = TaskAPI.base
-        for path in ["/ping", "\(base)/ping"] {
+        for path in ["/ping", "\(base)/ping", "\(TaskAPI.previewBase)/ping"] {
             router.get(RouterPath(path)) { _, _ in Response(status: .noContent) }
             router.head(RouterPath(path)) { _, _ in Response(status: .noContent) }
         }
@@ -106,6 +106,20 @@ public struct TockAPI: Sendable {
         }
         users.register(on: router)
         recordings.register(on: router)
+        // Chronograf's log viewer: the daemon's log from now on, chunked, one line per chunk; query pairs select the
+        // lines whose fields match (`?task=cpu`). JSON when the request says `Content-Type: application/json`.
+        router.get("\(TaskAPI.previewBase)/logs") { request, _ in
+            var match: [String: String] = [:]
+            for (key, value) in request.uri.queryParameters {
+                let k = String(key), v = String(value)
+                if match[k] != nil { throw APIError(.badRequest, "query params cannot contain duplicate pairs") }
+                match[k] = v
+            }
+            let json = request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false
+            let lines = log.follow(match: match, json: json)
+            return Response(status: .ok, headers: [.contentType: json ? "application/json" : "text/plain; charset=utf-8"],
+                            body: ResponseBody(asyncSequence: lines.map { ByteBuffer(string: $0) }))
+        }
         router.post("\(base)/loglevel") { request, _ in
             let body = try await Self.body(request)
             guard let level = body["level"]?.stringValue,

@@ -7,6 +7,8 @@ import TICKScript
 struct TaskAPI: Sendable {
     let master: TaskMaster
     static let base = "/kapacitor/v1"
+    /// Kapacitor's preview API (`/kapacitor/v1preview`): ping and the log stream.
+    static let previewBase = "/kapacitor/v1preview"
 
     // MARK: Tasks
 

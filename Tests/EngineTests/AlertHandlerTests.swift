@@ -165,7 +165,7 @@ struct AlertHandlerTests {
         #expect(options.handlers[2].options == ["routing-key": .string("rk"), "links": .list([
             .object(["href": .string("http://x")]), .object(["href": .string("http://y"), "text": .string("Y")])])])
         #expect(options.handlers[3].options == ["channel-url": .string("https://teams/1")])
-        #expect(options.handlers[4].options == ["teams": .list([.string("t1"), .string("t2")])])
+        #expect(options.handlers[4].options == ["teams-list": .list([.string("t1"), .string("t2")])])
         #expect(options.handlers[5].options == ["metadata": .object(["k": .string("v")]), "handlers": .list([.string("h1")])])
         #expect(options.handlers[6].options == ["topic": .string("alerts/cpu"), "qos": .int(1), "retained": .bool(true)])
         #expect(options.handlers[7].options == ["disable-notification": .bool(true)])

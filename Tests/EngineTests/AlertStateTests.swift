@@ -27,6 +27,41 @@ struct AlertStateTests {
         #expect(out.levels == ["INFO", "WARNING", "INFO", "CRITICAL", "INFO", "OK"])
     }
 
+    @Test("the documentation's sequence under stateChangesOnly: with the Reset lambdas the repeated levels go")
+    func documentationExampleWithStateChangesOnly() throws {
+        let withResets = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(
+                info: F.above(60), warn: F.above(70), crit: F.above(80),
+                infoReset: F.below(50), warnReset: F.below(60), critReset: F.below(70))
+            $0.stateChangesOnly = true
+        })
+        #expect(try F.run(withResets, [61, 73, 64, 85, 62, 56, 47]).levels == ["INFO", "WARNING", "CRITICAL", "INFO", "OK"])
+        // Without them every level differs from the one before, so nothing is left out.
+        let without = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(info: F.above(60), warn: F.above(70), crit: F.above(80))
+            $0.stateChangesOnly = true
+        })
+        #expect(try F.run(without, [61, 73, 64, 85, 62, 56, 47]).levels == ["INFO", "WARNING", "INFO", "CRITICAL", "INFO", "OK"])
+    }
+
+    /// Kapacitor's weighted share of changes over `.history(6)` (alert.go `percentChange`, its oldest-first weights
+    /// starting at the newest slot), worked by hand for the documentation's values then eight points at 90:
+    /// 0.336 0.336 0.56 0.768 0.96 0.96 0.8 | 0.96 0.4 0.592 0.384 0.368 0.0 0.0 0.0. Over 0.5 it flaps; under 0.25
+    /// it stops; nothing is sent while it flaps.
+    @Test("the documentation's sequence with flapping(0.25, 0.5) and history(6): silent while flapping")
+    func documentationExampleWithFlapping() throws {
+        let node = AlertNode(options: try F.options {
+            $0.selector = LevelSelector(info: F.above(60), warn: F.above(70), crit: F.above(80))
+            $0.flapping = AlertState.Flapping(low: 0.25, high: 0.5)
+            $0.history = 6
+        })
+        let out = try F.run(node, [61, 73, 64, 85, 62, 56, 47] + Array(repeating: 90, count: 8))
+        #expect(out.levels == ["INFO", "WARNING", "CRITICAL", "CRITICAL", "CRITICAL"])
+        let seconds = out.alerts.map { json in json.range(of: "\"time\":\"1970-01-01T00:00:")
+            .map { String(json[$0.upperBound...].prefix(2)) } ?? "?" }
+        #expect(seconds == ["00", "01", "12", "13", "14"])
+    }
+
     @Test func okIsSentOnlyAsARecovery() throws {
         let node = AlertNode(options: try F.options { $0.selector = LevelSelector(crit: F.above(80)) })
         let out = try F.run(node, [10, 90, 10, 10])

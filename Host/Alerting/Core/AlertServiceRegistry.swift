@@ -4,6 +4,9 @@ import Engine
 public enum AlertServiceRegistry {
     /// The service types, by topic-handler kind.
     public static let kinds: [any AlertServiceKind.Type] = [
+        SlackService.self, TeamsService.self, DiscordService.self, TelegramService.self,
+        PagerDutyService.self, PagerDuty2Service.self, VictorOpsService.self, PushoverService.self,
+        OpsGenieService.self, OpsGenie2Service.self,
         HTTPPostService.self,
         SensuService.self,
         AlertaService.self,

@@ -2,15 +2,24 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Outbound HTTP for every HTTP-based alert service: one pooled client for the process, and one classification of
 /// answers into delivered, retryable and permanent, as Alertmanager's notifiers classify them.
 public enum AlertHTTP {
     /// The process's client for alert deliveries (connection reuse across events and services).
-    public static let shared = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-        redirectConfiguration: .follow(max: 5, allowCycles: false),
-        timeout: .init(connect: .seconds(10)),
-        decompression: .enabled(limit: .ratio(20))))
+    public static let shared = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration())
+
+    /// The configuration of every alert client: redirects followed, a 10 s connect timeout, and a refused or failed
+    /// connection reported at once (the delivery path retries with its own backoff, so the client must not retry
+    /// connecting until its timeout, as async-http-client does by default).
+    public static func configuration(tls: TLSConfiguration? = nil) -> HTTPClient.Configuration {
+        var c = HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .follow(max: 5, allowCycles: false),
+            timeout: .init(connect: .seconds(10)), decompression: .enabled(limit: .ratio(20)))
+        c.connectionPool.retryConnectionEstablishment = false
+        return c
+    }
 
     /// The default time one attempt may take.
     public static let defaultTimeout: Duration = .seconds(30)

@@ -44,10 +44,12 @@ public struct UDFFunctionConfiguration: Sendable, Hashable {
     }
 }
 
-/// The UDF part of a kapacitor.conf-style TOML file: `[udf.functions.NAME]` tables, and the task
+/// The plugin part of a kapacitor.conf-style TOML file: `[udf.functions.NAME]` and `[notifiers.NAME]` tables, and the task
 /// snapshot interval from `[task] snapshot-interval`. Other sections are left to their owners.
 public struct UDFConfiguration: Sendable {
     public var functions: [String: UDFFunctionConfiguration]
+    /// The `[notifiers.NAME]` sections: notifier plugins, by name.
+    public var notifiers: [String: NotifierConfiguration] = [:]
     /// How often running UDF nodes are snapshotted, in nanoseconds (`[task] snapshot-interval`, default
     /// 60s as Kapacitor; 0 turns periodic snapshots off).
     public var snapshotInterval: Int64
@@ -152,6 +154,13 @@ private struct Parser {
 
     mutating func parse(_ root: TOMLTable) throws(ConfigDiagnostic) -> UDFConfiguration {
         var config = UDFConfiguration()
+        if let notifiersValue = root["notifiers"] {
+            let notifiers = try table(notifiersValue, ["notifiers"])
+            for name in notifiers.keys.sorted() {
+                let path = ["notifiers", name]
+                config.notifiers[name] = try notifier(name: name, try table(notifiers[name]!, path), path)
+            }
+        }
         if let task = root["task"] {
             let t = try table(task, ["task"])
             if let v = t["snapshot-interval"] {
@@ -176,6 +185,53 @@ private struct Parser {
         }
         config.warnings = warnings
         return config
+    }
+
+    mutating func notifier(name: String, _ t: TOMLTable, _ path: [String]) throws(ConfigDiagnostic) -> NotifierConfiguration {
+        var prog = ""
+        var args: [String] = []
+        var env: [String: String] = [:]
+        var result = NotifierConfiguration(name: name, endpoint: .process(program: "", arguments: [], environment: [:]),
+                                           line: locator.line(of: path))
+        func positive(_ key: String, _ value: any TOMLValueConvertible) throws(ConfigDiagnostic) -> Int {
+            guard let n = value.int, n >= 1 else { throw typeError(path + [key], expected: "a positive integer", got: value) }
+            return n
+        }
+        for key in t.keys {
+            let value = t[key]!
+            let keyPath = path + [key]
+            switch key {
+            case "prog": prog = try string(value, keyPath)
+            case "args":
+                guard let array = value.array else { throw typeError(keyPath, expected: "an array of strings", got: value) }
+                args = []
+                for element in array {
+                    guard let s = element.string else { throw typeError(keyPath, expected: "an array of strings", got: element) }
+                    args.append(s)
+                }
+            case "env":
+                let envTable = try table(value, keyPath)
+                for k in envTable.keys { env[k] = try string(envTable[k]!, keyPath + [k]) }
+            case "timeout": result.timeout = try duration(value, keyPath)
+            case "concurrency": result.concurrency = try positive(key, value)
+            case "attempt-timeout": result.attemptTimeout = try duration(value, keyPath)
+            case "retry-max-attempts": result.retryMaxAttempts = try positive(key, value)
+            case "retry-initial-backoff": result.retryInitialBackoff = try duration(value, keyPath)
+            case "retry-max-backoff": result.retryMaxBackoff = try duration(value, keyPath)
+            default:
+                throw error(keyPath, "notifier \(name): unknown key \(key) (prog, args, env, timeout, concurrency, attempt-timeout, "
+                    + "retry-max-attempts, retry-initial-backoff, retry-max-backoff)")
+            }
+        }
+        guard !prog.isEmpty else { throw error(path, "notifier \(name): must set prog") }
+        guard result.timeout > GoDuration.millisecond, result.attemptTimeout > GoDuration.millisecond else {
+            throw error(path, "notifier \(name): timeout and attempt-timeout must be more than 1ms")
+        }
+        guard result.retryInitialBackoff > 0, result.retryMaxBackoff >= result.retryInitialBackoff else {
+            throw error(path, "notifier \(name): retry-initial-backoff must be positive and at most retry-max-backoff")
+        }
+        result.endpoint = .process(program: prog, arguments: args, environment: env)
+        return result
     }
 
     mutating func function(name: String, _ t: TOMLTable, _ path: [String]) throws(ConfigDiagnostic) -> UDFFunctionConfiguration {

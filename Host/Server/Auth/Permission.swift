@@ -18,7 +18,7 @@ public enum Permission: String, Sendable, CaseIterable {
         let base = TaskAPI.base
         var path = path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        if path == "/ping" || path == base + "/ping" { return nil }
+        if path == "/ping" || path == base + "/ping" || path == TaskAPI.previewBase + "/ping" { return nil }
         if path == "/write" || path == base + "/write" { return method == .post ? .write : .admin }
         if path == base + "/users" || path.hasPrefix(base + "/users/") { return .admin }
         if method == .get || method == .head { return .read }

@@ -25,11 +25,11 @@ struct AlertaSender: AlertSender {
         let body = try self.body(alert)
         var target = URLComponents(string: url) ?? URLComponents()
         target.path = Self.join(target.path, "alert")
-        let response = try await AlertHTTP.send(
+        let response = try await IncidentSupport.deliver("alerta") { () async throws(DeliveryFailure) in try await AlertHTTP.send(
             .POST, url: target.string ?? url,
             headers: [("Authorization", tokenPrefix + " " + token), ("Content-Type", "application/json")],
-            body: body, client: ServiceSupport.client(insecure: insecure))
-        try ServiceSupport.expect(201, from: response, service: "Alerta", field: "message")
+            body: body, client: IncidentSupport.client(insecure: insecure)) }
+        try IncidentSupport.expect(201, from: response, service: "Alerta", field: "message")
     }
 
     /// The JSON line Kapacitor writes (`json.NewEncoder(…).Encode(postData)`; Go sorts the map's keys).

@@ -56,7 +56,7 @@ public struct AlertaService: AlertServiceKind {
         let correlate = try r.strings("correlate") ?? []
         let timeout = try r.duration("timeout") ?? self.timeout
         try r.finish()
-        guard enabled else { throw ServiceSupport.notEnabled("alerta") }
+        guard enabled else { throw IncidentSupport.notEnabled("alerta") }
 
         let data = EventTemplate.Data.templateData
         return AlertaSender(

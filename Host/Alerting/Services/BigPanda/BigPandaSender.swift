@@ -41,10 +41,10 @@ struct BigPandaSender: AlertSender {
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
-        let response = try await AlertHTTP.send(
+        let response = try await IncidentSupport.deliver("bigpanda") { () async throws(DeliveryFailure) in try await AlertHTTP.send(
             .POST, url: url, headers: [("Authorization", "Bearer " + token), ("Content-Type", "application/json")],
-            body: try body(event), client: ServiceSupport.client(insecure: insecure))
-        try ServiceSupport.expect(201, from: response, service: "BigPanda", field: "error")
+            body: try body(event), client: IncidentSupport.client(insecure: insecure)) }
+        try IncidentSupport.expect(201, from: response, service: "BigPanda", field: "error")
     }
 
     static func status(_ level: AlertLevel) -> String {

@@ -51,7 +51,7 @@ public struct BigPandaService: AlertServiceKind {
         let host = try r.string("host") ?? ""
         let attributes = try r.stringMap("attributes") ?? [:]
         try r.finish()
-        guard enabled else { throw ServiceSupport.notEnabled("bigpanda") }
+        guard enabled else { throw IncidentSupport.notEnabled("bigpanda") }
         let data = EventTemplate.Data.fields(
             typeName: "bigpanda.templateData",
             ["ID", "Message", "Level", "Time", "Duration", "Details", "Name", "TaskName", "Group", "Tags", "Fields"])

@@ -29,7 +29,7 @@ struct HTTPPostSender: AlertSender {
             contentType = "application/json"
         }
         var all: [(String, String)] = []
-        if let basicAuth { all.append(ServiceSupport.basicAuth(username: basicAuth.username, password: basicAuth.password)) }
+        if let basicAuth { all.append(IncidentSupport.basicAuth(username: basicAuth.username, password: basicAuth.password)) }
         for (name, value) in endpointHeaders.sorted(by: { $0.key < $1.key }) { all.append((name, value)) }
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
             all.removeAll { $0.0.lowercased() == name.lowercased() }
@@ -39,7 +39,7 @@ struct HTTPPostSender: AlertSender {
             all.removeAll { $0.0.lowercased() == "content-type" }
             all.append(("Content-Type", contentType))
         }
-        _ = try await AlertHTTP.send(.POST, url: target, headers: all, body: bytes, timeout: timeout,
-                                     client: ServiceSupport.client(insecure: insecure))
+        _ = try await IncidentSupport.deliver("post") { () async throws(DeliveryFailure) in try await AlertHTTP.send(.POST, url: target, headers: all, body: bytes, timeout: timeout,
+                                     client: IncidentSupport.client(insecure: insecure)) }
     }
 }

@@ -43,7 +43,7 @@ public struct SensuService: AlertServiceKind {
             }
             meta = entries.mapValues(GoValueJSON.init)
         }
-        guard enabled else { throw ServiceSupport.notEnabled("sensu") }
+        guard enabled else { throw IncidentSupport.notEnabled("sensu") }
         return SensuSender(
             addr: addr, source: try .option(source, name: "source", data: .templateData, kind: Self.kind),
             defaultSource: self.source, handlers: handlers.isEmpty ? self.handlers : handlers, metadata: meta)

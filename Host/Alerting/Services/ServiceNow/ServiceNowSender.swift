@@ -51,9 +51,9 @@ struct ServiceNowSender: AlertSender {
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
         var headers: [(String, String)] = []
-        if !username.isEmpty && !password.isEmpty { headers.append(ServiceSupport.basicAuth(username: username, password: password)) }
-        let response = try await AlertHTTP.postJSON(url: url, body: try body(event), headers: headers)
-        try ServiceSupport.expect(200, from: response, service: "ServiceNow", field: "error")
+        if !username.isEmpty && !password.isEmpty { headers.append(IncidentSupport.basicAuth(username: username, password: password)) }
+        let response = try await IncidentSupport.deliver("servicenow") { () async throws(DeliveryFailure) in try await AlertHTTP.postJSON(url: url, body: try body(event), headers: headers) }
+        try IncidentSupport.expect(200, from: response, service: "ServiceNow", field: "error")
     }
 
     static func severity(_ level: AlertLevel) -> Int {

@@ -62,7 +62,7 @@ public struct ServiceNowService: AlertServiceKind {
             }
         }
         try r.finish()
-        guard enabled else { throw ServiceSupport.notEnabled("servicenow") }
+        guard enabled else { throw IncidentSupport.notEnabled("servicenow") }
         return ServiceNowSender(
             url: url.isEmpty ? self.url : url, username: username.isEmpty ? self.username : username,
             password: password.isEmpty ? self.password : password, source: source.isEmpty ? self.source : source,

@@ -26,7 +26,7 @@ public struct TalkService: AlertServiceKind {
 
     public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
         try OptionReader(options, kind: Self.kind).finish()
-        guard enabled else { throw ServiceSupport.notEnabled("talk") }
+        guard enabled else { throw IncidentSupport.notEnabled("talk") }
         return TalkSender(url: url, authorName: authorName)
     }
 }
@@ -43,7 +43,7 @@ struct TalkSender: AlertSender {
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
-        let response = try await AlertHTTP.postJSON(url: url, body: body(event))
-        try ServiceSupport.expect(200, from: response, service: "Talk", field: "error")
+        let response = try await IncidentSupport.deliver("talk") { () async throws(DeliveryFailure) in try await AlertHTTP.postJSON(url: url, body: body(event)) }
+        try IncidentSupport.expect(200, from: response, service: "Talk", field: "error")
     }
 }

@@ -69,8 +69,8 @@ struct ZenossSender: AlertSender {
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
         var headers: [(String, String)] = []
-        if !username.isEmpty && !password.isEmpty { headers.append(ServiceSupport.basicAuth(username: username, password: password)) }
-        let response = try await AlertHTTP.postJSON(url: url, body: try body(event), headers: headers)
-        try ServiceSupport.expect(200, from: response, service: "Zenoss", field: "error")
+        if !username.isEmpty && !password.isEmpty { headers.append(IncidentSupport.basicAuth(username: username, password: password)) }
+        let response = try await IncidentSupport.deliver("zenoss") { () async throws(DeliveryFailure) in try await AlertHTTP.postJSON(url: url, body: try body(event), headers: headers) }
+        try IncidentSupport.expect(200, from: response, service: "Zenoss", field: "error")
     }
 }

@@ -115,7 +115,7 @@ public struct ZenossService: AlertServiceKind {
             }
         }
         try r.finish()
-        guard enabled else { throw ServiceSupport.notEnabled("zenoss") }
+        guard enabled else { throw IncidentSupport.notEnabled("zenoss") }
         return ZenossSender(
             url: url.isEmpty ? self.url : url, username: username.isEmpty ? self.username : username,
             password: password.isEmpty ? self.password : password, action: action.isEmpty ? self.action : action,

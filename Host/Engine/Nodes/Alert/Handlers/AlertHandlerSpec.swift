@@ -34,7 +34,7 @@ public struct AlertHandlerSpec: Sendable, Hashable {
 
 /// A handler's options that a service refuses: `option` names the key at fault, when one is (a script error then
 /// points at the property that set it).
-public struct HandlerOptionError: Error, Sendable, CustomStringConvertible {
+public struct HandlerOptionError: Error, Sendable, Hashable, CustomStringConvertible {
     public var option: String?
     public var message: String
 

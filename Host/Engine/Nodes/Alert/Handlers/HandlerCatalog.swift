@@ -108,8 +108,8 @@ public enum HandlerCatalog {
             list("services", "service"), list("correlated", "correlate"),
             HandlerPropertySpec("timeout", Signature([.duration]), .set("timeout")),
         ]),
-        HandlerKindSpec("opsGenie", kind: "opsgenie", properties: [list("teams", "teams"), list("recipients", "recipients")]),
-        HandlerKindSpec("opsGenie2", kind: "opsgenie2", properties: [list("teams", "teams"), list("recipients", "recipients")]),
+        HandlerKindSpec("opsGenie", kind: "opsgenie", properties: [list("teams", "teams-list"), list("recipients", "recipients-list")]),
+        HandlerKindSpec("opsGenie2", kind: "opsgenie2", properties: [list("teams", "teams-list"), list("recipients", "recipients-list")]),
         HandlerKindSpec("talk", kind: "talk"),
         HandlerKindSpec("mqtt", kind: "mqtt", arguments: Signature([.string]), argumentKeys: ["topic"], properties: [
             s("brokerName", "broker-name"), HandlerPropertySpec("qos", Signature([.int]), .set("qos")),
@@ -141,6 +141,10 @@ public enum HandlerCatalog {
             s("device", "device"), s("component", "component"), s("eventClassKey", "eventClassKey"),
             s("eventClass", "eventClass"), s("collector", "collector"),
             HandlerPropertySpec("customField", Signature([.string, .oneOf([.string, .int, .float, .bool])]), .entry("customField")),
+        ]),
+        // Tock's own: a notifier plugin (`[notifiers.NAME]`), with the options its handshake declares.
+        HandlerKindSpec("notify", kind: "notify", arguments: Signature([.string]), argumentKeys: ["notifier"], properties: [
+            HandlerPropertySpec("option", Signature([.string, .oneOf([.string, .int, .float, .bool, .duration])]), .entry("options")),
         ]),
     ]
 

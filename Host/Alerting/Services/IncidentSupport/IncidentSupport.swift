@@ -6,14 +6,13 @@ import NIOSSL
 
 /// What the incident-management services share: the client that skips TLS verification, Basic credentials,
 /// the "not enabled" refusal, and reading a service's own success status out of a 2xx answer.
-enum ServiceSupport {
+enum IncidentSupport {
     /// A client that does not verify the receiver's certificate (`insecure-skip-verify`, `skip-ssl-verification`).
-    static let insecureClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: {
+    static let insecureClient: HTTPClient = {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
-        return HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .follow(max: 5, allowCycles: false),
-                                        timeout: .init(connect: .seconds(10)))
-    }())
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: AlertHTTP.configuration(tls: tls))
+    }()
 
     static func client(insecure: Bool) -> HTTPClient { insecure ? insecureClient : AlertHTTP.shared }
 
@@ -35,7 +34,17 @@ enum ServiceSupport {
         let text = response.text
         var reason = "failed to understand \(service) response. code: \(response.status) content: \(text)"
         if case .object(let map)? = GoValueJSON.parse(text), case .string(let message)? = map[field] { reason = message }
-        throw .permanent("\(service) answered \(response.status), not \(status): \(reason)")
+        throw .permanent("\(service.lowercased()): \(service) answered \(response.status), not \(status): \(reason)")
+    }
+
+    /// Runs one request and names the service in a failure's reason (`alerta: POST http://… returned status 503`).
+    static func deliver(_ service: String, _ request: () async throws(DeliveryFailure) -> AlertHTTP.Response)
+        async throws(DeliveryFailure) -> AlertHTTP.Response {
+        do {
+            return try await request()
+        } catch {
+            throw DeliveryFailure(error.kind, error.reason.hasPrefix(service) ? error.reason : "\(service): \(error.reason)")
+        }
     }
 
     static func duration(_ nanoseconds: Int64) -> Duration { .nanoseconds(nanoseconds) }
