@@ -33,10 +33,21 @@ import TockModel
         var options = TaskRunner.Options(taskID: "cpu_alert")
         options.alertService = adapter
         let runner = try TaskRunner(script: Self.script, options: options, handlers: .init())
-        try runner.start()
-        runner.write([Point(name: "cpu", tags: Tags(["host": "a"]), fields: ["value": .double(95)], time: 0)])
-        runner.write([Point(name: "cpu", tags: Tags(["host": "a"]), fields: ["value": .double(50)], time: 1_000_000_000)])
-        try runner.stop()
+        // The runner blocks while it drains; run it on its own thread so the test never holds one of the
+        // concurrency pool's few threads while the deliveries it waits for need them.
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            Thread {
+                do {
+                    try runner.start()
+                    runner.write([Point(name: "cpu", tags: Tags(["host": "a"]), fields: ["value": .double(95)], time: 0)])
+                    runner.write([Point(name: "cpu", tags: Tags(["host": "a"]), fields: ["value": .double(50)], time: 1_000_000_000)])
+                    try runner.stop()
+                    done.resume()
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }.start()
+        }
 
         let requests = await http.waitFor(4)
         #expect(requests.filter { $0.path == "/post" }.map(\.text) == ["cpu.a CRITICAL", "cpu.a OK"])
