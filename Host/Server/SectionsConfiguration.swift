@@ -54,9 +54,10 @@ extension ServerConfiguration {
         guard let url = strings["url"], !url.isEmpty else { throw ConfigurationError("\(named): must specify url") }
         let alertTemplate = try template(strings, "alert-template", origin: named)
         let rowTemplate = try template(strings, "row-template", origin: named)
-        let endpoint = HTTPPostEndpoint(
+        var endpoint = HTTPPostEndpoint(
             name: name, url: url, headers: headers, basicAuth: auth, alertTemplate: alertTemplate?.text,
             rowTemplate: rowTemplate?.text, rowTemplateFromFile: rowTemplate?.fromFile ?? false)
+        endpoint.alertTemplateFromFile = alertTemplate?.fromFile ?? false
         do {
             try endpoint.check()
         } catch {

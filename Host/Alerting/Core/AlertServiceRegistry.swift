@@ -13,5 +13,12 @@ public enum AlertServiceRegistry {
         SMTPService.self,
         MQTTService.self,
         SNMPTrapService.self,
+        HTTPPostService.self,
+        SensuService.self,
+        AlertaService.self,
+        BigPandaService.self,
+        ServiceNowService.self,
+        ZenossService.self,
+        TalkService.self,
     ]
 }

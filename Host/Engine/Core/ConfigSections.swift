@@ -33,6 +33,8 @@ public struct HTTPPostEndpoint: Sendable, Hashable {
     public var rowTemplate: String?
     /// Whether the row template came from a file: Kapacitor gives templates read from files no `json` function.
     public var rowTemplateFromFile: Bool
+    /// Whether the alert template came from a file (no `json` function then either).
+    public var alertTemplateFromFile: Bool = false
 
     public struct BasicAuth: Sendable, Hashable {
         public var username: String

@@ -62,7 +62,7 @@ public struct SNMPTrapService: AlertServiceKind {
                     throw HandlerOptionError("snmptrap: Snmptrap Datatype not known: \(type) (types: c i u t a o s x d n)", option: "data-list")
                 }
                 do {
-                    items.append(DataItem(oid: dataOID, type: type, template: try EventTemplate(name: "data", source: m["value"] ?? "")))
+                    items.append(DataItem(oid: dataOID, type: type, template: try EventTemplate(name: "data", source: m["value"] ?? "", data: .templateData)))
                 } catch {
                     throw HandlerOptionError("snmptrap: data \(o): \(error)", option: "data-list")
                 }

@@ -91,7 +91,8 @@ public enum HandlerCatalog {
             s("sound", "sound"),
         ]),
         HandlerKindSpec("sensu", kind: "sensu", properties: [
-            s("source", "source"), list("handlers", "handlers"), entry("metadata", "metadata"),
+            s("source", "source"), list("handlers", "handlers"),
+            HandlerPropertySpec("metadata", Signature([.string, .oneOf([.string, .int, .float, .bool])]), .entry("metadata")),
         ]),
         HandlerKindSpec("slack", kind: "slack", properties: [
             s("workspace", "workspace"), s("channel", "channel"), s("username", "username"), s("iconEmoji", "icon-emoji"),
@@ -135,9 +136,11 @@ public enum HandlerCatalog {
             s("metricName", "metric_name"), s("messageKey", "message_key"), entry("additionalInfo", "additional_info"),
         ]),
         HandlerKindSpec("zenoss", kind: "zenoss", properties: [
-            s("action", "action"), s("method", "method"), s("type", "type"), s("tid", "tid"), s("summary", "summary"),
-            s("device", "device"), s("component", "component"), s("eventClassKey", "evclasskey"),
-            s("eventClass", "evclass"), s("collector", "collector"), entry("customField", "custom_fields"),
+            s("action", "action"), s("method", "method"), s("type", "type"),
+            HandlerPropertySpec("tid", Signature([.int]), .set("tid")), s("summary", "summary"),
+            s("device", "device"), s("component", "component"), s("eventClassKey", "eventClassKey"),
+            s("eventClass", "eventClass"), s("collector", "collector"),
+            HandlerPropertySpec("customField", Signature([.string, .oneOf([.string, .int, .float, .bool])]), .entry("customField")),
         ]),
         // Tock's own: a notifier plugin (`[notifiers.NAME]`), with the options its handshake declares.
         HandlerKindSpec("notify", kind: "notify", arguments: Signature([.string]), argumentKeys: ["notifier"], properties: [

@@ -6,13 +6,14 @@
 /// html js urlquery` (plus `json` in details). `details` is HTML-escaped as `html/template` does in
 /// text. `define`, `template` and `block` are refused when the script is defined.
 struct AlertTemplate: Sendable {
-    enum Kind: Sendable {
+    enum Kind: Sendable, Hashable {
         case id, message, details
         /// httpPost's URL and row templates (Kapacitor's mappedRow); `json` only in templates given as text,
         /// as Kapacitor's httppost.GetTemplate adds it only there.
         case row, rowFromFile
-        /// A handler's template over Kapacitor's `alert.TemplateData` (snmpTrap's data values).
-        case event
+        /// An alert service's template over event data (``EventTemplate``): the Go type, its fields, and whether
+        /// the `json` function is defined.
+        case event(typeName: String, fields: [String], json: Bool)
 
         /// The fields of the data each template sees (Kapacitor's idInfo, messageInfo, detailsInfo).
         var rootFields: [String] {
@@ -21,7 +22,7 @@ struct AlertTemplate: Sendable {
             case .message: ["Name", "TaskName", "Group", "Tags", "ServerInfo", "ID", "Fields", "Level", "Time", "Duration"]
             case .details: ["Name", "TaskName", "Group", "Tags", "ServerInfo", "ID", "Fields", "Level", "Time", "Duration", "Message"]
             case .row, .rowFromFile: ["Name", "Tags", "Values"]
-            case .event: ["ID", "Message", "Level", "Time", "Duration", "Name", "TaskName", "Group", "Tags", "Fields"]
+            case .event(_, let fields, _): fields
             }
         }
 
@@ -31,7 +32,7 @@ struct AlertTemplate: Sendable {
             case .message: "kapacitor.messageInfo"
             case .details: "kapacitor.detailsInfo"
             case .row, .rowFromFile: "*kapacitor.mappedRow"
-            case .event: "alert.TemplateData"
+            case .event(let typeName, _, _): typeName
             }
         }
     }
@@ -55,6 +56,7 @@ struct AlertTemplate: Sendable {
         self.source = source
         var functions = Self.functions
         if kind == .details || kind == .row { functions.insert("json") }
+        if case .event(_, _, true) = kind { functions.insert("json") }
         var parser = TemplateParser(name: name, source: source, functions: functions)
         nodes = try parser.parse()
         var usage = Usage()

@@ -20,6 +20,9 @@ indirect enum TemplateValue: Sendable {
     case record(typeName: String, [(name: String, value: TemplateValue)])
     /// A Go slice (`[]map[string]interface{}`: the rows of httpPost's row template).
     case list(elementType: String, [TemplateValue])
+    /// A Go struct whose `encoding/json` form uses its tags (`alert.Data`, `models.Result`): read as `value`,
+    /// written by `json` as `json`.
+    case tagged(TemplateValue, json: String)
 
     init(_ field: FieldValue) {
         switch field {
@@ -46,6 +49,7 @@ indirect enum TemplateValue: Sendable {
         case .anyMap: "map[string]interface {}"
         case .record(let name, _): name
         case .list(let element, _): "[]" + element
+        case .tagged(let v, _): v.goTypeName
         }
     }
 
@@ -63,6 +67,7 @@ indirect enum TemplateValue: Sendable {
         case .stringMap(let m): !m.isEmpty
         case .anyMap(let m): !m.isEmpty
         case .list(_, let items): !items.isEmpty
+        case .tagged(let v, _): v.isTruthy
         }
     }
 
@@ -81,12 +86,14 @@ indirect enum TemplateValue: Sendable {
         case .anyMap(let m): "map[" + m.map { "\($0.key):\($0.value.goString)" }.joined(separator: " ") + "]"
         case .record(_, let fields): "{" + fields.map(\.value.goString).joined(separator: " ") + "}"
         case .list(_, let items): "[" + items.map(\.goString).joined(separator: " ") + "]"
+        case .tagged(let v, _): v.goString
         }
     }
 
     /// As Go's `encoding/json` writes the value.
     func appendJSON(to out: inout String) {
         switch self {
+        case .tagged(_, let json): out += json
         case .null: out += "null"
         case .string(let s): GoJSON.appendString(s, to: &out)
         case .int(let i): out += String(i)
@@ -136,6 +143,8 @@ indirect enum TemplateValue: Sendable {
     /// templates resolve `.X` on it.
     func member(_ name: String) -> TemplateValue? {
         switch self {
+        case .tagged(let v, _):
+            return v.member(name)
         case .record(_, let fields):
             return fields.first { $0.name == name }?.value
         case .stringMap(let m):
