@@ -10,5 +10,6 @@ public enum AlertServiceRegistry {
         SMTPService.self,
         MQTTService.self,
         SNMPTrapService.self,
+        KafkaService.self,
     ]
 }
