@@ -24,17 +24,22 @@ final class KafkaTestBroker: Sendable {
     let partitions: Int32
     /// The error code the Produce answer carries.
     let produceError: Int16
+    /// When given, the metadata answer names a second broker (id 1) at this port as every partition's leader.
+    let leaderPort: Int?
     private let channel: any Channel
-    private let state = Mutex<(produced: [Produced], apiKeys: [Int16])>(([], []))
+    private let state = Mutex<(produced: [Produced], apiKeys: [Int16], clientIDs: [String])>(([], [], []))
 
     var port: Int { channel.localAddress?.port ?? 0 }
     var produced: [Produced] { state.withLock { $0.produced } }
     /// The API keys of the requests received, in order.
     var apiKeys: [Int16] { state.withLock { $0.apiKeys } }
+    /// The client id of each request received.
+    var clientIDs: [String] { state.withLock { $0.clientIDs } }
 
-    init(partitions: Int32, produceError: Int16 = 0) async throws {
+    init(partitions: Int32, produceError: Int16 = 0, leaderPort: Int? = nil) async throws {
         self.partitions = partitions
         self.produceError = produceError
+        self.leaderPort = leaderPort
         let box = Mutex<KafkaTestBroker?>(nil)
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -53,8 +58,8 @@ final class KafkaTestBroker: Sendable {
     fileprivate func answer(_ frame: [UInt8]) throws -> [UInt8] {
         var r = Reader(frame)
         let apiKey = try r.int16(), version = try r.int16(), correlation = try r.int32()
-        _ = try r.string()
-        state.withLock { $0.apiKeys.append(apiKey) }
+        let clientID = try r.string() ?? ""
+        state.withLock { $0.apiKeys.append(apiKey); $0.clientIDs.append(clientID) }
         var w = Writer()
         w.int32(correlation)
         switch (apiKey, version) {
@@ -62,17 +67,19 @@ final class KafkaTestBroker: Sendable {
             let count = try r.int32()
             var topics: [String] = []
             for _ in 0..<count { topics.append(try r.string() ?? "") }
-            w.int32(1)
+            w.int32(leaderPort == nil ? 1 : 2)
             w.int32(0); w.string("127.0.0.1"); w.int32(Int32(port)); w.int16(-1)
+            if let leaderPort { w.int32(1); w.string("127.0.0.1"); w.int32(Int32(leaderPort)); w.int16(-1) }
+            let leader: Int32 = leaderPort == nil ? 0 : 1
             w.int32(0)
             w.int32(Int32(topics.count))
             for topic in topics {
                 w.int16(0); w.string(topic); w.bytes.append(0)
                 w.int32(partitions)
                 for p in 0..<partitions {
-                    w.int16(0); w.int32(p); w.int32(0)
-                    w.int32(1); w.int32(0)
-                    w.int32(1); w.int32(0)
+                    w.int16(0); w.int32(p); w.int32(leader)
+                    w.int32(1); w.int32(leader)
+                    w.int32(1); w.int32(leader)
                 }
             }
         case (0, 3):

@@ -22,6 +22,7 @@ struct KafkaTests {
 
         let produced = try #require(broker.produced.first)
         #expect(broker.apiKeys == [3, 0])
+        #expect(broker.clientIDs == ["default", "default"])
         #expect(produced.topic == "alerts")
         #expect(produced.partition == Int32(KafkaTestBroker.crc32(Array("id".utf8)) % 7))
         #expect(produced.acks == 1)
@@ -33,6 +34,19 @@ struct KafkaTests {
         #expect(produced.key == Array("id".utf8))
         #expect(String(decoding: produced.value, as: UTF8.self) == Events.critical.json + "\n")
         #expect(produced.headerCount == 0)
+    }
+
+    @Test("the produce goes to the partition's leader that the bootstrap broker's metadata names")
+    func producesToLeader() async throws {
+        let leader = try await KafkaTestBroker(partitions: 2)
+        let bootstrap = try await KafkaTestBroker(partitions: 2, leaderPort: leader.port)
+        let sender = try Self.service(port: bootstrap.port).makeSender(options: ["topic": .string("t")])
+        try await sender.send(Events.critical)
+        await bootstrap.stop()
+        await leader.stop()
+        #expect(bootstrap.apiKeys == [3])
+        #expect(leader.apiKeys == [0])
+        #expect(leader.produced.map(\.partition) == [Int32(KafkaTestBroker.crc32(Array("id".utf8)) % 2)])
     }
 
     @Test("each alert ID keeps to its crc32 partition; murmur2 uses Java Kafka's murmur2 of the ID")

@@ -10,7 +10,8 @@ struct KafkaProducer: Sendable {
         var brokers: [String]
         var timeout: Duration
         var tls: WireTLS?
-        var clientID = "tock"
+        /// The cluster's `id`, as Kapacitor sets sarama's `ClientID`.
+        var clientID: String { cluster }
     }
 
     let settings: Settings
