@@ -20,5 +20,6 @@ public enum AlertServiceRegistry {
         ServiceNowService.self,
         ZenossService.self,
         TalkService.self,
+        KafkaService.self,
     ]
 }

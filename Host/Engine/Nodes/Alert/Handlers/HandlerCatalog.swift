@@ -120,7 +120,7 @@ public enum HandlerCatalog {
         ]),
         HandlerKindSpec("kafka", kind: "kafka", properties: [
             s("cluster", "cluster"), s("kafkaTopic", "topic"), s("template", "template"),
-            flag("disablePartitionById", "disable-partition-by-id"), s("partitionAlgorithm", "partition-algorithm"),
+            flag("disablePartitionById", "disablePartitionById"), s("partitionAlgorithm", "partitionAlgorithm"),
         ]),
         HandlerKindSpec("teams", kind: "teams", properties: [s("channelURL", "channel-url")]),
         HandlerKindSpec("discord", kind: "discord", properties: [

@@ -1,0 +1,157 @@
+import Engine
+import Foundation
+import TockModel
+
+/// Kapacitor's `[[kafka]]` clusters and the `kafka` handler (`.kafka().cluster('c').kafkaTopic('t')`): the alert's
+/// JSON (or the rendered `template`) is produced to the topic, keyed by the alert ID so that one alert's events
+/// stay on one partition (`services/kafka/service.go`, `config.go`, `hash.go`).
+public struct KafkaService: AlertServiceKind {
+    public static let kind = "kafka"
+    public static let section = ConfigSectionSpec("kafka", repeatable: true, elementKey: "id", redacted: ["sasl-password"])
+
+    /// One `[[kafka]]` element, with Kapacitor's defaults (a zero `timeout`, `batch-size` or `batch-timeout` means
+    /// the default, as `ApplyConditionalDefaults` does).
+    public struct Cluster: Sendable, Hashable {
+        public var enabled = false
+        public var id = "default"
+        public var brokers: [String] = []
+        /// Nanoseconds.
+        public var timeout: Int64 = 10_000_000_000
+        public var batchSize: Int64 = 100
+        /// Nanoseconds.
+        public var batchTimeout: Int64 = 1_000_000_000
+        public var useSSL = false
+        public var sslCA = ""
+        public var sslCert = ""
+        public var sslKey = ""
+        public var insecureSkipVerify = false
+    }
+
+    public var clusters: [Cluster] = []
+    let producers: [String: KafkaProducer]
+
+    public init(elements: [ConfigTable]) throws(ConfigError) {
+        var producers: [String: KafkaProducer] = [:]
+        for table in elements {
+            var r = ConfigReader(table, section: "kafka")
+            var c = Cluster()
+            c.enabled = try r.bool("enabled")
+            c.id = try r.string("id", default: c.id)
+            c.brokers = try r.strings("brokers")
+            c.timeout = try r.duration("timeout")
+            c.batchSize = try r.int("batch-size")
+            c.batchTimeout = try r.duration("batch-timeout")
+            c.useSSL = try r.bool("use-ssl")
+            c.sslCA = try r.string("ssl-ca")
+            c.sslCert = try r.string("ssl-cert")
+            c.sslKey = try r.string("ssl-key")
+            c.insecureSkipVerify = try r.bool("insecure-skip-verify")
+            for (key, value) in table where key.hasPrefix("sasl") {
+                r.skip(key)
+                if Self.isSet(value) {
+                    throw ConfigError("[[kafka]] \(c.id): \(key) is set, but SASL authentication is not supported by Tock's kafka service; remove the sasl settings")
+                }
+            }
+            try r.finish()
+            if c.timeout == 0 { c.timeout = Cluster().timeout }
+            if c.batchSize == 0 { c.batchSize = Cluster().batchSize }
+            if c.batchTimeout == 0 { c.batchTimeout = Cluster().batchTimeout }
+            if clusters.contains(where: { $0.id == c.id }) { throw ConfigError("[[kafka]] id \"\(c.id)\" is used twice") }
+            if c.enabled {
+                if c.id.isEmpty { throw ConfigError("[[kafka]] id must not be empty") }
+                if c.brokers.isEmpty {
+                    throw ConfigError("[[kafka]] \(c.id): no brokers specified, must provide at least one broker URL")
+                }
+                let tls = c.useSSL ? WireTLS(ca: c.sslCA, cert: c.sslCert, key: c.sslKey, insecureSkipVerify: c.insecureSkipVerify) : nil
+                producers[c.id] = KafkaProducer(settings: .init(cluster: c.id, brokers: c.brokers, timeout: .nanoseconds(c.timeout), tls: tls))
+            }
+            clusters.append(c)
+        }
+        self.producers = producers
+    }
+
+    private static func isSet(_ value: ConfigValue) -> Bool {
+        switch value {
+        case .string(let s): !s.isEmpty
+        case .bool(let b): b
+        case .int: true
+        case .float: true
+        case .array(let a): !a.isEmpty
+        case .table(let t): !t.isEmpty
+        }
+    }
+
+    public var elements: [ConfigTable] {
+        clusters.map { c in
+            [
+                "enabled": .bool(c.enabled), "id": .string(c.id), "brokers": .array(c.brokers.map { .string($0) }),
+                "timeout": .string(GoDuration.format(c.timeout)), "batch-size": .int(c.batchSize),
+                "batch-timeout": .string(GoDuration.format(c.batchTimeout)), "use-ssl": .bool(c.useSSL),
+                "ssl-ca": .string(c.sslCA), "ssl-cert": .string(c.sslCert), "ssl-key": .string(c.sslKey),
+                "insecure-skip-verify": .bool(c.insecureSkipVerify),
+            ]
+        }
+    }
+
+    /// Options as Kapacitor's `HandlerConfig` mapstructure tags name them: `cluster`, `topic`, `template`,
+    /// `disablePartitionById`, `partitionAlgorithm`.
+    public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
+        var r = OptionReader(options, kind: Self.kind)
+        let clusterOption = try r.string("cluster") ?? ""
+        let topic = try r.string("topic") ?? ""
+        let source = try r.string("template") ?? ""
+        let unkeyed = try r.bool("disablePartitionById") ?? false
+        let algorithm = try r.string("partitionAlgorithm") ?? ""
+        try r.finish()
+        guard !topic.isEmpty else { throw HandlerOptionError("kafka: missing topic", option: "topic") }
+        let partitioner: KafkaPartitioner
+        switch algorithm {
+        case "", "crc32": partitioner = .crc32
+        case "murmur2": partitioner = .murmur2
+        case "murmur3", "fnv-1a":
+            throw HandlerOptionError("kafka partitionAlgorithm \"\(algorithm)\" is not supported by Tock; use crc32 or murmur2", option: "partitionAlgorithm")
+        default:
+            throw HandlerOptionError("kafka: invalid partition algorithm \"\(algorithm)\" (expected crc32, murmur2, murmur3 or fnv-1a)", option: "partitionAlgorithm")
+        }
+        var template: EventTemplate?
+        if !source.isEmpty {
+            do { template = try EventTemplate(name: "kafka alert template", source: source) } catch {
+                throw HandlerOptionError("kafka: failed to parse template: \(error)", option: "template")
+            }
+        }
+        let id = clusterOption.isEmpty ? "default" : clusterOption
+        guard let cluster = clusters.first(where: { $0.id == id }) else {
+            throw HandlerOptionError(clusters.isEmpty ? "kafka is not enabled: add a [[kafka]] section with enabled = true to kapacitor.conf"
+                                                      : "unknown kafka cluster \"\(id)\"", option: clusterOption.isEmpty ? nil : "cluster")
+        }
+        guard cluster.enabled, let producer = producers[id] else {
+            throw HandlerOptionError("kafka cluster \"\(id)\" is not enabled: set enabled = true in its [[kafka]] section of kapacitor.conf",
+                                     option: clusterOption.isEmpty ? nil : "cluster")
+        }
+        return KafkaSender(producer: producer, topic: topic, template: template, keyed: !unkeyed, partitioner: partitioner)
+    }
+}
+
+/// Produces one alert event.
+struct KafkaSender: AlertSender {
+    let producer: KafkaProducer
+    let topic: String
+    let template: EventTemplate?
+    let keyed: Bool
+    let partitioner: KafkaPartitioner
+
+    var description: String { "kafka cluster \"\(producer.settings.cluster)\" topic \"\(topic)\"" }
+
+    /// The message value: the alert JSON and a newline (Go's `json.Encoder`), or the rendered template.
+    static func value(_ event: AlertEvent, template: EventTemplate?) throws(DeliveryFailure) -> [UInt8] {
+        guard let template else { return Array((event.json + "\n").utf8) }
+        do { return Array(try template.render(event).utf8) } catch {
+            throw .permanent("kafka: failed to execute alert template: \(error)")
+        }
+    }
+
+    func send(_ event: AlertEvent) async throws(DeliveryFailure) {
+        let value = try Self.value(event, template: template)
+        try await producer.produce(topic: topic, key: keyed ? Array(event.id.utf8) : nil, value: value, partitioner: partitioner)
+    }
+}
