@@ -17,9 +17,11 @@ build-release:
 demo: setup-python build-release
 	.build/release/tock demo printer
 
+# Tests run one at a time: several tests block while a daemon or a delivery works, and in parallel they can fill
+# Swift's cooperative pool (one thread per core) until nothing progresses.
 test: setup-test-python
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 	$(PYTHON) -m pytest -q Tests/python
 
 # Fuzzing (Tests/Fuzz/run.sh): builds the libFuzzer targets in .build-fuzz and runs each for

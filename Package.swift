@@ -52,7 +52,7 @@ let package = Package(
                                .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 path: "Host/InfluxDB", swiftSettings: swiftSettings),
         .target(name: "Alerting",
-                dependencies: ["Engine", "TockModel",
+                dependencies: ["Engine", "TockModel", "PluginHost",
                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Alerting
 import Engine
 import Foundation
+import PluginHost
 import TOMLKit
 
 /// The alert services' sections (`[smtp]`, `[[slack]]`, … as each registered service names its own) and Tock's
@@ -68,9 +69,9 @@ extension ServerConfiguration {
     }
 
     /// The daemon's alerting service, from ``alertSections`` and ``alerting``; errors name the file and the section.
-    public func makeAlertingService() throws(ConfigurationError) -> AlertingService {
+    public func makeAlertingService(notifiers: [String: NotifierPlugin] = [:]) throws(ConfigurationError) -> AlertingService {
         do {
-            return try AlertingService(configuration: alertSections, delivery: alerting)
+            return try AlertingService(configuration: alertSections, delivery: alerting, notifiers: notifiers)
         } catch {
             throw ConfigurationError("\(file ?? "configuration"): \(error)")
         }

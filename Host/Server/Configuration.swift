@@ -131,6 +131,9 @@ public struct ServerConfiguration: Sendable, Equatable {
                 try applyInfluxDB(value, file: file)
             } else if key == "udp" {
                 try applyUDP(value, file: file)
+            } else if key == "notifiers" {
+                // [notifiers.NAME]: notifier plugins, read with the UDFs by PluginHost's UDFConfiguration.
+                continue
             } else if key == DeliverySettings.section {
                 try applyAlerting(value, file: file)
             } else if Self.alertSectionNames.contains(key) {

@@ -44,7 +44,10 @@ public enum Daemon {
         let influxDB = try influxDBClusters(configuration, log: log)
         let master = TaskMaster(store: store, udfProvider: udfs, log: log, execPolicy: configuration.execPolicy,
                                 configSections: configuration.configSections, influxDB: influxDB)
-        let alerting = try configuration.makeAlertingService()
+        let notifiers = (udfs?.configuration.notifiers ?? [:]).mapValues { config in
+            NotifierPlugin(configuration: config, log: { level, message in log.log(LogSink.Level(level.rawValue), message) })
+        }
+        let alerting = try configuration.makeAlertingService(notifiers: notifiers)
         master.alertService = alerting
         defer { alerting.shutdown() }
         if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }

@@ -168,6 +168,7 @@ struct DeliveryQueueTests {
         #expect(drained.withLock { $0 } == false, "a has not had its first attempt")
         sender.open()
         try await eventually("drained once b failed and waits for its retry") { drained.withLock { $0 } }
+        // b's retry waits an hour: nothing after its first attempt.
         #expect(sender.attempts == ["a", "a+", "b"])
         queue.cancel()
     }

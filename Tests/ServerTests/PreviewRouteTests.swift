@@ -20,7 +20,9 @@ struct PreviewRouteTests {
         defer { f.remove() }
         let master = try f.master()
         try await f.serve(master) { client in
-            let follower = try LogFollower(port: client.port, query: "task=cpu", json: true)
+            // The follower's socket reads block: on a thread of their own, never on the cooperative pool the server needs.
+            let port = client.port
+            let follower = try await onThread { try LogFollower(port: port, query: "task=cpu", json: true) }
             defer { follower.close() }
             #expect(follower.head.hasPrefix("HTTP/1.1 200"))
             #expect(follower.head.lowercased().contains("content-type: application/json"))
@@ -31,7 +33,7 @@ struct PreviewRouteTests {
                 #expect(created.status == .ok)
             }
             _ = try await client.execute(uri: "/write?db=telegraf&rp=autogen&precision=s", method: "POST", body: "cpu value=7 1\n")
-            let lines = try follower.lines(until: { !$0.isEmpty })
+            let lines = try await onThread { try follower.lines(until: { !$0.isEmpty }) }
             #expect(!lines.isEmpty)
             for line in lines {
                 let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -54,8 +56,15 @@ struct PreviewRouteTests {
     }
 }
 
+/// Runs blocking `body` on a new thread and returns its result.
+private func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
 /// A raw HTTP/1.1 client that reads a chunked answer as it arrives.
-private final class LogFollower {
+private final class LogFollower: @unchecked Sendable {
     let fd: Int32
     private(set) var head = ""
     private var pending: [UInt8] = []

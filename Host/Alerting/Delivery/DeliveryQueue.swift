@@ -56,13 +56,18 @@ public final class DeliveryQueue: Sendable {
         }
     }
 
+    /// The threads every queue's work runs on: deliveries never wait for Swift's cooperative pool, which callers that
+    /// block (a task's executor stopping, a test, an API handler) can fill. Senders are asynchronous and their blocking
+    /// work goes to ``offload(_:)``; several threads keep one sender that blocks anyway from holding up the others.
+    static let executor = IOExecutor(name: "tock-alert-delivery", threads: 8)
+
     /// Starts the queue's task. `log` receives every failure, retry, give-up and drop, naming the handler.
     public init(sender: any AlertSender, settings: DeliverySettings = DeliverySettings(),
                 log: @escaping @Sendable (LogLevel, String) -> Void) {
         self.sender = sender
         self.settings = settings
         self.log = log
-        let task = Task { [self] in await self.run() }
+        let task = Task(executorPreference: Self.executor) { [self] in await self.run() }
         worker.withLock { $0 = task }
     }
 
@@ -224,7 +229,7 @@ public final class DeliveryQueue: Sendable {
     /// One attempt, bounded by `timeout`. The attempt runs in its own task, cancelled at the deadline; the answer
     /// does not wait for a sender that ignores the cancellation.
     static func attempt(_ sender: any AlertSender, _ event: AlertEvent, timeout: Duration) async -> DeliveryFailure? {
-        let work = Task { () async -> DeliveryFailure? in
+        let work = Task(executorPreference: Self.executor) { () async -> DeliveryFailure? in
             do throws(DeliveryFailure) { try await sender.send(event) } catch { return error }
             return nil
         }
@@ -232,12 +237,12 @@ public final class DeliveryQueue: Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<DeliveryFailure?, Never>) in
                 answer.set(c)
-                let timer = Task {
+                let timer = Task(executorPreference: Self.executor) {
                     try? await Task.sleep(for: timeout)
                     guard !Task.isCancelled else { return }
                     if answer.resume(.retryable("no answer within \(format(timeout)) (the attempt was cancelled)")) { work.cancel() }
                 }
-                Task {
+                Task(executorPreference: Self.executor) {
                     let result = await work.value
                     timer.cancel()
                     answer.resume(result)

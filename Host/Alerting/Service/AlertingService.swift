@@ -1,4 +1,5 @@
 import Engine
+import PluginHost
 import Synchronization
 
 /// The alert service of `tock serve`, `tock run` and `tock test`: every registered alert service built from its
@@ -7,6 +8,8 @@ public final class AlertingService: AlertService {
     /// The services, by topic-handler kind.
     public let services: [String: any AlertServiceKind]
     public let delivery: DeliverySettings
+    /// The notifier plugins (`[notifiers.NAME]`), by name.
+    public let notifiers: [String: NotifierPlugin]
     /// The last state of every event of every topic.
     public let topics = TopicStates()
     private let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
@@ -18,9 +21,11 @@ public final class AlertingService: AlertService {
     /// Builds every service of `kinds` from its section in `configuration` (keyed by section name, one table per
     /// element; a missing section gives the service's defaults). A section no service reads is refused.
     public init(configuration: [String: [ConfigTable]] = [:], delivery: DeliverySettings = DeliverySettings(),
-                kinds: [any AlertServiceKind.Type] = AlertServiceRegistry.kinds) throws(ConfigError) {
+                kinds: [any AlertServiceKind.Type] = AlertServiceRegistry.kinds,
+                notifiers: [String: NotifierPlugin] = [:]) throws(ConfigError) {
         self.services = try Self.build(configuration, kinds)
         self.delivery = delivery
+        self.notifiers = notifiers
     }
 
     private static func build(_ configuration: [String: [ConfigTable]], _ kinds: [any AlertServiceKind.Type])
@@ -42,6 +47,7 @@ public final class AlertingService: AlertService {
             try builtin.check(handler)
             return
         }
+        if try PluginNotifierSender.make(handler, plugins: notifiers, topic: "") != nil { return }
         _ = try service(handler.kind).makeSender(options: handler.options)
     }
 
@@ -55,6 +61,8 @@ public final class AlertingService: AlertService {
         for handler in handlers {
             if handler.kind == "post" && services["post"] == nil {
                 posts.append(handler)
+            } else if let notifier = try PluginNotifierSender.make(handler, plugins: notifiers, topic: node.topic ?? node.anonymousTopic) {
+                senders.append(notifier)
             } else {
                 senders.append(try service(handler.kind).makeSender(options: handler.options))
             }
@@ -97,6 +105,7 @@ public final class AlertingService: AlertService {
     /// Stops every queue at once (the process is ending): waiting events are dropped.
     public func shutdown() {
         for entry in open.withLock({ Array($0.values) }) { entry.queue.cancel() }
+        for plugin in notifiers.values { plugin.stop() }
     }
 
     /// The service of `kind`, or why there is none.

@@ -14,10 +14,14 @@ public final class IOExecutor: TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
 
-    init(name: String) {
-        let thread = Thread { [unowned self] in run() }
-        thread.name = name
-        thread.start()
+    /// A new executor with `threads` threads of its own named `name` (jobs run in order of arrival, one per thread
+    /// at a time).
+    public init(name: String, threads: Int = 1) {
+        for i in 0..<max(1, threads) {
+            let thread = Thread { [unowned self] in run() }
+            thread.name = threads > 1 ? "\(name)-\(i)" : name
+            thread.start()
+        }
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -32,10 +36,9 @@ public final class IOExecutor: TaskExecutor, @unchecked Sendable {
         while true {
             condition.lock()
             while jobs.isEmpty { condition.wait() }
-            let ready = jobs
-            jobs.removeAll(keepingCapacity: true)
+            let job = jobs.removeFirst()
             condition.unlock()
-            for job in ready { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
 }

@@ -115,7 +115,7 @@ public struct KafkaService: AlertServiceKind {
         }
         var template: EventTemplate?
         if !source.isEmpty {
-            do { template = try EventTemplate(name: "kafka alert template", source: source) } catch {
+            do { template = try EventTemplate(name: "kafka alert template", source: source, data: .alertData) } catch {
                 throw HandlerOptionError("kafka: failed to parse template: \(error)", option: "template")
             }
         }
