@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol", "LineProtocolFuzzing"], path: "Tests/LineProtocolTests"),
         .testTarget(name: "TICKScriptTests", dependencies: ["TICKScript", "TICKScriptFuzzing"], path: "Tests/TICKScriptTests"),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "TockModel", "LineProtocol"], path: "Tests/RecordingTests"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "LineProtocol", "TICKScript"],
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Alerting", "LineProtocol", "TICKScript"],
                     path: "Tests/EngineTests"),
         .testTarget(name: "UDFProtocolTests", dependencies: ["UDFProtocol", "UDFKit"], path: "Tests/UDFProtocolTests"),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "Engine", "LineProtocol", "UDFFuzzing"],

@@ -1,3 +1,4 @@
+import Alerting
 import Engine
 import Foundation
 import PluginHost
@@ -22,9 +23,11 @@ public final class TaskMaster: @unchecked Sendable {
     /// The `[[influxdb]]` clusters batch tasks query (and `influxDBOut` writes to); `nil` when none is configured,
     /// which refuses batch tasks at enable. Set before ``startEnabledTasks()``.
     public var influxDB: (any InfluxDBService)?
-    /// Where alert nodes send their events (the daemon's `AlertingService`); `nil`: the engine's built-in handlers.
-    /// Set before ``startEnabledTasks()``.
-    public var alertService: (any AlertService)?
+    /// Where alert nodes send their events: the daemon's `AlertingService` (from its configuration); until it is set,
+    /// one with every service's defaults. Set before ``startEnabledTasks()``.
+    public var alertService: (any AlertService)? = TaskMaster.defaultAlertService
+    /// An `AlertingService` with every service's defaults, shared by masters that were given none.
+    static let defaultAlertService: (any AlertService)? = try? AlertingService()
     /// Stream recordings: every path that delivers points to the tasks hands them here too.
     public let taps = PointTaps()
 

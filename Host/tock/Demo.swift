@@ -1,3 +1,4 @@
+import Alerting
 import ArgumentParser
 import Engine
 import Foundation
@@ -55,9 +56,13 @@ struct PrinterDemo: ParsableCommand {
         }
 
         let progress = DemoProgress(total: 86_402)
+        let alerting = try AlertingService()
+        defer { alerting.shutdown() }
+        var options = TaskRunner.Options(taskID: "print_temps", dbrps: [DBRP("printer", "autogen")], udfProvider: udfs)
+        options.alertService = alerting
         let runner = try TaskRunner(
             script: script,
-            options: .init(taskID: "print_temps", dbrps: [DBRP("printer", "autogen")], udfProvider: udfs),
+            options: options,
             handlers: .init(
                 event: { _, event in
                     if case .alert(let json) = event { progress.alert(json) }

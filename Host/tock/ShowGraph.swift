@@ -1,3 +1,4 @@
+import Alerting
 import ArgumentParser
 import Engine
 import Foundation
@@ -16,7 +17,9 @@ struct ShowGraph: ParsableCommand {
         let source = try readText(script)
         let name = script == "-" ? "task" : URL(fileURLWithPath: script).deletingPathExtension().lastPathComponent
         do {
-            let pipeline = try TaskBuilder(taskID: name).build(try Program.parse(source))
+            var builder = TaskBuilder(taskID: name)
+            builder.alertService = try? AlertingService()
+            let pipeline = try builder.build(try Program.parse(source))
             print(pipeline.dot(name: name), terminator: "")
         } catch let error as ScriptError {
             Stderr.write(error.rendered(source: source) + "\n")

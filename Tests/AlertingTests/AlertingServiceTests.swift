@@ -35,7 +35,7 @@ struct AlertingServiceTests {
         let service = try AlertingService(kinds: [LogService.self, TCPService.self, ExecService.self])
         #expect(message { try service.check(AlertHandlerSpec(kind: "tpc")) } == "unknown alert handler kind \"tpc\" (did you mean tcp?)")
         #expect(message { try service.check(AlertHandlerSpec(kind: "slack")) }
-                == "alert .slack() (handler kind slack) is not built yet in Tock (built: exec, log, post, tcp)")
+                == "alert .slack() (handler kind slack) is not built yet in Tock (built: exec, log, tcp)")
     }
 
     @Test("option errors of log, tcp and exec name the option")

@@ -84,95 +84,17 @@ enum AlertFixtures {
     }
 
     static func configuration(_ properties: [(String, [Value])]) -> NodeConfiguration {
-        NodeConfiguration(
+        var configuration = NodeConfiguration(
             id: "alert2", position: SourcePosition(line: 3, column: 6), inputType: .stream, arguments: [],
             properties: properties.enumerated().map { i, p in (p.0, p.1, SourcePosition(line: 4 + i, column: 10)) })
+        configuration.alertService = TestAlerting.service
+        return configuration
     }
 
     static func temporaryDirectory() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tock-alert-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
-    }
-}
-
-/// A TCP listener on 127.0.0.1 with an ephemeral port, for handler tests.
-final class LoopbackServer: @unchecked Sendable {
-    let port: UInt16
-    private let fd: Int32
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        guard bound == 0, listen(fd, 8) == 0 else { throw AlertHandlerError("cannot listen: \(errno)") }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        self.fd = fd
-        port = UInt16(bigEndian: addr.sin_port)
-    }
-
-    deinit { close(fd) }
-
-    /// How long `acceptAll` and `acceptHTTP` wait for a connection and for each read before they throw.
-    static let deadlineSeconds: Int32 = 20
-
-    /// Accepts one connection within the deadline; its reads time out after the deadline too.
-    private func acceptConnection() throws -> Int32 {
-        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&poller, 1, Self.deadlineSeconds * 1000) == 1 else {
-            throw AlertHandlerError("no connection to 127.0.0.1:\(port) within \(Self.deadlineSeconds) s")
-        }
-        let conn = accept(fd, nil, nil)
-        guard conn >= 0 else { throw AlertHandlerError("accept failed: \(errno)") }
-        var timeout = timeval(tv_sec: Int(Self.deadlineSeconds), tv_usec: 0)
-        setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        return conn
-    }
-
-    /// Accepts one connection and reads it to EOF.
-    func acceptAll() throws -> String {
-        let conn = try acceptConnection()
-        defer { close(conn) }
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(conn, &buf, buf.count)
-            if n <= 0 { break }
-            data += buf[0..<n]
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// Accepts one HTTP request, answers `status`, and returns the request's head and body.
-    func acceptHTTP(status: Int = 200) throws -> (head: String, body: String) {
-        let conn = try acceptConnection()
-        defer { close(conn) }
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        var head = "", body: [UInt8] = []
-        while true {
-            let n = read(conn, &buf, buf.count)
-            if n <= 0 { break }
-            data += buf[0..<n]
-            let text = String(decoding: data, as: UTF8.self)
-            guard let end = text.range(of: "\r\n\r\n") else { continue }
-            head = String(text[..<end.lowerBound])
-            let length = head.split(separator: "\r\n")
-                .first { $0.lowercased().hasPrefix("content-length:") }
-                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
-            let headBytes = text[..<end.upperBound].utf8.count
-            if data.count - headBytes >= length {
-                body = Array(data[headBytes..<(headBytes + length)])
-                break
-            }
-        }
-        let response = "HTTP/1.1 \(status) X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        _ = response.withCString { write(conn, $0, strlen($0)) }
-        return (head, String(decoding: body, as: UTF8.self))
     }
 }
 

@@ -38,7 +38,9 @@ func point(_ name: String = "m", _ tags: Tags = [:], _ fields: Fields, at second
 @discardableResult
 func run(_ script: String, _ points: [Point], udfs: (any UDFProvider)? = nil) throws -> (Collector, TaskRunner) {
     let c = Collector()
-    let runner = try TaskRunner(script: script, options: .init(taskID: "test", udfProvider: udfs), handlers: c.handlers)
+    var options = TaskRunner.Options(taskID: "test", udfProvider: udfs)
+    options.alertService = TestAlerting.service
+    let runner = try TaskRunner(script: script, options: options, handlers: c.handlers)
     try runner.start()
     runner.write(points)
     try runner.stop()
@@ -50,7 +52,9 @@ func run(_ script: String, _ points: [Point], udfs: (any UDFProvider)? = nil) th
 func buildError(_ script: String, udfs: (any UDFProvider)? = nil,
                 sourceLocation: SourceLocation = #_sourceLocation) -> ScriptError? {
     do {
-        _ = try TaskBuilder(taskID: "t", udfProvider: udfs).build(try Program.parse(script))
+        var builder = TaskBuilder(taskID: "t", udfProvider: udfs)
+        builder.alertService = TestAlerting.service
+        _ = try builder.build(try Program.parse(script))
         return nil
     } catch let e as ScriptError {
         return e

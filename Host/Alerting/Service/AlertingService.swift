@@ -13,7 +13,6 @@ public final class AlertingService: AlertService {
     /// The last state of every event of every topic.
     public let topics = TopicStates()
     private let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
-    private let builtin = BuiltinAlertService()
 
     /// What ``check(_:)`` says of a `hipchat` handler.
     public static let hipChatRetired = "HipChat was retired by Atlassian in 2019; Kapacitor's hipchat handler can no longer deliver — use slack, teams or discord"
@@ -43,10 +42,6 @@ public final class AlertingService: AlertService {
     }
 
     public func check(_ handler: AlertHandlerSpec) throws {
-        if handler.kind == "post" && services["post"] == nil {
-            try builtin.check(handler)
-            return
-        }
         if try PluginNotifierSender.make(handler, plugins: notifiers, topic: "") != nil { return }
         _ = try service(handler.kind).makeSender(options: handler.options)
     }
@@ -57,11 +52,8 @@ public final class AlertingService: AlertService {
 
     public func open(_ node: AlertNodeContext, handlers: [AlertHandlerSpec]) throws -> any AlertSink {
         var senders: [any AlertSender] = []
-        var posts: [AlertHandlerSpec] = []
         for handler in handlers {
-            if handler.kind == "post" && services["post"] == nil {
-                posts.append(handler)
-            } else if let notifier = try PluginNotifierSender.make(handler, plugins: notifiers, topic: node.topic ?? node.anonymousTopic) {
+            if let notifier = try PluginNotifierSender.make(handler, plugins: notifiers, topic: node.topic ?? node.anonymousTopic) {
                 senders.append(notifier)
             } else {
                 senders.append(try service(handler.kind).makeSender(options: handler.options))
@@ -74,13 +66,11 @@ public final class AlertingService: AlertService {
                 senders.append(try services[kind]!.makeSender(options: global.options))
             }
         }
-        // Until the post service lands, `post` keeps the engine's own handler (outside the delivery path).
-        let postSink = posts.isEmpty ? nil : try builtin.open(node, handlers: posts)
         let queues = senders.map { DeliveryQueue(sender: $0, settings: delivery, log: node.log) }
         open.withLock { for q in queues { $0[ObjectIdentifier(q)] = (node.taskID, node.nodeID, q) } }
         var topicIDs = [node.anonymousTopic]
         if let topic = node.topic { topicIDs.insert(topic, at: 0) }
-        return AlertingSink(queues: queues, post: postSink, topics: topicIDs, states: topics) { [weak self] queue in
+        return AlertingSink(queues: queues, topics: topicIDs, states: topics) { [weak self] queue in
             _ = self?.open.withLock { $0.removeValue(forKey: ObjectIdentifier(queue)) }
         }
     }
@@ -112,7 +102,7 @@ public final class AlertingService: AlertService {
     func service(_ kind: String) throws(HandlerOptionError) -> any AlertServiceKind {
         if let service = services[kind] { return service }
         if kind == "hipchat" { throw HandlerOptionError(Self.hipChatRetired) }
-        let built = (Array(services.keys) + (services["post"] == nil ? ["post"] : [])).sorted()
+        let built = services.keys.sorted()
         if let spec = HandlerCatalog.all.first(where: { $0.kind == kind }) {
             throw HandlerOptionError("alert .\(spec.method)() (handler kind \(kind)) is not built yet in Tock (built: \(built.joined(separator: ", ")))")
         }
@@ -125,15 +115,13 @@ public final class AlertingService: AlertService {
 /// One alert node's handlers: a queue each, and the topics that record its events.
 private final class AlertingSink: AlertSink {
     let queues: [DeliveryQueue]
-    let post: (any AlertSink)?
     let topics: [String]
     let states: TopicStates
     let finished: @Sendable (DeliveryQueue) -> Void
 
-    init(queues: [DeliveryQueue], post: (any AlertSink)?, topics: [String], states: TopicStates,
+    init(queues: [DeliveryQueue], topics: [String], states: TopicStates,
          finished: @escaping @Sendable (DeliveryQueue) -> Void) {
         self.queues = queues
-        self.post = post
         self.topics = topics
         self.states = states
         self.finished = finished
@@ -143,16 +131,13 @@ private final class AlertingSink: AlertSink {
         for topic in topics { states.record(event, topic: topic) }
         guard !inhibited else { return }
         for queue in queues { queue.collect(event) }
-        post?.collect(event, inhibited: false)
     }
 
     func drain(_ done: @escaping @Sendable () -> Void) {
-        let count = queues.count + (post == nil ? 0 : 1)
-        guard count > 0 else { return done() }
-        let left = Countdown(count)
+        guard !queues.isEmpty else { return done() }
+        let left = Countdown(queues.count)
         let one: @Sendable () -> Void = { if left.tick() { done() } }
         for queue in queues { queue.drain(one) }
-        post?.drain(one)
     }
 
     func close() {
@@ -160,7 +145,6 @@ private final class AlertingSink: AlertSink {
             queue.close()
             queue.whenFinished { [finished] in finished(queue) }
         }
-        post?.close()
     }
 }
 

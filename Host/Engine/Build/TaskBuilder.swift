@@ -20,7 +20,7 @@ public struct TaskBuilder {
     public var ingress: (any PointIngress)? = nil
     /// InfluxDB for `batch|query()` and `influxDBOut()`; `nil` refuses them at build time.
     public var influxDB: (any InfluxDBService)? = nil
-    /// Where `alert` nodes send their events; `nil` for ``BuiltinAlertService`` (log, post, tcp, exec).
+    /// Where `alert` nodes send their events; `nil` for ``NoAlertService`` (handlers refused).
     public var alertService: (any AlertService)? = nil
     /// Whether `query` nodes query InfluxDB on their schedule or emit only what the runner feeds them.
     public var batchSourceMode: BatchSourceMode = .schedule

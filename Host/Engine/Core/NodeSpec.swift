@@ -136,7 +136,7 @@ public struct NodeConfiguration: Sendable {
     public var ingress: (any PointIngress)? = nil
     /// InfluxDB for `query` and `influxDBOut`; `nil` when the runner has none to give.
     public var influxDB: (any InfluxDBService)? = nil
-    /// Where `alert` nodes send their events; `nil` for ``BuiltinAlertService``.
+    /// Where `alert` nodes send their events; `nil` for ``NoAlertService``.
     public var alertService: (any AlertService)? = nil
     /// Whether `query` nodes query InfluxDB on their schedule or emit what the runner feeds them.
     public var batchSourceMode: BatchSourceMode = .schedule

@@ -54,7 +54,7 @@ public final class TaskRunner: @unchecked Sendable {
         public var ingress: (any PointIngress)?
         /// InfluxDB for `batch|query()` and `influxDBOut()`; `nil` refuses them.
         public var influxDB: (any InfluxDBService)?
-        /// Where `alert` nodes send their events; `nil` for ``BuiltinAlertService``.
+        /// Where `alert` nodes send their events; `nil` for ``NoAlertService``.
         public var alertService: (any AlertService)?
         /// Whether `query` nodes query InfluxDB on their schedule or emit only what ``TaskRunner/feed(_:toQuery:)``
         /// gives them.

@@ -196,6 +196,7 @@ final class ReplayService: @unchecked Sendable {
         builder.configSections = master.configSections
         builder.influxDB = influxDB
         builder.batchSourceMode = .recorded
+        builder.alertService = master.alertService
         builder.ingress = ReplayIngress(taskDBRPs: task.dbrps.map { DBRP($0.db, $0.rp) })
         do {
             return try builder.build(program).queryPlans

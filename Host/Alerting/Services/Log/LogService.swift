@@ -25,22 +25,22 @@ public struct LogService: AlertServiceKind {
             if m != 0 { mode = UInt32(m) }
         }
         try r.finish()
-        return LogSender(handler: LogHandler(path: path, mode: mode))
+        return LogSender(file: LogFile(path: path, mode: mode))
     }
 }
 
 /// Appends the JSON line, opening the file for every event as Kapacitor does (it can be rotated underneath).
 struct LogSender: AlertSender {
-    let handler: LogHandler
+    let file: LogFile
 
-    var description: String { "log \(handler.path)" }
+    var description: String { "log \(file.path)" }
 
     /// A file that cannot be opened or written is retried: a full disk or a directory being created may clear.
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
         let body = Array((event.json + "\n").utf8)
-        let handler = handler
+        let file = file
         let error: String? = await offload {
-            do { try handler.deliver(body) } catch { return "\(error)" }
+            do { try file.append(body) } catch { return "\(error)" }
             return nil
         }
         if let error { throw .retryable(error) }

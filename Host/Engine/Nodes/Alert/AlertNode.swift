@@ -18,7 +18,7 @@ final class AlertNode: Node {
     /// Whether the node has stopped (no sink opens again).
     private var stopped = false
 
-    init(options: AlertOptions, service: any AlertService = BuiltinAlertService()) {
+    init(options: AlertOptions, service: any AlertService = NoAlertService()) {
         self.options = options
         self.service = service
     }

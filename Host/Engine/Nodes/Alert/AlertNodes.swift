@@ -36,7 +36,7 @@ enum AlertNodes {
         ] + handlerProperties,
         wants: nil, provides: .same,
         make: { config in
-            let service = config.alertService ?? BuiltinAlertService()
+            let service = config.alertService ?? NoAlertService()
             return AlertNode(options: try AlertOptions(config, service: service, condition: condition), service: service)
         })
 

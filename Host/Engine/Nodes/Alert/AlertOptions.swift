@@ -51,8 +51,10 @@ extension AlertOptions {
     ///
     /// Handler properties (`.header`, `.timeout`, `.mode`, …) apply to the handler set just before them,
     /// as in Kapacitor.
-    init(_ config: NodeConfiguration, service: any AlertService = BuiltinAlertService(),
+    /// `service` defaults to the configuration's, else ``NoAlertService``.
+    init(_ config: NodeConfiguration, service: (any AlertService)? = nil,
          condition: (TICKScript.Expression) throws -> LevelSelector.Condition) throws {
+        let service = service ?? config.alertService ?? NoAlertService()
         func template(_ name: String, _ kind: AlertTemplate.Kind, _ fallback: String) throws -> AlertTemplate {
             let call = config.properties.last { $0.name == name }
             guard let call, case .string(let source)? = call.arguments.first else {
@@ -159,11 +161,5 @@ extension AlertOptions {
         case .int(let i): Double(i)
         default: nil
         }
-    }
-
-    /// `.mode(0644)`: the lexer already read `0644` as the octal literal it is (420), so the integer is the
-    /// mode as it stands; outside 0…0o7777 it is no file mode.
-    static func fileMode(_ m: Int64) -> UInt32? {
-        (0...0o7777).contains(m) ? UInt32(m) : nil
     }
 }

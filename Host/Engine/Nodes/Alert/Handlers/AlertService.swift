@@ -3,8 +3,8 @@ import TICKScript
 
 /// Where alert nodes send their events: the handlers their scripts name, and the topics.
 ///
-/// The engine knows only this interface. ``BuiltinAlertService`` serves `log`, `post`, `tcp` and `exec` with no
-/// topics; the daemon and `tock run` give the `Alerting` module's service, which knows every handler kind.
+/// The engine knows only this interface and delivers nothing itself: the daemon, `tock run` and `tock test` give the
+/// `Alerting` module's service, which knows every handler kind; without one, ``NoAlertService`` refuses handlers.
 public protocol AlertService: Sendable {
     /// Checks one handler of a script at define time: its kind is known, its options are valid and the
     /// configuration it needs is there. The error's description says what is wrong (the builder adds the
@@ -58,78 +58,31 @@ public protocol AlertSink: Sendable {
     func close()
 }
 
-/// The handlers the engine serves on its own: `log`, `post` (with a URL), `tcp` and `exec`, run in order on one
-/// serial queue per node. Used when no other service is given (engine tests, embedding).
-public struct BuiltinAlertService: AlertService {
+/// The service of an engine embedded without one: alert nodes keep their state and topics, but a script that names a
+/// handler is refused at define time, since only the `Alerting` module (`tock serve`, `tock run`, `tock test`)
+/// delivers alerts.
+public struct NoAlertService: AlertService {
     public init() {}
 
     public func check(_ handler: AlertHandlerSpec) throws {
-        _ = try Self.make(handler)
+        let method = HandlerCatalog.all.first { $0.kind == handler.kind }?.method ?? handler.kind
+        throw AlertHandlerError("alert .\(method)() needs an alert service: this engine was embedded without one (tock serve, tock run and tock test deliver alerts)")
     }
 
     public func open(_ node: AlertNodeContext, handlers: [AlertHandlerSpec]) throws -> any AlertSink {
-        BuiltinSink(dispatcher: AlertDispatcher(handlers: try handlers.map(Self.make)), log: node.log)
-    }
-
-    static func make(_ spec: AlertHandlerSpec) throws -> any AlertHandler {
-        let o = spec.options
-        switch spec.kind {
-        case "log":
-            let path = o["path"]?.string ?? ""
-            guard path.hasPrefix("/") else { throw AlertHandlerError("alert log path must be absolute: \(path) is not absolute") }
-            var mode: UInt32 = 0o600
-            if let m = o["mode"]?.int {
-                guard let checked = AlertOptions.fileMode(m) else {
-                    throw HandlerOptionError("invalid file mode \(m) in .mode(): give an octal mode between 0 and 07777, such as 0644",
-                                             option: "mode")
-                }
-                mode = checked
-            }
-            return LogHandler(path: path, mode: mode)
-        case "post":
-            if o["endpoint"] != nil {
-                throw AlertHandlerError("alert .post().endpoint() is not supported here ([[httppost]] endpoints serve the httpPost node only); give the URL")
-            }
-            guard let text = o["url"]?.string else {
-                throw AlertHandlerError("alert .post() without a URL needs .endpoint(); give the URL")
-            }
-            guard let url = URL(string: text), let scheme = url.scheme, scheme == "http" || scheme == "https" else {
-                throw AlertHandlerError("invalid post URL \(text): want http:// or https://")
-            }
-            let headers = (o["headers"]?.stringMap ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            if headers.contains(where: { $0.0.lowercased() == "authenticate" }) {
-                throw AlertHandlerError("setting the Authenticate header is not allowed from a script")
-            }
-            if o["skip-ssl-verification"]?.bool == true {
-                throw AlertHandlerError("alert .post().skipSSLVerification() is not supported here")
-            }
-            let timeout = Double(o["timeout"]?.duration ?? 0) / 1e9
-            return PostHandler(url: url, headers: headers, timeout: timeout)
-        case "tcp":
-            guard let address = o["address"]?.string, TCPHandler.split(address) != nil else {
-                throw AlertHandlerError("alert .tcp() needs an address host:port")
-            }
-            return TCPHandler(address: address)
-        case "exec":
-            guard let program = o["prog"]?.string, !program.isEmpty else { throw AlertHandlerError("alert .exec() needs a program") }
-            return ExecHandler(program: program, arguments: o["args"]?.strings ?? [])
-        default:
-            let method = HandlerCatalog.all.first { $0.kind == spec.kind }?.method ?? spec.kind
-            throw AlertHandlerError("alert .\(method)() needs the alerting service of `tock serve` or `tock run` (this engine serves log, post, tcp and exec only)")
-        }
+        if let first = handlers.first { try check(first) }
+        return NoSink()
     }
 }
 
-private struct BuiltinSink: AlertSink {
-    let dispatcher: AlertDispatcher
-    let log: @Sendable (LogLevel, String) -> Void
+/// A handler that cannot be used.
+public struct AlertHandlerError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
 
-    func collect(_ event: AlertEvent, inhibited: Bool) {
-        guard !inhibited else { return }
-        dispatcher.dispatch(event.json, log: log)
-    }
-
-    func drain(_ done: @escaping @Sendable () -> Void) { dispatcher.drain(done) }
-
+private struct NoSink: AlertSink {
+    func collect(_ event: AlertEvent, inhibited: Bool) {}
+    func drain(_ done: @escaping @Sendable () -> Void) { done() }
     func close() {}
 }
