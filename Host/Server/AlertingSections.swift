@@ -69,9 +69,12 @@ extension ServerConfiguration {
     }
 
     /// The daemon's alerting service, from ``alertSections`` and ``alerting``; errors name the file and the section.
-    public func makeAlertingService(notifiers: [String: NotifierPlugin] = [:]) throws(ConfigurationError) -> AlertingService {
+    /// `execPolicy`: the daemon gives ``execPolicy`` (`[alert] exec-allowed`); `tock run` and `tock test` run the user's
+    /// own scripts unrestricted.
+    public func makeAlertingService(notifiers: [String: NotifierPlugin] = [:],
+                                    execPolicy: ExecPolicy = .unrestricted) throws(ConfigurationError) -> AlertingService {
         do {
-            return try AlertingService(configuration: alertSections, delivery: alerting, notifiers: notifiers)
+            return try AlertingService(configuration: alertSections, delivery: alerting, notifiers: notifiers, execPolicy: execPolicy)
         } catch {
             throw ConfigurationError("\(file ?? "configuration"): \(error)")
         }

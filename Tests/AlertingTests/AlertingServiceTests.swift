@@ -53,6 +53,19 @@ struct AlertingServiceTests {
         #expect(option(AlertHandlerSpec(kind: "exec", options: ["prog": .string("/bin/true"), "argz": .strings(["x"])])).1 == "argz")
     }
 
+    @Test("the daemon's exec policy holds for every exec handler the service checks, topic handlers included")
+    func execPolicy() throws {
+        let service = try AlertingService(execPolicy: ExecPolicy(allowedPrograms: ["/bin/true"], setting: "[alert] exec-allowed"))
+        try service.check(AlertHandlerSpec(kind: "exec", options: ["prog": .string("/bin/true")]))
+        do {
+            try service.check(AlertHandlerSpec(kind: "exec", options: ["prog": .string("/bin/sh"), "args": .strings(["-c", "id"])]))
+            Issue.record("/bin/sh was allowed")
+        } catch let error as HandlerOptionError {
+            #expect(error.message == "alert .exec(): program /bin/sh is not allowed: add its exact path to [alert] exec-allowed in the daemon's configuration (it holds /bin/true)")
+            #expect(error.option == "prog")
+        }
+    }
+
     @Test("a sink delivers to log and exec through their queues, records both topics, and skips handlers of inhibited events")
     func sinkDelivers() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tock-alerting-\(UUID().uuidString)").path

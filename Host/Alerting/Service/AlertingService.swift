@@ -10,6 +10,9 @@ public final class AlertingService: AlertService {
     public let delivery: DeliverySettings
     /// The notifier plugins (`[notifiers.NAME]`), by name.
     public let notifiers: [String: NotifierPlugin]
+    /// The programs `exec` handlers may start: the daemon's `[alert] exec-allowed`, so that a topic handler defined
+    /// over the API cannot run what a script may not.
+    public let execPolicy: ExecPolicy
     /// The last state of every event of every topic.
     public let topics = TopicStates()
     private let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
@@ -21,10 +24,11 @@ public final class AlertingService: AlertService {
     /// element; a missing section gives the service's defaults). A section no service reads is refused.
     public init(configuration: [String: [ConfigTable]] = [:], delivery: DeliverySettings = DeliverySettings(),
                 kinds: [any AlertServiceKind.Type] = AlertServiceRegistry.kinds,
-                notifiers: [String: NotifierPlugin] = [:]) throws(ConfigError) {
+                notifiers: [String: NotifierPlugin] = [:], execPolicy: ExecPolicy = .unrestricted) throws(ConfigError) {
         self.services = try Self.build(configuration, kinds)
         self.delivery = delivery
         self.notifiers = notifiers
+        self.execPolicy = execPolicy
     }
 
     private static func build(_ configuration: [String: [ConfigTable]], _ kinds: [any AlertServiceKind.Type])
@@ -42,6 +46,9 @@ public final class AlertingService: AlertService {
     }
 
     public func check(_ handler: AlertHandlerSpec) throws {
+        if handler.kind == "exec", let program = handler.options["prog"]?.string, let refusal = execPolicy.refusal(of: program) {
+            throw HandlerOptionError("alert .exec(): \(refusal)", option: "prog")
+        }
         if try PluginNotifierSender.make(handler, plugins: notifiers, topic: "") != nil { return }
         _ = try service(handler.kind).makeSender(options: handler.options)
     }
