@@ -25,7 +25,7 @@ struct ConfigAPI: Sendable {
     }
 
     func register(on router: Router<BasicRequestContext>) {
-        for route in [Self.path, Self.path + "/", Self.path + "/**"] {
+        for route in [Self.path, Self.path + "/**"] {
             router.get(RouterPath(route)) { request, _ in try get(request.uri.path) }
             router.post(RouterPath(route)) { request, _ in
                 try update(request.uri.path, try await TockAPI.body(request))
