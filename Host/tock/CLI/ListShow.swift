@@ -16,13 +16,14 @@ struct List: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard ["tasks", "templates", "recordings", "replays"].contains(kind) else {
+        guard ["tasks", "templates", "recordings", "replays", "service-tests"].contains(kind) else {
             throw ValidationError("cannot list \"\(kind)\": tock can list tasks, templates, recordings or replays")
         }
     }
 
     func run() async throws {
         try await server.run { client in
+            if kind == "service-tests" { return print(try await ServiceTestVerbs.list(client, patterns: patterns), terminator: "") }
             var seen: Set<String> = []
             var rows: [[String: Any]] = []
             for pattern in patterns.isEmpty ? [nil] : patterns.map(Optional.some) {
