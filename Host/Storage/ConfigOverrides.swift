@@ -20,7 +20,7 @@ public struct StoredConfigOverride: Sendable, Hashable {
 
 extension Store {
     static func registerConfigOverrideMigrations(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("config overrides") { db in
+        migrator.registerMigration("v6: config overrides") { db in
             try db.create(table: "configOverride") { t in
                 t.primaryKey("id", .text)
                 t.column("options", .text).notNull()
