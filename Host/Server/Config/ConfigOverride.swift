@@ -99,9 +99,18 @@ enum ConfigOverrides {
     }
 
     /// The keys the section's elements have: those its `GET /config` view shows.
+    /// A list section without elements by default (`[[mqtt]]`, `[[kafka]]`, `[[httppost]]`) is probed with one.
     static func knownKeys(_ kind: any AlertServiceKind.Type) -> Set<String> {
-        guard let service = try? kind.init(elements: []) else { return [] }
-        var keys = Set(service.elements.flatMap(\.keys))
+        var probes: [[ConfigTable]] = [[]]
+        if let key = kind.section.elementKey {
+            probes += [[[key: .string("probe")]], [[key: .string("probe"), "url": .string("http://127.0.0.1/")]]]
+        }
+        var keys: Set<String> = []
+        for probe in probes {
+            guard let elements = try? kind.init(elements: probe).elements, !elements.isEmpty else { continue }
+            keys = Set(elements.flatMap(\.keys))
+            break
+        }
         if let key = kind.section.elementKey { keys.insert(key) }
         return keys
     }
