@@ -4,10 +4,10 @@ import Foundation
 /// `tock list tasks|templates [globs…]`: Kapacitor's tables.
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List tasks, templates, recordings or replays, optionally only those matching IDs or globs.",
+        abstract: "List tasks, templates, recordings, replays or service-tests, optionally only those matching IDs or globs.",
         discussion: "Topics and topic handlers are not served by tock yet.")
 
-    @Argument(help: "What to list: tasks, templates, recordings or replays.")
+    @Argument(help: "What to list: tasks, templates, recordings, replays or service-tests.")
     var kind: String
 
     @Argument(help: "IDs or globs (default: all).")
@@ -17,7 +17,7 @@ struct List: AsyncParsableCommand {
 
     func validate() throws {
         guard ["tasks", "templates", "recordings", "replays", "service-tests"].contains(kind) else {
-            throw ValidationError("cannot list \"\(kind)\": tock can list tasks, templates, recordings or replays")
+            throw ValidationError("cannot list \"\(kind)\": tock can list tasks, templates, recordings, replays or service-tests")
         }
     }
 

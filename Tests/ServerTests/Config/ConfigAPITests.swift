@@ -1,4 +1,5 @@
 import Alerting
+import Storage
 import Foundation
 import InfluxDB
 import Testing
@@ -192,6 +193,24 @@ struct ConfigAPITests {
             let element = try await client.execute(uri: "/kapacitor/v1/config/slack/")
             #expect(element.text.contains(#""channel":"ops""#))
         }
+    }
+
+    @Test("A stored override the file no longer allows stops the start with a message naming it and the way out")
+    func badStoredOverride() throws {
+        var f = slackFixture(url: "http://127.0.0.1:1/hook")
+        defer { f.remove() }
+        let master = try f.master()
+        defer { master.stopAll() }
+        try master.store.replaceConfigOverrides(section: "slack", with: [.init(id: "slack/gone", options: #"{"channel":"x"}"#, create: false)])
+        do {
+            _ = try f.configuration.applyingConfigOverrides(from: master.store)
+            Issue.record("the override of a missing element was applied")
+        } catch {
+            #expect(error.description.contains("failed to override configuration slack/gone: unknown element \"gone\" in section slack"), "\(error)")
+            #expect(error.description.hasSuffix("(set skip-config-overrides = true to start without them)"))
+        }
+        f.configuration.skipConfigOverrides = true
+        #expect(try f.configuration.applyingConfigOverrides(from: master.store) == f.configuration)
     }
 
     @Test("[config-override] enabled = false: every config request is 403, as Kapacitor answers")

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Synchronization
 
 /// A loopback HTTP server for the config tests: records every request's path and body and answers each with
@@ -31,8 +32,10 @@ final class LoopbackReceiver: Sendable {
             return Response(status: status, body: .init(byteBuffer: ByteBuffer(string: answer)))
         }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "loopback-receiver")
+        logger.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var iterator = ports.makeAsyncIterator()
