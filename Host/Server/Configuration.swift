@@ -67,6 +67,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var alertSections: [String: [ConfigTable]] = [:]
     /// `[alerting]`: how handlers deliver.
     public var alerting = DeliverySettings()
+    /// `[config-override] enabled`: whether the config API answers (403 when off).
+    public var configOverrideEnabled = true
+    /// Top-level `skip-config-overrides`: start from the file alone, ignoring the overrides stored by the config API.
+    public var skipConfigOverrides = false
 
     public init() {}
 
@@ -126,7 +130,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         for key in table.keys.sorted() {
             let value = table[key]!
             if key == "httppost" {
+                // Both the httpPost node's endpoints and the alert post service's.
                 try applyHTTPPost(value, file: file)
+                try applyAlertSection(key, value, file: file)
             } else if key == "influxdb" {
                 try applyInfluxDB(value, file: file)
             } else if key == "udp" {
@@ -181,7 +187,7 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     static let topLevel = ["hostname", "data_dir", "default-retention-policy", "skip-config-overrides"]
     static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf", "alert", "deadman",
-                                        "stats", "load"]
+                                        "stats", "load", "config-override"]
     /// Settings whose value is a list (a TOML array, or comma-separated in an environment variable).
     static let lists: Set<String> = ["alert.exec-allowed"]
 
@@ -217,7 +223,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         case ("", "hostname"): hostname = value
         case ("", "data_dir"): dataDirectory = value
         case ("", "default-retention-policy"): defaultRetentionPolicy = value
-        case ("", "skip-config-overrides"): _ = try bool()
+        case ("", "skip-config-overrides"): skipConfigOverrides = try bool()
+        case ("config-override", "enabled"): configOverrideEnabled = try bool()
         case ("http", "bind-address"): bindAddress = value
         case ("http", "log-enabled"): logRequests = try bool()
         case ("http", "auth-enabled"): authEnabled = try bool()

@@ -47,7 +47,8 @@ public enum Daemon {
         let notifiers = (udfs?.configuration.notifiers ?? [:]).mapValues { config in
             NotifierPlugin(configuration: config, log: { level, message in log.log(LogSink.Level(level.rawValue), message) })
         }
-        let alerting = try configuration.makeAlertingService(notifiers: notifiers, execPolicy: configuration.execPolicy)
+        let alerting = try configuration.applyingConfigOverrides(from: store).makeAlertingService(notifiers: notifiers,
+                                                                                                 execPolicy: configuration.execPolicy)
         master.alertService = alerting
         defer { alerting.shutdown() }
         if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }

@@ -20,9 +20,12 @@ public struct TockAPI: Sendable {
     let recordings: RecordingsAPI
     /// Checks credentials when `[http] auth-enabled` is on; nil when every request is let through.
     let authenticator: Authenticator?
+    /// `/config` and `/service-tests`.
+    let configRoutes: ConfigRoutes
 
     public init(master: TaskMaster, configuration: ServerConfiguration) {
         self.users = UserAPI(store: master.store)
+        self.configRoutes = ConfigRoutes(master: master, configuration: configuration)
         self.authenticator = configuration.authEnabled ? Authenticator(store: master.store) : nil
         self.master = master
         self.metrics = master.metrics
@@ -106,6 +109,7 @@ public struct TockAPI: Sendable {
         }
         users.register(on: router)
         recordings.register(on: router)
+        configRoutes.register(on: router)
         // Chronograf's log viewer: the daemon's log from now on, chunked, one line per chunk; query pairs select the
         // lines whose fields match (`?task=cpu`). JSON when the request says `Content-Type: application/json`.
         router.get("\(TaskAPI.previewBase)/logs") { request, _ in

@@ -162,6 +162,7 @@ public final class Store: Sendable {
             }
         }
         registerRecordingMigrations(&migrator)
+        registerConfigOverrideMigrations(&migrator)
         return migrator
     }
 

@@ -11,7 +11,7 @@ extension Tock {
         ShowGraph.self,
         Bench.self,
         Serve.self, ConfigCommand.self, Users.self,
-        Define.self, DefineTemplate.self, Enable.self, Disable.self, Reload.self, Delete.self, List.self, Show.self, ShowTemplate.self, Stats.self, Vars.self, Level.self,
+        Define.self, DefineTemplate.self, Enable.self, Disable.self, Reload.self, Delete.self, List.self, Show.self, ShowTemplate.self, Stats.self, Vars.self, Level.self, ServiceTests.self,
         Record.self, Replay.self, ReplayLive.self,
     ]
 }

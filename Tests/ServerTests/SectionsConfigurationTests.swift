@@ -65,6 +65,11 @@ struct SectionsConfigurationTests {
         #expect(endpoints["rows"]?.rowTemplate == "{{ .Name }}")
         #expect(endpoints["rows"]?.rowTemplateFromFile == true)
         #expect(config.unusedSections.isEmpty)
+        // The same endpoints serve alert .post().endpoint(name): the alert service reads them too.
+        #expect(config.alertSections["httppost"]?.compactMap { $0["endpoint"] } == [.string("example"), .string("rows")])
+        let alerting = try config.makeAlertingService()
+        try alerting.check(AlertHandlerSpec(kind: "post", options: ["endpoint": .string("rows")]))
+        #expect(throws: (any Error).self) { try alerting.check(AlertHandlerSpec(kind: "post", options: ["endpoint": .string("nope")])) }
     }
 
     @Test("a bad [[httppost]] or [deadman] is an error naming the section and why", arguments: [

@@ -51,7 +51,7 @@ struct SchemaUpgradeTests {
 
         let store = try Store(path: path)
         #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state",
-                                                  "v4: users and tokens", "v5: recordings and replays"])
+                                                  "v4: users and tokens", "v5: recordings and replays", "v6: config overrides"])
         let task = try #require(try store.task("cpu_alert"))
         #expect(task.dbrps == [StoredDBRP(db: "telegraf", rp: "autogen")])
         #expect(task.script == "stream|from().measurement('cpu')")
@@ -67,10 +67,12 @@ struct SchemaUpgradeTests {
         #expect(try store.alertState(taskID: "cpu_alert", nodeID: "alert2", alertID: "cpu:host=a")?.level == 3)
         try store.save(StoredUser(name: "root", type: "admin", permissions: ["admin"], passwordHash: "x", created: 1, modified: 1))
         #expect(try store.users().map(\.name) == ["root"])
+        try store.replaceConfigOverrides(section: "slack", with: [StoredConfigOverride(id: "slack/", options: ##"{"channel":"#ops"}"##, create: false)])
+        #expect(try store.configOverrides(section: "slack").map(\.options) == [##"{"channel":"#ops"}"##])
 
         // Opening it again applies nothing twice.
         let reopened = try Store(path: path)
-        #expect(try reopened.appliedMigrations().count == 5)
+        #expect(try reopened.appliedMigrations().count == 6)
         #expect(try reopened.tasks().map(\.id) == ["cpu_alert"])
     }
 }

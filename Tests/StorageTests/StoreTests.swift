@@ -64,7 +64,7 @@ struct StoreTests {
         _ = try Store(path: directory + "/tock.db")
         let store = try Store(path: directory + "/tock.db")
         #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state",
-                                                  "v4: users and tokens", "v5: recordings and replays"])
+                                                  "v4: users and tokens", "v5: recordings and replays", "v6: config overrides"])
         #expect(FileManager.default.fileExists(atPath: directory + "/tock.db-wal"))
     }
 
@@ -84,5 +84,23 @@ struct StoreTests {
         let error = #expect(throws: StoreError.self) { try Store(path: "/proc/tock-cannot-exist/tock.db") }
         #expect(error?.path == "/proc/tock-cannot-exist/tock.db")
         #expect(error?.description.hasPrefix("storage /proc/tock-cannot-exist/tock.db: cannot ") == true, "\(String(describing: error))")
+    }
+}
+
+@Suite("Config overrides in the store")
+struct ConfigOverrideStoreTests {
+    @Test("replacing one section's overrides leaves the other sections' alone; a section name is not a prefix match")
+    func sections() throws {
+        let path = NSTemporaryDirectory() + "tock-overrides-\(UUID().uuidString)/tock.db"
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try Store(path: path)
+        try store.replaceConfigOverrides(section: "slack", with: [StoredConfigOverride(id: "slack/", options: "{}", create: false),
+                                                                   StoredConfigOverride(id: "slack/b", options: #"{"workspace":"b"}"#, create: true)])
+        try store.replaceConfigOverrides(section: "pagerduty", with: [StoredConfigOverride(id: "pagerduty/", options: "{}", create: false)])
+        try store.replaceConfigOverrides(section: "pagerduty2", with: [StoredConfigOverride(id: "pagerduty2/", options: "{}", create: false)])
+        #expect(try store.configOverrides().map(\.id) == ["pagerduty/", "pagerduty2/", "slack/", "slack/b"])
+        #expect(try store.configOverrides(section: "slack").map(\.create) == [false, true])
+        try store.replaceConfigOverrides(section: "pagerduty", with: [])
+        #expect(try store.configOverrides().map(\.id) == ["pagerduty2/", "slack/", "slack/b"])
     }
 }

@@ -5,8 +5,9 @@ import Synchronization
 /// The alert service of `tock serve`, `tock run` and `tock test`: every registered alert service built from its
 /// kapacitor.conf section, one ``DeliveryQueue`` per handler of every running alert node, and the topics' state.
 public final class AlertingService: AlertService {
-    /// The services, by topic-handler kind.
-    public let services: [String: any AlertServiceKind]
+    /// The services, by topic-handler kind. ``replace(_:)`` swaps one while alerts run (the config API).
+    public var services: [String: any AlertServiceKind] { current.withLock { $0 } }
+    private let current: Mutex<[String: any AlertServiceKind]>
     public let delivery: DeliverySettings
     /// The notifier plugins (`[notifiers.NAME]`), by name.
     public let notifiers: [String: NotifierPlugin]
@@ -25,10 +26,16 @@ public final class AlertingService: AlertService {
     public init(configuration: [String: [ConfigTable]] = [:], delivery: DeliverySettings = DeliverySettings(),
                 kinds: [any AlertServiceKind.Type] = AlertServiceRegistry.kinds,
                 notifiers: [String: NotifierPlugin] = [:], execPolicy: ExecPolicy = .unrestricted) throws(ConfigError) {
-        self.services = try Self.build(configuration, kinds)
+        self.current = Mutex(try Self.build(configuration, kinds))
         self.delivery = delivery
         self.notifiers = notifiers
         self.execPolicy = execPolicy
+    }
+
+    /// Puts `service` in place of the service of its kind, atomically: handlers opened afterwards use it, handlers
+    /// already open keep the senders they made.
+    public func replace(_ service: any AlertServiceKind) {
+        current.withLock { $0[type(of: service).kind] = service }
     }
 
     private static func build(_ configuration: [String: [ConfigTable]], _ kinds: [any AlertServiceKind.Type])
@@ -68,6 +75,7 @@ public final class AlertingService: AlertService {
         }
         // Kapacitor adds a global service's handler to every alert that names no handler of that service.
         let named = Set(handlers.map(\.kind))
+        let services = self.services
         for kind in services.keys.sorted() where !named.contains(kind) {
             for global in services[kind]!.globalHandlers {
                 senders.append(try services[kind]!.makeSender(options: global.options))

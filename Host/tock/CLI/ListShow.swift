@@ -4,10 +4,10 @@ import Foundation
 /// `tock list tasks|templates [globs…]`: Kapacitor's tables.
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List tasks, templates, recordings or replays, optionally only those matching IDs or globs.",
+        abstract: "List tasks, templates, recordings, replays or service-tests, optionally only those matching IDs or globs.",
         discussion: "Topics and topic handlers are not served by tock yet.")
 
-    @Argument(help: "What to list: tasks, templates, recordings or replays.")
+    @Argument(help: "What to list: tasks, templates, recordings, replays or service-tests.")
     var kind: String
 
     @Argument(help: "IDs or globs (default: all).")
@@ -16,13 +16,14 @@ struct List: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard ["tasks", "templates", "recordings", "replays"].contains(kind) else {
-            throw ValidationError("cannot list \"\(kind)\": tock can list tasks, templates, recordings or replays")
+        guard ["tasks", "templates", "recordings", "replays", "service-tests"].contains(kind) else {
+            throw ValidationError("cannot list \"\(kind)\": tock can list tasks, templates, recordings, replays or service-tests")
         }
     }
 
     func run() async throws {
         try await server.run { client in
+            if kind == "service-tests" { return print(try await ServiceTestVerbs.list(client, patterns: patterns), terminator: "") }
             var seen: Set<String> = []
             var rows: [[String: Any]] = []
             for pattern in patterns.isEmpty ? [nil] : patterns.map(Optional.some) {
