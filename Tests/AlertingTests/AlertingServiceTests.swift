@@ -200,3 +200,33 @@ struct GlobalTestService: AlertServiceKind {
         }
     }
 }
+
+@Suite("Alerting service: a replaced service configuration reaches handlers already open")
+struct LiveConfigurationTests {
+    @Test("a running alert's slack handler posts to the new URL after the config API replaces [slack], as Kapacitor reads its config at each send")
+    func openHandlersFollowTheService() async throws {
+        let receiver = try await HTTPReceiver.start()
+        defer { receiver.stop() }
+        let service = try AlertingService(configuration: ["slack": [["enabled": .bool(true), "url": .string(receiver.url + "/old")]]])
+        defer { service.shutdown() }
+        let logs = LogLines()
+        let sink = try service.open(AlertNodeContext(taskID: "cpu", nodeID: "alert2", topic: nil, log: logs.log),
+                                    handlers: [AlertHandlerSpec(kind: "slack", options: ["channel": .string("#ops")])])
+        sink.collect(Events.critical, inhibited: false)
+        _ = try await receiver.waitForRequests(1)
+
+        service.replace(try SlackService(elements: [["enabled": .bool(true), "url": .string(receiver.url + "/new")]]))
+        sink.collect(Events.recovery, inhibited: false)
+        let requests = try await receiver.waitForRequests(2)
+        #expect(requests.map(\.path) == ["/old", "/new"])
+        #expect(requests[1].text.contains(##""channel":"#ops""##))
+
+        service.replace(try SlackService(elements: [["enabled": .bool(false), "url": .string(receiver.url + "/off")]]))
+        sink.collect(Events.critical, inhibited: false)
+        for _ in 0..<200 where !logs.all.contains(where: { $0.contains("no longer serves this handler") }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(logs.all.contains { $0.contains("the slack configuration was changed and no longer serves this handler") })
+        #expect(try await receiver.waitForRequests(2).count == 2)
+    }
+}

@@ -8,6 +8,8 @@ public final class AlertingService: AlertService {
     /// The services, by topic-handler kind. ``replace(_:)`` swaps one while alerts run (the config API).
     public var services: [String: any AlertServiceKind] { current.withLock { $0 } }
     private let current: Mutex<[String: any AlertServiceKind]>
+    /// How many times each kind's service was replaced: a handler's ``LiveSender`` rebuilds its sender when it changed.
+    private let generations = Mutex<[String: Int]>([:])
     public let delivery: DeliverySettings
     /// The notifier plugins (`[notifiers.NAME]`), by name.
     public let notifiers: [String: NotifierPlugin]
@@ -32,10 +34,22 @@ public final class AlertingService: AlertService {
         self.execPolicy = execPolicy
     }
 
-    /// Puts `service` in place of the service of its kind, atomically: handlers opened afterwards use it, handlers
-    /// already open keep the senders they made.
+    /// Puts `service` in place of the service of its kind, atomically: the next attempt of every handler of that kind,
+    /// open or not, uses its configuration.
     public func replace(_ service: any AlertServiceKind) {
-        current.withLock { $0[type(of: service).kind] = service }
+        let kind = type(of: service).kind
+        current.withLock { $0[kind] = service }
+        generations.withLock { $0[kind, default: 0] += 1 }
+    }
+
+    /// The sender of `options` on the service of `kind`, following that service when the config API replaces it.
+    func liveSender(kind: String, options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
+        let generation = generations.withLock { $0[kind, default: 0] }
+        let sender = try service(kind).makeSender(options: options)
+        return LiveSender(kind: kind, options: options, sender: sender, generation: generation) { [weak self] kind in
+            guard let self else { return (nil, 0) }
+            return (self.current.withLock { $0[kind] }, self.generations.withLock { $0[kind, default: 0] })
+        }
     }
 
     private static func build(_ configuration: [String: [ConfigTable]], _ kinds: [any AlertServiceKind.Type])
@@ -70,7 +84,7 @@ public final class AlertingService: AlertService {
             if let notifier = try PluginNotifierSender.make(handler, plugins: notifiers, topic: node.topic ?? node.anonymousTopic) {
                 senders.append(notifier)
             } else {
-                senders.append(try service(handler.kind).makeSender(options: handler.options))
+                senders.append(try liveSender(kind: handler.kind, options: handler.options))
             }
         }
         // Kapacitor adds a global service's handler to every alert that names no handler of that service.
