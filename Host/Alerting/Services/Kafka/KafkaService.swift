@@ -104,14 +104,8 @@ public struct KafkaService: AlertServiceKind {
         let algorithm = try r.string("partitionAlgorithm") ?? ""
         try r.finish()
         guard !topic.isEmpty else { throw HandlerOptionError("kafka: missing topic", option: "topic") }
-        let partitioner: KafkaPartitioner
-        switch algorithm {
-        case "", "crc32": partitioner = .crc32
-        case "murmur2": partitioner = .murmur2
-        case "murmur3", "fnv-1a":
-            throw HandlerOptionError("kafka partitionAlgorithm \"\(algorithm)\" is not supported by Tock; use crc32 or murmur2", option: "partitionAlgorithm")
-        default:
-            throw HandlerOptionError("kafka: invalid partition algorithm \"\(algorithm)\" (expected crc32, murmur2, murmur3 or fnv-1a)", option: "partitionAlgorithm")
+        guard let partitioner = algorithm.isEmpty ? .crc32 : KafkaPartitioner(rawValue: algorithm) else {
+            throw HandlerOptionError("kafka: invalid partition algorithm: \"\(algorithm)\" (expected crc32, murmur2, murmur3 or fnv-1a)", option: "partitionAlgorithm")
         }
         var template: EventTemplate?
         if !source.isEmpty {
