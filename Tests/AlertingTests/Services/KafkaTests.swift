@@ -106,16 +106,18 @@ struct KafkaTests {
         #expect(Int32(bitPattern: KafkaPartitioner.murmur2(Array("a-little-bit-long-string".utf8))) == -985981536)
     }
 
-    @Test("disablePartitionById sends no key; template renders the value")
-    func unkeyedAndTemplate() async throws {
+    @Test("disablePartitionById leaves sarama's default hash (FNV-1a) partitioner over the ID, still the key; template renders the value")
+    func unpartitionedAndTemplate() async throws {
         let broker = try await KafkaTestBroker(partitions: 3)
         let sender = try Self.service(port: broker.port).makeSender(options: [
-            "topic": .string("t"), "disablePartitionById": .bool(true), "template": .string("{{.ID}} is {{.Level}}: {{.Message}}"),
+            "topic": .string("t"), "disablePartitionById": .bool(true), "partitionAlgorithm": .string("ignored"),
+            "template": .string("{{.ID}} is {{.Level}}: {{.Message}}"),
         ])
         try await sender.send(Events.critical)
         await broker.stop()
         let produced = try #require(broker.produced.first)
-        #expect(produced.key == nil)
+        #expect(produced.key == Array(Events.critical.id.utf8))
+        #expect(produced.partition == KafkaPartitioner.saramaHashPartition(KafkaPartitioner.fnv1a(Array(Events.critical.id.utf8)), count: 3))
         #expect(String(decoding: produced.value, as: UTF8.self) == "id is CRITICAL: message")
         #expect(produced.crcVerifies)
     }
