@@ -92,6 +92,8 @@ public final class Store: Sendable {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
             var configuration = Configuration()
+            // Another connection (a store being closed, a backup) may hold the lock for a moment: wait for it.
+            configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }

@@ -16,5 +16,6 @@ extension Bench {
         BenchLineProtocol.self,
         BenchPipeline.self,
         BenchUDF.self,
+        BenchAlerts.self,
     ]
 }

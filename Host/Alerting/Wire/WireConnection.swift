@@ -75,7 +75,22 @@ actor WireConnection {
         do {
             try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
         } catch {
+            if let cause = await closedReason() { throw cause }
             throw WireError("writing to \(peer) failed: \(Self.describe(error))")
+        }
+    }
+
+    /// Why a closed channel closed, when it closed on an error (a TLS handshake refusing the peer's certificate
+    /// closes it, and only the inbound side is told why).
+    private func closedReason() async -> WireError? {
+        guard !channel.isActive else { return nil }
+        var it = iterator
+        defer { iterator = it }
+        do {
+            while try await it.next(isolation: self) != nil {}
+            return nil
+        } catch {
+            return WireError("connection to \(peer) failed: \(Self.describe(error))")
         }
     }
 

@@ -76,7 +76,7 @@ struct ChatServiceTests {
                                                "global": .bool(true), "state-changes-only": .bool(true)]])
         #expect(set.elements[0]["url"] == .bool(true))
         #expect(set.globalHandlers.map(\.kind) == ["slack"])
-        #expect(set.stateChangesOnly)
+        #expect(set.globalStateChangesOnly)
         #expect(throws: ConfigError("[[slack]] workspace \"\": must specify url")) {
             try SlackService(elements: [["enabled": .bool(true)]])
         }

@@ -100,12 +100,26 @@ import Testing
         let sender = try HTTPPostService(elements: []).makeSender(options: ["url": .string(receiver.url), "timeout": .duration(5_000_000_000)])
         let busy = await IncidentFixtures.failure { () async throws(DeliveryFailure) in try await sender.send(event) }
         #expect(busy?.isRetryable == true)
-        #expect(busy?.reason.contains("busy") == true)
+        #expect(busy?.reason == "post: POST \(receiver.url) returned non 2xx status code 503: unknown error, use .captureResponse() to capture the HTTP response")
         let bad = await IncidentFixtures.failure { () async throws(DeliveryFailure) in try await sender.send(event) }
         #expect(bad?.isRetryable == false)
-        #expect(bad?.reason.contains("bad alert") == true)
+        #expect(bad?.reason.hasSuffix("returned non 2xx status code 400: unknown error, use .captureResponse() to capture the HTTP response") == true)
         receiver.stop()
         let down = await IncidentFixtures.failure { () async throws(DeliveryFailure) in try await sender.send(event) }
         #expect(down?.isRetryable == true)
+        #expect(down?.reason.hasPrefix("post: POST \(receiver.url) failed") == true)
+    }
+
+    @Test func captureResponsePutsTheReceiversAnswerInTheError() async throws {
+        let receiver = try PostReceiver()
+        receiver.respond(500, body: "{\"error\":\"disk full\"}")
+        receiver.respond(422, body: "missing field")
+        let sender = try HTTPPostService(elements: []).makeSender(options: ["url": .string(receiver.url + "/hook"), "capture-response": .bool(true)])
+        let full = await IncidentFixtures.failure { () async throws(DeliveryFailure) in try await sender.send(event) }
+        #expect(full?.isRetryable == true)
+        #expect(full?.reason == "post: POST \(receiver.url)/hook returned non 2xx status code 500: {\"error\":\"disk full\"}")
+        let refused = await IncidentFixtures.failure { () async throws(DeliveryFailure) in try await sender.send(event) }
+        #expect(refused?.isRetryable == false)
+        #expect(refused?.reason == "post: POST \(receiver.url)/hook returned non 2xx status code 422: missing field")
     }
 }

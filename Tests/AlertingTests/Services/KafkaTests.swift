@@ -70,6 +70,34 @@ struct KafkaTests {
         #expect(broker.produced.filter { !$0.crcVerifies }.isEmpty)
     }
 
+    @Test("murmur3 and fnv-1a partition as sarama's hash partitioner does, over the reference hashes")
+    func saramaHashPartitioners() async throws {
+        #expect(KafkaPartitioner.murmur3([]) == 0)
+        #expect(KafkaPartitioner.murmur3(Array("hello".utf8)) == 0x248B_FA47)
+        #expect(KafkaPartitioner.murmur3(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x2E4F_F723)
+        #expect(KafkaPartitioner.fnv1a([]) == 0x811C_9DC5)
+        #expect(KafkaPartitioner.fnv1a(Array("a".utf8)) == 0xE40C_292C)
+        #expect(KafkaPartitioner.fnv1a(Array("foobar".utf8)) == 0xBF9C_F968)
+        // int32(0xBF9CF968) = -1080231576; Go's % keeps the sign (-1080231576 % 5 = -1), then it is negated.
+        #expect(KafkaPartitioner.fnv1a.partition(key: Array("foobar".utf8), count: 5) == 1)
+
+        let broker = try await KafkaTestBroker(partitions: 7)
+        let service = try Self.service(port: broker.port)
+        let ids = ["cpu:host=a", "cpu:host=b", "mem"]
+        for algorithm in ["murmur3", "fnv-1a"] {
+            let sender = try service.makeSender(options: ["topic": .string("t"), "partitionAlgorithm": .string(algorithm)])
+            for id in ids {
+                var event = Events.critical
+                event.id = id
+                try await sender.send(event)
+            }
+        }
+        await broker.stop()
+        let expected = ids.map { KafkaPartitioner.saramaHashPartition(KafkaPartitioner.murmur3(Array($0.utf8)), count: 7) }
+            + ids.map { KafkaPartitioner.saramaHashPartition(KafkaPartitioner.fnv1a(Array($0.utf8)), count: 7) }
+        #expect(broker.produced.map(\.partition) == expected)
+    }
+
     @Test("murmur2 matches Java Kafka's Utils.murmur2 reference values")
     func murmur2Reference() {
         // org.apache.kafka.common.utils.UtilsTest.testMurmur2
@@ -78,16 +106,18 @@ struct KafkaTests {
         #expect(Int32(bitPattern: KafkaPartitioner.murmur2(Array("a-little-bit-long-string".utf8))) == -985981536)
     }
 
-    @Test("disablePartitionById sends no key; template renders the value")
-    func unkeyedAndTemplate() async throws {
+    @Test("disablePartitionById leaves sarama's default hash (FNV-1a) partitioner over the ID, still the key; template renders the value")
+    func unpartitionedAndTemplate() async throws {
         let broker = try await KafkaTestBroker(partitions: 3)
         let sender = try Self.service(port: broker.port).makeSender(options: [
-            "topic": .string("t"), "disablePartitionById": .bool(true), "template": .string("{{.ID}} is {{.Level}}: {{.Message}}"),
+            "topic": .string("t"), "disablePartitionById": .bool(true), "partitionAlgorithm": .string("ignored"),
+            "template": .string("{{.ID}} is {{.Level}}: {{.Message}}"),
         ])
         try await sender.send(Events.critical)
         await broker.stop()
         let produced = try #require(broker.produced.first)
-        #expect(produced.key == nil)
+        #expect(produced.key == Array(Events.critical.id.utf8))
+        #expect(produced.partition == KafkaPartitioner.saramaHashPartition(KafkaPartitioner.fnv1a(Array(Events.critical.id.utf8)), count: 3))
         #expect(String(decoding: produced.value, as: UTF8.self) == "id is CRITICAL: message")
         #expect(produced.crcVerifies)
     }
@@ -144,8 +174,8 @@ struct KafkaTests {
         #expect(throws: HandlerOptionError("unknown kafka cluster \"other\"", option: "cluster")) {
             try service.makeSender(options: ["topic": .string("t"), "cluster": .string("other")])
         }
-        #expect(throws: HandlerOptionError("kafka partitionAlgorithm \"murmur3\" is not supported by Tock; use crc32 or murmur2", option: "partitionAlgorithm")) {
-            try service.makeSender(options: ["topic": .string("t"), "partitionAlgorithm": .string("murmur3")])
+        #expect(throws: HandlerOptionError("kafka: invalid partition algorithm: \"murmur\" (expected crc32, murmur2, murmur3 or fnv-1a)", option: "partitionAlgorithm")) {
+            try service.makeSender(options: ["topic": .string("t"), "partitionAlgorithm": .string("murmur")])
         }
         let disabled = try Self.service(port: 9, enabled: false)
         #expect(throws: HandlerOptionError("kafka cluster \"default\" is not enabled: set enabled = true in its [[kafka]] section of kapacitor.conf", option: nil)) {

@@ -43,6 +43,8 @@ public struct BigPandaService: AlertServiceKind {
 
     public var globalHandlers: [AlertHandlerSpec] { global ? [AlertHandlerSpec(kind: Self.kind)] : [] }
 
+    public var globalStateChangesOnly: Bool { global && stateChangesOnly }
+
     public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
         var r = OptionReader(options, kind: Self.kind)
         let appKey = try r.string("app-key") ?? ""

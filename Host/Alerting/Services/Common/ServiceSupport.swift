@@ -104,3 +104,14 @@ final class TLSClients: @unchecked Sendable {
         return c
     }
 }
+
+extension ServiceSupport {
+    /// One JSON POST, a failure's reason prefixed with the service's description.
+    static func postJSON(url: String, body: [UInt8], headers: [(String, String)] = [], service: String) async throws(DeliveryFailure) {
+        do {
+            _ = try await AlertHTTP.postJSON(url: url, body: body, headers: headers)
+        } catch {
+            throw failure(error, service)
+        }
+    }
+}

@@ -7,7 +7,7 @@ public struct DiscordService: AlertServiceKind {
     public static let section = ConfigSectionSpec("discord", repeatable: true, elementKey: "workspace")
 
     /// One `[[discord]]` element.
-    public struct Workspace: Sendable {
+    public struct Workspace: WorkspaceElement {
         public var enabled = false
         public var isDefault = false
         public var workspace = ""
@@ -44,21 +44,7 @@ public struct DiscordService: AlertServiceKind {
     public let workspaces: [Workspace]
 
     public init(elements: [ConfigTable]) throws(ConfigError) {
-        var list: [Workspace] = []
-        // Without a section Kapacitor still has one element: its defaults, disabled.
-        for table in elements.isEmpty ? [[:]] : elements { list.append(try Workspace(table)) }
-        if list.count == 1 { list[0].isDefault = true }
-        if list.count > 1 {
-            for w in list where w.workspace.isEmpty { throw ConfigError("[[discord]] workspace must not be empty when there are several") }
-            guard list.contains(where: \.isDefault) else { throw ConfigError("[[discord]] at least one workspace must be set as default") }
-        }
-        for w in list {
-            if w.global && !w.isDefault { throw ConfigError("[[discord]] only the default workspace may be global") }
-            if w.stateChangesOnly && !(w.isDefault && w.global) {
-                throw ConfigError("[[discord]] state-changes-only may only be set on the default, global workspace")
-            }
-        }
-        workspaces = list
+        workspaces = try Workspaces.read(elements, section: Self.section.name)
     }
 
     public var elements: [ConfigTable] {
@@ -76,11 +62,9 @@ public struct DiscordService: AlertServiceKind {
 
     public var defaultWorkspace: Workspace? { workspaces.first(where: \.isDefault) }
 
-    public var globalHandlers: [AlertHandlerSpec] {
-        defaultWorkspace?.global == true ? [AlertHandlerSpec(kind: Self.kind)] : []
-    }
+    public var globalHandlers: [AlertHandlerSpec] { Workspaces.globalHandlers(workspaces, kind: Self.kind) }
 
-    public var stateChangesOnly: Bool { defaultWorkspace.map { $0.global && $0.stateChangesOnly } ?? false }
+    public var globalStateChangesOnly: Bool { Workspaces.globalStateChangesOnly(workspaces) }
 
     public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
         var r = OptionReader(options, kind: Self.kind)
@@ -91,19 +75,7 @@ public struct DiscordService: AlertServiceKind {
         let avatarURL = try r.string("avatar-url") ?? ""
         let embedTitle = try r.string("embed-title") ?? ""
         try r.finish()
-        guard !workspaces.isEmpty else { throw HandlerOptionError("no [[discord]] configuration found") }
-        let w: Workspace
-        if name.isEmpty {
-            guard let d = defaultWorkspace else { throw HandlerOptionError("[[discord]] has no default workspace") }
-            w = d
-        } else {
-            guard let found = workspaces.first(where: { $0.workspace == name }) else {
-                throw HandlerOptionError("discord workspace \"\(name)\" is not configured (workspaces: \(workspaces.map(\.workspace).joined(separator: ", ")))",
-                                         option: "workspace")
-            }
-            w = found
-        }
-        guard w.enabled else { throw ServiceSupport.notEnabled("discord", workspace: w.workspace.isEmpty ? nil : w.workspace) }
+        let w = try Workspaces.select(workspaces, name: name, section: Self.section.name)
         return DiscordSender(url: w.url, workspace: w.workspace, timestamp: timestamp ?? w.timestamp, timestampText: timestampText,
                              username: username.isEmpty ? w.username : username,
                              avatarURL: avatarURL.isEmpty ? w.avatarURL : avatarURL,
@@ -135,14 +107,14 @@ struct DiscordSender: AlertSender {
 
     func body(_ event: AlertEvent) -> [UInt8] {
         let time = timestamp ? (timestampText.isEmpty ? event.rfc3339 : timestampText) : ""
-        let embed = JSONBody.object([
+        let embed = GoValueJSON.fields([
             ("color", .int(Self.color(event.level))), ("title", .string(embedTitle)),
             ("description", .string(event.message)), ("timestamp", .string(time)),
         ])
-        var post: [String: JSONBody] = ["embeds": .array([embed])]
+        var post: [String: GoValueJSON] = ["embeds": .array([embed])]
         if !username.isEmpty { post["username"] = .string(username) }
         if !avatarURL.isEmpty { post["avatar_url"] = .string(avatarURL) }
-        return JSONBody.map(post).encoderBytes
+        return GoValueJSON.object(post).encodedLine
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {

@@ -13,6 +13,8 @@ struct HTTPPostSender: AlertSender {
     let headers: [String: String]
     let timeout: Duration
     let insecure: Bool
+    /// Whether a refusal's reason carries the receiver's answer (`capture-response`); Kapacitor logs it only then.
+    var captureResponse = false
 
     var description: String {
         endpointName.isEmpty ? "post \(AlertHTTP.redacting(url.source))" : "post endpoint \"\(endpointName)\""
@@ -39,7 +41,24 @@ struct HTTPPostSender: AlertSender {
             all.removeAll { $0.0.lowercased() == "content-type" }
             all.append(("Content-Type", contentType))
         }
-        _ = try await IncidentSupport.deliver("post") { () async throws(DeliveryFailure) in try await AlertHTTP.send(.POST, url: target, headers: all, body: bytes, timeout: timeout,
-                                     client: IncidentSupport.client(insecure: insecure)) }
+        do {
+            _ = try await AlertHTTP.send(.POST, url: target, headers: all, body: bytes, timeout: timeout,
+                                         client: IncidentSupport.client(insecure: insecure))
+        } catch {
+            throw Self.refusal(error, url: target, captureResponse: captureResponse)
+        }
+    }
+
+    /// A non-2xx answer as Kapacitor logs it (`POST returned non 2xx status code`, with the receiver's body only
+    /// under `capture-response`); other failures keep their reason. The classification (retryable or not) is kept.
+    static func refusal(_ failure: DeliveryFailure, url: String, captureResponse: Bool) -> DeliveryFailure {
+        let prefix = "POST \(AlertHTTP.redacting(url)) returned status "
+        guard failure.reason.hasPrefix(prefix) else { return DeliveryFailure(failure.kind, "post: " + failure.reason) }
+        let rest = failure.reason.dropFirst(prefix.count)
+        let code = rest.prefix { $0.isNumber }
+        var answer = rest.dropFirst(code.count)
+        if answer.hasPrefix(": ") { answer = answer.dropFirst(2) }
+        let error = captureResponse ? String(answer) : "unknown error, use .captureResponse() to capture the HTTP response"
+        return DeliveryFailure(failure.kind, "post: POST \(AlertHTTP.redacting(url)) returned non 2xx status code \(code): \(error)")
     }
 }

@@ -104,7 +104,7 @@ public struct HTTPPostService: AlertServiceKind {
         let url = try r.string("url") ?? ""
         let endpointName = try r.string("endpoint") ?? ""
         let headers = try r.stringMap("headers") ?? [:]
-        _ = try r.bool("capture-response")
+        let captureResponse = try r.bool("capture-response") ?? false
         let timeout = try r.duration("timeout") ?? 0
         let insecure = try r.bool("skip-ssl-verification") ?? false
         try r.finish()
@@ -137,6 +137,7 @@ public struct HTTPPostService: AlertServiceKind {
         return HTTPPostSender(
             endpointName: endpoint.name, url: urlTemplate, body: bodyTemplate, endpointHeaders: endpoint.headers,
             basicAuth: endpoint.basicAuth.flatMap { $0.username.isEmpty || $0.password.isEmpty ? nil : $0 },
-            headers: headers, timeout: timeout > 0 ? .nanoseconds(timeout) : AlertHTTP.defaultTimeout, insecure: insecure)
+            headers: headers, timeout: timeout > 0 ? .nanoseconds(timeout) : AlertHTTP.defaultTimeout, insecure: insecure,
+            captureResponse: captureResponse)
     }
 }

@@ -271,13 +271,71 @@ enum CRC32 {
 enum KafkaPartitioner: String, Sendable, CaseIterable {
     case crc32
     case murmur2
+    /// sarama's `NewCustomHashPartitioner(murmur3.New32)`, as Kapacitor's `writerConfig` builds it.
+    case murmur3
+    /// sarama's `NewHashPartitioner` (32-bit FNV-1a).
+    case fnv1a = "fnv-1a"
 
     func partition(key: [UInt8]?, count: Int32) -> Int32 {
         guard let key, !(self == .crc32 && key.isEmpty) else { return Int32.random(in: 0..<count) }
         switch self {
         case .crc32: return Int32((CRC32.ieee(key) % UInt32(count)) & 0x7FFF_FFFF)
         case .murmur2: return Int32((Self.murmur2(key) & 0x7FFF_FFFF) % UInt32(count))
+        case .murmur3: return Self.saramaHashPartition(Self.murmur3(key), count: count)
+        case .fnv1a: return Self.saramaHashPartition(Self.fnv1a(key), count: count)
         }
+    }
+
+    /// sarama's `hashPartitioner.Partition`: `int32(sum) % n` (Go's remainder keeps the sign), negated when negative.
+    static func saramaHashPartition(_ sum: UInt32, count: Int32) -> Int32 {
+        let p = Int32(bitPattern: sum) % count
+        return p < 0 ? -p : p
+    }
+
+    /// 32-bit FNV-1a (Go's `hash/fnv.New32a`).
+    static func fnv1a(_ data: [UInt8]) -> UInt32 {
+        var h: UInt32 = 0x811C_9DC5
+        for byte in data {
+            h ^= UInt32(byte)
+            h = h &* 0x0100_0193
+        }
+        return h
+    }
+
+    /// MurmurHash3 x86_32 with seed 0 (`github.com/spaolacci/murmur3.New32`).
+    static func murmur3(_ data: [UInt8]) -> UInt32 {
+        let c1: UInt32 = 0xCC9E_2D51, c2: UInt32 = 0x1B87_3593
+        func rotl(_ x: UInt32, _ r: UInt32) -> UInt32 { (x << r) | (x >> (32 - r)) }
+        var h: UInt32 = 0
+        let blocks = data.count / 4
+        for i in 0..<blocks {
+            let j = i * 4
+            var k = UInt32(data[j]) | UInt32(data[j + 1]) << 8 | UInt32(data[j + 2]) << 16 | UInt32(data[j + 3]) << 24
+            k = rotl(k &* c1, 15) &* c2
+            h ^= k
+            h = rotl(h, 13) &* 5 &+ 0xE654_6B64
+        }
+        let base = blocks * 4
+        var k: UInt32 = 0
+        switch data.count - base {
+        case 3:
+            k ^= UInt32(data[base + 2]) << 16
+            fallthrough
+        case 2:
+            k ^= UInt32(data[base + 1]) << 8
+            fallthrough
+        case 1:
+            k ^= UInt32(data[base])
+            h ^= rotl(k &* c1, 15) &* c2
+        default: break
+        }
+        h ^= UInt32(truncatingIfNeeded: data.count)
+        h ^= h >> 16
+        h = h &* 0x85EB_CA6B
+        h ^= h >> 13
+        h = h &* 0xC2B2_AE35
+        h ^= h >> 16
+        return h
     }
 
     /// Java Kafka's `Utils.murmur2`, as kafka-go and Kapacitor port it.

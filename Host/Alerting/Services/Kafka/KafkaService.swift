@@ -104,14 +104,15 @@ public struct KafkaService: AlertServiceKind {
         let algorithm = try r.string("partitionAlgorithm") ?? ""
         try r.finish()
         guard !topic.isEmpty else { throw HandlerOptionError("kafka: missing topic", option: "topic") }
+        // Kapacitor's writerConfig picks a partitioner only when partitioning by ID; otherwise sarama's default, its
+        // hash (FNV-1a) partitioner, runs over the key, which is the alert ID all the same.
         let partitioner: KafkaPartitioner
-        switch algorithm {
-        case "", "crc32": partitioner = .crc32
-        case "murmur2": partitioner = .murmur2
-        case "murmur3", "fnv-1a":
-            throw HandlerOptionError("kafka partitionAlgorithm \"\(algorithm)\" is not supported by Tock; use crc32 or murmur2", option: "partitionAlgorithm")
-        default:
-            throw HandlerOptionError("kafka: invalid partition algorithm \"\(algorithm)\" (expected crc32, murmur2, murmur3 or fnv-1a)", option: "partitionAlgorithm")
+        if unkeyed {
+            partitioner = .fnv1a
+        } else if let chosen = algorithm.isEmpty ? .crc32 : KafkaPartitioner(rawValue: algorithm) {
+            partitioner = chosen
+        } else {
+            throw HandlerOptionError("kafka: invalid partition algorithm: \"\(algorithm)\" (expected crc32, murmur2, murmur3 or fnv-1a)", option: "partitionAlgorithm")
         }
         var template: EventTemplate?
         if !source.isEmpty {
@@ -128,7 +129,7 @@ public struct KafkaService: AlertServiceKind {
             throw HandlerOptionError("kafka cluster \"\(id)\" is not enabled: set enabled = true in its [[kafka]] section of kapacitor.conf",
                                      option: clusterOption.isEmpty ? nil : "cluster")
         }
-        return KafkaSender(producer: producer, topic: topic, template: template, keyed: !unkeyed, partitioner: partitioner)
+        return KafkaSender(producer: producer, topic: topic, template: template, partitioner: partitioner)
     }
 }
 
@@ -137,7 +138,6 @@ struct KafkaSender: AlertSender {
     let producer: KafkaProducer
     let topic: String
     let template: EventTemplate?
-    let keyed: Bool
     let partitioner: KafkaPartitioner
 
     var description: String { "kafka cluster \"\(producer.settings.cluster)\" topic \"\(topic)\"" }
@@ -152,6 +152,6 @@ struct KafkaSender: AlertSender {
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
         let value = try Self.value(event, template: template)
-        try await producer.produce(topic: topic, key: keyed ? Array(event.id.utf8) : nil, value: value, partitioner: partitioner)
+        try await producer.produce(topic: topic, key: Array(event.id.utf8), value: value, partitioner: partitioner)
     }
 }

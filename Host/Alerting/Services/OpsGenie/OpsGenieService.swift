@@ -7,49 +7,34 @@ public struct OpsGenieService: AlertServiceKind {
     public static let defaultURL = "https://api.opsgenie.com/v1/json/alert"
     public static let defaultRecoveryURL = "https://api.opsgenie.com/v1/json/alert/note"
 
-    public var enabled = false
-    public var apiKey = ""
-    public var teams: [String] = []
-    public var recipients: [String] = []
-    public var url = defaultURL
+    /// `enabled`, `api-key`, `teams`, `recipients`, `url`, `global`.
+    public let settings: OpsGenieSettings
     /// Where recoveries go (add a note, close the alert, …).
-    public var recoveryURL = defaultRecoveryURL
-    public var global = false
+    public let recoveryURL: String
 
     public init(elements: [ConfigTable]) throws(ConfigError) {
-        guard let table = elements.first else { return }
+        guard let table = elements.first else {
+            settings = OpsGenieSettings(section: Self.section.name, defaultURL: Self.defaultURL)
+            recoveryURL = Self.defaultRecoveryURL
+            return
+        }
         var r = ConfigReader(table, section: Self.section.name)
-        enabled = try r.bool("enabled")
-        apiKey = try r.string("api-key")
-        teams = try r.strings("teams")
-        recipients = try r.strings("recipients")
-        url = try r.string("url", default: Self.defaultURL)
+        settings = try OpsGenieSettings(&r, section: Self.section.name, defaultURL: Self.defaultURL)
         recoveryURL = try r.string("recovery_url", default: Self.defaultRecoveryURL)
-        global = try r.bool("global")
         try r.finish()
-        if url.isEmpty { throw ConfigError("[opsgenie] url cannot be empty") }
+        try settings.check()
         if recoveryURL.isEmpty { throw ConfigError("[opsgenie] recovery_url cannot be empty") }
-        try ServiceSupport.checkURL(url, key: "url", section: "opsgenie")
         try ServiceSupport.checkURL(recoveryURL, key: "recovery_url", section: "opsgenie")
-        if enabled && apiKey.isEmpty { throw ConfigError("[opsgenie] api-key cannot be empty") }
     }
 
-    public var elements: [ConfigTable] {
-        [["enabled": .bool(enabled), "api-key": ServiceSupport.redacted(apiKey), "teams": .array(teams.map(ConfigValue.string)),
-          "recipients": .array(recipients.map(ConfigValue.string)), "url": .string(url), "recovery_url": .string(recoveryURL),
-          "global": .bool(global)]]
-    }
+    public var elements: [ConfigTable] { [settings.table.merging(["recovery_url": .string(recoveryURL)]) { $1 }] }
 
-    public var globalHandlers: [AlertHandlerSpec] { global ? [AlertHandlerSpec(kind: Self.kind)] : [] }
+    public var globalHandlers: [AlertHandlerSpec] { settings.globalHandlers(kind: Self.kind) }
 
     public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
-        var r = OptionReader(options, kind: Self.kind)
-        let t = try r.strings("teams-list") ?? []
-        let p = try r.strings("recipients-list") ?? []
-        try r.finish()
-        guard enabled else { throw ServiceSupport.notEnabled("opsgenie") }
-        return OpsGenieSender(url: url + "/", recoveryURL: recoveryURL + "/", apiKey: apiKey,
-                              teams: t.isEmpty ? teams : t, recipients: p.isEmpty ? recipients : p)
+        let (teams, recipients) = try settings.responders(options, kind: Self.kind)
+        return OpsGenieSender(url: settings.url + "/", recoveryURL: recoveryURL + "/", apiKey: settings.apiKey,
+                              teams: teams, recipients: recipients)
     }
 }
 
@@ -66,22 +51,18 @@ struct OpsGenieSender: AlertSender {
 
     func body(_ event: AlertEvent) -> [UInt8] {
         let recovery = event.level == .ok
-        var data: [String: JSONBody] = [
+        var data: [String: GoValueJSON] = [
             "apiKey": .string(apiKey), "entity": .string(event.id), "alias": .string(event.id), "message": .string(event.message),
             "note": .string(recovery ? event.message : ""), "monitoring_tool": .string("kapacitor"),
-            "details": .map(["Level": .string(recovery ? "RECOVERY" : event.level.description), "Monitoring Tool": .string("Kapacitor")]),
+            "details": .object(["Level": .string(recovery ? "RECOVERY" : event.level.description), "Monitoring Tool": .string("Kapacitor")]),
             "description": .string(event.resultJSON),
         ]
         if !teams.isEmpty { data["teams"] = .strings(teams) }
         if !recipients.isEmpty { data["recipients"] = .strings(recipients) }
-        return JSONBody.map(data).encoderBytes
+        return GoValueJSON.object(data).encodedLine
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
-        do {
-            _ = try await AlertHTTP.postJSON(url: event.level == .ok ? recoveryURL : url, body: body(event))
-        } catch {
-            throw ServiceSupport.failure(error, description)
-        }
+        try await ServiceSupport.postJSON(url: event.level == .ok ? recoveryURL : url, body: body(event), service: description)
     }
 }

@@ -6,37 +6,23 @@ public struct PagerDutyService: AlertServiceKind {
     public static let section = ConfigSectionSpec("pagerduty", redacted: ["service-key"])
     public static let defaultURL = "https://events.pagerduty.com/generic/2010-04-15/create_event.json"
 
-    public var enabled = false
-    public var url = defaultURL
-    public var serviceKey = ""
-    public var global = false
-    /// Kapacitor's own API address, sent as `client_url` (Kapacitor sends its HTTP service's URL).
-    public var clientURL = "http://localhost:9092/kapacitor/v1"
+    /// `enabled`, `url`, `service-key`, `global`.
+    public let settings: KeyedSection
 
     public init(elements: [ConfigTable]) throws(ConfigError) {
-        guard let table = elements.first else { return }
-        var r = ConfigReader(table, section: Self.section.name)
-        enabled = try r.bool("enabled")
-        url = try r.string("url", default: Self.defaultURL)
-        serviceKey = try r.string("service-key")
-        global = try r.bool("global")
-        try r.finish()
-        if url.isEmpty { throw ConfigError("[pagerduty] url cannot be empty") }
-        try ServiceSupport.checkURL(url, key: "url", section: "pagerduty")
+        settings = try KeyedSection(elements, section: Self.section.name, keyName: "service-key", defaultURL: Self.defaultURL)
     }
 
-    public var elements: [ConfigTable] {
-        [["enabled": .bool(enabled), "url": .string(url), "service-key": ServiceSupport.redacted(serviceKey), "global": .bool(global)]]
-    }
+    public var elements: [ConfigTable] { settings.elements }
 
-    public var globalHandlers: [AlertHandlerSpec] { global ? [AlertHandlerSpec(kind: Self.kind)] : [] }
+    public var globalHandlers: [AlertHandlerSpec] { settings.globalHandlers(kind: Self.kind) }
 
     public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
         var r = OptionReader(options, kind: Self.kind)
-        let key = try r.string("service-key") ?? ""
+        let key = try settings.handlerKey(&r)
         try r.finish()
-        guard enabled else { throw ServiceSupport.notEnabled("pagerduty") }
-        return PagerDutySender(url: url, serviceKey: key.isEmpty ? serviceKey : key, clientURL: clientURL)
+        try settings.checkEnabled()
+        return PagerDutySender(url: settings.url, serviceKey: key, clientURL: settings.clientURL)
     }
 }
 
@@ -57,18 +43,13 @@ struct PagerDutySender: AlertSender {
         case .info: throw .permanent("pagerduty: AlertLevel 'info' is currently ignored by the PagerDuty service")
         case .ok: eventType = "resolve"
         }
-        return JSONBody.stringMap([
+        return GoValueJSON.stringMap([
             "service_key": serviceKey, "event_type": eventType, "description": event.message, "incident_key": event.id,
             "client": "kapacitor", "client_url": clientURL, "details": event.details,
-        ]).encoderBytes
+        ]).encodedLine
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
-        let payload = try body(event)
-        do {
-            _ = try await AlertHTTP.postJSON(url: url, body: payload)
-        } catch {
-            throw ServiceSupport.failure(error, description)
-        }
+        try await ServiceSupport.postJSON(url: url, body: try body(event), service: description)
     }
 }

@@ -6,34 +6,20 @@ public struct PagerDuty2Service: AlertServiceKind {
     public static let section = ConfigSectionSpec("pagerduty2", redacted: ["routing-key"])
     public static let defaultURL = "https://events.pagerduty.com/v2/enqueue"
 
-    public var enabled = false
-    public var url = defaultURL
-    public var routingKey = ""
-    public var global = false
-    /// Kapacitor's own API address, sent as `client_url`.
-    public var clientURL = "http://localhost:9092/kapacitor/v1"
+    /// `enabled`, `url`, `routing-key`, `global`.
+    public let settings: KeyedSection
 
     public init(elements: [ConfigTable]) throws(ConfigError) {
-        guard let table = elements.first else { return }
-        var r = ConfigReader(table, section: Self.section.name)
-        enabled = try r.bool("enabled")
-        url = try r.string("url", default: Self.defaultURL)
-        routingKey = try r.string("routing-key")
-        global = try r.bool("global")
-        try r.finish()
-        if url.isEmpty { throw ConfigError("[pagerduty2] url cannot be empty") }
-        try ServiceSupport.checkURL(url, key: "url", section: "pagerduty2")
+        settings = try KeyedSection(elements, section: Self.section.name, keyName: "routing-key", defaultURL: Self.defaultURL)
     }
 
-    public var elements: [ConfigTable] {
-        [["enabled": .bool(enabled), "url": .string(url), "routing-key": ServiceSupport.redacted(routingKey), "global": .bool(global)]]
-    }
+    public var elements: [ConfigTable] { settings.elements }
 
-    public var globalHandlers: [AlertHandlerSpec] { global ? [AlertHandlerSpec(kind: Self.kind)] : [] }
+    public var globalHandlers: [AlertHandlerSpec] { settings.globalHandlers(kind: Self.kind) }
 
     public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
         var r = OptionReader(options, kind: Self.kind)
-        let key = try r.string("routing-key") ?? ""
+        let key = try settings.handlerKey(&r)
         var links: [PagerDuty2Sender.Link] = []
         if let value = r.value("links") {
             guard case .list(let items) = value else {
@@ -54,8 +40,8 @@ public struct PagerDuty2Service: AlertServiceKind {
             }
         }
         try r.finish()
-        guard enabled else { throw ServiceSupport.notEnabled("pagerduty2") }
-        return PagerDuty2Sender(url: url, routingKey: key.isEmpty ? routingKey : key, clientURL: clientURL, links: links)
+        try settings.checkEnabled()
+        return PagerDuty2Sender(url: settings.url, routingKey: key, clientURL: settings.clientURL, links: links)
     }
 }
 
@@ -82,30 +68,26 @@ struct PagerDuty2Sender: AlertSender {
         case .critical: severity = "critical"
         case .info: severity = "info"
         case .ok:
-            return JSONBody.object([
+            return GoValueJSON.fields([
                 ("routing_key", .string(routingKey)), ("dedup_key", .string(event.id)), ("event_action", .string("resolve")),
-            ]).encoderBytes
+            ]).encodedLine
         }
-        let payload = JSONBody.object([
+        let payload = GoValueJSON.fields([
             ("summary", .string(event.message)), ("source", .string(event.tags["host"] ?? "unknown")),
             ("severity", .string(severity)), ("timestamp", .string(event.rfc3339NineDigits)),
             ("class", .string(event.taskName)), ("component", .string("")), ("group", .string("")),
-            ("custom_details", .map(["result": .raw(event.resultJSON)])),
+            ("custom_details", .object(["result": .raw(event.resultJSON)])),
         ])
-        return JSONBody.object([
+        return GoValueJSON.fields([
             ("routing_key", .string(routingKey)), ("event_action", .string("trigger")), ("dedup_key", .string(event.id)),
             ("payload", payload), ("images", .null),
-            ("links", links.isEmpty ? .null : .array(links.map { .object([("href", .string($0.href)), ("text", .string($0.text))]) })),
+            ("links", links.isEmpty ? .null : .array(links.map { .fields([("href", .string($0.href)), ("text", .string($0.text))]) })),
             ("client", .string("kapacitor")), ("client_url", .string(clientURL)),
-        ]).encoderBytes
+        ]).encodedLine
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
-        do {
-            _ = try await AlertHTTP.postJSON(url: url, body: body(event),
-                                             headers: [("Accept", "application/vnd.pagerduty+json;version=2")])
-        } catch {
-            throw ServiceSupport.failure(error, description)
-        }
+        try await ServiceSupport.postJSON(url: url, body: body(event), headers: [("Accept", "application/vnd.pagerduty+json;version=2")],
+                                          service: description)
     }
 }

@@ -64,6 +64,8 @@ public struct SMTPService: AlertServiceKind {
 
     public var globalHandlers: [AlertHandlerSpec] { global ? [AlertHandlerSpec(kind: Self.kind)] : [] }
 
+    public var globalStateChangesOnly: Bool { global && stateChangesOnly }
+
     public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
         var r = OptionReader(options, kind: Self.kind)
         let to = try r.strings("to") ?? []

@@ -27,14 +27,14 @@ struct SlackSender: AlertSender {
 
     /// The body: a Go map (keys sorted) holding one attachment struct, newline-terminated.
     func body(_ event: AlertEvent) -> [UInt8] {
-        let attachment = JSONBody.object([
+        let attachment = GoValueJSON.fields([
             ("fallback", .string(event.message)), ("color", .string(Self.color(event.level))),
             ("text", .string(event.message)), ("mrkdwn_in", .array([.string("text")])),
         ])
-        return JSONBody.map([
+        return GoValueJSON.object([
             "as_user": .bool(false), "channel": .string(channel), "text": .string(""),
             "attachments": .array([attachment]), "username": .string(username), "icon_emoji": .string(iconEmoji),
-        ]).encoderBytes
+        ]).encodedLine
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {

@@ -7,7 +7,7 @@ public struct SlackService: AlertServiceKind {
     public static let section = ConfigSectionSpec("slack", repeatable: true, elementKey: "workspace", redacted: ["url", "token"])
 
     /// One `[[slack]]` element.
-    public struct Workspace: Sendable {
+    public struct Workspace: WorkspaceElement {
         public var enabled = false
         public var isDefault = false
         public var workspace = ""
@@ -48,21 +48,7 @@ public struct SlackService: AlertServiceKind {
     public let workspaces: [Workspace]
 
     public init(elements: [ConfigTable]) throws(ConfigError) {
-        var list: [Workspace] = []
-        // Without a section Kapacitor still has one element: its defaults, disabled.
-        for table in elements.isEmpty ? [[:]] : elements { list.append(try Workspace(table)) }
-        if list.count == 1 { list[0].isDefault = true }
-        if list.count > 1 {
-            for w in list where w.workspace.isEmpty { throw ConfigError("[[slack]] workspace must not be empty when there are several") }
-            guard list.contains(where: \.isDefault) else { throw ConfigError("[[slack]] at least one workspace must be set as default") }
-        }
-        for w in list {
-            if w.global && !w.isDefault { throw ConfigError("[[slack]] only the default workspace may be global") }
-            if w.stateChangesOnly && !(w.isDefault && w.global) {
-                throw ConfigError("[[slack]] state-changes-only may only be set on the default, global workspace")
-            }
-        }
-        workspaces = list
+        workspaces = try Workspaces.read(elements, section: Self.section.name)
     }
 
     public var elements: [ConfigTable] {
@@ -81,12 +67,9 @@ public struct SlackService: AlertServiceKind {
     /// The default workspace: the only one, or the one with `default = true`.
     public var defaultWorkspace: Workspace? { workspaces.first(where: \.isDefault) }
 
-    public var globalHandlers: [AlertHandlerSpec] {
-        defaultWorkspace?.global == true ? [AlertHandlerSpec(kind: Self.kind)] : []
-    }
+    public var globalHandlers: [AlertHandlerSpec] { Workspaces.globalHandlers(workspaces, kind: Self.kind) }
 
-    /// Whether global alerts use state-changes-only mode.
-    public var stateChangesOnly: Bool { defaultWorkspace.map { $0.global && $0.stateChangesOnly } ?? false }
+    public var globalStateChangesOnly: Bool { Workspaces.globalStateChangesOnly(workspaces) }
 
     public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
         var r = OptionReader(options, kind: Self.kind)
@@ -95,19 +78,7 @@ public struct SlackService: AlertServiceKind {
         let username = try r.string("username") ?? ""
         let iconEmoji = try r.string("icon-emoji") ?? ""
         try r.finish()
-        guard !workspaces.isEmpty else { throw HandlerOptionError("no [[slack]] configuration found") }
-        let w: Workspace
-        if name.isEmpty {
-            guard let d = defaultWorkspace else { throw HandlerOptionError("[[slack]] has no default workspace") }
-            w = d
-        } else {
-            guard let found = workspaces.first(where: { $0.workspace == name }) else {
-                throw HandlerOptionError("slack workspace \"\(name)\" is not configured (workspaces: \(workspaces.map(\.workspace).joined(separator: ", ")))",
-                                         option: "workspace")
-            }
-            w = found
-        }
-        guard w.enabled else { throw ServiceSupport.notEnabled("slack", workspace: w.workspace.isEmpty ? nil : w.workspace) }
+        let w = try Workspaces.select(workspaces, name: name, section: Self.section.name)
         return SlackSender(url: w.url, token: w.token, channel: channel.isEmpty ? w.channel : channel,
                            username: username.isEmpty ? w.username : username,
                            iconEmoji: iconEmoji.isEmpty ? w.iconEmoji : iconEmoji,

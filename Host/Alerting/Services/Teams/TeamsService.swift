@@ -71,11 +71,11 @@ struct TeamsSender: AlertSender {
             summary = title + " - " + event.message
         }
         let cut = String(decoding: Array(summary.utf8).prefix(70), as: UTF8.self) + "..."
-        return Array(JSONBody.object([
+        return Array(GoValueJSON.fields([
             ("@type", .string("MessageCard")), ("@context", .string("http://schema.org/extensions")),
             ("title", .string(title)), ("text", .string(event.message)), ("summary", .string(cut)),
             ("themeColor", .string(Self.color(event.level))),
-        ]).text.utf8)
+        ]).encoded.utf8)
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {

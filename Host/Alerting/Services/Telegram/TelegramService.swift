@@ -79,11 +79,11 @@ struct TelegramSender: AlertSender {
     var description: String { "telegram chat \"\(chatID)\"" }
 
     func body(_ event: AlertEvent) -> [UInt8] {
-        var post: [String: JSONBody] = ["chat_id": .string(chatID), "text": .string(event.message)]
+        var post: [String: GoValueJSON] = ["chat_id": .string(chatID), "text": .string(event.message)]
         if !parseMode.isEmpty { post["parse_mode"] = .string(parseMode) }
         if disableWebPagePreview { post["disable_web_page_preview"] = .bool(true) }
         if disableNotification { post["disable_notification"] = .bool(true) }
-        return JSONBody.map(post).encoderBytes
+        return GoValueJSON.object(post).encodedLine
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {

@@ -55,12 +55,12 @@ struct VictorOpsSender: AlertSender {
     var description: String { "victorops routing key \"\(routingKey)\"" }
 
     func body(_ event: AlertEvent) -> [UInt8] {
-        JSONBody.map([
+        GoValueJSON.object([
             "message_type": .string(event.level == .ok ? "RECOVERY" : event.level.description),
             "entity_id": .string(event.id), "state_message": .string(event.message), "timestamp": .int(event.unixSeconds),
             "monitoring_tool": .string("kapacitor"),
             "data": jsonData ? .raw(event.resultJSON) : .string(event.resultJSON),
-        ]).encoderBytes
+        ]).encodedLine
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {

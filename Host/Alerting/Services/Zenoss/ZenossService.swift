@@ -81,6 +81,8 @@ public struct ZenossService: AlertServiceKind {
 
     public var globalHandlers: [AlertHandlerSpec] { global ? [AlertHandlerSpec(kind: Self.kind)] : [] }
 
+    public var globalStateChangesOnly: Bool { global && stateChangesOnly }
+
     /// The template options (Go struct fields without a mapstructure tag, matched case-insensitively as mapstructure
     /// matches them).
     static let templateOptions = ["summary", "device", "component", "eventClassKey", "eventClass", "collector", "message"]

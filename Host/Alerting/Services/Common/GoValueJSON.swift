@@ -2,8 +2,10 @@ import Engine
 import Foundation
 import TockModel
 
-/// A JSON value written as Go's `encoding/json` writes the `map[string]interface{}` bodies Kapacitor's services
-/// build: object keys sorted, floats in Go's shortest form, HTML-sensitive characters escaped.
+/// A JSON document spelled byte for byte as Go's `encoding/json` spells the bodies Kapacitor's services send:
+/// maps with their keys sorted (``object(_:)``), structs in field order (``fields(_:)``), floats in Go's shortest
+/// form, HTML-sensitive characters escaped, and for `json.NewEncoder(w).Encode(v)` a trailing newline
+/// (``encodedLine``).
 indirect enum GoValueJSON: Sendable, Hashable {
     case string(String)
     case int(Int64)
@@ -43,10 +45,14 @@ indirect enum GoValueJSON: Sendable, Hashable {
         }
     }
 
+    /// A list of strings, or `null` for Go's nil slice.
     static func strings(_ items: [String]?) -> GoValueJSON {
         guard let items else { return .null }
         return .array(items.map { .string($0) })
     }
+
+    /// A `map[string]string`.
+    static func stringMap(_ m: [String: String]) -> GoValueJSON { .object(m.mapValues { .string($0) }) }
 
     /// `json.Marshal`'s output.
     var encoded: String {
