@@ -98,6 +98,8 @@ public enum AlertHTTP {
         if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
             return "timed out"
         }
+        // NIO's text for a refused connect is "connection reset (error set): Connection refused) (errno: 111)".
+        if let e = error as? IOError { return String(cString: strerror(e.errnoCode)).lowercased() }
         return String(describing: error)
     }
 }
