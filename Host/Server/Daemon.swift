@@ -50,6 +50,7 @@ public enum Daemon {
         let alerting = try configuration.applyingConfigOverrides(from: store).makeAlertingService(notifiers: notifiers,
                                                                                                  execPolicy: configuration.execPolicy)
         master.alertService = alerting
+        try SilenceAPI.restore(alerting.silences, from: store, log: log)
         defer { alerting.shutdown() }
         if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }
         try master.startEnabledTasks()

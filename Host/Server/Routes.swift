@@ -1,3 +1,4 @@
+import Alerting
 import Engine
 import Foundation
 import HTTPTypes
@@ -110,6 +111,9 @@ public struct TockAPI: Sendable {
         users.register(on: router)
         recordings.register(on: router)
         configRoutes.register(on: router)
+        if let alerting = master.alertService as? AlertingService {
+            SilenceAPI(silences: alerting.silences).register(on: router)
+        }
         // Chronograf's log viewer: the daemon's log from now on, chunked, one line per chunk; query pairs select the
         // lines whose fields match (`?task=cpu`). JSON when the request says `Content-Type: application/json`.
         router.get("\(TaskAPI.previewBase)/logs") { request, _ in

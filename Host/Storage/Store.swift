@@ -165,6 +165,7 @@ public final class Store: Sendable {
         }
         registerRecordingMigrations(&migrator)
         registerConfigOverrideMigrations(&migrator)
+        registerSilenceMigrations(&migrator)
         return migrator
     }
 

@@ -18,6 +18,8 @@ public final class AlertingService: AlertService {
     public let execPolicy: ExecPolicy
     /// The last state of every event of every topic.
     public let topics = TopicStates()
+    /// The silences in force: events they cover are recorded in their topics and delivered to no handler.
+    public let silences = Silences()
     private let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
 
     /// What ``check(_:)`` says of a `hipchat` handler.
@@ -99,7 +101,7 @@ public final class AlertingService: AlertService {
         open.withLock { for q in queues { $0[ObjectIdentifier(q)] = (node.taskID, node.nodeID, q) } }
         var topicIDs = [node.anonymousTopic]
         if let topic = node.topic { topicIDs.insert(topic, at: 0) }
-        return AlertingSink(queues: queues, topics: topicIDs, states: topics) { [weak self] queue in
+        return AlertingSink(queues: queues, topics: topicIDs, states: topics, silences: silences) { [weak self] queue in
             _ = self?.open.withLock { $0.removeValue(forKey: ObjectIdentifier(queue)) }
         }
     }
@@ -146,19 +148,21 @@ private final class AlertingSink: AlertSink {
     let queues: [DeliveryQueue]
     let topics: [String]
     let states: TopicStates
+    let silences: Silences
     let finished: @Sendable (DeliveryQueue) -> Void
 
-    init(queues: [DeliveryQueue], topics: [String], states: TopicStates,
+    init(queues: [DeliveryQueue], topics: [String], states: TopicStates, silences: Silences,
          finished: @escaping @Sendable (DeliveryQueue) -> Void) {
         self.queues = queues
         self.topics = topics
         self.states = states
+        self.silences = silences
         self.finished = finished
     }
 
     func collect(_ event: AlertEvent, inhibited: Bool) {
         for topic in topics { states.record(event, topic: topic) }
-        guard !inhibited else { return }
+        guard !inhibited, silences.silencing(event, topics: topics) == nil else { return }
         for queue in queues { queue.collect(event) }
     }
 

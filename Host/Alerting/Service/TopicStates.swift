@@ -64,8 +64,8 @@ public final class TopicStates: Sendable {
 }
 
 /// Kapacitor's topic patterns (Go's `path.Match` without classes): `*` any run, `?` one character.
-enum Glob {
-    static func matches(_ pattern: String, _ text: String) -> Bool {
+public enum Glob {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
         let p = Array(pattern), t = Array(text)
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {

@@ -4,10 +4,10 @@ import Foundation
 /// `tock list tasks|templates [globs…]`: Kapacitor's tables.
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List tasks, templates, recordings, replays or service-tests, optionally only those matching IDs or globs.",
-        discussion: "Topics and topic handlers are not served by tock yet.")
+        abstract: "List tasks, templates, recordings, replays, topics, topic-handlers, silences or service-tests, optionally only those matching IDs or globs.",
+        discussion: "Topic handlers take the topic (or a pattern of topics) first: `tock list topic-handlers system email*`.")
 
-    @Argument(help: "What to list: tasks, templates, recordings, replays or service-tests.")
+    @Argument(help: "What to list: tasks, templates, recordings, replays, topics, topic-handlers, silences or service-tests.")
     var kind: String
 
     @Argument(help: "IDs or globs (default: all).")
@@ -16,14 +16,20 @@ struct List: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard ["tasks", "templates", "recordings", "replays", "service-tests"].contains(kind) else {
-            throw ValidationError("cannot list \"\(kind)\": tock can list tasks, templates, recordings, replays or service-tests")
+        guard ["tasks", "templates", "recordings", "replays", "topics", "topic-handlers", "silences", "service-tests"].contains(kind) else {
+            throw ValidationError("cannot list \"\(kind)\": did you mean tasks, templates, recordings, replays, topics, topic-handlers, silences or service-tests?")
         }
     }
 
     func run() async throws {
         try await server.run { client in
-            if kind == "service-tests" { return print(try await ServiceTestVerbs.list(client, patterns: patterns), terminator: "") }
+            switch kind {
+            case "service-tests": return print(try await ServiceTestVerbs.list(client, patterns: patterns), terminator: "")
+            case "topics": return print(try await TopicTables.listTopics(client, patterns: patterns), terminator: "")
+            case "topic-handlers": return print(try await TopicTables.listHandlers(client, patterns: patterns), terminator: "")
+            case "silences": return print(try await SilenceTables.list(client, patterns: patterns), terminator: "")
+            default: break
+            }
             var seen: Set<String> = []
             var rows: [[String: Any]] = []
             for pattern in patterns.isEmpty ? [nil] : patterns.map(Optional.some) {

@@ -77,10 +77,10 @@ struct Reload: AsyncParsableCommand {
 /// `tock delete tasks|templates <ids or globs…>`.
 struct Delete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Delete tasks, templates, recordings or replays (IDs or globs).",
-        discussion: "Topics and topic handlers are not served by tock yet.")
+        abstract: "Delete tasks, templates, recordings, replays, topics, topic handlers or silences (IDs or globs).",
+        discussion: "Topic handlers take their topic first: `tock delete topic-handlers system slack`.")
 
-    @Argument(help: "What to delete: tasks, templates, recordings or replays.")
+    @Argument(help: "What to delete: tasks, templates, recordings, replays, topics, topic-handlers or silences.")
     var kind: String
 
     @Argument(help: "IDs or globs.")
@@ -89,14 +89,21 @@ struct Delete: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard ["tasks", "templates", "recordings", "replays"].contains(kind) else {
-            throw ValidationError("cannot delete \"\(kind)\": tock can delete tasks, templates, recordings or replays")
+        guard ["tasks", "templates", "recordings", "replays", "topics", "topic-handlers", "silences"].contains(kind) else {
+            throw ValidationError("cannot delete \"\(kind)\": did you mean tasks, templates, recordings, replays, topics, topic-handlers or silences?")
         }
         if ids.isEmpty { throw ValidationError("Must pass at least one ID or glob") }
+        if kind == "topic-handlers" && ids.count < 2 { throw ValidationError("Must pass the topic, then at least one handler ID or glob") }
     }
 
     func run() async throws {
         try await server.run { client in
+            switch kind {
+            case "topics": return try await TopicTables.deleteTopics(client, patterns: ids)
+            case "topic-handlers": return try await TopicTables.deleteHandlers(client, topic: ids[0], patterns: Array(ids.dropFirst()))
+            case "silences": return try await SilenceTables.delete(client, patterns: ids)
+            default: break
+            }
             for argument in ids {
                 var targets = [argument]
                 if isGlob(argument) {
