@@ -14,7 +14,7 @@ struct Serve: AsyncParsableCommand {
             connections, drains the tasks and exits 0.
             """)
 
-    @Option(name: .long, help: "The configuration file.")
+    @Option(name: [.long, .customLong("config", withSingleDash: true)], help: "The configuration file (-config as kapacitord's).")
     var config: String?
 
     @Option(name: .long, help: "host:port to listen on (overrides [http] bind-address).")

@@ -42,7 +42,7 @@ final class DaemonProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: TockBinary.path)
         // Port 0: the kernel picks a free port at bind time, so parallel tests never race for one.
-        process.arguments = ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDirectory] + (config.map { ["--config", $0] } ?? [])
+        process.arguments = ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDirectory] + (config.map { ["-config", $0] } ?? [])
         process.currentDirectoryURL = URL(fileURLWithPath: TockBinary.root)
         if let configuration {
             let file = dataDirectory + "/tock-\(run).conf"
