@@ -1,3 +1,4 @@
+import Collectors
 import Alerting
 import Engine
 import Foundation
@@ -53,6 +54,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var file: String?
     /// Sections present in the file that this build reads but does not act on.
     public var unusedSections: [String] = []
+    /// `[[collectors.NAME]]`: the built-in collectors the daemon runs, feeding its stream tasks.
+    public var collectors: [CollectorConfig] = []
     /// `[[httppost]]` endpoints and `[deadman]` defaults, handed to the task builder.
     public var configSections = ConfigSections()
     /// `[[influxdb]]` clusters, in the order of the file.
@@ -137,6 +140,8 @@ public struct ServerConfiguration: Sendable, Equatable {
                 try applyInfluxDB(value, file: file)
             } else if key == "udp" {
                 try applyUDP(value, file: file)
+            } else if key == "collectors" {
+                collectors = try CollectorsSection.parse(value, text: text, file: file)
             } else if key == "notifiers" {
                 // [notifiers.NAME]: notifier plugins, read with the UDFs by PluginHost's UDFConfiguration.
                 continue

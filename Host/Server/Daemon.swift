@@ -61,6 +61,11 @@ public enum Daemon {
             master.stopAll()
             throw error
         }
+        do { try ingest.startCollectors(configuration.collectors) } catch {
+            await ingest.stop()
+            master.stopAll()
+            throw ConfigurationError("\(configuration.file ?? "configuration"): \(error)")
+        }
         let services = DaemonServices.start(api: api, configuration: configuration, log: log)
         defer { services.stop() }
         let app = try application(api: api, host: bind.host, port: bind.port,

@@ -103,6 +103,8 @@ final class PluginConnection: @unchecked Sendable {
         var highWater: Int = 256 << 10
         /// stderr lines kept for error messages.
         var stderrLinesKept: Int = 20
+        /// How stdout is cut into messages (``maxFrameSize`` bounds a line too).
+        var framing: OutputFraming = .lengthPrefixed
     }
 
     struct Handlers: Sendable {
@@ -315,11 +317,30 @@ final class PluginConnection: @unchecked Sendable {
     }
 
     private func readerLoop() {
-        var decoder = FrameDecoder(maxFrameSize: options.maxFrameSize)
+        switch options.framing {
+        case .lengthPrefixed: readOutput(with: FrameDecoder(maxFrameSize: options.maxFrameSize))
+        case .lines: readOutput(with: LineDecoder(maxLineLength: options.maxFrameSize))
+        }
+    }
+
+    /// Reads the child's output to its end, handing each message to ``Handlers/frame``.
+    private func readOutput<Decoder: OutputDecoder>(with decoder: Decoder) {
+        var decoder = decoder
         let chunkSize = 256 << 10
         let chunk = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { chunk.deallocate() }
         var readFailure: ConnectionFailure?
+        func hand(_ frame: ArraySlice<UInt8>) -> ConnectionFailure? {
+            receivedFrame.store(true, ordering: .relaxed)
+            do {
+                try frame.withUnsafeBytes { try handlers.frame($0) }
+                return nil
+            } catch let failure as ConnectionFailure {
+                return failure
+            } catch {
+                return .malformedFrame(String(describing: error))
+            }
+        }
         reading: while true {
             let n = read(outputFD, chunk, chunkSize)
             if n == 0 { break }
@@ -334,15 +355,9 @@ final class PluginConnection: @unchecked Sendable {
             lastActivity.store(monotonicNanos(), ordering: .relaxed)
             decoder.append(UnsafeRawBufferPointer(start: chunk, count: n))
             do throws(FrameError) {
-                while let frame = try decoder.nextFrame() {
-                    receivedFrame.store(true, ordering: .relaxed)
-                    do {
-                        try frame.withUnsafeBytes { try handlers.frame($0) }
-                    } catch let failure as ConnectionFailure {
+                while let frame = try decoder.next() {
+                    if let failure = hand(frame) {
                         readFailure = failure
-                        break reading
-                    } catch {
-                        readFailure = .malformedFrame(String(describing: error))
                         break reading
                     }
                 }
@@ -358,12 +373,21 @@ final class PluginConnection: @unchecked Sendable {
         if let readFailure { abort(readFailure) }
         if lock.withLock({ failure == nil }) {
             do throws(FrameError) {
-                try decoder.finish()
+                if let last = try decoder.end(), let failure = hand(last) { abort(failure) }
             } catch {
                 abort(.malformedFrame("output ended inside a frame: \(error)"))
             }
         }
         finish()
+    }
+
+    /// Waits up to `timeout` nanoseconds for the connection to end; whether it has.
+    func waitUntilEnded(timeout: UInt64) -> Bool {
+        let deadline = monotonicNanos() + timeout
+        return lock.withLock {
+            while !ended && monotonicNanos() < deadline { _ = lock.wait(until: deadline) }
+            return ended
+        }
     }
 
     /// Settles the end: the process reaped (or the socket closed), stderr drained; then reports once.

@@ -1,7 +1,9 @@
+import Collectors
 import Foundation
 import InfluxDB
 import LineProtocol
 import Synchronization
+import TockModel
 
 /// The daemon's inputs besides `/write`: `[[udp]]` listeners and the InfluxDB subscriptions of `[[influxdb]]`.
 /// Both deliver through the `/write` path (``WriteHandler/ingest(_:database:retentionPolicy:precision:arrival:)``),
@@ -11,6 +13,7 @@ final class Ingest: Sendable {
     let log: LogSink
     private let udp = Mutex<[UDPListener]>([])
     private let linkers = Mutex<[(linker: SubscriptionLinker, task: Task<Void, Never>)]>([])
+    private let collectors = Mutex<CollectorScheduler?>(nil)
 
     init(handler: WriteHandler, log: LogSink) {
         self.handler = handler
@@ -50,8 +53,57 @@ final class Ingest: Sendable {
         }
     }
 
+    /// Starts the `[[collectors.NAME]]` sections: their points go through the `/write` path, by default into
+    /// `telegraf`.`autogen` (where Telegraf writes, so Telegraf-era TICKscripts find them), tagged with the host's name.
+    func startCollectors(_ configs: [CollectorConfig]) throws(CollectorError) {
+        guard !configs.isEmpty else { return }
+        let log = self.log
+        let handler = self.handler
+        let scheduler = CollectorScheduler(configs, hostTags: ["host": HostFS.hostname], clock: { Self.now }, log: { level, line in
+            let mapped: LogSink.Level = switch level {
+            case .debug: .debug
+            case .info: .info
+            case .warning: .warn
+            case .error: .error
+            }
+            log.log(mapped, line)
+        }, sink: { points in Self.write(points, to: handler, log: log) })
+        try scheduler.start()
+        collectors.withLock { $0 = scheduler }
+        log.log(.info, "collectors started", ["collectors": configs.map(\.name).joined(separator: ",")])
+    }
+
+    static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
+
+    /// Hands collected points to the `/write` path, by database and retention policy.
+    static func write(_ points: [Point], to handler: WriteHandler, log: LogSink) {
+        let serializer = LineProtocolSerializer()
+        let byTarget = Dictionary(grouping: points) { TargetKey(database: $0.database, retentionPolicy: $0.retentionPolicy) }
+        for (target, group) in byTarget {
+            let bytes: [UInt8]
+            do { bytes = try serializer.serialize(group) } catch {
+                log.log(.error, "collected points cannot be written as line protocol", ["err": "\(error)"])
+                continue
+            }
+            let state = bytes.withUnsafeBytes { raw in
+                handler.ingest(raw, database: target.database.isEmpty ? "telegraf" : target.database,
+                               retentionPolicy: target.retentionPolicy.isEmpty ? "autogen" : target.retentionPolicy,
+                               precision: .nanoseconds, arrival: now)
+            }
+            if state.badLines > 0 {
+                log.log(.error, "collected points were refused", ["count": "\(state.badLines)"])
+            }
+        }
+    }
+
+    struct TargetKey: Hashable {
+        var database: String
+        var retentionPolicy: String
+    }
+
     /// Stops the subscription upkeep and closes every UDP listener (subscriptions stay in InfluxDB).
     func stop() async {
+        collectors.withLock { $0 }?.stop()
         let tasks = linkers.withLock { all -> [Task<Void, Never>] in
             let tasks = all.map(\.task)
             all = []

@@ -1,0 +1,49 @@
+import TockModel
+
+/// One `[[collectors.NAME]]` section: the collector, its schedule, where its points go and the plugin's options.
+///
+/// ```toml
+/// [[collectors.cpu]]
+///   interval = "10s"
+///   jitter = "1s"
+///   tags = { dc = "par1" }
+///   percpu = false
+/// ```
+public struct CollectorConfig: Sendable, Equatable {
+    public var name: String
+    /// Between two gathers (default 10 s, Telegraf's agent interval).
+    public var interval: Duration = .seconds(10)
+    /// A random delay of up to this much before each gather, so that many hosts do not read at the same instant.
+    public var jitter: Duration = .zero
+    /// How long one gather may take before it is abandoned and reported as failed.
+    public var timeout: Duration = .seconds(5)
+    /// Added to every point (the point's own tags win).
+    public var tags: [String: String] = [:]
+    public var database = ""
+    public var retentionPolicy = ""
+    public var options: CollectorOptions
+
+    public init(name: String, options: CollectorOptions? = nil) {
+        self.name = name
+        self.options = options ?? CollectorOptions(collector: name)
+    }
+
+    /// The settings every collector section takes besides its plugin's options.
+    public static let commonKeys: Set<String> = ["interval", "jitter", "timeout", "tags", "database", "retention-policy"]
+
+    /// Stamps `points` with this section's tags, database and retention policy.
+    public func finish(_ points: [Point], hostTags: [String: String]) -> [Point] {
+        let extra = hostTags.merging(tags) { $1 }
+        return points.map { point in
+            var point = point
+            if !extra.isEmpty {
+                var all = extra
+                for (key, value) in point.tags { all[key] = value }
+                point.tags = Tags(all)
+            }
+            point.database = database
+            point.retentionPolicy = retentionPolicy
+            return point
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import Synchronization
+import TockModel
+
+/// Runs collectors on their intervals and hands their points to a sink: the daemon's ingest (points enter the engine
+/// exactly as `/write` points do) or an agent's shipper.
+///
+/// Each collector gathers on its own task, at its interval plus a random jitter, bounded by its timeout. A gather
+/// that hangs past its timeout is reported failed and the collector is skipped until it returns, so one slow
+/// collector never delays another nor runs twice at once. After every gather a self-metric point
+/// `internal_gather,input=NAME` (Telegraf's internal plugin's names) reports `gather_time_ns`, `metrics_gathered`,
+/// `errors` (since start) and `up` (1 when the gather succeeded, 0 otherwise), so a task can alert on a collector
+/// that stopped working.
+public final class CollectorScheduler: Sendable {
+    /// Receives each gather's points (the collector's, then its self-metric).
+    public typealias Sink = @Sendable ([Point]) -> Void
+
+    private let configs: [CollectorConfig]
+    private let host: HostFS
+    private let hostTags: [String: String]
+    private let sink: Sink
+    private let log: @Sendable (CollectorLogLevel, String) -> Void
+    private let clock: @Sendable () -> Timestamp
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let counters = Mutex<[String: Stats]>([:])
+    private let factory: Factory
+
+    /// Builds a section's collector: the built-ins by default; a test gives its own.
+    public typealias Factory = @Sendable (CollectorConfig) throws(CollectorError) -> CollectorInstance
+
+    /// One collector's counters.
+    public struct Stats: Sendable, Hashable {
+        public var gathers = 0
+        public var errors = 0
+        public var timeouts = 0
+        public var lastError: String?
+    }
+
+    public init(_ configs: [CollectorConfig], host: HostFS = .live, hostTags: [String: String] = [:],
+                clock: @escaping @Sendable () -> Timestamp,
+                log: @escaping @Sendable (CollectorLogLevel, String) -> Void,
+                factory: @escaping Factory = { config throws(CollectorError) in
+                    try CollectorRegistry.instance(config.name, options: config.options)
+                },
+                sink: @escaping Sink) {
+        self.factory = factory
+        self.configs = configs
+        self.host = host
+        self.hostTags = hostTags
+        self.clock = clock
+        self.log = log
+        self.sink = sink
+    }
+
+    /// The counters of every collector, by name (`cpu`, or `cpu#2` for a second section).
+    public var stats: [String: Stats] { counters.withLock { $0 } }
+
+    /// Builds every collector (refusing bad options before anything runs) and starts them.
+    public func start() throws(CollectorError) {
+        var built: [(String, CollectorConfig, CollectorInstance)] = []
+        var seen: [String: Int] = [:]
+        for config in configs {
+            seen[config.name, default: 0] += 1
+            let key = seen[config.name]! == 1 ? config.name : "\(config.name)#\(seen[config.name]!)"
+            built.append((key, config, try factory(config)))
+        }
+        let started = built.map { key, config, instance in
+            switch instance {
+            case .polled(let collector):
+                Task { [self] in await self.run(key: key, config: config, collector: collector) }
+            case .streaming(let collector):
+                Task { [self] in await self.run(key: key, config: config, streaming: collector) }
+            }
+        }
+        tasks.withLock { $0 = started }
+    }
+
+    /// Stops every collector; a gather in progress finishes on its own thread and is discarded.
+    public func stop() {
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+    }
+
+    private func run(key: String, config: CollectorConfig, collector: any Collector) async {
+        let box = CollectorBox(collector)
+        while !Task.isCancelled {
+            let jitter = config.jitter == .zero ? Duration.zero
+                : .nanoseconds(Int64.random(in: 0...max(0, config.jitter.nanosecondsValue)))
+            if (try? await Task.sleep(for: jitter)) == nil { return }
+            let started = ContinuousClock.now
+            let time = clock()
+            let outcome = await box.gather(GatherContext(time: time, host: host, timeout: config.timeout, log: { [log] level, line in
+                log(level, "[collectors.\(config.name)] \(line)")
+            }), timeout: config.timeout)
+            if Task.isCancelled { return }
+            let elapsed = ContinuousClock.now - started
+            var points: [Point] = []
+            var up = true
+            switch outcome {
+            case .points(let gathered): points = gathered
+            case .failed(let error):
+                up = false
+                log(.error, "[collectors.\(config.name)] \(error.message)")
+            case .timedOut:
+                up = false
+                log(.error, "[collectors.\(config.name)] gather took longer than its timeout (\(config.timeout)); skipped until it returns")
+            case .busy:
+                up = false
+                log(.warning, "[collectors.\(config.name)] the previous gather has not returned yet; this one is skipped")
+            }
+            let stats = counters.withLock { all -> Stats in
+                var s = all[key] ?? Stats()
+                s.gathers += 1
+                if !up { s.errors += 1 }
+                if case .timedOut = outcome { s.timeouts += 1 }
+                if case .failed(let error) = outcome { s.lastError = error.message }
+                all[key] = s
+                return s
+            }
+            let selfMetric = Point(name: "internal_gather", tags: Tags(["input": config.name]), fields: Fields([
+                ("gather_time_ns", .int(elapsed.nanosecondsValue)), ("metrics_gathered", .int(Int64(points.count))),
+                ("errors", .int(Int64(stats.errors))), ("up", .int(up ? 1 : 0)),
+            ]), time: time)
+            sink(config.finish(points + [selfMetric], hostTags: hostTags))
+            if (try? await Task.sleep(for: max(.zero, config.interval - jitter - elapsed))) == nil { return }
+        }
+    }
+}
+
+extension CollectorScheduler {
+    /// A streaming collector: started once (restarting itself as it must), signalled at every interval, and
+    /// reported at every interval: `up` while it runs, `metrics_gathered` since the last report.
+    fileprivate func run(key: String, config: CollectorConfig, streaming collector: any StreamingCollector) async {
+        let received = Atomic<Int>(0)
+        let prefixed: @Sendable (CollectorLogLevel, String) -> Void = { [log] level, line in
+            log(level, "[collectors.\(config.name)] \(line)")
+        }
+        let context = StreamContext(clock: clock, log: prefixed) { [sink, hostTags] points in
+            received.add(points.count, ordering: .relaxed)
+            sink(config.finish(points, hostTags: hostTags))
+        }
+        do { try collector.start(context) } catch {
+            prefixed(.error, error.message)
+            return
+        }
+        defer { collector.stop() }
+        while !Task.isCancelled {
+            if (try? await Task.sleep(for: config.interval)) == nil { return }
+            collector.tick()
+            let up = collector.isRunning
+            let stats = counters.withLock { all -> Stats in
+                var s = all[key] ?? Stats()
+                s.gathers += 1
+                if !up { s.errors += 1 }
+                all[key] = s
+                return s
+            }
+            let selfMetric = Point(name: "internal_gather", tags: Tags(["input": config.name]), fields: Fields([
+                ("gather_time_ns", .int(0)), ("metrics_gathered", .int(Int64(received.exchange(0, ordering: .relaxed)))),
+                ("errors", .int(Int64(stats.errors))), ("up", .int(up ? 1 : 0)),
+            ]), time: clock())
+            sink(config.finish([selfMetric], hostTags: hostTags))
+        }
+    }
+}
+
+/// A collector value and whether a gather of it is in progress; gathers run on a thread of their own so that a
+/// collector stuck in a read (a hung NFS mount under `statfs`) never blocks Swift's cooperative pool.
+final class CollectorBox: @unchecked Sendable {
+    enum Outcome: Sendable {
+        case points([Point])
+        case failed(CollectorError)
+        case timedOut
+        case busy
+    }
+
+    private let lock = Mutex<(collector: (any Collector)?, busy: Bool)>((nil, false))
+
+    init(_ collector: any Collector) {
+        lock.withLock { $0 = (collector, false) }
+    }
+
+    func gather(_ context: GatherContext, timeout: Duration) async -> Outcome {
+        guard let collector = lock.withLock({ state -> (any Collector)? in
+            guard !state.busy else { return nil }
+            state.busy = true
+            return state.collector
+        }) else { return .busy }
+        let resumed = Mutex(false)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            let resume: @Sendable (Outcome) -> Void = { outcome in
+                let first = resumed.withLock { done -> Bool in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: outcome) }
+            }
+            GatherThread.run { [self] in
+                var c = collector
+                let outcome: Outcome
+                do throws(CollectorError) { outcome = .points(try c.gather(context)) } catch { outcome = .failed(error) }
+                let finished = c
+                lock.withLock { $0 = (finished, false) }
+                resume(outcome)
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                resume(.timedOut)
+            }
+        }
+    }
+}
+
+/// A detached thread per gather: `/proc` reads are quick, and a stuck one must not hold a pooled thread.
+enum GatherThread {
+    static func run(_ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.start()
+    }
+}
+
+extension Duration {
+    var nanosecondsValue: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Where the host's kernel interfaces are: `/proc`, `/sys` and `/var/run/utmp`, moved by Telegraf's (and gopsutil's)
+/// `HOST_PROC`, `HOST_SYS` and `HOST_VAR` variables (a collector in a container reading the host's mounted `/proc`),
+/// or by a test to a fixture tree.
+public struct HostFS: Sendable {
+    public var proc: String
+    public var sys: String
+    /// The login records `system` counts users from.
+    public var utmp: String
+    /// The usage of the file system mounted at a path (`statvfs`); a test replaces it.
+    public var usage: @Sendable (String) -> FileSystemUsage?
+    /// Bytes per page (`sysconf(_SC_PAGESIZE)`).
+    public var pageSize: Int64
+    /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`), the unit of `/proc/stat`'s CPU times.
+    public var clockTicks: Double = 100
+
+    public init(proc: String, sys: String, utmp: String, pageSize: Int64 = 4096, clockTicks: Double = 100,
+                usage: @escaping @Sendable (String) -> FileSystemUsage? = HostFS.statvfsUsage) {
+        self.clockTicks = clockTicks
+        self.proc = proc
+        self.sys = sys
+        self.utmp = utmp
+        self.pageSize = pageSize
+        self.usage = usage
+    }
+
+    /// The running host, honouring `HOST_PROC`, `HOST_SYS` and `HOST_VAR`.
+    public static var live: HostFS {
+        let env = { (name: String) -> String? in getenv(name).map { String(cString: $0) } }
+        return HostFS(proc: env("HOST_PROC") ?? "/proc", sys: env("HOST_SYS") ?? "/sys",
+                      utmp: (env("HOST_VAR").map { $0 + "/run/utmp" }) ?? "/var/run/utmp",
+                      pageSize: Int64(sysconf(Int32(_SC_PAGESIZE))), clockTicks: Double(sysconf(Int32(_SC_CLK_TCK))))
+    }
+
+    /// The machine's name as the kernel knows it (`hostname`), which Telegraf puts in every point's `host` tag.
+    public static var hostname: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(cString: buffer)
+    }
+
+    /// A fixture tree laid out as `/` is: `<root>/proc`, `<root>/sys`, `<root>/var/run/utmp`.
+    public static func fixture(root: String, pageSize: Int64 = 4096,
+                               usage: @escaping @Sendable (String) -> FileSystemUsage? = { _ in nil }) -> HostFS {
+        HostFS(proc: root + "/proc", sys: root + "/sys", utmp: root + "/var/run/utmp", pageSize: pageSize, usage: usage)
+    }
+
+    /// The text of `path` (absolute, already under ``proc`` or ``sys``), or why it could not be read.
+    public func text(_ path: String) throws(CollectorError) -> String {
+        guard let bytes = bytes(path) else {
+            throw CollectorError("", "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The bytes of `path`, or `nil` when it cannot be read. Reads to the end: `/proc` files report no size.
+    public func bytes(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { return out }
+            out.append(contentsOf: buffer[0..<n])
+            // Bounded: no kernel interface a collector reads is this large.
+            if out.count > 64 << 20 { return out }
+        }
+    }
+
+    /// The entries of a directory, or an empty list when it cannot be listed.
+    public func entries(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// `statvfs` of a mount point: what `df` reports.
+    public static let statvfsUsage: @Sendable (String) -> FileSystemUsage? = { path in
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return nil }
+        let unit = UInt64(s.f_frsize == 0 ? s.f_bsize : s.f_frsize)
+        return FileSystemUsage(total: UInt64(s.f_blocks) * unit, free: UInt64(s.f_bavail) * unit,
+                               used: (UInt64(s.f_blocks) - UInt64(s.f_bfree)) * unit,
+                               inodesTotal: UInt64(s.f_files), inodesFree: UInt64(s.f_ffree))
+    }
+}
+
+/// What `statvfs` says of one file system, in bytes and inodes.
+public struct FileSystemUsage: Sendable, Hashable {
+    public var total: UInt64
+    /// Available to unprivileged users (`f_bavail`), as `df` and Telegraf report it.
+    public var free: UInt64
+    /// Total minus every free block, the root-reserved ones included.
+    public var used: UInt64
+    public var inodesTotal: UInt64
+    public var inodesFree: UInt64
+
+    public init(total: UInt64, free: UInt64, used: UInt64, inodesTotal: UInt64, inodesFree: UInt64) {
+        self.total = total
+        self.free = free
+        self.used = used
+        self.inodesTotal = inodesTotal
+        self.inodesFree = inodesFree
+    }
+}
+
+extension String {
+    /// Whitespace-separated words, as Go's `strings.Fields`.
+    var words: [Substring] { split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) }
+}
+
+extension Substring {
+    var words: [Substring] { split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) }
+}

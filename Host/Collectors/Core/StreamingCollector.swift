@@ -1,0 +1,36 @@
+import TockModel
+
+/// A collector that runs on its own and reports points whenever it has them: a Telegraf `execd` program that prints
+/// line protocol on its own schedule, or when signalled at each interval.
+public protocol StreamingCollector: AnyObject, Sendable {
+    static var name: String { get }
+    static var summary: String { get }
+    init(options: CollectorOptions) throws(CollectorError)
+    /// Starts it; its points go to `context.emit` until ``stop()``.
+    func start(_ context: StreamContext) throws(CollectorError)
+    /// The interval elapsed: signal the program if it waits for one.
+    func tick()
+    func stop()
+    /// Whether it is running now (not between a crash and its restart).
+    var isRunning: Bool { get }
+}
+
+/// Where a streaming collector's points and log lines go.
+public struct StreamContext: Sendable {
+    public var clock: @Sendable () -> Timestamp
+    public var log: @Sendable (CollectorLogLevel, String) -> Void
+    public var emit: @Sendable ([Point]) -> Void
+
+    public init(clock: @escaping @Sendable () -> Timestamp, log: @escaping @Sendable (CollectorLogLevel, String) -> Void,
+                emit: @escaping @Sendable ([Point]) -> Void) {
+        self.clock = clock
+        self.log = log
+        self.emit = emit
+    }
+}
+
+/// A configured collector of either kind.
+public enum CollectorInstance: Sendable {
+    case polled(any Collector)
+    case streaming(any StreamingCollector)
+}

@@ -1,0 +1,105 @@
+import Collectors
+import TOMLKit
+import TockModel
+
+/// Reads `[[collectors.NAME]]` sections: each a collector with its schedule (`interval`, `jitter`, `timeout`), its
+/// destination (`database`, `retention-policy`), extra `tags`, and its plugin's options. An unknown collector, an
+/// unknown option or a value of the wrong type is refused with the file and the section's line.
+public enum CollectorsSection {
+    /// The sections of `text` (a TOML document), in file order per collector name.
+    public static func parse(_ text: String, file: String) throws(ConfigurationError) -> [CollectorConfig] {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ConfigurationError("\(file):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+        } catch {
+            throw ConfigurationError("\(file): \(error)")
+        }
+        guard let value = table["collectors"] else { return [] }
+        return try parse(value, text: text, file: file)
+    }
+
+    /// The `collectors` value of an already parsed document.
+    public static func parse(_ value: any TOMLValueConvertible, text: String, file: String) throws(ConfigurationError) -> [CollectorConfig] {
+        guard let collectors = value.table else {
+            throw ConfigurationError("\(file): collectors must be sections ([[collectors.cpu]])")
+        }
+        var configs: [CollectorConfig] = []
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for name in collectors.keys.sorted(by: { line(of: $0, 0, lines) < line(of: $1, 0, lines) }) {
+            let entry = collectors[name]!
+            let tables: [TOMLTable]
+            if let array = entry.array {
+                tables = array.compactMap { $0.table }
+            } else if let single = entry.table {
+                tables = [single]
+            } else {
+                throw ConfigurationError("\(file): collectors.\(name) must be a section ([[collectors.\(name)]])")
+            }
+            for (index, section) in tables.enumerated() {
+                let at = "\(file):\(line(of: name, index, lines)): [[collectors.\(name)]]"
+                configs.append(try config(name, section, at: at))
+            }
+        }
+        return configs
+    }
+
+    static func config(_ name: String, _ section: TOMLTable, at: String) throws(ConfigurationError) -> CollectorConfig {
+        var values: [String: CollectorOptions.Value] = [:]
+        var config = CollectorConfig(name: name)
+        for key in section.keys.sorted() {
+            let value = section[key]!
+            switch key {
+            case "interval", "jitter", "timeout":
+                guard let text = value.string, let ns = GoDuration.parse(text), ns >= 0 else {
+                    throw ConfigurationError("\(at): \(key) must be a duration such as \"10s\"")
+                }
+                let duration = Duration.nanoseconds(ns)
+                if key == "interval" {
+                    guard ns > 0 else { throw ConfigurationError("\(at): interval must be more than 0") }
+                    config.interval = duration
+                } else if key == "jitter" {
+                    config.jitter = duration
+                } else {
+                    guard ns > 0 else { throw ConfigurationError("\(at): timeout must be more than 0") }
+                    config.timeout = duration
+                }
+            case "tags":
+                guard let tags = value.table else { throw ConfigurationError("\(at): tags must be a table ({ dc = \"par1\" })") }
+                for tag in tags.keys { config.tags[tag] = tags[tag]!.string ?? ConfigurationText.text(tags[tag]!) }
+            case "database": config.database = value.string ?? ""
+            case "retention-policy", "retention_policy": config.retentionPolicy = value.string ?? ""
+            default:
+                if let b = value.bool { values[key] = .bool(b) }
+                else if let i = value.int { values[key] = .int(Int64(i)) }
+                else if let d = value.double { values[key] = .double(d) }
+                else if let s = value.string { values[key] = .string(s) }
+                else if let array = value.array { values[key] = .strings(array.map { $0.string ?? ConfigurationText.text($0) }) }
+                else { throw ConfigurationError("\(at): option \(key) has a value Tock cannot read (a table?)") }
+            }
+        }
+        config.options = CollectorOptions(collector: name, values)
+        // Builds it once, so that a bad option is refused here, with the file and line.
+        do { _ = try CollectorRegistry.instance(name, options: config.options) } catch {
+            throw ConfigurationError("\(at): \(error.message)")
+        }
+        return config
+    }
+
+    /// The 1-based line of the `index`-th `[[collectors.NAME]]` header (0 when not found).
+    static func line(of name: String, _ index: Int, _ lines: [Substring]) -> Int {
+        var seen = 0
+        for (i, line) in lines.enumerated() {
+            let compact = line.filter { $0 != " " && $0 != "\t" }
+            if compact.hasPrefix("[[collectors.\(name)]]") || compact.hasPrefix("[collectors.\(name)]") {
+                if seen == index { return i + 1 }
+                seen += 1
+            }
+        }
+        return 0
+    }
+}
+
+/// TOML values as text, for error messages and string-typed settings.
+enum ConfigurationText {
+    static func text(_ value: any TOMLValueConvertible) -> String { ServerConfiguration.text(value) }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+import Testing
+import TockModel
+@testable import Collectors
+
+/// A collector for scheduler tests: reports one point, or sleeps first when told to hang.
+struct ScriptedCollector: Collector {
+    static let name = "scripted"
+    static let summary = "test"
+    let hangs: Bool
+    let fails: Bool
+    init(options: CollectorOptions) throws(CollectorError) { hangs = false; fails = false }
+    init(hangs: Bool = false, fails: Bool = false) { self.hangs = hangs; self.fails = fails }
+
+    mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
+        if hangs { Thread.sleep(forTimeInterval: 1.5) }
+        if fails { throw CollectorError("scripted", "cannot read /proc/nothing") }
+        return [Point(name: "scripted", fields: Fields([("v", .int(1))]), time: context.time)]
+    }
+}
+
+@Suite("collector scheduler: intervals, timeouts and self-metrics; one bad collector never delays the others")
+struct CollectorSchedulerTests {
+    @Test("a hung collector is reported down after its timeout while a healthy one keeps its interval")
+    func hungCollector() async throws {
+        var healthy = CollectorConfig(name: "healthy")
+        healthy.interval = .milliseconds(50)
+        healthy.tags = ["role": "test"]
+        var stuck = CollectorConfig(name: "stuck")
+        stuck.interval = .milliseconds(50)
+        stuck.timeout = .milliseconds(100)
+        var broken = CollectorConfig(name: "broken")
+        broken.interval = .milliseconds(50)
+        let received = Mutex<[Point]>([])
+        let scheduler = CollectorScheduler([healthy, stuck, broken], hostTags: ["host": "h1"], clock: { 1 }, log: { _, _ in },
+                                           factory: { config throws(CollectorError) in
+            .polled(ScriptedCollector(hangs: config.name == "stuck", fails: config.name == "broken"))
+        }, sink: { points in received.withLock { $0 += points } })
+        try scheduler.start()
+        try await Task.sleep(for: .milliseconds(700))
+        scheduler.stop()
+        let points = received.withLock { $0 }
+        let gathered = points.filter { $0.name == "scripted" }
+        #expect(gathered.count >= 5, "the healthy collector kept its 50 ms interval")
+        #expect(gathered.allSatisfy { $0.tags.dictionary == ["host": "h1", "role": "test"] })
+        let selfMetrics = points.filter { $0.name == "internal_gather" }
+        let stuckMetrics = selfMetrics.filter { $0.tags["input"] == "stuck" }
+        #expect(!stuckMetrics.isEmpty)
+        #expect(stuckMetrics.allSatisfy { $0.fields.first { $0.key == "up" }?.value == .int(0) })
+        #expect(selfMetrics.filter { $0.tags["input"] == "healthy" }.allSatisfy { $0.fields.first { $0.key == "up" }?.value == .int(1) })
+        #expect(scheduler.stats["stuck"]?.timeouts ?? 0 >= 1)
+        #expect(scheduler.stats["broken"]?.lastError == "cannot read /proc/nothing")
+        // The stuck gather never ran twice at once: the others were skipped as busy, not started.
+        #expect(scheduler.stats["stuck"]!.gathers == stuckMetrics.count)
+    }
+}
