@@ -38,7 +38,13 @@ struct CollectorSchedulerTests {
             .polled(ScriptedCollector(hangs: config.name == "stuck", fails: config.name == "broken"))
         }, sink: { points in received.withLock { $0 += points } })
         try scheduler.start()
-        try await Task.sleep(for: .milliseconds(700))
+        // Until the healthy collector gathered five times and the stuck one timed out (bounded: a loaded machine).
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            let healthyCount = received.withLock { $0.filter { $0.name == "scripted" }.count }
+            if healthyCount >= 5, scheduler.stats["stuck"]?.timeouts ?? 0 >= 1, scheduler.stats["broken"] != nil { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         scheduler.stop()
         let points = received.withLock { $0 }
         let gathered = points.filter { $0.name == "scripted" }

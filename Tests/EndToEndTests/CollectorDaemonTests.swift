@@ -52,6 +52,35 @@ struct CollectorDaemonTests {
         }
     }
 
+    @Test("a collector plugin (Python SDK) configured by prog feeds a task; its options reach it")
+    func pluginFeedsTask() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir, configuration: """
+            [[collectors.faulty]]
+              prog = "python3"
+              args = ["\(TockBinary.root)/Tests/Fixtures/collectors/fault_collector.py"]
+              env = { TOCK_PYTHON_SDK = "\(TockBinary.root)/Protocol/python" }
+              interval = "200ms"
+              label = "from-daemon"
+            """)
+        defer { daemon.stop() }
+        let tick = dir + "/faulty.tick"
+        try """
+            dbrp "telegraf"."autogen"
+            stream
+                |from()
+                    .measurement('faulty')
+                |httpOut('faulty')
+            """.write(toFile: tick, atomically: true, encoding: .utf8)
+        #expect(try daemon.cli(["define", "faulty_watch", "-tick", tick]).status == 0)
+        #expect(try daemon.cli(["enable", "faulty_watch"]).status == 0)
+        try await DaemonProcess.waitUntil("a point from the plugin reaches the task") {
+            let series = (try? await daemon.getJSON("/kapacitor/v1/tasks/faulty_watch/faulty"))?["series"] as? [[String: Any]]
+            return (series?.first?["tags"] as? [String: String])?["plugin"] == "from-daemon"
+        }
+    }
+
     @Test("an unknown collector option stops the daemon at start with the file and line")
     func badOption() async throws {
         let dir = try DaemonProcess.temporaryDirectory()

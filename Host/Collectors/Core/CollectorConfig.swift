@@ -1,3 +1,4 @@
+import PluginHost
 import TockModel
 
 /// One `[[collectors.NAME]]` section: the collector, its schedule, where its points go and the plugin's options.
@@ -12,7 +13,9 @@ import TockModel
 public struct CollectorConfig: Sendable, Equatable {
     public var name: String
     /// Between two gathers (default 10 s, Telegraf's agent interval).
-    public var interval: Duration = .seconds(10)
+    public var interval: Duration = .seconds(10) { didSet { intervalSet = true } }
+    /// Whether the section set ``interval`` (a plugin's own interval applies otherwise).
+    public private(set) var intervalSet = false
     /// A random delay of up to this much before each gather, so that many hosts do not read at the same instant.
     public var jitter: Duration = .zero
     /// How long one gather may take before it is abandoned and reported as failed.
@@ -22,6 +25,8 @@ public struct CollectorConfig: Sendable, Equatable {
     public var database = ""
     public var retentionPolicy = ""
     public var options: CollectorOptions
+    /// Set for a collector plugin (a section with `prog`): how to start it and its options.
+    public var plugin: CollectorPluginConfiguration?
 
     public init(name: String, options: CollectorOptions? = nil) {
         self.name = name
@@ -30,6 +35,8 @@ public struct CollectorConfig: Sendable, Equatable {
 
     /// The settings every collector section takes besides its plugin's options.
     public static let commonKeys: Set<String> = ["interval", "jitter", "timeout", "tags", "database", "retention-policy"]
+    /// What a plugin's section takes besides the common keys and its plugin's options.
+    public static let pluginKeys: Set<String> = ["prog", "args", "env", "plugin-timeout"]
 
     /// Stamps `points` with this section's tags, database and retention policy.
     public func finish(_ points: [Point], hostTags: [String: String]) -> [Point] {

@@ -40,7 +40,15 @@ public enum CollectorRegistry {
         throw unknown(name)
     }
 
+    /// Builds the collector of a section: a plugin when it has a `prog`, else the built-in of its name.
+    public static func instance(for config: CollectorConfig) throws(CollectorError) -> CollectorInstance {
+        if let plugin = config.plugin {
+            return .streaming(PluginCollector(configuration: plugin, gatherTimeout: config.timeout))
+        }
+        return try instance(config.name, options: config.options)
+    }
+
     static func unknown(_ name: String) -> CollectorError {
-        CollectorError("", "unknown collector \"\(name)\" (built in: \(names.joined(separator: ", ")))")
+        CollectorError("", "unknown collector \"\(name)\" (built in: \(names.joined(separator: ", ")); a collector plugin's section names its program with prog)")
     }
 }

@@ -40,7 +40,7 @@ public final class CollectorScheduler: Sendable {
                 clock: @escaping @Sendable () -> Timestamp,
                 log: @escaping @Sendable (CollectorLogLevel, String) -> Void,
                 factory: @escaping Factory = { config throws(CollectorError) in
-                    try CollectorRegistry.instance(config.name, options: config.options)
+                    try CollectorRegistry.instance(for: config)
                 },
                 sink: @escaping Sink) {
         self.factory = factory
@@ -144,7 +144,8 @@ extension CollectorScheduler {
         }
         defer { collector.stop() }
         while !Task.isCancelled {
-            if (try? await Task.sleep(for: config.interval)) == nil { return }
+            let interval = config.intervalSet ? config.interval : collector.preferredInterval ?? config.interval
+            if (try? await Task.sleep(for: interval)) == nil { return }
             collector.tick()
             let up = collector.isRunning
             let stats = counters.withLock { all -> Stats in

@@ -13,6 +13,12 @@ public protocol StreamingCollector: AnyObject, Sendable {
     func stop()
     /// Whether it is running now (not between a crash and its restart).
     var isRunning: Bool { get }
+    /// Its own interval, used when its section sets none (a plugin's handshake may name one).
+    var preferredInterval: Duration? { get }
+}
+
+extension StreamingCollector {
+    public var preferredInterval: Duration? { nil }
 }
 
 /// Where a streaming collector's points and log lines go.

@@ -181,6 +181,8 @@ final class NotifierSession: @unchecked Sendable {
             let known = lock.withLock { pending[n.deliveryID] != nil }
             // An answer for an attempt already abandoned (timed out) is dropped.
             if known { resolve(n.deliveryID, outcome) }
+        case .points:
+            throw ConnectionFailure.protocolError("sent points: it is a notifier, not a collector")
         case .error(let e):
             throw ConnectionFailure.errorResponse(e.error)
         case nil:

@@ -1,4 +1,6 @@
 import Collectors
+import Engine
+import PluginHost
 import TOMLKit
 import TockModel
 
@@ -46,8 +48,39 @@ public enum CollectorsSection {
     static func config(_ name: String, _ section: TOMLTable, at: String) throws(ConfigurationError) -> CollectorConfig {
         var values: [String: CollectorOptions.Value] = [:]
         var config = CollectorConfig(name: name)
+        var plugin: CollectorPluginConfiguration?
+        if let prog = section["prog"] {
+            guard let program = prog.string, !program.isEmpty else { throw ConfigurationError("\(at): prog must be a program's path") }
+            plugin = CollectorPluginConfiguration(name: name, program: program)
+        }
         for key in section.keys.sorted() {
             let value = section[key]!
+            if var p = plugin, !CollectorConfig.commonKeys.contains(key) {
+                switch key {
+                case "prog": continue
+                case "args":
+                    guard let list = value.array?.map({ $0.string }), !list.contains(nil) else {
+                        throw ConfigurationError("\(at): args must be a list of strings")
+                    }
+                    p.arguments = list.map { $0! }
+                case "env":
+                    guard let env = value.table else { throw ConfigurationError("\(at): env must be a table ({ KEY = \"value\" })") }
+                    for k in env.keys { p.environment[k] = env[k]!.string ?? ConfigurationText.text(env[k]!) }
+                case "plugin-timeout":
+                    guard let text = value.string, let ns = GoDuration.parse(text), ns > 0 else {
+                        throw ConfigurationError("\(at): plugin-timeout must be a duration such as \"10s\"")
+                    }
+                    p.timeout = ns
+                default:
+                    // The plugin's own options: checked against its handshake when it starts.
+                    guard let option = pluginOption(value) else {
+                        throw ConfigurationError("\(at): option \(key) has a value Tock cannot send to a plugin")
+                    }
+                    p.options[key] = option
+                }
+                plugin = p
+                continue
+            }
             switch key {
             case "interval", "jitter", "timeout":
                 guard let text = value.string, let ns = GoDuration.parse(text), ns >= 0 else {
@@ -78,11 +111,35 @@ public enum CollectorsSection {
             }
         }
         config.options = CollectorOptions(collector: name, values)
+        if let plugin {
+            config.plugin = plugin
+            return config
+        }
         // Builds it once, so that a bad option is refused here, with the file and line.
         do { _ = try CollectorRegistry.instance(name, options: config.options) } catch {
             throw ConfigurationError("\(at): \(error.message)")
         }
         return config
+    }
+
+    static func pluginOption(_ value: any TOMLValueConvertible) -> HandlerOption? {
+        if let b = value.bool { return .bool(b) }
+        if let i = value.int { return .int(Int64(i)) }
+        if let d = value.double { return .float(d) }
+        if let s = value.string { return .string(s) }
+        if let array = value.array {
+            let items = array.compactMap { pluginOption($0) }
+            return items.count == array.count ? .list(items) : nil
+        }
+        if let table = value.table {
+            var object: [String: HandlerOption] = [:]
+            for key in table.keys {
+                guard let v = pluginOption(table[key]!) else { return nil }
+                object[key] = v
+            }
+            return .object(object)
+        }
+        return nil
     }
 
     /// The 1-based line of the `index`-th `[[collectors.NAME]]` header (0 when not found).

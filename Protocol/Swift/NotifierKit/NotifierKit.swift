@@ -109,7 +109,7 @@ extension Notifier {
                             }
                         })
                     }
-                case nil:
+                case .gather, nil:
                     break
                 }
             }
@@ -123,7 +123,7 @@ public struct NotifierIOError: Error, CustomStringConvertible {
     public var description: String
 }
 
-private final class FrameWriter: Sendable {
+final class FrameWriter: Sendable {
     let fd: Int32
     private let lock = NSLock()
 
@@ -145,7 +145,7 @@ private final class FrameWriter: Sendable {
     }
 }
 
-private enum FrameReader {
+enum FrameReader {
     /// The host's requests, read on a thread of their own (blocking reads stay off the cooperative pool).
     static func requests(fd: Int32) -> AsyncThrowingStream<Tock_Plugin_Request, any Error> {
         AsyncThrowingStream { continuation in

@@ -4,6 +4,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from . import plugin_pb2 as pb
+from .wire import read_frame, write_frame
 
 _TYPES = {
     "string": pb.OPTION_TYPE_STRING,
@@ -135,36 +136,8 @@ class Notifier(object):
             delivery_id=request.delivery_id, outcome=result.outcome, reason=result.reason, retry_after=result.after)))
 
     def _write(self, response):
-        data = response.SerializeToString()
-        size = len(data)
-        prefix = bytearray()
-        while size > 0x7F:
-            prefix.append(0x80 | (size & 0x7F))
-            size >>= 7
-        prefix.append(size)
         with self._lock:
-            self._out.write(bytes(prefix) + data)
-            self._out.flush()
+            write_frame(self._out, response.SerializeToString())
 
     def _read_frame(self):
-        size = 0
-        shift = 0
-        while True:
-            b = self._in.read(1)
-            if not b:
-                if shift:
-                    raise EOFError("input ended inside a length prefix")
-                return None
-            size |= (b[0] & 0x7F) << shift
-            if not b[0] & 0x80:
-                break
-            shift += 7
-            if shift >= 35:
-                raise ValueError("length prefix longer than 5 bytes")
-        data = b""
-        while len(data) < size:
-            chunk = self._in.read(size - len(data))
-            if not chunk:
-                raise EOFError("input ended inside a message")
-            data += chunk
-        return data
+        return read_frame(self._in)

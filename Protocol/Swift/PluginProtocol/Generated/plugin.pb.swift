@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Tock's plugin protocol: notifiers (deliver alert events) and, later, collectors (gather points), run as child
+/// Tock's plugin protocol: notifiers (deliver alert events) and collectors (gather points), run as child
 /// processes by the same supervisor as UDFs. Framing is the UDF protocol's: each message is an unsigned varint length
 /// followed by that many bytes of a Request (host → plugin, on the plugin's stdin) or a Response (plugin → host, on
 /// its stdout). stderr is the plugin's log.
@@ -16,8 +16,10 @@
 /// Lifecycle: the host sends Handshake and waits for the plugin's Handshake answer (name, version, kind, the options
 /// it accepts). Then, for a notifier, the host sends Notify requests, each with its own delivery_id, up to the
 /// plugin's max_in_flight at once; the plugin answers each with a Notified carrying the same delivery_id, in any
-/// order. Keepalive requests must be answered within the configured timeout. Closing stdin asks the plugin to finish
-/// what it has and exit.
+/// order. For a collector, the host sends its configured options in the Handshake; a POLLED collector then answers
+/// each Gather with one or more Points responses carrying the gather's id, the last one with done set; a STREAMING
+/// collector sends Points (gather_id 0) whenever it has them, and may ignore Gather. Keepalive requests must be
+/// answered within the configured timeout. Closing stdin asks the plugin to finish what it has and exit.
 
 import SwiftProtobuf
 
@@ -100,6 +102,44 @@ public nonisolated enum Tock_Plugin_PluginKind: SwiftProtobuf.Enum, Swift.CaseIt
     .unspecified,
     .notifier,
     .collector,
+  ]
+
+}
+
+public nonisolated enum Tock_Plugin_CollectMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// The host sends a Gather at every interval.
+  case polled // = 0
+
+  /// The plugin sends points on its own schedule.
+  case streaming // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .polled
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .polled
+    case 1: self = .streaming
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .polled: return 0
+    case .streaming: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Tock_Plugin_CollectMode] = [
+    .polled,
+    .streaming,
   ]
 
 }
@@ -273,12 +313,21 @@ public nonisolated struct Tock_Plugin_Request: Sendable {
     set {message = .notify(newValue)}
   }
 
+  public var gather: Tock_Plugin_GatherRequest {
+    get {
+      if case .gather(let v)? = message {return v}
+      return Tock_Plugin_GatherRequest()
+    }
+    set {message = .gather(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Message: Equatable, Sendable {
     case handshake(Tock_Plugin_HandshakeRequest)
     case keepalive(Tock_Plugin_KeepaliveRequest)
     case notify(Tock_Plugin_NotifyRequest)
+    case gather(Tock_Plugin_GatherRequest)
 
   }
 
@@ -324,6 +373,14 @@ public nonisolated struct Tock_Plugin_Response: Sendable {
     set {message = .error(newValue)}
   }
 
+  public var points: Tock_Plugin_PointsResponse {
+    get {
+      if case .points(let v)? = message {return v}
+      return Tock_Plugin_PointsResponse()
+    }
+    set {message = .points(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Message: Equatable, Sendable {
@@ -331,6 +388,7 @@ public nonisolated struct Tock_Plugin_Response: Sendable {
     case keepalive(Tock_Plugin_KeepaliveResponse)
     case notified(Tock_Plugin_NotifiedResponse)
     case error(Tock_Plugin_ErrorResponse)
+    case points(Tock_Plugin_PointsResponse)
 
   }
 
@@ -350,6 +408,9 @@ public nonisolated struct Tock_Plugin_HandshakeRequest: Sendable {
 
   /// Tock's version, for logs.
   public var hostVersion: String = String()
+
+  /// A collector's options, from its [[collectors.NAME]] section (checked by the host against the answer's options).
+  public var options: Dictionary<String,Tock_Plugin_OptionValue> = [:]
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -375,6 +436,70 @@ public nonisolated struct Tock_Plugin_HandshakeResponse: Sendable {
 
   /// How many Notify requests may be in flight at once (0: one). The host may use fewer ([notifiers.NAME] concurrency).
   public var maxInFlight: UInt32 = 0
+
+  /// A collector's interval when its section sets none, in nanoseconds (0: the host's default, 10 s).
+  public var defaultInterval: Int64 = 0
+
+  /// A collector's mode.
+  public var mode: Tock_Plugin_CollectMode = .polled
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Gather once now.
+public nonisolated struct Tock_Plugin_GatherRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Unique per plugin process; the Points answers carry it back.
+  public var gatherID: UInt64 = 0
+
+  /// Nanoseconds since the Unix epoch: the time of points that carry none.
+  public var time: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Points gathered: the answer to a Gather (gather_id set, the last with done), or sent on the plugin's own schedule
+/// (gather_id 0).
+public nonisolated struct Tock_Plugin_PointsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var gatherID: UInt64 = 0
+
+  public var points: [Tock_Plugin_Point] = []
+
+  /// The last answer to this gather.
+  public var done: Bool = false
+
+  /// The gather failed (any points sent still count): the host logs it and reports the collector down for this run.
+  public var error: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Tock_Plugin_Point: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var tags: Dictionary<String,String> = [:]
+
+  public var fields: Dictionary<String,Tock_Plugin_FieldValue> = [:]
+
+  /// Nanoseconds since the Unix epoch; 0: the gather's time (or the arrival time for streamed points).
+  public var time: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -723,6 +848,10 @@ nonisolated extension Tock_Plugin_PluginKind: SwiftProtobuf._ProtoNameProviding 
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PLUGIN_KIND_UNSPECIFIED\0\u{1}NOTIFIER\0\u{1}COLLECTOR\0")
 }
 
+nonisolated extension Tock_Plugin_CollectMode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0POLLED\0\u{1}STREAMING\0")
+}
+
 nonisolated extension Tock_Plugin_OptionType: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OPTION_TYPE_STRING\0\u{1}OPTION_TYPE_INT\0\u{1}OPTION_TYPE_FLOAT\0\u{1}OPTION_TYPE_BOOL\0\u{1}OPTION_TYPE_DURATION\0\u{1}OPTION_TYPE_STRING_LIST\0\u{1}OPTION_TYPE_STRING_MAP\0")
 }
@@ -737,7 +866,7 @@ nonisolated extension Tock_Plugin_Level: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Tock_Plugin_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}handshake\0\u{1}keepalive\0\u{1}notify\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}handshake\0\u{1}keepalive\0\u{1}notify\0\u{1}gather\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -784,6 +913,19 @@ nonisolated extension Tock_Plugin_Request: SwiftProtobuf.Message, SwiftProtobuf.
           self.message = .notify(v)
         }
       }()
+      case 4: try {
+        var v: Tock_Plugin_GatherRequest?
+        var hadOneofValue = false
+        if let current = self.message {
+          hadOneofValue = true
+          if case .gather(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.message = .gather(v)
+        }
+      }()
       default: break
       }
     }
@@ -807,6 +949,10 @@ nonisolated extension Tock_Plugin_Request: SwiftProtobuf.Message, SwiftProtobuf.
       guard case .notify(let v)? = self.message else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     }()
+    case .gather?: try {
+      guard case .gather(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -821,7 +967,7 @@ nonisolated extension Tock_Plugin_Request: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Tock_Plugin_Response: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Response"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}handshake\0\u{1}keepalive\0\u{1}notified\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}handshake\0\u{1}keepalive\0\u{1}notified\0\u{1}error\0\u{1}points\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -881,6 +1027,19 @@ nonisolated extension Tock_Plugin_Response: SwiftProtobuf.Message, SwiftProtobuf
           self.message = .error(v)
         }
       }()
+      case 5: try {
+        var v: Tock_Plugin_PointsResponse?
+        var hadOneofValue = false
+        if let current = self.message {
+          hadOneofValue = true
+          if case .points(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.message = .points(v)
+        }
+      }()
       default: break
       }
     }
@@ -908,6 +1067,10 @@ nonisolated extension Tock_Plugin_Response: SwiftProtobuf.Message, SwiftProtobuf
       guard case .error(let v)? = self.message else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     }()
+    case .points?: try {
+      guard case .points(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -922,7 +1085,7 @@ nonisolated extension Tock_Plugin_Response: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Tock_Plugin_HandshakeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HandshakeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}name\0\u{3}host_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}name\0\u{3}host_version\0\u{1}options\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -933,6 +1096,7 @@ nonisolated extension Tock_Plugin_HandshakeRequest: SwiftProtobuf.Message, Swift
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.hostVersion) }()
+      case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Tock_Plugin_OptionValue>.self, value: &self.options) }()
       default: break
       }
     }
@@ -948,6 +1112,9 @@ nonisolated extension Tock_Plugin_HandshakeRequest: SwiftProtobuf.Message, Swift
     if !self.hostVersion.isEmpty {
       try visitor.visitSingularStringField(value: self.hostVersion, fieldNumber: 3)
     }
+    if !self.options.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Tock_Plugin_OptionValue>.self, value: self.options, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -955,6 +1122,7 @@ nonisolated extension Tock_Plugin_HandshakeRequest: SwiftProtobuf.Message, Swift
     if lhs.protocolVersion != rhs.protocolVersion {return false}
     if lhs.name != rhs.name {return false}
     if lhs.hostVersion != rhs.hostVersion {return false}
+    if lhs.options != rhs.options {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -962,7 +1130,7 @@ nonisolated extension Tock_Plugin_HandshakeRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Tock_Plugin_HandshakeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HandshakeResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}name\0\u{1}version\0\u{1}kind\0\u{1}options\0\u{3}max_in_flight\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}name\0\u{1}version\0\u{1}kind\0\u{1}options\0\u{3}max_in_flight\0\u{3}default_interval\0\u{1}mode\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -976,6 +1144,8 @@ nonisolated extension Tock_Plugin_HandshakeResponse: SwiftProtobuf.Message, Swif
       case 4: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.options) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.maxInFlight) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.defaultInterval) }()
+      case 8: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
       default: break
       }
     }
@@ -1000,6 +1170,12 @@ nonisolated extension Tock_Plugin_HandshakeResponse: SwiftProtobuf.Message, Swif
     if self.maxInFlight != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxInFlight, fieldNumber: 6)
     }
+    if self.defaultInterval != 0 {
+      try visitor.visitSingularInt64Field(value: self.defaultInterval, fieldNumber: 7)
+    }
+    if self.mode != .polled {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1010,6 +1186,133 @@ nonisolated extension Tock_Plugin_HandshakeResponse: SwiftProtobuf.Message, Swif
     if lhs.kind != rhs.kind {return false}
     if lhs.options != rhs.options {return false}
     if lhs.maxInFlight != rhs.maxInFlight {return false}
+    if lhs.defaultInterval != rhs.defaultInterval {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tock_Plugin_GatherRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GatherRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gather_id\0\u{1}time\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.gatherID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.time) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.gatherID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.gatherID, fieldNumber: 1)
+    }
+    if self.time != 0 {
+      try visitor.visitSingularInt64Field(value: self.time, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tock_Plugin_GatherRequest, rhs: Tock_Plugin_GatherRequest) -> Bool {
+    if lhs.gatherID != rhs.gatherID {return false}
+    if lhs.time != rhs.time {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tock_Plugin_PointsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PointsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gather_id\0\u{1}points\0\u{1}done\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.gatherID) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.points) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.done) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.gatherID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.gatherID, fieldNumber: 1)
+    }
+    if !self.points.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.points, fieldNumber: 2)
+    }
+    if self.done != false {
+      try visitor.visitSingularBoolField(value: self.done, fieldNumber: 3)
+    }
+    if !self.error.isEmpty {
+      try visitor.visitSingularStringField(value: self.error, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tock_Plugin_PointsResponse, rhs: Tock_Plugin_PointsResponse) -> Bool {
+    if lhs.gatherID != rhs.gatherID {return false}
+    if lhs.points != rhs.points {return false}
+    if lhs.done != rhs.done {return false}
+    if lhs.error != rhs.error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tock_Plugin_Point: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Point"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}tags\0\u{1}fields\0\u{1}time\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.tags) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Tock_Plugin_FieldValue>.self, value: &self.fields) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.time) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.tags.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.tags, fieldNumber: 2)
+    }
+    if !self.fields.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Tock_Plugin_FieldValue>.self, value: self.fields, fieldNumber: 3)
+    }
+    if self.time != 0 {
+      try visitor.visitSingularInt64Field(value: self.time, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tock_Plugin_Point, rhs: Tock_Plugin_Point) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.tags != rhs.tags {return false}
+    if lhs.fields != rhs.fields {return false}
+    if lhs.time != rhs.time {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
