@@ -31,6 +31,8 @@ final class KafkaTestBroker: Sendable {
     private let channel: any Channel
     private let state = Mutex<(produced: [Produced], apiKeys: [Int16], clientIDs: [String])>(([], [], []))
     let saslLog = Mutex<[String]>([])
+    /// The port the metadata answer names for this broker, when clients reach it through a proxy (TLS).
+    let advertisedPort = Mutex<Int?>(nil)
 
     var port: Int { channel.localAddress?.port ?? 0 }
     var produced: [Produced] { state.withLock { $0.produced } }
@@ -78,7 +80,7 @@ final class KafkaTestBroker: Sendable {
             var topics: [String] = []
             for _ in 0..<count { topics.append(try r.string() ?? "") }
             w.int32(leaderPort == nil ? 1 : 2)
-            w.int32(0); w.string("127.0.0.1"); w.int32(Int32(port)); w.int16(-1)
+            w.int32(0); w.string("127.0.0.1"); w.int32(Int32(advertisedPort.withLock { $0 } ?? port)); w.int16(-1)
             if let leaderPort { w.int32(1); w.string("127.0.0.1"); w.int32(Int32(leaderPort)); w.int16(-1) }
             let leader: Int32 = leaderPort == nil ? 0 : 1
             w.int32(0)
