@@ -155,8 +155,10 @@ struct KafkaTests {
             "enabled": .bool(true), "id": .string("default"), "brokers": .array([.string("127.0.0.1:9092")]),
             "timeout": .string("10s"), "batch-size": .int(100), "batch-timeout": .string("1s"), "use-ssl": .bool(false),
             "ssl-ca": .string(""), "ssl-cert": .string(""), "ssl-key": .string(""), "insecure-skip-verify": .bool(false),
-            "sasl-username": .string(""), "sasl-password": .string(""), "sasl-mechanism": .string(""),
+            "sasl-username": .string(""), "sasl-password": .bool(false), "sasl-mechanism": .string(""),
             "sasl_extensions": .table([:]), "sasl-access-token": .string(""),
+            "sasl-gssapi-service-name": .string(""), "sasl-gssapi-auth-type": .string(""), "sasl-gssapi-disable-pafxfast": .bool(false),
+            "sasl-gssapi-kerberos-config-path": .string(""), "sasl-gssapi-key-tab-path": .string(""), "sasl-gssapi-realm": .string(""),
         ]])
         #expect(throws: ConfigError("[[kafka]] default: no brokers specified, must provide at least one broker URL")) {
             try KafkaService(elements: [["enabled": .bool(true)]])

@@ -94,6 +94,7 @@ public struct KafkaService: AlertServiceKind {
         self.producers = producers
     }
 
+    /// The clusters as `GET /kapacitor/v1/config` shows them; `sasl-password` is redacted to whether it is set.
     public var elements: [ConfigTable] {
         clusters.map { c in
             var table: ConfigTable = [
@@ -102,12 +103,12 @@ public struct KafkaService: AlertServiceKind {
                 "batch-timeout": .string(GoDuration.format(c.batchTimeout)), "use-ssl": .bool(c.useSSL),
                 "ssl-ca": .string(c.sslCA), "ssl-cert": .string(c.sslCert), "ssl-key": .string(c.sslKey),
                 "insecure-skip-verify": .bool(c.insecureSkipVerify),
-                "sasl-username": .string(c.saslUsername), "sasl-password": .string(c.saslPassword),
+                "sasl-username": .string(c.saslUsername), "sasl-password": ServiceSupport.redacted(c.saslPassword),
                 "sasl-mechanism": .string(c.saslMechanism), "sasl_extensions": .table(c.saslExtensions.mapValues { .string($0) }),
                 "sasl-access-token": .string(c.saslAccessToken),
             ]
             if let version = c.saslVersion { table["sasl-version"] = .int(version) }
-            table.merge(c.saslGSSAPI) { _, new in new }
+            for (key, isString) in Self.gssapiKeys { table[key] = c.saslGSSAPI[key] ?? (isString ? .string("") : .bool(false)) }
             return table
         }
     }
