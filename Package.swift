@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: Host — the engine and everything around it
@@ -53,6 +54,7 @@ let package = Package(
                 path: "Host/InfluxDB", swiftSettings: swiftSettings),
         .target(name: "Alerting",
                 dependencies: ["Engine", "TockModel", "PluginHost",
+                               .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOPosix", package: "swift-nio"),

@@ -20,12 +20,15 @@ public struct ServiceTest: Sendable {
     let level: String?
     let id: String?
     let details: String?
+    /// Options Kapacitor fills from a Go slice or map that is nil unless configured: shown as JSON `null` when empty.
+    let nullWhenEmpty: Set<String>
 
     init(_ name: String, kind: String? = nil, handler: [String: String] = [:], message: String? = "message",
-         level: String? = "level", id: String? = nil, details: String? = nil,
+         level: String? = "level", id: String? = nil, details: String? = nil, nullWhenEmpty: Set<String> = [],
          defaults: @escaping @Sendable (any AlertServiceKind) -> [(String, HandlerOption)]) {
         self.name = name
         self.kind = kind ?? name
+        self.nullWhenEmpty = nullWhenEmpty
         self.handlerOptions = handler
         self.message = message
         self.level = level
@@ -36,6 +39,15 @@ public struct ServiceTest: Sendable {
 
     /// The default options given the service's current configuration.
     public func defaultOptions(for service: any AlertServiceKind) -> [(String, HandlerOption)] { defaults(service) }
+
+    /// The default options as `GET /service-tests` shows them: `nil` stands for JSON `null`, which Kapacitor shows
+    /// for a list it copies from an unset setting (OpsGenie's `teams` and `recipients`).
+    public func defaultOptionValues(for service: any AlertServiceKind) -> [(String, HandlerOption?)] {
+        defaults(service).map { key, value in
+            guard nullWhenEmpty.contains(key), ServiceTest.isEmpty(value) else { return (key, value) }
+            return (key, nil)
+        }
+    }
 }
 
 /// The service tests, by name, with Kapacitor's default test options (each service's `TestOptions()` in
@@ -81,10 +93,9 @@ public enum ServiceTestCatalog {
              ("qos", .string("at-most-once")), ("retained", .bool(false))]
         },
         ServiceTest("opsgenie", handler: ["teams": "teams-list", "recipients": "recipients-list"], level: "message-type",
-                    id: "entity-id") { _ in opsGenie }
-        ,
+                    id: "entity-id", nullWhenEmpty: ["teams", "recipients"]) { s in opsGenie((s as? OpsGenieService)?.settings) },
         ServiceTest("opsgenie2", handler: ["teams": "teams-list", "recipients": "recipients-list"], level: "message-type",
-                    id: "entity-id") { _ in opsGenie },
+                    id: "entity-id", nullWhenEmpty: ["teams", "recipients"]) { s in opsGenie((s as? OpsGenie2Service)?.settings) },
         ServiceTest("pagerduty", message: "description", id: "incident-key", details: "details") { _ in
             [("incident-key", .string("testIncidentKey")), ("description", .string("test pagerduty message")),
              ("level", critical), ("details", empty)]
@@ -140,18 +151,23 @@ public enum ServiceTestCatalog {
              ("entityID", .string("testEntityID"))]
         },
         ServiceTest("zenoss", handler: ["action": "action", "method": "method", "type": "type", "tid": "tid"],
-                    id: "alert_id") { _ in
-            [("alert_id", .string("1001")), ("level", critical), ("message", .string("test zenoss message")),
-             ("action", .string("EventsRouter")), ("method", .string("add_event")), ("type", .string("rpc")),
-             ("tid", .int(1)), ("summary", empty), ("device", empty), ("component", empty), ("eventclasskey", empty),
-             ("eventclass", empty), ("collector", .string("Kapacitor")), ("custom_fields", .object([:]))]
+                    id: "alert_id") { s in
+            // Kapacitor copies action, method, type, tid and collector from the [zenoss] configuration.
+            let z = s as? ZenossService
+            return [("alert_id", .string("1001")), ("level", critical), ("message", .string("test zenoss message")),
+                    ("action", .string(z?.action ?? "EventsRouter")), ("method", .string(z?.method ?? "add_event")),
+                    ("type", .string(z?.type ?? "rpc")), ("tid", .int(z?.tid ?? 1)), ("summary", empty), ("device", empty),
+                    ("component", empty), ("eventclasskey", empty), ("eventclass", empty),
+                    ("collector", .string(z?.collector ?? "")), ("custom_fields", .object([:]))]
         },
     ]
 
-    static let opsGenie: [(String, HandlerOption)] = [
-        ("teams", .list([])), ("recipients", .list([])), ("message-type", critical),
-        ("message", .string("test opsgenie message")), ("entity-id", .string("testEntityID")),
-    ]
+    /// OpsGenie's test options: `teams` and `recipients` are the configuration's (`c.Teams`, `c.Recipients`).
+    static func opsGenie(_ settings: OpsGenieSettings?) -> [(String, HandlerOption)] {
+        [("teams", .list((settings?.teams ?? []).map { .string($0) })),
+         ("recipients", .list((settings?.recipients ?? []).map { .string($0) })), ("message-type", critical),
+         ("message", .string("test opsgenie message")), ("entity-id", .string("testEntityID"))]
+    }
 
     /// The test of `name`, if Tock has it.
     public static func test(named name: String) -> ServiceTest? { all.first { $0.name == name } }

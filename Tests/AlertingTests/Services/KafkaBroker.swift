@@ -26,8 +26,13 @@ final class KafkaTestBroker: Sendable {
     let produceError: Int16
     /// When given, the metadata answer names a second broker (id 1) at this port as every partition's leader.
     let leaderPort: Int?
+    /// When given, every connection must authenticate with this account before Metadata or Produce.
+    let account: SASLAccount?
     private let channel: any Channel
     private let state = Mutex<(produced: [Produced], apiKeys: [Int16], clientIDs: [String])>(([], [], []))
+    let saslLog = Mutex<[String]>([])
+    /// The port the metadata answer names for this broker, when clients reach it through a proxy (TLS).
+    let advertisedPort = Mutex<Int?>(nil)
 
     var port: Int { channel.localAddress?.port ?? 0 }
     var produced: [Produced] { state.withLock { $0.produced } }
@@ -36,7 +41,8 @@ final class KafkaTestBroker: Sendable {
     /// The client id of each request received.
     var clientIDs: [String] { state.withLock { $0.clientIDs } }
 
-    init(partitions: Int32, produceError: Int16 = 0, leaderPort: Int? = nil) async throws {
+    init(partitions: Int32, produceError: Int16 = 0, leaderPort: Int? = nil, account: SASLAccount? = nil) async throws {
+        self.account = account
         self.partitions = partitions
         self.produceError = produceError
         self.leaderPort = leaderPort
@@ -55,20 +61,26 @@ final class KafkaTestBroker: Sendable {
     func stop() async { try? await channel.close().get() }
 
     /// The answer to one request frame (without its size prefix), framed.
-    fileprivate func answer(_ frame: [UInt8]) throws -> [UInt8] {
+    func answer(_ frame: [UInt8], session: SASLSession) throws -> [UInt8] {
+        if session.rawTokens { return try rawSASL(frame, session: session) }
         var r = Reader(frame)
         let apiKey = try r.int16(), version = try r.int16(), correlation = try r.int32()
         let clientID = try r.string() ?? ""
         state.withLock { $0.apiKeys.append(apiKey); $0.clientIDs.append(clientID) }
         var w = Writer()
         w.int32(correlation)
+        if account != nil && !session.authenticated && apiKey != 17 && apiKey != 36 {
+            throw Bad("api key \(apiKey) before SASL authentication")
+        }
         switch (apiKey, version) {
+        case (17, 0), (17, 1), (36, 0):
+            try saslRequest(apiKey: apiKey, version: version, &r, &w, session: session)
         case (3, 1):
             let count = try r.int32()
             var topics: [String] = []
             for _ in 0..<count { topics.append(try r.string() ?? "") }
             w.int32(leaderPort == nil ? 1 : 2)
-            w.int32(0); w.string("127.0.0.1"); w.int32(Int32(port)); w.int16(-1)
+            w.int32(0); w.string("127.0.0.1"); w.int32(Int32(advertisedPort.withLock { $0 } ?? port)); w.int16(-1)
             if let leaderPort { w.int32(1); w.string("127.0.0.1"); w.int32(Int32(leaderPort)); w.int16(-1) }
             let leader: Int32 = leaderPort == nil ? 0 : 1
             w.int32(0)
@@ -193,6 +205,7 @@ private final class Handler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
     let broker: @Sendable () -> KafkaTestBroker?
     var buffer = ByteBuffer()
+    let session = KafkaTestBroker.SASLSession()
 
     init(_ broker: @escaping @Sendable () -> KafkaTestBroker?) { self.broker = broker }
 
@@ -202,7 +215,7 @@ private final class Handler: ChannelInboundHandler, @unchecked Sendable {
         while let size = buffer.getInteger(at: buffer.readerIndex, as: Int32.self), buffer.readableBytes >= 4 + Int(size) {
             buffer.moveReaderIndex(forwardBy: 4)
             let frame = buffer.readBytes(length: Int(size)) ?? []
-            guard let broker = broker(), let answer = try? broker.answer(frame) else {
+            guard let broker = broker(), let answer = try? broker.answer(frame, session: session) else {
                 context.close(promise: nil)
                 return
             }

@@ -155,15 +155,18 @@ struct KafkaTests {
             "enabled": .bool(true), "id": .string("default"), "brokers": .array([.string("127.0.0.1:9092")]),
             "timeout": .string("10s"), "batch-size": .int(100), "batch-timeout": .string("1s"), "use-ssl": .bool(false),
             "ssl-ca": .string(""), "ssl-cert": .string(""), "ssl-key": .string(""), "insecure-skip-verify": .bool(false),
+            "sasl-username": .string(""), "sasl-password": .bool(false), "sasl-mechanism": .string(""),
+            "sasl_extensions": .table([:]), "sasl-access-token": .string(""),
+            "sasl-gssapi-service-name": .string(""), "sasl-gssapi-auth-type": .string(""), "sasl-gssapi-disable-pafxfast": .bool(false),
+            "sasl-gssapi-kerberos-config-path": .string(""), "sasl-gssapi-key-tab-path": .string(""), "sasl-gssapi-realm": .string(""),
         ]])
         #expect(throws: ConfigError("[[kafka]] default: no brokers specified, must provide at least one broker URL")) {
             try KafkaService(elements: [["enabled": .bool(true)]])
         }
         #expect(throws: ConfigError.self) { try KafkaService(elements: [["enabled": .bool(true), "partitions": .int(3)]]) }
-        #expect(throws: ConfigError("[[kafka]] default: sasl-username is set, but SASL authentication is not supported by Tock's kafka service; remove the sasl settings")) {
-            try KafkaService(elements: [["enabled": .bool(true), "brokers": .array([.string("b:9092")]), "sasl-username": .string("u")]])
-        }
-        _ = try KafkaService(elements: [["enabled": .bool(true), "brokers": .array([.string("b:9092")]), "sasl-username": .string("")]])
+        // An empty sasl-username and sasl-mechanism leave SASL off, as Kapacitor's SetSASLConfig does.
+        let unauthenticated = try KafkaService(elements: [["enabled": .bool(true), "brokers": .array([.string("b:9092")]), "sasl-username": .string("")]])
+        #expect(unauthenticated.producers["default"]?.settings.sasl == nil)
     }
 
     @Test("handler options: unknown option, missing topic, unknown or disabled cluster and unsupported algorithms are refused")

@@ -170,6 +170,7 @@ struct PagingServiceTests {
         #expect(try OpsGenie2Service(elements: []).elements == [[
             "enabled": .bool(false), "api-key": .bool(false), "teams": .array([]), "recipients": .array([]),
             "url": .string("https://api.opsgenie.com/v2/alerts"), "recovery_action": .string("notes"), "global": .bool(false),
+            "details": .bool(false),
         ]])
     }
 }

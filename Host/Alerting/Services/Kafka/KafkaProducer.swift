@@ -10,6 +10,8 @@ struct KafkaProducer: Sendable {
         var brokers: [String]
         var timeout: Duration
         var tls: WireTLS?
+        /// SASL authentication on every connection, after TLS when `tls` is set; `nil` when off.
+        var sasl: KafkaSASL? = nil
         /// The cluster's `id`, as Kapacitor sets sarama's `ClientID`.
         var clientID: String { cluster }
     }
@@ -59,6 +61,8 @@ struct KafkaProducer: Sendable {
         case network(WireError)
         case protocolError(String, KafkaWireError)
         case broker(Int16, String)
+        /// SASL authentication with the broker `peer` failed; permanent, since retrying sends the same credentials.
+        case authentication(peer: String, mechanism: String, reason: String)
 
         func delivery(_ name: String) -> DeliveryFailure {
             switch self {
@@ -68,6 +72,8 @@ struct KafkaProducer: Sendable {
                 let (error, retriable) = KafkaWire.error(code)
                 let reason = "\(name): \(what): \(error)"
                 return retriable ? .retryable(reason) : .permanent(reason)
+            case .authentication(let peer, let mechanism, let reason):
+                return .permanent("\(name): SASL \(mechanism) authentication with broker \(peer) failed: \(reason)")
             }
         }
     }
@@ -91,11 +97,72 @@ struct KafkaProducer: Sendable {
         throw .network(last)
     }
 
+    /// Connects (with TLS when configured), then authenticates when SASL is configured.
     private func connect(_ host: String, _ port: Int) async throws(KafkaFailure) -> WireConnection {
+        let connection: WireConnection
         do {
             let tls = try settings.tls?.configuration(section: "[kafka] \(settings.cluster)")
-            return try await WireConnection.connect(host: host, port: port, tls: tls, connectTimeout: settings.timeout)
+            connection = try await WireConnection.connect(host: host, port: port, tls: tls, connectTimeout: settings.timeout)
         } catch { throw .network(error) }
+        guard let sasl = settings.sasl else { return connection }
+        do throws(KafkaFailure) {
+            try await authenticate(connection, sasl)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    /// SaslHandshake, then the mechanism's tokens: in SaslAuthenticate requests (handshake v1) or as raw
+    /// size-prefixed frames (v0). Any refusal is an `.authentication` failure naming the broker and mechanism.
+    private func authenticate(_ c: WireConnection, _ sasl: KafkaSASL) async throws(KafkaFailure) {
+        let mechanism = sasl.mechanism.rawValue
+        func refused(_ reason: String) -> KafkaFailure { .authentication(peer: c.peer, mechanism: mechanism, reason: reason) }
+        var answer = try await exchange(c, apiKey: KafkaWire.saslHandshakeKey, version: sasl.handshakeVersion, correlationID: 100,
+                                        body: KafkaWire.saslHandshakeBody(mechanism: mechanism))
+        let handshake: (error: Int16, mechanisms: [String])
+        do { handshake = try KafkaWire.parseSaslHandshake(&answer) } catch { throw .protocolError(c.peer, error) }
+        if handshake.error != 0 {
+            throw refused("\(KafkaWire.error(handshake.error).name) (the broker enables \(handshake.mechanisms.isEmpty ? "none" : handshake.mechanisms.joined(separator: ", ")))")
+        }
+        var correlation: Int32 = 101
+        func step(_ token: [UInt8]) async throws(KafkaFailure) -> [UInt8] {
+            defer { correlation += 1 }
+            if sasl.handshakeVersion == 0 {
+                var w = KafkaWriter()
+                w.int32(Int32(token.count))
+                w.bytes.append(contentsOf: token)
+                do throws(WireError) {
+                    try await c.write(w.bytes)
+                    var size = KafkaReader(try await c.read(4))
+                    let length = Int((try? size.int32()) ?? -1)
+                    guard length >= 0, length <= 1 << 20 else { throw WireError("a SASL frame of \(length) bytes") }
+                    return length == 0 ? [] : try await c.read(length)
+                } catch { throw refused("the broker ended the exchange: \(error)") }
+            }
+            var answer = try await exchange(c, apiKey: KafkaWire.saslAuthenticateKey, version: 0, correlationID: correlation,
+                                            body: KafkaWire.saslAuthenticateBody(token))
+            let result: (error: Int16, message: String?, token: [UInt8])
+            do { result = try KafkaWire.parseSaslAuthenticate(&answer) } catch { throw .protocolError(c.peer, error) }
+            if result.error != 0 {
+                let name = KafkaWire.error(result.error).name
+                throw refused(result.message.map { $0.isEmpty ? name : "\(name): \($0)" } ?? name)
+            }
+            return result.token
+        }
+        switch sasl.conversation() {
+        case .plain(let username, let password):
+            _ = try await step(KafkaSASLConversation.plainMessage(username: username, password: password))
+        case .scram(let client):
+            let first = try await step(Array(client.clientFirst.utf8))
+            let final: ScramClient.Final
+            do { final = try client.final(serverFirst: String(decoding: first, as: UTF8.self)) } catch { throw refused(error.description) }
+            let last = try await step(Array(final.message.utf8))
+            do { try ScramClient.verify(serverFinal: String(decoding: last, as: UTF8.self), expected: final.serverSignature) } catch {
+                throw refused(error.description)
+            }
+        }
     }
 
     /// Sends a request and returns its response after the correlation id, which must match.

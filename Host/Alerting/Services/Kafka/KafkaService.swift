@@ -25,7 +25,25 @@ public struct KafkaService: AlertServiceKind {
         public var sslCert = ""
         public var sslKey = ""
         public var insecureSkipVerify = false
+        /// `sasl-*` keys (Kapacitor's `SASLAuth`): SASL is on when `saslUsername` or `saslMechanism` is set.
+        public var saslUsername = ""
+        public var saslPassword = ""
+        /// `PLAIN` (the default), `SCRAM-SHA-256` or `SCRAM-SHA-512`; `GSSAPI` and `OAUTHBEARER` are refused.
+        public var saslMechanism = ""
+        /// The SaslHandshake version, 0 or 1; `nil` means 1, as sarama's default for Kafka 1.0 and later.
+        public var saslVersion: Int64?
+        /// `sasl_extensions`, `sasl-access-token` and `sasl-gssapi-*` serve only OAUTHBEARER and GSSAPI, which Tock
+        /// refuses; they are kept and shown, as Kapacitor ignores them for the other mechanisms.
+        public var saslExtensions: [String: String] = [:]
+        public var saslAccessToken = ""
+        public var saslGSSAPI: [String: ConfigValue] = [:]
     }
+
+    /// The `sasl-gssapi-*` keys and whether each is a string (else a boolean).
+    static let gssapiKeys: [(key: String, isString: Bool)] = [
+        ("sasl-gssapi-service-name", true), ("sasl-gssapi-auth-type", true), ("sasl-gssapi-disable-pafxfast", false),
+        ("sasl-gssapi-kerberos-config-path", true), ("sasl-gssapi-key-tab-path", true), ("sasl-gssapi-realm", true),
+    ]
 
     public var clusters: [Cluster] = []
     let producers: [String: KafkaProducer]
@@ -46,13 +64,18 @@ public struct KafkaService: AlertServiceKind {
             c.sslCert = try r.string("ssl-cert")
             c.sslKey = try r.string("ssl-key")
             c.insecureSkipVerify = try r.bool("insecure-skip-verify")
-            for (key, value) in table where key.hasPrefix("sasl") {
-                r.skip(key)
-                if Self.isSet(value) {
-                    throw ConfigError("[[kafka]] \(c.id): \(key) is set, but SASL authentication is not supported by Tock's kafka service; remove the sasl settings")
-                }
+            c.saslUsername = try r.string("sasl-username")
+            c.saslPassword = try r.string("sasl-password")
+            c.saslMechanism = try r.string("sasl-mechanism")
+            if table["sasl-version"] != nil { c.saslVersion = try r.int("sasl-version") }
+            c.saslExtensions = try r.stringMap("sasl_extensions")
+            c.saslAccessToken = try r.string("sasl-access-token")
+            for (key, isString) in Self.gssapiKeys where table[key] != nil {
+                c.saslGSSAPI[key] = isString ? .string(try r.string(key)) : .bool(try r.bool(key))
             }
             try r.finish()
+            let sasl = try KafkaSASL.read(mechanism: c.saslMechanism, username: c.saslUsername, password: c.saslPassword,
+                                          version: c.saslVersion, cluster: c.id)
             if c.timeout == 0 { c.timeout = Cluster().timeout }
             if c.batchSize == 0 { c.batchSize = Cluster().batchSize }
             if c.batchTimeout == 0 { c.batchTimeout = Cluster().batchTimeout }
@@ -63,33 +86,30 @@ public struct KafkaService: AlertServiceKind {
                     throw ConfigError("[[kafka]] \(c.id): no brokers specified, must provide at least one broker URL")
                 }
                 let tls = c.useSSL ? WireTLS(ca: c.sslCA, cert: c.sslCert, key: c.sslKey, insecureSkipVerify: c.insecureSkipVerify) : nil
-                producers[c.id] = KafkaProducer(settings: .init(cluster: c.id, brokers: c.brokers, timeout: .nanoseconds(c.timeout), tls: tls))
+                producers[c.id] = KafkaProducer(settings: .init(cluster: c.id, brokers: c.brokers, timeout: .nanoseconds(c.timeout),
+                                                                tls: tls, sasl: sasl))
             }
             clusters.append(c)
         }
         self.producers = producers
     }
 
-    private static func isSet(_ value: ConfigValue) -> Bool {
-        switch value {
-        case .string(let s): !s.isEmpty
-        case .bool(let b): b
-        case .int: true
-        case .float: true
-        case .array(let a): !a.isEmpty
-        case .table(let t): !t.isEmpty
-        }
-    }
-
+    /// The clusters as `GET /kapacitor/v1/config` shows them; `sasl-password` is redacted to whether it is set.
     public var elements: [ConfigTable] {
         clusters.map { c in
-            [
+            var table: ConfigTable = [
                 "enabled": .bool(c.enabled), "id": .string(c.id), "brokers": .array(c.brokers.map { .string($0) }),
                 "timeout": .string(GoDuration.format(c.timeout)), "batch-size": .int(c.batchSize),
                 "batch-timeout": .string(GoDuration.format(c.batchTimeout)), "use-ssl": .bool(c.useSSL),
                 "ssl-ca": .string(c.sslCA), "ssl-cert": .string(c.sslCert), "ssl-key": .string(c.sslKey),
                 "insecure-skip-verify": .bool(c.insecureSkipVerify),
+                "sasl-username": .string(c.saslUsername), "sasl-password": ServiceSupport.redacted(c.saslPassword),
+                "sasl-mechanism": .string(c.saslMechanism), "sasl_extensions": .table(c.saslExtensions.mapValues { .string($0) }),
+                "sasl-access-token": .string(c.saslAccessToken),
             ]
+            if let version = c.saslVersion { table["sasl-version"] = .int(version) }
+            for (key, isString) in Self.gssapiKeys { table[key] = c.saslGSSAPI[key] ?? (isString ? .string("") : .bool(false)) }
+            return table
         }
     }
 

@@ -11,29 +11,33 @@ public struct OpsGenie2Service: AlertServiceKind {
     public let settings: OpsGenieSettings
     /// What a recovery does to the alert: `notes` (add the message as a note) or `close`.
     public let recoveryAction: String
+    /// `details`: when true the alert's details are the OpsGenie description, else its result as JSON.
+    public let details: Bool
 
     public init(elements: [ConfigTable]) throws(ConfigError) {
         guard let table = elements.first else {
             settings = OpsGenieSettings(section: Self.section.name, defaultURL: Self.defaultURL)
             recoveryAction = "notes"
+            details = false
             return
         }
         var r = ConfigReader(table, section: Self.section.name)
         settings = try OpsGenieSettings(&r, section: Self.section.name, defaultURL: Self.defaultURL)
         recoveryAction = try r.string("recovery_action", default: "notes")
+        details = try r.bool("details")
         try r.finish()
         try settings.check()
         if recoveryAction.isEmpty { throw ConfigError("[opsgenie2] recovery_action cannot be empty") }
     }
 
-    public var elements: [ConfigTable] { [settings.table.merging(["recovery_action": .string(recoveryAction)]) { $1 }] }
+    public var elements: [ConfigTable] { [settings.table.merging(["recovery_action": .string(recoveryAction), "details": .bool(details)]) { $1 }] }
 
     public var globalHandlers: [AlertHandlerSpec] { settings.globalHandlers(kind: Self.kind) }
 
     public func makeSender(options: [String: HandlerOption]) throws(HandlerOptionError) -> any AlertSender {
         let (teams, recipients) = try settings.responders(options, kind: Self.kind)
         return OpsGenie2Sender(url: settings.url, apiKey: settings.apiKey, recoveryAction: recoveryAction,
-                               teams: teams, recipients: recipients)
+                               teams: teams, recipients: recipients, detailsAsDescription: details)
     }
 }
 
@@ -46,6 +50,8 @@ struct OpsGenie2Sender: AlertSender {
     let recoveryAction: String
     let teams: [String]
     let recipients: [String]
+    /// `[opsgenie2] details`: the description is the alert's details instead of its result.
+    var detailsAsDescription = false
 
     var description: String { "opsgenie2" }
 
@@ -71,7 +77,7 @@ struct OpsGenie2Sender: AlertSender {
         details["Kapacitor Task Name"] = .string(event.name)
         var data: [String: GoValueJSON] = [
             "entity": .string(event.id), "alias": .string(alias), "message": .string(event.message), "note": .string(""),
-            "priority": .string(priority), "description": .string(event.resultJSON), "details": .object(details),
+            "priority": .string(priority), "description": .string(detailsAsDescription ? event.details : event.resultJSON), "details": .object(details),
         ]
         let responders = teams.map { GoValueJSON.object(["name": .string($0), "type": .string("team")]) }
             + recipients.map { GoValueJSON.object(["username": .string($0), "type": .string("user")]) }

@@ -30,13 +30,13 @@ public struct PagerDuty2Service: AlertServiceKind {
                       o.keys.allSatisfy({ $0 == "href" || $0 == "text" })
                 else { throw HandlerOptionError("pagerduty2 option links: each link needs an href (and may have a text)", option: "links") }
                 let text = o["text"]?.string ?? ""
-                // Kapacitor renders href and text as Go templates of the event; the engine's template renderer is
-                // not public to this module yet, so templated links are refused rather than sent unrendered.
-                if href.contains("{{") || text.contains("{{") {
-                    throw HandlerOptionError("pagerduty2 option links: templated links ({{ … }}) are not supported yet; give the link literally",
-                                             option: "links")
+                // Kapacitor renders href and text as Go templates over the event's template data.
+                do {
+                    links.append(PagerDuty2Sender.Link(href: try EventTemplate(name: "href", source: href, data: .templateData),
+                                                       text: try EventTemplate(name: "text", source: text, data: .templateData)))
+                } catch {
+                    throw HandlerOptionError("pagerduty2 option links: \(error)", option: "links")
                 }
-                links.append(PagerDuty2Sender.Link(href: href, text: text.isEmpty ? href : text))
             }
         }
         try r.finish()
@@ -49,9 +49,10 @@ public struct PagerDuty2Service: AlertServiceKind {
 /// `critical`/`warning`/`info` and the alert's result as `custom_details.result`, or, for OK, a `resolve` carrying
 /// only the routing and dedup keys; `dedup_key` is the alert ID.
 struct PagerDuty2Sender: AlertSender {
-    struct Link: Sendable, Hashable {
-        var href: String
-        var text: String
+    /// A link whose `href` and `text` are templates; an empty text is the href, as Kapacitor sends it.
+    struct Link: Sendable {
+        var href: EventTemplate
+        var text: EventTemplate
     }
 
     let url: String
@@ -61,7 +62,8 @@ struct PagerDuty2Sender: AlertSender {
 
     var description: String { "pagerduty2" }
 
-    func body(_ event: AlertEvent) -> [UInt8] {
+    /// - Throws: a permanent failure when a link template fails on this event.
+    func body(_ event: AlertEvent) throws(DeliveryFailure) -> [UInt8] {
         let severity: String
         switch event.level {
         case .warning: severity = "warning"
@@ -78,16 +80,26 @@ struct PagerDuty2Sender: AlertSender {
             ("class", .string(event.taskName)), ("component", .string("")), ("group", .string("")),
             ("custom_details", .object(["result": .raw(event.resultJSON)])),
         ])
+        var rendered: [GoValueJSON] = []
+        for link in links {
+            do {
+                let href = try link.href.render(event)
+                let text = try link.text.render(event)
+                rendered.append(.fields([("href", .string(href)), ("text", .string(text.isEmpty ? href : text))]))
+            } catch {
+                throw .permanent("pagerduty2: failed to render link template: \(error)")
+            }
+        }
         return GoValueJSON.fields([
             ("routing_key", .string(routingKey)), ("event_action", .string("trigger")), ("dedup_key", .string(event.id)),
             ("payload", payload), ("images", .null),
-            ("links", links.isEmpty ? .null : .array(links.map { .fields([("href", .string($0.href)), ("text", .string($0.text))]) })),
+            ("links", rendered.isEmpty ? .null : .array(rendered)),
             ("client", .string("kapacitor")), ("client_url", .string(clientURL)),
         ]).encodedLine
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
-        try await ServiceSupport.postJSON(url: url, body: body(event), headers: [("Accept", "application/vnd.pagerduty+json;version=2")],
+        try await ServiceSupport.postJSON(url: url, body: try body(event), headers: [("Accept", "application/vnd.pagerduty+json;version=2")],
                                           service: description)
     }
 }

@@ -59,16 +59,20 @@ struct TeamsSender: AlertSender {
         }
     }
 
-    /// `json.Marshal(card)`: no trailing newline.
-    func body(_ event: AlertEvent) -> [UInt8] {
+    /// `json.Marshal(card)`: no trailing newline. The title is `LEVEL: [id]`, else `LEVEL: [topic]` for an event
+    /// without an ID, else `LEVEL` alone, as Kapacitor's `preparePost` chooses.
+    func body(_ event: AlertEvent, topic: String = "") -> [UInt8] {
         let title: String
         let summary: String
-        if event.id.isEmpty {
-            title = event.level.description
-            summary = title + ": " + event.message
-        } else {
+        if !event.id.isEmpty {
             title = event.level.description + ": [" + event.id + "]"
             summary = title + " - " + event.message
+        } else if !topic.isEmpty {
+            title = event.level.description + ": [" + topic + "]"
+            summary = title + " - " + event.message
+        } else {
+            title = event.level.description
+            summary = title + ": " + event.message
         }
         let cut = String(decoding: Array(summary.utf8).prefix(70), as: UTF8.self) + "..."
         return Array(GoValueJSON.fields([
