@@ -72,6 +72,7 @@ public enum Daemon {
                               tls: tls, idleTimeout: configuration.readTimeout, onListening: { port in
                                   log.log(.info, "listening", ["address": "\(bind.host):\(port)",
                                                                "scheme": tls == nil ? "http" : "https"])
+                                  KapacitorURL.set(hostname: configuration.hostname, port: port, https: tls != nil)
                                   ingest.startSubscriptions(influxDB, configuration: configuration, boundPort: port)
                                   onListening(port)
                               })

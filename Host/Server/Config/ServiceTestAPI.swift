@@ -60,7 +60,7 @@ struct ServiceTestAPI: Sendable {
 
     func entry(_ test: ServiceTest, _ service: any AlertServiceKind) -> JSON {
         .object([("link", ConfigAPI.link(Self.path + "/" + test.name)), ("name", .string(test.name)),
-                 ("options", .object(test.defaultOptions(for: service).map { ($0.0, ConfigJSON.json($0.1)) }))])
+                 ("options", .object(test.defaultOptionValues(for: service).map { ($0.0, $0.1.map(ConfigJSON.json) ?? .null) }))])
     }
 
     func list(pattern: String) throws -> Response {

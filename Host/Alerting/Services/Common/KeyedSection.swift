@@ -9,7 +9,7 @@ public struct KeyedSection: Sendable, Hashable {
     public var key = ""
     public var global = false
     /// Kapacitor's own API address, sent as `client_url` (Kapacitor sends its HTTP service's URL).
-    public var clientURL = "http://localhost:9092/kapacitor/v1"
+    public var clientURL: String { KapacitorURL.current }
     let section: String
     let keyName: String
 
