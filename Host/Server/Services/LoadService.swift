@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Yams
 
@@ -7,7 +8,8 @@ import Yams
 /// - `dir/templates/*.tick`: a template each, id = the file name without its extension.
 /// - `dir/tasks/*.tick`: a task each, enabled, its type and dbrps as the script says.
 /// - `dir/tasks/*.yaml|yml|json`: a task from a template (`template-id`, `vars`, `dbrps`), enabled.
-/// - `dir/handlers/*`: topic handlers, which Tock does not have yet: each file is skipped with a warning.
+/// - `dir/handlers/*.yaml|yml|json`: a topic handler each (`topic`, `id`, `kind`, `options`, `match`, as
+///   `define-topic-handler` reads them; `id` defaults to the file name without its extension).
 ///
 /// As Kapacitor does, a task or template is updated (and restarted) when it exists, and one that an earlier load
 /// defined and whose file is gone is deleted; the ids loaded are kept in `<data_dir>/load-items.json` so that
@@ -31,6 +33,17 @@ final class LoadService: @unchecked Sendable {
     struct Items: Codable, Equatable {
         var tasks: [String] = []
         var templates: [String] = []
+        /// `topic/handler`.
+        var handlers: [String] = []
+
+        init() {}
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            tasks = try c.decodeIfPresent([String].self, forKey: .tasks) ?? []
+            templates = try c.decodeIfPresent([String].self, forKey: .templates) ?? []
+            handlers = try c.decodeIfPresent([String].self, forKey: .handlers) ?? []
+        }
     }
 
     /// Loads every file; removes what an earlier load defined and whose file is gone.
@@ -60,9 +73,19 @@ final class LoadService: @unchecked Sendable {
             loading("template task", file) { () throws(LoadError) in try defineTemplateTask(id: id, file: file) }
         }
         for file in files("handlers", extensions: ["yaml", "yml", "json"]) {
-            log.log(.warn, "topic handlers are not built yet, skipped \(file)", ["service": "load", "file": file])
+            loading("topic handler", file) { () throws(LoadError) in present.handlers.append(try defineHandler(file: file)) }
         }
         let previous = readItems()
+        for key in previous.handlers where !present.handlers.contains(key) {
+            guard let topics, let slash = key.lastIndex(of: "/") else { continue }
+            do {
+                try topics.remove(topic: String(key[..<slash]), id: String(key[key.index(after: slash)...]))
+                log.log(.info, "deleted topic handler: its file is gone from the load directory", ["service": "load", "handler": key])
+            } catch {
+                tasks.master.metrics.loadFailed()
+                log.log(.error, "failed to remove missing topic handler", ["service": "load", "handler": key, "err": error.message])
+            }
+        }
         for id in previous.tasks where !present.tasks.contains(id) {
             do {
                 try tasks.delete(id)
@@ -139,6 +162,46 @@ final class LoadService: @unchecked Sendable {
                 _ = try tasks.create(.object([("id", .string(id))] + body + [("status", .string("enabled"))]))
             }
         }
+    }
+
+    /// The daemon's topics API, when it has an alert service.
+    private var topics: TopicAPI? {
+        (tasks.master.alertService as? AlertingService).map { TopicAPI(alerting: $0, store: tasks.master.store) }
+    }
+
+    /// Defines the handler of `file`; returns its `topic/id`.
+    private func defineHandler(file: String) throws(LoadError) -> String {
+        guard let topics else { throw LoadError(file: file, "this daemon has no alert service") }
+        let document = try document(file)
+        guard let members = document.objectValue else { throw LoadError(file: file, "expected an object with topic, id, kind, options and match") }
+        let known: Set<String> = ["topic", "id", "kind", "options", "match"]
+        if let unknown = members.map(\.0).first(where: { !known.contains($0) }) {
+            throw LoadError(file: file, "unknown key \"\(unknown)\" (a handler file has topic, id, kind, options and match)")
+        }
+        guard let topic = document["topic"]?.stringValue, !topic.isEmpty else { throw LoadError(file: file, "missing topic") }
+        var spec: TopicHandlerSpec
+        do { spec = try TopicAPI.spec(from: document, topic: topic, prefix: "invalid handler") } catch { throw LoadError(file: file, error.message) }
+        if spec.id.isEmpty { spec.id = Self.id(of: file) }
+        do { try topics.put(spec) } catch { throw LoadError(file: file, error.message) }
+        return "\(topic)/\(spec.id)"
+    }
+
+    /// A YAML or JSON file as JSON.
+    private func document(_ file: String) throws(LoadError) -> JSON {
+        let text = try read(file)
+        if file.hasSuffix(".json") {
+            do { return try JSON.parse(Array(text.utf8)) } catch {
+                throw LoadError(file: file, "not valid JSON: \(error)")
+            }
+        }
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch let e as YamlError {
+            throw LoadError(file: file, Self.yamlProblem(e))
+        } catch {
+            throw LoadError(file: file, "not valid YAML: \(error)")
+        }
+        guard let node else { throw LoadError(file: file, "the file is empty") }
+        return try Self.json(node, file: file)
     }
 
     private func defineTemplateTask(id: String, file: String) throws(LoadError) {
