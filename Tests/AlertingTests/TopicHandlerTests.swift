@@ -144,6 +144,29 @@ struct TopicHandlerTests {
         bare.close()
     }
 
+    @Test("a stopped node's anonymous topic is hidden with its events kept, and shown again when a node holds it again")
+    func closedAnonymousTopic() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let service = try AlertingService(delivery: fast, kinds: [LogService.self])
+        let logs = LogLines()
+        let context = AlertNodeContext(taskID: "t", nodeID: "alert2", topic: nil, log: logs.log)
+        let handlers = [AlertHandlerSpec(kind: "log", options: ["path": .string("\(dir)/a.log")])]
+        let first = try service.open(context, handlers: handlers)
+        first.collect(event("x", 1), inhibited: false)
+        let restarted = try service.open(context, handlers: handlers)   // a task restarting opens before the old node closes
+        first.close()
+        #expect(service.topics.list().map(\.id) == ["main:t:alert2"], "still held by the running node")
+        restarted.close()
+        #expect(service.topics.list().isEmpty, "the task is disabled: the topic is hidden")
+        #expect(service.topics.summary(of: "main:t:alert2") == nil)
+        let enabled = try service.open(context, handlers: handlers)
+        #expect(service.topics.event("x", of: "main:t:alert2")?.level == .critical, "enabled again: the events are back")
+        enabled.close()
+        service.topics.removeAnonymous(ofTask: "t")
+        #expect(service.topics.takeChanges().deleted == ["main:t:alert2"])
+    }
+
     @Test("topic states remember their changes for the store, keep at most maxEventsPerTopic events, and forget deleted tasks' anonymous topics")
     func stateChanges() {
         let states = TopicStates()

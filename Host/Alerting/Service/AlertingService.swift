@@ -105,8 +105,12 @@ public final class AlertingService: AlertService {
         // Kapacitor records a node's events in its anonymous topic only when the node has handlers of its own.
         var topicIDs: [String] = []
         if let topic = node.topic { topicIDs.append(topic) }
-        if !queues.isEmpty { topicIDs.append(node.anonymousTopic) }
-        return AlertingSink(queues: queues, topics: topicIDs, router: topicRouter, silences: silences) { [weak self] queue in
+        if !queues.isEmpty {
+            topicIDs.append(node.anonymousTopic)
+            topics.open(node.anonymousTopic)
+        }
+        return AlertingSink(queues: queues, topics: topicIDs, anonymous: queues.isEmpty ? nil : node.anonymousTopic,
+                            router: topicRouter, silences: silences) { [weak self] queue in
             _ = self?.open.withLock { $0.removeValue(forKey: ObjectIdentifier(queue)) }
         }
     }
@@ -155,14 +159,17 @@ public final class AlertingService: AlertService {
 private final class AlertingSink: AlertSink {
     let queues: [DeliveryQueue]
     let topics: [String]
+    /// The node's anonymous topic, hidden when the node stops.
+    let anonymous: String?
     let router: TopicRouter
     let silences: Silences
     let finished: @Sendable (DeliveryQueue) -> Void
 
-    init(queues: [DeliveryQueue], topics: [String], router: TopicRouter, silences: Silences,
+    init(queues: [DeliveryQueue], topics: [String], anonymous: String?, router: TopicRouter, silences: Silences,
          finished: @escaping @Sendable (DeliveryQueue) -> Void) {
         self.queues = queues
         self.topics = topics
+        self.anonymous = anonymous
         self.router = router
         self.silences = silences
         self.finished = finished
@@ -182,6 +189,7 @@ private final class AlertingSink: AlertSink {
     }
 
     func close() {
+        if let anonymous { router.states.close(anonymous) }
         for queue in queues {
             queue.close()
             queue.whenFinished { [finished] in finished(queue) }

@@ -66,6 +66,10 @@ public final class TopicStates: Sendable {
 
     private struct State {
         var topics: [String: Topic] = [:]
+        /// Anonymous topics of stopped alert nodes: kept (and saved) but not shown, as Kapacitor's `CloseTopic`.
+        var closed: [String: Topic] = [:]
+        /// How many running alert nodes hold each anonymous topic open.
+        var holders: [String: Int] = [:]
         var dirty: Set<String> = []
         var deleted: Set<String> = []
     }
@@ -81,7 +85,7 @@ public final class TopicStates: Sendable {
         let new = EventState(id: event.id, level: event.level, message: event.message, details: event.details,
                              time: event.time, duration: event.duration)
         return state.withLock { s in
-            var t = s.topics[topic] ?? Topic()
+            var t = s.topics[topic] ?? s.closed.removeValue(forKey: topic) ?? Topic()
             let previous = t.events[event.id]?.level ?? .ok
             if t.events[event.id] == nil && t.events.count >= Self.maxEventsPerTopic,
                let oldest = t.events.values.min(by: { ($0.time, $0.id) < ($1.time, $1.id) }) {
@@ -100,6 +104,25 @@ public final class TopicStates: Sendable {
     public func ensure(_ topic: String) {
         state.withLock { s in
             if s.topics[topic] == nil { s.topics[topic] = Topic() }
+        }
+    }
+
+    /// An alert node with handlers started: its anonymous topic is shown again (Kapacitor's `RestoreTopic`).
+    public func open(_ topic: String) {
+        state.withLock { s in
+            s.holders[topic, default: 0] += 1
+            if let t = s.closed.removeValue(forKey: topic) { s.topics[topic] = t }
+        }
+    }
+
+    /// The alert node holding `topic` stopped (its task was disabled or is restarting): once no running node holds
+    /// it, the topic is hidden until one does again, its events kept (Kapacitor's `CloseTopic`).
+    public func close(_ topic: String) {
+        state.withLock { s in
+            let left = (s.holders[topic] ?? 1) - 1
+            s.holders[topic] = left > 0 ? left : nil
+            guard left <= 0, let t = s.topics.removeValue(forKey: topic) else { return }
+            s.closed[topic] = t
         }
     }
 
@@ -147,7 +170,8 @@ public final class TopicStates: Sendable {
         state.withLock { s in
             s.dirty.remove(topic)
             s.deleted.insert(topic)
-            return s.topics.removeValue(forKey: topic) != nil
+            let hidden = s.closed.removeValue(forKey: topic) != nil
+            return s.topics.removeValue(forKey: topic) != nil || hidden
         }
     }
 
@@ -155,8 +179,10 @@ public final class TopicStates: Sendable {
     public func removeAnonymous(ofTask task: String) {
         let prefix = "main:\(task):"
         state.withLock { s in
-            for id in s.topics.keys where id.hasPrefix(prefix) && !id.dropFirst(prefix.count).contains(":") {
+            let ids = Set(s.topics.keys).union(s.closed.keys)
+            for id in ids where id.hasPrefix(prefix) && !id.dropFirst(prefix.count).contains(":") {
                 s.topics[id] = nil
+                s.closed[id] = nil
                 s.dirty.remove(id)
                 s.deleted.insert(id)
             }
@@ -167,7 +193,7 @@ public final class TopicStates: Sendable {
     public func takeChanges() -> Changes {
         state.withLock { s in
             let saved = s.dirty.sorted().compactMap { id in
-                s.topics[id].map { (topic: id, events: $0.events.values.sorted { $0.id < $1.id }) }
+                (s.topics[id] ?? s.closed[id]).map { (topic: id, events: $0.events.values.sorted { $0.id < $1.id }) }
             }
             let deleted = s.deleted.sorted()
             s.dirty = []
