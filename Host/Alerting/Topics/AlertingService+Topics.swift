@@ -29,7 +29,10 @@ extension AlertingService {
                 throw TopicHandlerError("\(error)")
             }
         default:
-            action = .deliver(DeliveryQueue(sender: try topicSender(spec), settings: delivery, log: topicRouter.queueLog))
+            let log = topicRouter.queueLog, topic = spec.topic, id = spec.id
+            action = .deliver(DeliveryQueue(sender: try topicSender(spec), settings: delivery) { level, message in
+                log(level, "topic \(topic) handler \(id): \(message)")
+            })
         }
         topicRouter.install(TopicRouter.Entry(spec: spec, match: match, action: action), replacing: old)
     }

@@ -38,7 +38,11 @@ enum JSONPatch {
             case "remove": doc = try remove(doc, tokens, path: path).0
             case "replace":
                 _ = try get(doc, tokens, path: path)
-                doc = try add(try remove(doc, tokens, path: path).0, tokens, op["value"]!, path: path)
+                // An object member is replaced where it stands; an array element is removed, then inserted.
+                if case .array = try get(doc, Array(tokens.dropLast()), path: path) {
+                    doc = try remove(doc, tokens, path: path).0
+                }
+                doc = try add(doc, tokens, op["value"]!, path: path)
             case "move":
                 let from = op["from"]!.stringValue!
                 let (rest, value) = try remove(doc, try pointer(from), path: from)
