@@ -192,7 +192,7 @@ struct TopicAPI: Sendable {
 
     /// A handler from a request body (or a stored or patched document); the error names the member at fault.
     static func spec(from body: JSON, topic: String, prefix: String, topicMember: Bool = false) throws(APIError) -> TopicHandlerSpec {
-        guard let members = body.objectValue else { throw APIError(.badRequest, "\(prefix): a handler must be a JSON object") }
+        guard body.objectValue != nil else { throw APIError(.badRequest, "\(prefix): a handler must be a JSON object") }
         func text(_ key: String) throws(APIError) -> String {
             guard let value = body[key], value != .null else { return "" }
             guard let s = value.stringValue else { throw APIError(.badRequest, "\(prefix): \(key) must be a string") }
@@ -203,7 +203,6 @@ struct TopicAPI: Sendable {
             guard let object = given.objectValue else { throw APIError(.badRequest, "\(prefix): options must be an object") }
             for (k, v) in object { if let o = ConfigJSON.option(v) { options[k] = o } }
         }
-        _ = members
         let ownTopic = topicMember ? try text("topic") : topic
         return TopicHandlerSpec(topic: ownTopic, id: try text("id"), kind: try text("kind"), options: options, match: try text("match"))
     }
