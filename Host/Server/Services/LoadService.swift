@@ -14,7 +14,8 @@ import Yams
 /// As Kapacitor does, a task or template is updated (and restarted) when it exists, and one that an earlier load
 /// defined and whose file is gone is deleted; the ids loaded are kept in `<data_dir>/load-items.json` so that
 /// this holds across restarts. Unlike Kapacitor, which stops at the first bad file, a broken file is logged
-/// (file, line:column) and the others still load; a broken file's task is not deleted as missing.
+/// (file, line:column) and the others still load; a broken file's task is not deleted as missing, nor is any
+/// handler while a handler file is broken.
 final class LoadService: @unchecked Sendable {
     private let settings: LoadSettings
     private let tasks: TaskAPI
@@ -72,10 +73,14 @@ final class LoadService: @unchecked Sendable {
             present.tasks.append(id)
             loading("template task", file) { () throws(LoadError) in try defineTemplateTask(id: id, file: file) }
         }
+        var handlerFileFailed = false
         for file in files("handlers", extensions: ["yaml", "yml", "json"]) {
-            loading("topic handler", file) { () throws(LoadError) in present.handlers.append(try defineHandler(file: file)) }
+            handlerFileFailed = !loading("topic handler", file) { () throws(LoadError) in present.handlers.append(try defineHandler(file: file)) }
+                || handlerFileFailed
         }
         let previous = readItems()
+        // A handler file that failed to load may be the one that defined a handler: none is deleted as missing then.
+        if handlerFileFailed { present.handlers += previous.handlers.filter { !present.handlers.contains($0) } }
         for key in previous.handlers where !present.handlers.contains(key) {
             guard let topics, let slash = key.lastIndex(of: "/") else { continue }
             do {
@@ -107,12 +112,16 @@ final class LoadService: @unchecked Sendable {
         writeItems(present)
     }
 
-    private func loading(_ kind: String, _ file: String, _ body: () throws(LoadError) -> Void) {
+    /// Runs `body`, logging and counting its failure; whether it succeeded.
+    @discardableResult
+    private func loading(_ kind: String, _ file: String, _ body: () throws(LoadError) -> Void) -> Bool {
         log.log(.debug, "loading \(kind)", ["service": "load", "file": file])
         do { try body() } catch {
             tasks.master.metrics.loadFailed()
             log.log(.error, "failed to load \(kind) \(file)", ["service": "load", "err": error.description])
+            return false
         }
+        return true
     }
 
     private func files(_ sub: String, extensions: Set<String>) -> [String] {
