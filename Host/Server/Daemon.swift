@@ -51,7 +51,11 @@ public enum Daemon {
                                                                                                  execPolicy: configuration.execPolicy)
         master.alertService = alerting
         try SilenceAPI.restore(alerting.silences, from: store, log: log)
+        try TopicAPI.restore(alerting, from: store, log: log)
         defer { alerting.shutdown() }
+        // Topic event states reach the store in batches, at most once a second, and once more at shutdown.
+        let topicPersister = Task { await TopicAPI.persist(alerting.topics, to: store, log: log) }
+        defer { topicPersister.cancel() }
         if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }
         try master.startEnabledTasks()
         let api = TockAPI(master: master, configuration: configuration)
@@ -97,6 +101,8 @@ public enum Daemon {
         await ingest.stop()
         log.log(.info, "shutting down: draining tasks")
         master.stopAll()
+        topicPersister.cancel()
+        await topicPersister.value
         if let udfs {
             let count = try saveSnapshots(udfs, to: store)
             log.log(.info, "saved UDF snapshots", ["count": "\(count)"])

@@ -82,7 +82,10 @@ public struct TockAPI: Sendable {
             try Self.json(tasks.update(context.parameters.require("id"), await Self.body(request)))
         }
         router.delete("\(base)/tasks/:id") { _, context in
-            try tasks.delete(context.parameters.require("id"))
+            let id = try context.parameters.require("id")
+            try tasks.delete(id)
+            // Kapacitor deletes a deleted task's anonymous topics (their event states) with it.
+            (master.alertService as? AlertingService)?.topics.removeAnonymous(ofTask: id)
             return Response(status: .noContent)
         }
         router.get("\(base)/tasks/:id/:endpoint") { _, context in
@@ -113,6 +116,7 @@ public struct TockAPI: Sendable {
         configRoutes.register(on: router)
         if let alerting = master.alertService as? AlertingService {
             SilenceAPI(silences: alerting.silences).register(on: router)
+            TopicAPI(alerting: alerting, store: master.store).register(on: router)
         }
         // Chronograf's log viewer: the daemon's log from now on, chunked, one line per chunk; query pairs select the
         // lines whose fields match (`?task=cpu`). JSON when the request says `Content-Type: application/json`.

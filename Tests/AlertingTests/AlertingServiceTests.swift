@@ -94,11 +94,12 @@ struct AlertingServiceTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o644)
         #expect(service.deliveryStats.map(\.handler) == ["exec /bin/sh -c cat >> \(dir)/exec.out", "log \(dir)/alerts.log"])
 
-        #expect(service.topics.list() == [.init(id: "cpu", level: .critical), .init(id: "main:cpu_alert:alert2", level: .critical)])
+        #expect(service.topics.list() == [.init(id: "cpu", level: .critical, collected: 3),
+                                          .init(id: "main:cpu_alert:alert2", level: .critical, collected: 3)])
         #expect(service.topics.events(of: "cpu")?.map(\.id) == ["cpu:nil", "mem:nil"])
         let last = try #require(service.topics.event("cpu:nil", of: "main:cpu_alert:alert2"))
         #expect(last.level == .critical && last.message == "cpu:nil is CRITICAL" && last.time == 2_000_000_000)
-        #expect(service.topics.list(pattern: "main:*") == [.init(id: "main:cpu_alert:alert2", level: .critical)])
+        #expect(service.topics.list(pattern: "main:*") == [.init(id: "main:cpu_alert:alert2", level: .critical, collected: 3)])
         #expect(logs.all.isEmpty, "\(logs.all)")
         sink.close()
         try await eventually("closed queues leave the stats") { service.deliveryStats.isEmpty }

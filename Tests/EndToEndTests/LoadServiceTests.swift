@@ -44,7 +44,8 @@ struct LoadServiceSpecification {
                 |from()
                     .measurment('cpu')
             """, in: load + "/tasks")
-        _ = try file("slack.yaml", "topic: cpu\nid: slack\nkind: slack\n", in: load + "/handlers")
+        // A topic handler whose ID is its file's name.
+        _ = try file("ops.yaml", "topic: cpu\nkind: log\nmatch: level() >= WARNING\noptions:\n  path: \(dir)/ops.log\n", in: load + "/handlers")
         return load
     }
 
@@ -91,7 +92,8 @@ struct LoadServiceSpecification {
         #expect(try await task(daemon, "broken") == nil)
         let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
         #expect(log.contains("\(load)/tasks/broken.tick:5:9: unknown property"), "\(log)")
-        #expect(log.contains("topic handlers are not built yet, skipped \(load)/handlers/slack.yaml"))
+        let handler = try await daemon.getJSON("/kapacitor/v1/alerts/topics/cpu/handlers/ops")
+        #expect(handler["kind"] as? String == "log" && handler["match"] as? String == "level() >= WARNING", "\(handler)")
         // Kapacitor's load statistic counts the bad file.
         let debugVars = try await daemon.getJSON("/kapacitor/v1/debug/vars")
         let loadStat = (debugVars["kapacitor"] as? [String: Any])?["load"] as? [String: Any]

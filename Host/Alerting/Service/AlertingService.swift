@@ -20,6 +20,8 @@ public final class AlertingService: AlertService {
     public let topics = TopicStates()
     /// The silences in force: events they cover are recorded in their topics and delivered to no handler.
     public let silences = Silences()
+    /// The topic handlers defined over the API, and the way events reach them.
+    public let topicRouter: TopicRouter
     private let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
 
     /// What ``check(_:)`` says of a `hipchat` handler.
@@ -34,6 +36,7 @@ public final class AlertingService: AlertService {
         self.delivery = delivery
         self.notifiers = notifiers
         self.execPolicy = execPolicy
+        self.topicRouter = TopicRouter(states: topics, silences: silences)
     }
 
     /// Puts `service` in place of the service of its kind, atomically: the next attempt of every handler of that kind,
@@ -99,9 +102,15 @@ public final class AlertingService: AlertService {
         }
         let queues = senders.map { DeliveryQueue(sender: $0, settings: delivery, log: node.log) }
         open.withLock { for q in queues { $0[ObjectIdentifier(q)] = (node.taskID, node.nodeID, q) } }
-        var topicIDs = [node.anonymousTopic]
-        if let topic = node.topic { topicIDs.insert(topic, at: 0) }
-        return AlertingSink(queues: queues, topics: topicIDs, states: topics, silences: silences) { [weak self] queue in
+        // Kapacitor records a node's events in its anonymous topic only when the node has handlers of its own.
+        var topicIDs: [String] = []
+        if let topic = node.topic { topicIDs.append(topic) }
+        if !queues.isEmpty {
+            topicIDs.append(node.anonymousTopic)
+            topics.open(node.anonymousTopic)
+        }
+        return AlertingSink(queues: queues, topics: topicIDs, anonymous: queues.isEmpty ? nil : node.anonymousTopic,
+                            router: topicRouter, silences: silences) { [weak self] queue in
             _ = self?.open.withLock { $0.removeValue(forKey: ObjectIdentifier(queue)) }
         }
     }
@@ -117,8 +126,9 @@ public final class AlertingService: AlertService {
 
     /// The counters of every handler of every running alert node (and of queues still delivering after their node
     /// stopped), by task, node and handler.
+    /// A topic handler's counters have the task `topic:<topic>` and the node `<handler ID>`.
     public var deliveryStats: [HandlerStats] {
-        open.withLock { Array($0.values) }
+        (open.withLock { Array($0.values) } + topicRouter.queues.map { (task: "topic:" + $0.topic, node: $0.id, queue: $0.queue) })
             .map { HandlerStats(task: $0.task, node: $0.node, handler: $0.queue.sender.description, stats: $0.queue.stats) }
             .sorted { ($0.task, $0.node, $0.handler) < ($1.task, $1.node, $1.handler) }
     }
@@ -126,6 +136,7 @@ public final class AlertingService: AlertService {
     /// Stops every queue at once (the process is ending): waiting events are dropped.
     public func shutdown() {
         for entry in open.withLock({ Array($0.values) }) { entry.queue.cancel() }
+        topicRouter.shutdown()
         for plugin in notifiers.values { plugin.stop() }
     }
 
@@ -143,26 +154,30 @@ public final class AlertingService: AlertService {
     }
 }
 
-/// One alert node's handlers: a queue each, and the topics that record its events.
+/// One alert node's handlers: a queue each, and the topics that record its events (and hand them to their topic
+/// handlers).
 private final class AlertingSink: AlertSink {
     let queues: [DeliveryQueue]
     let topics: [String]
-    let states: TopicStates
+    /// The node's anonymous topic, hidden when the node stops.
+    let anonymous: String?
+    let router: TopicRouter
     let silences: Silences
     let finished: @Sendable (DeliveryQueue) -> Void
 
-    init(queues: [DeliveryQueue], topics: [String], states: TopicStates, silences: Silences,
+    init(queues: [DeliveryQueue], topics: [String], anonymous: String?, router: TopicRouter, silences: Silences,
          finished: @escaping @Sendable (DeliveryQueue) -> Void) {
         self.queues = queues
         self.topics = topics
-        self.states = states
+        self.anonymous = anonymous
+        self.router = router
         self.silences = silences
         self.finished = finished
     }
 
     func collect(_ event: AlertEvent, inhibited: Bool) {
-        for topic in topics { states.record(event, topic: topic) }
-        guard !inhibited, silences.silencing(event, topics: topics) == nil else { return }
+        for topic in topics { router.publish(event, to: topic, inhibited: inhibited) }
+        guard !queues.isEmpty, !inhibited, silences.silencing(event, topics: topics) == nil else { return }
         for queue in queues { queue.collect(event) }
     }
 
@@ -174,6 +189,7 @@ private final class AlertingSink: AlertSink {
     }
 
     func close() {
+        if let anonymous { router.states.close(anonymous) }
         for queue in queues {
             queue.close()
             queue.whenFinished { [finished] in finished(queue) }

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Yams
 
@@ -7,12 +8,14 @@ import Yams
 /// - `dir/templates/*.tick`: a template each, id = the file name without its extension.
 /// - `dir/tasks/*.tick`: a task each, enabled, its type and dbrps as the script says.
 /// - `dir/tasks/*.yaml|yml|json`: a task from a template (`template-id`, `vars`, `dbrps`), enabled.
-/// - `dir/handlers/*`: topic handlers, which Tock does not have yet: each file is skipped with a warning.
+/// - `dir/handlers/*.yaml|yml|json`: a topic handler each (`topic`, `id`, `kind`, `options`, `match`, as
+///   `define-topic-handler` reads them; `id` defaults to the file name without its extension).
 ///
 /// As Kapacitor does, a task or template is updated (and restarted) when it exists, and one that an earlier load
 /// defined and whose file is gone is deleted; the ids loaded are kept in `<data_dir>/load-items.json` so that
 /// this holds across restarts. Unlike Kapacitor, which stops at the first bad file, a broken file is logged
-/// (file, line:column) and the others still load; a broken file's task is not deleted as missing.
+/// (file, line:column) and the others still load; a broken file's task is not deleted as missing, nor is any
+/// handler while a handler file is broken.
 final class LoadService: @unchecked Sendable {
     private let settings: LoadSettings
     private let tasks: TaskAPI
@@ -31,6 +34,17 @@ final class LoadService: @unchecked Sendable {
     struct Items: Codable, Equatable {
         var tasks: [String] = []
         var templates: [String] = []
+        /// `topic/handler`.
+        var handlers: [String] = []
+
+        init() {}
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            tasks = try c.decodeIfPresent([String].self, forKey: .tasks) ?? []
+            templates = try c.decodeIfPresent([String].self, forKey: .templates) ?? []
+            handlers = try c.decodeIfPresent([String].self, forKey: .handlers) ?? []
+        }
     }
 
     /// Loads every file; removes what an earlier load defined and whose file is gone.
@@ -59,10 +73,24 @@ final class LoadService: @unchecked Sendable {
             present.tasks.append(id)
             loading("template task", file) { () throws(LoadError) in try defineTemplateTask(id: id, file: file) }
         }
+        var handlerFileFailed = false
         for file in files("handlers", extensions: ["yaml", "yml", "json"]) {
-            log.log(.warn, "topic handlers are not built yet, skipped \(file)", ["service": "load", "file": file])
+            handlerFileFailed = !loading("topic handler", file) { () throws(LoadError) in present.handlers.append(try defineHandler(file: file)) }
+                || handlerFileFailed
         }
         let previous = readItems()
+        // A handler file that failed to load may be the one that defined a handler: none is deleted as missing then.
+        if handlerFileFailed { present.handlers += previous.handlers.filter { !present.handlers.contains($0) } }
+        for key in previous.handlers where !present.handlers.contains(key) {
+            guard let topics, let slash = key.lastIndex(of: "/") else { continue }
+            do {
+                try topics.remove(topic: String(key[..<slash]), id: String(key[key.index(after: slash)...]))
+                log.log(.info, "deleted topic handler: its file is gone from the load directory", ["service": "load", "handler": key])
+            } catch {
+                tasks.master.metrics.loadFailed()
+                log.log(.error, "failed to remove missing topic handler", ["service": "load", "handler": key, "err": error.message])
+            }
+        }
         for id in previous.tasks where !present.tasks.contains(id) {
             do {
                 try tasks.delete(id)
@@ -84,12 +112,16 @@ final class LoadService: @unchecked Sendable {
         writeItems(present)
     }
 
-    private func loading(_ kind: String, _ file: String, _ body: () throws(LoadError) -> Void) {
+    /// Runs `body`, logging and counting its failure; whether it succeeded.
+    @discardableResult
+    private func loading(_ kind: String, _ file: String, _ body: () throws(LoadError) -> Void) -> Bool {
         log.log(.debug, "loading \(kind)", ["service": "load", "file": file])
         do { try body() } catch {
             tasks.master.metrics.loadFailed()
             log.log(.error, "failed to load \(kind) \(file)", ["service": "load", "err": error.description])
+            return false
         }
+        return true
     }
 
     private func files(_ sub: String, extensions: Set<String>) -> [String] {
@@ -139,6 +171,46 @@ final class LoadService: @unchecked Sendable {
                 _ = try tasks.create(.object([("id", .string(id))] + body + [("status", .string("enabled"))]))
             }
         }
+    }
+
+    /// The daemon's topics API, when it has an alert service.
+    private var topics: TopicAPI? {
+        (tasks.master.alertService as? AlertingService).map { TopicAPI(alerting: $0, store: tasks.master.store) }
+    }
+
+    /// Defines the handler of `file`; returns its `topic/id`.
+    private func defineHandler(file: String) throws(LoadError) -> String {
+        guard let topics else { throw LoadError(file: file, "this daemon has no alert service") }
+        let document = try document(file)
+        guard let members = document.objectValue else { throw LoadError(file: file, "expected an object with topic, id, kind, options and match") }
+        let known: Set<String> = ["topic", "id", "kind", "options", "match"]
+        if let unknown = members.map(\.0).first(where: { !known.contains($0) }) {
+            throw LoadError(file: file, "unknown key \"\(unknown)\" (a handler file has topic, id, kind, options and match)")
+        }
+        guard let topic = document["topic"]?.stringValue, !topic.isEmpty else { throw LoadError(file: file, "missing topic") }
+        var spec: TopicHandlerSpec
+        do { spec = try TopicAPI.spec(from: document, topic: topic, prefix: "invalid handler") } catch { throw LoadError(file: file, error.message) }
+        if spec.id.isEmpty { spec.id = Self.id(of: file) }
+        do { try topics.put(spec) } catch { throw LoadError(file: file, error.message) }
+        return "\(topic)/\(spec.id)"
+    }
+
+    /// A YAML or JSON file as JSON.
+    private func document(_ file: String) throws(LoadError) -> JSON {
+        let text = try read(file)
+        if file.hasSuffix(".json") {
+            do { return try JSON.parse(Array(text.utf8)) } catch {
+                throw LoadError(file: file, "not valid JSON: \(error)")
+            }
+        }
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch let e as YamlError {
+            throw LoadError(file: file, Self.yamlProblem(e))
+        } catch {
+            throw LoadError(file: file, "not valid YAML: \(error)")
+        }
+        guard let node else { throw LoadError(file: file, "the file is empty") }
+        return try Self.json(node, file: file)
     }
 
     private func defineTemplateTask(id: String, file: String) throws(LoadError) {
