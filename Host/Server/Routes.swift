@@ -113,6 +113,7 @@ public struct TockAPI: Sendable {
         configRoutes.register(on: router)
         if let alerting = master.alertService as? AlertingService {
             SilenceAPI(silences: alerting.silences).register(on: router)
+            DeadLetterAPI(alerting: alerting, log: log).register(on: router)
         }
         // Chronograf's log viewer: the daemon's log from now on, chunked, one line per chunk; query pairs select the
         // lines whose fields match (`?task=cpu`). JSON when the request says `Content-Type: application/json`.

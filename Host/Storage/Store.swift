@@ -166,6 +166,7 @@ public final class Store: Sendable {
         registerRecordingMigrations(&migrator)
         registerConfigOverrideMigrations(&migrator)
         registerSilenceMigrations(&migrator)
+        registerDeadLetterMigrations(&migrator)
         return migrator
     }
 

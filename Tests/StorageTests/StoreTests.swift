@@ -64,7 +64,8 @@ struct StoreTests {
         _ = try Store(path: directory + "/tock.db")
         let store = try Store(path: directory + "/tock.db")
         #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state",
-                                                  "v4: users and tokens", "v5: recordings and replays", "v6: config overrides", "v7: silences"])
+                                                  "v4: users and tokens", "v5: recordings and replays", "v6: config overrides", "v7: silences",
+                                                  "v9: dead letters"])
         #expect(FileManager.default.fileExists(atPath: directory + "/tock.db-wal"))
     }
 

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// `tock run` waits (at most `[alerting] drain-timeout`) for its handlers before exiting, and reports what they gave up.
+@Suite("Dead letters of tock run", .serialized)
+struct DeadLetterRunTests {
+    static let script = """
+        stream
+            |from()
+                .measurement('cpu')
+            |alert()
+                .id('{{ index .Tags "host" }}')
+                .crit(lambda: "value" > 80)
+                .tcp('127.0.0.1:PORT')
+
+        """
+
+    @Test("an alert to a receiver that is down is reported as a dead letter with its reason; one that is up is delivered before exit")
+    func reportsDeadLetters() throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try file("tock.conf", """
+            [alerting]
+              retry-max-attempts = 2
+              retry-initial-backoff = "50ms"
+              retry-max-backoff = "50ms"
+
+            """, in: dir)
+        let input = try file("in.lp", "cpu,host=a value=95 1\n", in: dir)
+        // Port 1 on the loopback: nothing listens, every attempt is refused.
+        let down = try file("down.tick", Self.script.replacingOccurrences(of: "PORT", with: "1"), in: dir)
+        let ran = try TockBinary.run(["run", down, "--input", input, "--config", config, "--output", "none"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.stderr.contains("dead letter 1: task down node alert2 tcp 127.0.0.1:1: event a CRITICAL retries-exhausted after 2 attempts: "),
+                "\(ran.stderr)")
+        #expect(ran.stderr.hasSuffix("1 dead letter (1 retries-exhausted)\n"), "\(ran.stderr)")
+
+        let port = try TCPLines.freePort()
+        let listener = try TCPLines(port: port)
+        defer { listener.stop() }
+        let up = try file("up.tick", Self.script.replacingOccurrences(of: "PORT", with: "\(port)"), in: dir)
+        let delivered = try TockBinary.run(["run", up, "--input", input, "--config", config, "--output", "none"])
+        #expect(delivered.status == 0, "\(delivered.stderr)")
+        #expect(!delivered.stderr.contains("dead letter"), "\(delivered.stderr)")
+        // The receiver had the line before tock run exited; its reading thread may take a moment to record it.
+        let deadline = Date().addingTimeInterval(5)
+        while listener.lines.isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(listener.lines.count == 1)
+    }
+}
