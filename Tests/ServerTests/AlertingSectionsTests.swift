@@ -31,7 +31,7 @@ struct AlertingSectionsTests {
         var config = ServerConfiguration()
         #expect(refusal {
             try config.apply(toml: "[alerting]\nqueue-lenght = 5\n", file: "tock.conf")
-        } == "tock.conf: [alerting] unknown setting queue-lenght (known: queue-size, retry-initial-backoff, retry-max-attempts, retry-max-backoff, timeout)")
+        } == "tock.conf: [alerting] unknown setting queue-lenght (known: dead-letter-max, drain-timeout, queue-size, rate-limit, rate-limits, retry-initial-backoff, retry-max-attempts, retry-max-backoff, timeout)")
     }
 
     @Test("TOCK_ALERTING_<KEY> and KAPACITOR_ALERTING_<KEY> override the file")
