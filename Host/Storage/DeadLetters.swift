@@ -82,6 +82,11 @@ extension Store {
         }
     }
 
+    /// The IDs of every stored dead letter, oldest first.
+    public func deadLetterIDs() throws(StoreError) -> [Int64] {
+        try run("read dead letter IDs") { try pool.read { try Int64.fetchAll($0, sql: "SELECT id FROM deadLetter ORDER BY id") } }
+    }
+
     /// Deletes the dead letters with these IDs; answers how many existed.
     @discardableResult
     public func deleteDeadLetters(ids: [Int64]) throws(StoreError) -> Int {

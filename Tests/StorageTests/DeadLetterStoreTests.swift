@@ -39,5 +39,6 @@ struct DeadLetterStoreTests {
         #expect(try store.deleteDeadLetters(ids: [4, 99]) == 1)
         #expect(try store.appendDeadLetter(letter("cpu", 5), limit: 3).id == 5, "4 was deleted but is not given again")
         #expect(try store.deadLetters().map(\.id) == [2, 3, 5])
+        #expect(try store.deadLetterIDs() == [2, 3, 5])
     }
 }

@@ -92,8 +92,10 @@ public struct DeadLetterFilter: Sendable, Hashable {
         self.reason = reason
     }
 
+    /// Every letter.
     public static let all = DeadLetterFilter()
 
+    /// Whether `letter` meets every member that is set.
     public func matches(_ letter: DeadLetter) -> Bool {
         func glob(_ pattern: String?, _ value: String) -> Bool { pattern.map { Glob.matches($0, value) } ?? true }
         return (ids?.contains(letter.id) ?? true) && glob(task, letter.origin.task) && glob(node, letter.origin.node)

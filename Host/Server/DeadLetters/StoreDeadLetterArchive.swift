@@ -28,6 +28,13 @@ struct StoreDeadLetterArchive: DeadLetterArchive {
     }
 
     func remove(matching filter: DeadLetterFilter) throws -> [Int64] {
+        // By IDs alone (a replay removing what it queued, `DELETE …/ID`): one statement, nothing read or decoded.
+        if let only = filter.ids, DeadLetterFilter(ids: only) == filter {
+            let existing = Set(try store.deadLetterIDs())
+            let ids = only.filter(existing.contains).sorted()
+            try store.deleteDeadLetters(ids: ids)
+            return ids
+        }
         let ids = try letters(matching: filter).map(\.id)
         try store.deleteDeadLetters(ids: ids)
         return ids
