@@ -71,10 +71,12 @@ extension ServerConfiguration {
     /// The daemon's alerting service, from ``alertSections`` and ``alerting``; errors name the file and the section.
     /// `execPolicy`: the daemon gives ``execPolicy`` (`[alert] exec-allowed`); `tock run` and `tock test` run the user's
     /// own scripts unrestricted.
-    public func makeAlertingService(notifiers: [String: NotifierPlugin] = [:],
-                                    execPolicy: ExecPolicy = .unrestricted) throws(ConfigurationError) -> AlertingService {
+    /// `deadLetters`: where given-up events go (the daemon's store); `nil`: memory, at most `dead-letter-max`.
+    public func makeAlertingService(notifiers: [String: NotifierPlugin] = [:], execPolicy: ExecPolicy = .unrestricted,
+                                    deadLetters: DeadLetterOffice? = nil) throws(ConfigurationError) -> AlertingService {
         do {
-            return try AlertingService(configuration: alertSections, delivery: alerting, notifiers: notifiers, execPolicy: execPolicy)
+            return try AlertingService(configuration: alertSections, delivery: alerting, notifiers: notifiers, execPolicy: execPolicy,
+                                       deadLetters: deadLetters)
         } catch {
             throw ConfigurationError("\(file ?? "configuration"): \(error)")
         }
@@ -112,6 +114,15 @@ extension ServerConfiguration {
           retry-max-attempts = 5
           retry-initial-backoff = "1s"
           retry-max-backoff = "1m"
+          # Every event a handler gives up (refused, retries exhausted, pushed out of a full queue, still pending when
+          # the daemon stops after drain-timeout) is kept as a dead letter: `tock list dead-letters`,
+          # `tock replay-dead-letters`, `tock delete dead-letters`. At most dead-letter-max are kept (oldest removed).
+          dead-letter-max = 10000
+          drain-timeout = "10s"
+          # At most N events per duration per handler; events over it wait in the handler's queue. Off by default.
+          # rate-limit = "20/1m"
+          # [alerting.rate-limits]
+          #   slack = "10/1m"
 
         """
 }

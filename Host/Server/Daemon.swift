@@ -47,8 +47,11 @@ public enum Daemon {
         let notifiers = (udfs?.configuration.notifiers ?? [:]).mapValues { config in
             NotifierPlugin(configuration: config, log: { level, message in log.log(LogSink.Level(level.rawValue), message) })
         }
+        let deadLetters = DeadLetterOffice(limit: configuration.alerting.deadLetterMax, archive: StoreDeadLetterArchive(store: store),
+                                           log: { level, message in log.log(LogSink.Level(level.rawValue), message) })
         let alerting = try configuration.applyingConfigOverrides(from: store).makeAlertingService(notifiers: notifiers,
-                                                                                                 execPolicy: configuration.execPolicy)
+                                                                                                 execPolicy: configuration.execPolicy,
+                                                                                                 deadLetters: deadLetters)
         master.alertService = alerting
         try SilenceAPI.restore(alerting.silences, from: store, log: log)
         try TopicAPI.restore(alerting, from: store, log: log)
@@ -101,6 +104,11 @@ public enum Daemon {
         await ingest.stop()
         log.log(.info, "shutting down: draining tasks")
         master.stopAll()
+        // Handlers get drain-timeout to deliver what the stopped tasks left them; the rest becomes dead letters.
+        if !alerting.settle(within: configuration.alerting.drainTimeout) {
+            log.log(.warn, "alert handlers still had events after drain-timeout: kept as dead letters",
+                    ["drain_timeout": "\(configuration.alerting.drainTimeout)"])
+        }
         topicPersister.cancel()
         await topicPersister.value
         if let udfs {

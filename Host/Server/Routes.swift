@@ -117,6 +117,7 @@ public struct TockAPI: Sendable {
         if let alerting = master.alertService as? AlertingService {
             SilenceAPI(silences: alerting.silences).register(on: router)
             TopicAPI(alerting: alerting, store: master.store).register(on: router)
+            DeadLetterAPI(alerting: alerting, log: log).register(on: router)
         }
         // Chronograf's log viewer: the daemon's log from now on, chunked, one line per chunk; query pairs select the
         // lines whose fields match (`?task=cpu`). JSON when the request says `Content-Type: application/json`.

@@ -167,6 +167,7 @@ public final class Store: Sendable {
         registerConfigOverrideMigrations(&migrator)
         registerSilenceMigrations(&migrator)
         registerTopicMigrations(&migrator)
+        registerDeadLetterMigrations(&migrator)
         return migrator
     }
 

@@ -270,6 +270,8 @@ struct Run: ParsableCommand {
         }
         var failure: (any Error)?
         do { try runner.stop() } catch { failure = error }
+        // The handlers get `[alerting] drain-timeout` to deliver what the task alerted; the rest are dead letters.
+        let deadLetters = alerting.map { Self.settleDeliveries($0) } ?? []
         for (node, result) in finals.all { out.line(Self.withNode(node, result.json)) }
         out.flush()
         let elapsed = Date().timeIntervalSince(started)
@@ -288,11 +290,29 @@ struct Run: ParsableCommand {
             if let line = loopback.summary { summary += line }
             Stderr.write(summary)
         }
+        for line in deadLetters { Stderr.write(line + "\n") }
         if failure != nil {
             // The task logged its error when it failed (an ERROR line above); say it once.
             Stderr.write("task \(taskID) failed\n")
             throw ExitCode(1)
         }
+    }
+
+    /// Waits (at most `[alerting] drain-timeout`) for `alerting`'s handlers to deliver what they hold, stops them, and
+    /// answers the dead letters to report: one line each (`dead letter 1: …`), then a count by reason. Empty when every
+    /// event was delivered.
+    static func settleDeliveries(_ alerting: AlertingService) -> [String] {
+        let settled = alerting.settle(within: alerting.delivery.drainTimeout)
+        let letters = (try? alerting.deadLetters.letters()) ?? []
+        var lines = letters.map { l in
+            "dead letter \(l.id): task \(l.origin.task) node \(l.origin.node) \(l.handler): event \(l.event.id) \(l.event.level) "
+                + "\(l.reason) after \(l.attempts) attempt\(l.attempts == 1 ? "" : "s"): \(l.detail)"
+        }
+        let summary = alerting.deadLetters.summary
+        if !summary.isEmpty {
+            lines.append(summary + (settled ? "" : " — handlers still held events after drain-timeout (\(alerting.delivery.drainTimeout))"))
+        }
+        return lines
     }
 
     /// Why the input cannot feed the task: a batch recording needs as many `query` nodes as it has entries, and a

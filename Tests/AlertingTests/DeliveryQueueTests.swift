@@ -190,7 +190,7 @@ struct DeliveryQueueTests {
         #expect(s == DeliverySettings(queueSize: 10, timeout: .seconds(5), retryMaxAttempts: 2,
                                       retryInitialBackoff: .milliseconds(250), retryMaxBackoff: .seconds(2)))
         #expect(throws: ConfigError("[alerting] queue-size must be at least 1, got 0")) { try DeliverySettings(table: ["queue-size": .int(0)]) }
-        #expect(throws: ConfigError("[alerting] unknown setting queue (known: queue-size, retry-initial-backoff, retry-max-attempts, retry-max-backoff, timeout)")) {
+        #expect(throws: ConfigError("[alerting] unknown setting queue (known: dead-letter-max, drain-timeout, queue-size, rate-limit, rate-limits, retry-initial-backoff, retry-max-attempts, retry-max-backoff, timeout)")) {
             try DeliverySettings(table: ["queue": .int(1)])
         }
     }

@@ -31,7 +31,32 @@ struct AlertingSectionsTests {
         var config = ServerConfiguration()
         #expect(refusal {
             try config.apply(toml: "[alerting]\nqueue-lenght = 5\n", file: "tock.conf")
-        } == "tock.conf: [alerting] unknown setting queue-lenght (known: queue-size, retry-initial-backoff, retry-max-attempts, retry-max-backoff, timeout)")
+        } == "tock.conf: [alerting] unknown setting queue-lenght (known: dead-letter-max, drain-timeout, queue-size, rate-limit, rate-limits, retry-initial-backoff, retry-max-attempts, retry-max-backoff, timeout)")
+    }
+
+    @Test("rate-limit, [alerting.rate-limits], dead-letter-max and drain-timeout are read from the file and the environment")
+    func rateLimitsAndDeadLetters() throws {
+        var config = ServerConfiguration()
+        try config.apply(toml: """
+            [alerting]
+              rate-limit = "20/1m"
+              dead-letter-max = 50
+              drain-timeout = "2s"
+              [alerting.rate-limits]
+                slack = "10/1m"
+            """, file: "tock.conf")
+        var delivery = try config.makeAlertingService().delivery
+        #expect(delivery.rateLimit(forKind: "slack") == RateLimit(events: 10, per: .seconds(60)))
+        #expect(delivery.rateLimit(forKind: "tcp") == RateLimit(events: 20, per: .seconds(60)))
+        #expect(delivery.deadLetterMax == 50 && delivery.drainTimeout == .seconds(2))
+        #expect(try config.makeAlertingService().deadLetters.limit == 50)
+        try config.apply(environment: ["TOCK_ALERTING_RATE_LIMIT": "5/s"])
+        delivery = try config.makeAlertingService().delivery
+        #expect(delivery.rateLimit(forKind: "tcp") == RateLimit(events: 5, per: .seconds(1)))
+        #expect(delivery.rateLimit(forKind: "slack") == RateLimit(events: 10, per: .seconds(60)), "the kind's own limit still wins")
+        #expect(refusal {
+            try config.apply(toml: "[alerting]\nrate-limit = \"many\"\n", file: "tock.conf")
+        } == "tock.conf: [alerting] rate-limit = \"many\": expected EVENTS/DURATION such as \"20/1m\"")
     }
 
     @Test("TOCK_ALERTING_<KEY> and KAPACITOR_ALERTING_<KEY> override the file")

@@ -14,6 +14,11 @@ public struct DeliveryStats: Sendable, Hashable {
     public var dropped = 0
     /// Events waiting now (the one being attempted not included).
     public var queued = 0
+    /// Events given up and recorded as dead letters (refused, retries exhausted, pushed out of a full queue, or
+    /// still pending when the queue was cancelled).
+    public var deadLettered = 0
+    /// Times an event waited for the handler's rate limit.
+    public var rateLimited = 0
 
     public init() {}
 }
@@ -24,10 +29,20 @@ public struct DeliveryStats: Sendable, Hashable {
 /// even if the sender ignores the cancellation); a retryable failure is attempted again after an exponential
 /// backoff (or the receiver's `Retry-After`) up to ``DeliverySettings/retryMaxAttempts``; a permanent one is not.
 /// ``collect(_:)`` never waits: when the queue is full the oldest waiting event is dropped, counted and logged.
+///
+/// Every collected event is delivered or given to ``deadLetters`` with its reason: refused, retries exhausted,
+/// pushed out of a full queue, or still pending when ``cancel()`` stops the queue. With a rate limit
+/// (``DeliverySettings/rateLimit(forKind:)``) events over it wait in the queue for their turn.
 public final class DeliveryQueue: Sendable {
     /// The handler's destination, as its sender describes it.
     public let sender: any AlertSender
     public let settings: DeliverySettings
+    /// The handler's task, node, topic, kind and options, for its dead letters.
+    public let origin: DeliveryOrigin
+    /// Where given-up events go; `nil`: they are only counted and logged.
+    public let deadLetters: DeadLetterOffice?
+    /// The limit this handler delivers under, if any.
+    public let rateLimit: RateLimit?
     private let log: @Sendable (LogLevel, String) -> Void
     private let state = Mutex(State())
     private let worker = Mutex<Task<Void, Never>?>(nil)
@@ -62,14 +77,26 @@ public final class DeliveryQueue: Sendable {
     static let executor = IOExecutor(name: "tock-alert-delivery", threads: 8)
 
     /// Starts the queue's task. `log` receives every failure, retry, give-up and drop, naming the handler.
+    /// `origin` names the handler in dead letters (and picks its kind's rate limit); `deadLetters` receives every event
+    /// given up.
     public init(sender: any AlertSender, settings: DeliverySettings = DeliverySettings(),
-                log: @escaping @Sendable (LogLevel, String) -> Void) {
+                origin: DeliveryOrigin = DeliveryOrigin(task: "", node: "", topic: "", kind: ""),
+                deadLetters: DeadLetterOffice? = nil, log: @escaping @Sendable (LogLevel, String) -> Void) {
         self.sender = sender
         self.settings = settings
+        self.origin = origin
+        self.deadLetters = deadLetters
+        self.rateLimit = settings.rateLimit(forKind: origin.limitKind)
         self.log = log
         let task = Task(executorPreference: Self.executor) { [self] in await self.run() }
         worker.withLock { $0 = task }
     }
+
+    /// Whether ``close()`` or ``cancel()`` was called: the queue takes no more events.
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Whether the queue's task has ended: closed, and every event delivered or given up.
+    public var isFinished: Bool { state.withLock { $0.ended } }
 
     /// The counters so far.
     public var stats: DeliveryStats {
@@ -80,10 +107,11 @@ public final class DeliveryQueue: Sendable {
         }
     }
 
-    /// Queues `event` and returns at once. A full queue drops its oldest waiting event first.
+    /// Queues `event` and returns at once. A full queue drops its oldest waiting event first (a dead letter); a closed
+    /// queue takes nothing (the event becomes a dead letter).
     public func collect(_ event: AlertEvent) {
         let (wake, droppedEvent, droppedCount) = state.withLock { s -> (CheckedContinuation<Void, Never>?, AlertEvent?, Int) in
-            guard !s.closed else { return (nil, nil, 0) }
+            guard !s.closed else { return (nil, event, -1) }
             var dropped: AlertEvent?
             if s.waiting >= settings.queueSize {
                 dropped = s.pending[s.head].event
@@ -100,8 +128,14 @@ public final class DeliveryQueue: Sendable {
             s.idle = nil
             return (wake, dropped, s.stats.dropped)
         }
-        if let droppedEvent, droppedCount == 1 || droppedCount % 100 == 0 {
-            log(.error, "alert handler \(sender.description): queue full (\(settings.queueSize) events waiting), dropped the oldest event \(droppedEvent.id) at \(RFC3339Nano.format(droppedEvent.time)) (\(droppedCount) dropped so far)")
+        if droppedCount < 0 {
+            return deadLetter(event, .stopped, "the handler had stopped when the event came", attempts: 0)
+        }
+        if let droppedEvent {
+            if droppedCount == 1 || droppedCount % 100 == 0 {
+                log(.error, "alert handler \(sender.description): queue full (\(settings.queueSize) events waiting), dropped the oldest event \(droppedEvent.id) at \(RFC3339Nano.format(droppedEvent.time)) (\(droppedCount) dropped so far)")
+            }
+            deadLetter(droppedEvent, .queueFull, "queue full: \(settings.queueSize) events were waiting", attempts: 0)
         }
         wake?.resume()
         if droppedEvent != nil { fireDrains() }
@@ -130,13 +164,17 @@ public final class DeliveryQueue: Sendable {
         wake?.resume()
     }
 
-    /// Stops at once: waiting events are dropped unsent and the attempt in progress is cancelled.
+    /// Stops at once: waiting events become dead letters (reason `stopped`) and the attempt in progress is cancelled
+    /// (its event too becomes a dead letter unless that attempt succeeds).
     public func cancel() {
-        state.withLock { s in
+        let left = state.withLock { s -> [AlertEvent] in
+            let left = s.pending[s.head...].map(\.event)
             s.stats.dropped += s.waiting
             s.pending = []
             s.head = 0
+            return left
         }
+        for event in left { deadLetter(event, .stopped, "the handler stopped before the event's first attempt", attempts: 0) }
         close()
         worker.withLock { $0?.cancel() }
         fireDrains()
@@ -155,7 +193,21 @@ public final class DeliveryQueue: Sendable {
     // MARK: The queue's task
 
     private func run() async {
+        var gate = rateLimit.map(RateGate.init)
         while let event = await next() {
+            if let wait = gate?.reserve(at: .now), wait > .zero {
+                // Held back by the rate limit: like a retry, this does not hold up a stopping task's drain.
+                state.withLock { s in
+                    s.inFlight?.retrying = true
+                    s.stats.rateLimited += 1
+                }
+                fireDrains()
+                do { try await Task.sleep(for: wait) } catch {
+                    deadLetter(event, .stopped, "the handler stopped while the event waited for its rate limit (\(rateLimit!))", attempts: 0)
+                    state.withLock { $0.inFlight = nil }
+                    continue
+                }
+            }
             await deliver(event)
             state.withLock { $0.inFlight = nil }
             fireDrains()
@@ -206,11 +258,18 @@ public final class DeliveryQueue: Sendable {
             guard failure.isRetryable else {
                 state.withLock { $0.stats.failed += 1 }
                 log(.error, "\(what): event \(event.id) refused, not retried: \(failure.reason)")
+                deadLetter(event, .refused, failure.reason, attempts: attempt)
                 return
             }
-            guard attempt < settings.retryMaxAttempts, !Task.isCancelled else {
+            guard !Task.isCancelled else {
+                state.withLock { $0.stats.failed += 1 }
+                deadLetter(event, .stopped, "the handler stopped during attempt \(attempt): \(failure.reason)", attempts: attempt)
+                return
+            }
+            guard attempt < settings.retryMaxAttempts else {
                 state.withLock { $0.stats.failed += 1 }
                 log(.error, "\(what): gave up on event \(event.id) after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(failure.reason)")
+                deadLetter(event, .retriesExhausted, failure.reason, attempts: attempt)
                 return
             }
             var after: Duration?
@@ -220,6 +279,7 @@ public final class DeliveryQueue: Sendable {
             log(.warning, "\(what): attempt \(attempt) of event \(event.id) failed: \(failure.reason); retrying in \(Self.format(wait))")
             do { try await Task.sleep(for: wait) } catch {
                 state.withLock { $0.stats.failed += 1 }
+                deadLetter(event, .stopped, "the handler stopped while waiting to retry: \(failure.reason)", attempts: attempt)
                 return
             }
             attempt += 1
@@ -251,6 +311,13 @@ public final class DeliveryQueue: Sendable {
         } onCancel: {
             work.cancel()
         }
+    }
+
+    /// Records a given-up event: counted always, kept when the queue has an office.
+    private func deadLetter(_ event: AlertEvent, _ reason: DeadLetter.Reason, _ detail: String, attempts: Int) {
+        state.withLock { $0.stats.deadLettered += 1 }
+        deadLetters?.record(DeadLetter(time: 0, handler: sender.description, origin: origin, event: event,
+                                       reason: reason, detail: detail, attempts: attempts))
     }
 
     private func fireDrains() {

@@ -22,7 +22,9 @@ public final class AlertingService: AlertService {
     public let silences = Silences()
     /// The topic handlers defined over the API, and the way events reach them.
     public let topicRouter: TopicRouter
-    private let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
+    /// Where every handler's given-up events go (`DeadLetters/`).
+    public let deadLetters: DeadLetterOffice
+    let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
 
     /// What ``check(_:)`` says of a `hipchat` handler.
     public static let hipChatRetired = "HipChat was retired by Atlassian in 2019; Kapacitor's hipchat handler can no longer deliver — use slack, teams or discord"
@@ -31,8 +33,10 @@ public final class AlertingService: AlertService {
     /// element; a missing section gives the service's defaults). A section no service reads is refused.
     public init(configuration: [String: [ConfigTable]] = [:], delivery: DeliverySettings = DeliverySettings(),
                 kinds: [any AlertServiceKind.Type] = AlertServiceRegistry.kinds,
-                notifiers: [String: NotifierPlugin] = [:], execPolicy: ExecPolicy = .unrestricted) throws(ConfigError) {
+                notifiers: [String: NotifierPlugin] = [:], execPolicy: ExecPolicy = .unrestricted,
+                deadLetters: DeadLetterOffice? = nil) throws(ConfigError) {
         self.current = Mutex(try Self.build(configuration, kinds))
+        self.deadLetters = deadLetters ?? DeadLetterOffice(limit: delivery.deadLetterMax)
         self.delivery = delivery
         self.notifiers = notifiers
         self.execPolicy = execPolicy
@@ -84,12 +88,17 @@ public final class AlertingService: AlertService {
     }
 
     public func open(_ node: AlertNodeContext, handlers: [AlertHandlerSpec]) throws -> any AlertSink {
-        var senders: [any AlertSender] = []
+        var senders: [(sender: any AlertSender, origin: DeliveryOrigin)] = []
+        let topic = node.topic ?? node.anonymousTopic
+        func origin(_ kind: String, _ options: [String: HandlerOption]) -> DeliveryOrigin {
+            DeliveryOrigin(task: node.taskID, node: node.nodeID, topic: topic, kind: kind, options: options)
+        }
         for handler in handlers {
-            if let notifier = try PluginNotifierSender.make(handler, plugins: notifiers, topic: node.topic ?? node.anonymousTopic) {
-                senders.append(notifier)
+            if let notifier = try PluginNotifierSender.make(handler, plugins: notifiers, topic: topic) {
+                senders.append((notifier, origin(handler.kind, handler.options)))
             } else {
-                senders.append(try liveSender(kind: handler.kind, options: handler.options))
+                let sender = try liveSender(kind: handler.kind, options: handler.options)
+                senders.append((sender, origin(handler.kind, handler.options)))
             }
         }
         // Kapacitor adds a global service's handler to every alert that names no handler of that service.
@@ -97,10 +106,13 @@ public final class AlertingService: AlertService {
         let services = self.services
         for kind in services.keys.sorted() where !named.contains(kind) {
             for global in services[kind]!.globalHandlers {
-                senders.append(try services[kind]!.makeSender(options: global.options))
+                let sender = try services[kind]!.makeSender(options: global.options)
+                senders.append((sender, origin(kind, global.options)))
             }
         }
-        let queues = senders.map { DeliveryQueue(sender: $0, settings: delivery, log: node.log) }
+        let queues = senders.map {
+            DeliveryQueue(sender: $0.sender, settings: delivery, origin: $0.origin, deadLetters: deadLetters, log: node.log)
+        }
         open.withLock { for q in queues { $0[ObjectIdentifier(q)] = (node.taskID, node.nodeID, q) } }
         // Kapacitor records a node's events in its anonymous topic only when the node has handlers of its own.
         var topicIDs: [String] = []
@@ -133,7 +145,7 @@ public final class AlertingService: AlertService {
             .sorted { ($0.task, $0.node, $0.handler) < ($1.task, $1.node, $1.handler) }
     }
 
-    /// Stops every queue at once (the process is ending): waiting events are dropped.
+    /// Stops every queue at once (the process is ending): waiting events become dead letters (reason `stopped`).
     public func shutdown() {
         for entry in open.withLock({ Array($0.values) }) { entry.queue.cancel() }
         topicRouter.shutdown()

@@ -4,10 +4,10 @@ import Foundation
 /// `tock list tasks|templates [globs…]`: Kapacitor's tables.
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List tasks, templates, recordings, replays, topics, topic-handlers, silences or service-tests, optionally only those matching IDs or globs.",
+        abstract: "List tasks, templates, recordings, replays, topics, topic-handlers, silences, dead-letters or service-tests, optionally only those matching IDs or globs.",
         discussion: "Topic handlers take the topic (or a pattern of topics) first: `tock list topic-handlers system email*`.")
 
-    @Argument(help: "What to list: tasks, templates, recordings, replays, topics, topic-handlers, silences or service-tests.")
+    @Argument(help: "What to list: tasks, templates, recordings, replays, topics, topic-handlers, silences, dead-letters or service-tests.")
     var kind: String
 
     @Argument(help: "IDs or globs (default: all).")
@@ -16,8 +16,8 @@ struct List: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard ["tasks", "templates", "recordings", "replays", "topics", "topic-handlers", "silences", "service-tests"].contains(kind) else {
-            throw ValidationError("cannot list \"\(kind)\": did you mean tasks, templates, recordings, replays, topics, topic-handlers, silences or service-tests?")
+        guard ["tasks", "templates", "recordings", "replays", "topics", "topic-handlers", "silences", "dead-letters", "service-tests"].contains(kind) else {
+            throw ValidationError("cannot list \"\(kind)\": did you mean tasks, templates, recordings, replays, topics, topic-handlers, silences, dead-letters or service-tests?")
         }
     }
 
@@ -28,6 +28,7 @@ struct List: AsyncParsableCommand {
             case "topics": return print(try await TopicTables.listTopics(client, patterns: patterns), terminator: "")
             case "topic-handlers": return print(try await TopicTables.listHandlers(client, patterns: patterns), terminator: "")
             case "silences": return print(try await SilenceTables.list(client, patterns: patterns), terminator: "")
+            case "dead-letters": return print(try await DeadLetterTables.list(client, patterns: patterns), terminator: "")
             default: break
             }
             var seen: Set<String> = []

@@ -77,10 +77,10 @@ struct Reload: AsyncParsableCommand {
 /// `tock delete tasks|templates <ids or globs…>`.
 struct Delete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Delete tasks, templates, recordings, replays, topics, topic handlers or silences (IDs or globs).",
+        abstract: "Delete tasks, templates, recordings, replays, topics, topic handlers, silences or dead letters (IDs or globs).",
         discussion: "Topic handlers take their topic first: `tock delete topic-handlers system slack`.")
 
-    @Argument(help: "What to delete: tasks, templates, recordings, replays, topics, topic-handlers or silences.")
+    @Argument(help: "What to delete: tasks, templates, recordings, replays, topics, topic-handlers, silences or dead-letters.")
     var kind: String
 
     @Argument(help: "IDs or globs.")
@@ -89,8 +89,8 @@ struct Delete: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard ["tasks", "templates", "recordings", "replays", "topics", "topic-handlers", "silences"].contains(kind) else {
-            throw ValidationError("cannot delete \"\(kind)\": did you mean tasks, templates, recordings, replays, topics, topic-handlers or silences?")
+        guard ["tasks", "templates", "recordings", "replays", "topics", "topic-handlers", "silences", "dead-letters"].contains(kind) else {
+            throw ValidationError("cannot delete \"\(kind)\": did you mean tasks, templates, recordings, replays, topics, topic-handlers, silences or dead-letters?")
         }
         if ids.isEmpty { throw ValidationError("Must pass at least one ID or glob") }
         if kind == "topic-handlers" && ids.count < 2 { throw ValidationError("Must pass the topic, then at least one handler ID or glob") }
@@ -102,6 +102,7 @@ struct Delete: AsyncParsableCommand {
             case "topics": return try await TopicTables.deleteTopics(client, patterns: ids)
             case "topic-handlers": return try await TopicTables.deleteHandlers(client, topic: ids[0], patterns: Array(ids.dropFirst()))
             case "silences": return try await SilenceTables.delete(client, patterns: ids)
+            case "dead-letters": return try await DeadLetterTables.delete(client, patterns: ids)
             default: break
             }
             for argument in ids {

@@ -132,6 +132,9 @@ struct TestCommand: ParsableCommand {
                 for line in actuals.snapshot({ $0.errors }) { print("        log: \(line)") }
             }
         }
+        if let alerting {
+            for line in Run.settleDeliveries(alerting) { print("  \(line)") }
+        }
         return (passed, failed)
     }
 }
