@@ -96,6 +96,8 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .executableTarget(name: "tock-file-notifier", dependencies: ["NotifierKit", "PluginProtocol"],
                           path: "Plugins/notifiers/file-notifier", swiftSettings: swiftSettings),
+        .executableTarget(name: "tock-uptime-collector", dependencies: ["NotifierKit", "PluginProtocol"],
+                          path: "Plugins/collectors/uptime", swiftSettings: swiftSettings),
 
         // MARK: Sample UDFs written in Swift
         .executableTarget(name: "swift-mirror", dependencies: ["UDFKit"], path: "SampleUDFs/swift-mirror",

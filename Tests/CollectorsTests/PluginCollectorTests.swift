@@ -146,3 +146,26 @@ struct PluginCollectorTests {
         try await waitFor("the refusal") { third.logged("option label must be a string") }
     }
 }
+
+@Suite("the Swift SDK's sample collector, tock-uptime-collector")
+struct SwiftCollectorSampleTests {
+    @Test("answers gathers with the host's uptime and load, tagged by its option")
+    func uptime() async throws {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let binary = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("tock-uptime-collector").path
+        let collector = PluginCollector(configuration: CollectorPluginConfiguration(
+            name: "uptime", program: binary, options: ["source": .string("swift")]), gatherTimeout: .seconds(5))
+        let received = PluginCollectorTests.Received()
+        try collector.start(received.context)
+        defer { collector.stop() }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while !collector.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(collector.preferredInterval == .seconds(30))
+        collector.tick()
+        while received.count == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let point = try #require(received.points.withLock { $0.first })
+        #expect(point.name == "uptime")
+        #expect(point.tags["source"] == "swift")
+        #expect((point.fields.first { $0.key == "seconds" }?.value.numeric ?? 0) > 0)
+    }
+}

@@ -11,6 +11,16 @@ public protocol AlertSender: Sendable {
 
     /// Delivers `event` once.
     func send(_ event: AlertEvent) async throws(DeliveryFailure)
+
+    /// Delivers `event`, published to `topic`, once: for senders whose body names the topic (Teams titles an alert
+    /// without an ID by its topic). The others ignore it.
+    func send(_ event: AlertEvent, topic: String) async throws(DeliveryFailure)
+}
+
+extension AlertSender {
+    public func send(_ event: AlertEvent, topic: String) async throws(DeliveryFailure) {
+        try await send(event)
+    }
 }
 
 /// Why a delivery attempt failed, and whether another may succeed.

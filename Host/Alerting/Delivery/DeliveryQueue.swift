@@ -249,7 +249,7 @@ public final class DeliveryQueue: Sendable {
         let what = "alert handler \(sender.description)"
         var attempt = 1
         while true {
-            let failure = await Self.attempt(sender, event, timeout: settings.timeout)
+            let failure = await Self.attempt(sender, event, topic: origin.topic, timeout: settings.timeout)
             state.withLock { s in
                 if failure == nil { s.stats.sent += 1 } else { s.inFlight?.retrying = true }
             }
@@ -288,9 +288,9 @@ public final class DeliveryQueue: Sendable {
 
     /// One attempt, bounded by `timeout`. The attempt runs in its own task, cancelled at the deadline; the answer
     /// does not wait for a sender that ignores the cancellation.
-    static func attempt(_ sender: any AlertSender, _ event: AlertEvent, timeout: Duration) async -> DeliveryFailure? {
+    static func attempt(_ sender: any AlertSender, _ event: AlertEvent, topic: String = "", timeout: Duration) async -> DeliveryFailure? {
         let work = Task(executorPreference: Self.executor) { () async -> DeliveryFailure? in
-            do throws(DeliveryFailure) { try await sender.send(event) } catch { return error }
+            do throws(DeliveryFailure) { try await sender.send(event, topic: topic) } catch { return error }
             return nil
         }
         let answer = Once<DeliveryFailure?>()

@@ -24,6 +24,10 @@ final class LiveSender: AlertSender {
         try await sender().send(event)
     }
 
+    func send(_ event: AlertEvent, topic: String) async throws(DeliveryFailure) {
+        try await sender().send(event, topic: topic)
+    }
+
     /// The sender of the service's present configuration.
     func sender() throws(DeliveryFailure) -> any AlertSender {
         let (service, generation) = lookup(kind)

@@ -10,6 +10,8 @@ import Musl
 public struct HostFS: Sendable {
     public var proc: String
     public var sys: String
+    /// `/etc`: os-release, machine-id, passwd.
+    public var etc: String = "/etc"
     /// The login records `system` counts users from.
     public var utmp: String
     /// The usage of the file system mounted at a path (`statvfs`); a test replaces it.
@@ -32,9 +34,11 @@ public struct HostFS: Sendable {
     /// The running host, honouring `HOST_PROC`, `HOST_SYS` and `HOST_VAR`.
     public static var live: HostFS {
         let env = { (name: String) -> String? in getenv(name).map { String(cString: $0) } }
-        return HostFS(proc: env("HOST_PROC") ?? "/proc", sys: env("HOST_SYS") ?? "/sys",
-                      utmp: (env("HOST_VAR").map { $0 + "/run/utmp" }) ?? "/var/run/utmp",
-                      pageSize: Int64(sysconf(Int32(_SC_PAGESIZE))), clockTicks: Double(sysconf(Int32(_SC_CLK_TCK))))
+        var host = HostFS(proc: env("HOST_PROC") ?? "/proc", sys: env("HOST_SYS") ?? "/sys",
+                          utmp: (env("HOST_VAR").map { $0 + "/run/utmp" }) ?? "/var/run/utmp",
+                          pageSize: Int64(sysconf(Int32(_SC_PAGESIZE))), clockTicks: Double(sysconf(Int32(_SC_CLK_TCK))))
+        host.etc = env("HOST_ETC") ?? "/etc"
+        return host
     }
 
     /// The machine's name as the kernel knows it (`hostname`), which Telegraf puts in every point's `host` tag.
@@ -47,7 +51,9 @@ public struct HostFS: Sendable {
     /// A fixture tree laid out as `/` is: `<root>/proc`, `<root>/sys`, `<root>/var/run/utmp`.
     public static func fixture(root: String, pageSize: Int64 = 4096,
                                usage: @escaping @Sendable (String) -> FileSystemUsage? = { _ in nil }) -> HostFS {
-        HostFS(proc: root + "/proc", sys: root + "/sys", utmp: root + "/var/run/utmp", pageSize: pageSize, usage: usage)
+        var host = HostFS(proc: root + "/proc", sys: root + "/sys", utmp: root + "/var/run/utmp", pageSize: pageSize, usage: usage)
+        host.etc = root + "/etc"
+        return host
     }
 
     /// The text of `path` (absolute, already under ``proc`` or ``sys``), or why it could not be read.

@@ -109,6 +109,21 @@ struct ChatServiceTests {
         #expect(try await Configured.deliver(other, Events.critical, to: receiver).path == "/other")
     }
 
+    @Test("teams: an alert without an ID is titled by the topic its handler's queue delivers for")
+    func teamsTopicTitle() async throws {
+        let receiver = try await HTTPReceiver.start()
+        defer { receiver.stop() }
+        let sender = try Configured.service("teams", url: receiver.url).makeSender(options: [:])
+        let queue = DeliveryQueue(sender: sender, origin: DeliveryOrigin(task: "t", node: "alert2", topic: "cpu", kind: "teams"),
+                                  log: { _, _ in })
+        defer { queue.cancel() }
+        var event = Events.critical
+        event.id = ""
+        queue.collect(event)
+        let request = try await receiver.waitForRequests(1)[0]
+        #expect(request.text.contains(#""title":"CRITICAL: [cpu]""#), "\(request.text)")
+    }
+
     @Test("discord: one embed coloured by level, the event time when timestamp is on, config values as defaults")
     func discord() async throws {
         let receiver = try await HTTPReceiver.start()

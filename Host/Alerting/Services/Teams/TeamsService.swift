@@ -83,8 +83,12 @@ struct TeamsSender: AlertSender {
     }
 
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
+        try await send(event, topic: "")
+    }
+
+    func send(_ event: AlertEvent, topic: String) async throws(DeliveryFailure) {
         do {
-            _ = try await AlertHTTP.postJSON(url: channelURL, body: body(event))
+            _ = try await AlertHTTP.postJSON(url: channelURL, body: body(event, topic: topic))
         } catch {
             throw ServiceSupport.failure(error, description)
         }

@@ -1,0 +1,133 @@
+import Testing
+import TockModel
+@testable import Collectors
+
+@Suite("procstat and host_facts: processes found by a query, and the host's static facts")
+struct ProcessCollectorTests {
+    /// A process directory: stat (utime 250 and stime 50 ticks, 3 threads, started 1000 ticks after boot), status,
+    /// io, comm, cmdline and two open files.
+    func process(_ fixture: FixtureHost, pid: Int, comm: String, cmdline: [String], uid: Int = 1000, state: String = "S",
+                 utime: Int = 250) {
+        fixture.write("proc/\(pid)/stat", "\(pid) (\(comm)) \(state) 1 1 1 0 -1 0 0 0 0 0 \(utime) 50 0 0 20 5 3 0 1000 100000 200 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 7\n")
+        fixture.write("proc/\(pid)/comm", comm + "\n")
+        fixture.write("proc/\(pid)/cmdline", cmdline.joined(separator: "\0") + "\0")
+        fixture.write("proc/\(pid)/status", "Name:\t\(comm)\nUid:\t\(uid)\t\(uid)\t\(uid)\t\(uid)\nVmSize:\t  2000 kB\nVmRSS:\t  1000 kB\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n")
+        fixture.write("proc/\(pid)/io", "rchar: 1\nwchar: 2\nsyscr: 30\nsyscw: 40\nread_bytes: 4096\nwrite_bytes: 8192\n")
+        fixture.write("proc/\(pid)/fd/0", "")
+        fixture.write("proc/\(pid)/fd/1", "")
+    }
+
+    func host() -> FixtureHost {
+        let fixture = FixtureHost()
+        fixture.write("proc/stat", "cpu  1 1 1 1\ncpu0 1 1 1 1\ncpu1 1 1 1 1\nbtime 1700000000\n")
+        fixture.write("proc/meminfo", "MemTotal: 100000 kB\n")
+        fixture.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnginx:x:1000:1000::/:/sbin/nologin\n")
+        process(fixture, pid: 10, comm: "nginx", cmdline: ["nginx:", "master", "process", "/usr/sbin/nginx"])
+        process(fixture, pid: 11, comm: "nginx", cmdline: ["nginx:", "worker", "process"])
+        process(fixture, pid: 20, comm: "python3", cmdline: ["python3", "/opt/app/server.py", "--port", "80"], uid: 0)
+        return fixture
+    }
+
+    @Test("pattern matches the whole command line: one procstat point per process with Telegraf's fields, then procstat_lookup")
+    func pattern() throws {
+        let fixture = host()
+        var procstat = try ProcstatCollector.make(["pattern": .string("server\\.py")])
+        let points = try procstat.gather(fixture.context(time: 10_000_000_000))
+        #expect(points.map(\.name) == ["procstat", "procstat_lookup"])
+        let p = points[0]
+        #expect(p.tags.dictionary == ["pattern": "server\\.py", "process_name": "python3"])
+        #expect(field(p, "pid") == .int(20))
+        #expect(field(p, "cpu_time_user") == .double(2.5))
+        #expect(field(p, "num_threads") == .int(3))
+        #expect(field(p, "memory_rss") == .int(1_024_000))
+        #expect(field(p, "memory_usage") == .double(1))
+        #expect(field(p, "read_count") == .int(30))
+        #expect(field(p, "write_bytes") == .int(8192))
+        #expect(field(p, "num_fds") == .int(2))
+        #expect(field(p, "voluntary_context_switches") == .int(12))
+        #expect(field(p, "created_at") == .int(1_700_000_010_000_000_000))
+        #expect(field(p, "cpu_usage") == nil)  // from the second gather on
+        #expect(points[1].tags.dictionary == ["pattern": "server\\.py", "pid_finder": "native", "result": "success"])
+        #expect(field(points[1], "pid_count") == .int(1))
+
+        // 1 s later the process used 0.5 s more CPU.
+        process(fixture, pid: 20, comm: "python3", cmdline: ["python3", "/opt/app/server.py"], uid: 0, utime: 300)
+        let again = try procstat.gather(fixture.context(time: 11_000_000_000))
+        #expect(field(again[0], "cpu_usage") == .double(50))
+    }
+
+    @Test("exe matches the command name, user the owner; a missing pid file is a lookup error, not a failure")
+    func queries() throws {
+        let fixture = host()
+        var exe = try ProcstatCollector.make(["exe": .string("^nginx$")])
+        #expect(try exe.gather(fixture.context()).filter { $0.name == "procstat" }.compactMap { field($0, "pid") } == [.int(10), .int(11)])
+        var user = try ProcstatCollector.make(["user": .string("root")])
+        #expect(try user.gather(fixture.context()).filter { $0.name == "procstat" }.count == 1)
+        var pidFile = try ProcstatCollector.make(["pid_file": .string(fixture.root + "/run/none.pid")])
+        let log = LogLines()
+        let lookup = try pidFile.gather(fixture.context(logged: log))
+        #expect(lookup.map(\.name) == ["procstat_lookup"])
+        #expect(lookup[0].tags["result"] == "lookup_error")
+        #expect(field(lookup[0], "result_code") == .int(1))
+        #expect(log.all.contains { $0.0 == .error && $0.1.contains("cannot read a pid from") })
+        fixture.write("run/app.pid", "20\n")
+        var found = try ProcstatCollector.make(["pid_file": .string(fixture.root + "/run/app.pid"), "pid_tag": .bool(true)])
+        let byFile = try found.gather(fixture.context())
+        #expect(byFile[0].tags["pid"] == "20")
+        #expect(field(byFile[0], "pid") == nil)
+    }
+
+    @Test("a query is required, only one, and a bad regular expression is refused at configuration")
+    func settings() {
+        #expect(throws: CollectorError.self) { try ProcstatCollector.make([:]) }
+        #expect(throws: CollectorError.self) { try ProcstatCollector.make(["exe": .string("a"), "user": .string("b")]) }
+        #expect(throws: CollectorError.self) { try ProcstatCollector.make(["pattern": .string("(unclosed")]) }
+    }
+
+    @Test("host_facts: os-release, kernel, CPU model and count, memory, machine ID and the host's own addresses")
+    func facts() throws {
+        let fixture = FixtureHost()
+        fixture.write("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n")
+        fixture.write("etc/machine-id", "0123456789abcdef\n")
+        fixture.write("proc/sys/kernel/osrelease", "6.1.0-18-amd64\n")
+        fixture.write("proc/cpuinfo", "processor\t: 0\nmodel name\t: AMD EPYC 7B13\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n")
+        fixture.write("proc/stat", "cpu  1 1 1 1\ncpu0 1 1 1 1\ncpu1 1 1 1 1\nbtime 1700000000\n")
+        fixture.write("proc/meminfo", "MemTotal: 2048 kB\n")
+        fixture.write("proc/net/fib_trie", """
+            Main:
+              +-- 0.0.0.0/0 3 0 5
+                 |-- 0.0.0.0
+                    /0 universe UNICAST
+                 +-- 10.0.0.0/24 2 0 2
+                    |-- 10.0.0.7
+                       /32 host LOCAL
+                    |-- 10.0.0.255
+                       /32 link BROADCAST
+                 +-- 127.0.0.0/8 2 0 2
+                    |-- 127.0.0.1
+                       /32 host LOCAL
+            Local:
+              +-- 0.0.0.0/0 3 0 5
+                    |-- 10.0.0.7
+                       /32 host LOCAL
+            """)
+        fixture.write("proc/net/if_inet6", """
+            20010db8000000000000000000000001 02 40 00 80     eth0
+            fe800000000000000000000000000001 02 40 20 80     eth0
+            00000000000000000000000000000001 01 80 10 80       lo
+            """)
+        var facts = try HostFactsCollector.make()
+        let p = try facts.gather(fixture.context())[0]
+        #expect(p.name == "host_facts")
+        #expect(field(p, "os") == .string("Debian GNU/Linux 12 (bookworm)"))
+        #expect(field(p, "os_version") == .string("12"))
+        #expect(field(p, "kernel") == .string("6.1.0-18-amd64"))
+        #expect(field(p, "cpu_model") == .string("AMD EPYC 7B13"))
+        #expect(field(p, "n_cpus") == .int(2))
+        #expect(field(p, "mem_total") == .int(2048 * 1024))
+        #expect(field(p, "boot_time") == .int(1_700_000_000))
+        #expect(field(p, "machine_id") == .string("0123456789abcdef"))
+        #expect(field(p, "ipv4") == .string("10.0.0.7"))
+        #expect(field(p, "ipv6") == .string("2001:db8::1"))
+    }
+}
