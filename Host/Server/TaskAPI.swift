@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Storage
 import TICKScript
+import TockModel
 
 /// The `/kapacitor/v1/tasks` and `/templates` resources in Kapacitor's JSON shapes.
 struct TaskAPI: Sendable {

@@ -119,7 +119,7 @@ public struct DiskIOCollector: Collector {
         var current: [String: DiskStats] = [:]
         for line in try host.text(host.proc + "/diskstats").split(separator: "\n") {
             guard let stats = DiskStats(line) else { continue }
-            guard devices.isEmpty || devices.contains(where: { GlobPattern.matches($0, stats.name) }) else { continue }
+            guard devices.isEmpty || devices.contains(where: { Glob.matches($0, stats.name) }) else { continue }
             current[stats.name] = stats
             var tags = ["name": stats.name]
             for wwid in [host.sys + "/block/\(stats.name)/wwid", host.sys + "/block/\(stats.name)/device/wwid"] {
@@ -169,26 +169,5 @@ struct DiskStats: Sendable, Hashable {
         reads = n[3]; mergedReads = n[4]; readSectors = n[5]; readTime = n[6]
         writes = n[7]; mergedWrites = n[8]; writeSectors = n[9]; writeTime = n[10]
         inProgress = n[11]; ioTime = n[12]; weightedIOTime = n[13]
-    }
-}
-
-/// Telegraf's filter globs: `*` any run, `?` one character.
-enum GlobPattern {
-    static func matches(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern), t = Array(text)
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
-                pi += 1; ti += 1
-            } else if pi < p.count && p[pi] == "*" {
-                star = pi; mark = ti; pi += 1
-            } else if star >= 0 {
-                pi = star + 1; mark += 1; ti = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count && p[pi] == "*" { pi += 1 }
-        return pi == p.count
     }
 }

@@ -30,7 +30,7 @@ public struct NetCollector: Collector {
             let n = parts[1].words.map { Int64($0) ?? 0 }
             guard n.count >= 16 else { continue }
             if !interfaces.isEmpty {
-                guard interfaces.contains(where: { GlobPattern.matches($0, name) }) else { continue }
+                guard interfaces.contains(where: { Glob.matches($0, name) }) else { continue }
             } else {
                 guard let text = try? host.text(host.sys + "/class/net/\(name)/flags"),
                       let flags = Int(text.trimmingCharacters(in: " \n").replacingHexPrefix, radix: 16),

@@ -25,7 +25,7 @@ struct TopicAPI: Sendable {
         router.get(RouterPath(Self.path)) { request, _ in
             let q = request.uri.queryParameters
             let pattern = q.get("pattern") ?? ""
-            if let problem = Alerting.Glob.problem(pattern) { throw APIError(.badRequest, "invalid pattern: \(problem)") }
+            if let problem = TockModel.Glob.problem(pattern) { throw APIError(.badRequest, "invalid pattern: \(problem)") }
             let minLevel = try Self.level(q.get("min-level"))
             let topics = alerting.topics.list(pattern: pattern, minLevel: minLevel)
             return TockAPI.json(.object([("link", Self.link(Self.requestHref(request))), ("topics", .array(topics.map(Self.topic)))]))
@@ -58,7 +58,7 @@ struct TopicAPI: Sendable {
         router.get(RouterPath(Self.path + "/:topic/handlers")) { request, context in
             let topic = try Self.parameter(context, "topic")
             let pattern = request.uri.queryParameters.get("pattern") ?? ""
-            if let problem = Alerting.Glob.problem(pattern) { throw APIError(.badRequest, "invalid pattern: \(problem)") }
+            if let problem = TockModel.Glob.problem(pattern) { throw APIError(.badRequest, "invalid pattern: \(problem)") }
             let handlers = alerting.topicRouter.specs(topic: topic, pattern: pattern)
             return TockAPI.json(.object([("link", Self.link(Self.requestHref(request))), ("topic", .string(topic)),
                                          ("handlers", .array(handlers.map(Self.handler)))]))

@@ -1,6 +1,7 @@
 import Alerting
 import ArgumentParser
 import Foundation
+import TockModel
 
 /// `tock replay-dead-letters`: sends given-up events again (Tock's own verb; Kapacitor has no dead letters).
 struct ReplayDeadLetters: AsyncParsableCommand {

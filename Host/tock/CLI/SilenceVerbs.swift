@@ -1,6 +1,7 @@
 import Alerting
 import ArgumentParser
 import Foundation
+import TockModel
 
 /// `tock define-silence`: silences matching alerts for a while (Tock's own verb; Kapacitor has no silences).
 struct DefineSilence: AsyncParsableCommand {
