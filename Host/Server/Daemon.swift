@@ -73,7 +73,16 @@ public enum Daemon {
             master.stopAll()
             throw ConfigurationError("\(configuration.file ?? "configuration"): \(error)")
         }
-        let services = DaemonServices.start(api: api, configuration: configuration, log: log)
+        let services = DaemonServices.start(api: api, configuration: configuration, log: log) {
+            // The collectors of the configuration file as it is now; the rest of the file is not re-read.
+            guard let file = configuration.file else { return }
+            do {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                ingest.reloadCollectors(try CollectorsSection.parse(text, file: file))
+            } catch {
+                log.log(.error, "SIGHUP: collectors not reloaded, the running ones are kept", ["err": "\(error)"])
+            }
+        }
         defer { services.stop() }
         let app = try application(api: api, host: bind.host, port: bind.port,
                               tls: tls, idleTimeout: configuration.readTimeout, onListening: { port in

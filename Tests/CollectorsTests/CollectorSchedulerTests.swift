@@ -61,3 +61,33 @@ struct CollectorSchedulerTests {
         #expect(scheduler.stats["stuck"]!.gathers == stuckMetrics.count)
     }
 }
+
+@Suite("collector scheduler: reloading a configuration")
+struct CollectorSchedulerReloadTests {
+    @Test("update keeps unchanged sections, restarts changed ones, starts new ones, stops removed ones; a bad one changes nothing")
+    func update() async throws {
+        var a = CollectorConfig(name: "a")
+        a.interval = .seconds(60)
+        var b = CollectorConfig(name: "b")
+        b.interval = .seconds(60)
+        let built = Mutex<[String]>([])
+        let scheduler = CollectorScheduler([a, b], clock: { 1 }, log: { _, _ in }, factory: { config throws(CollectorError) in
+            if config.name == "bad" { throw CollectorError("bad", "refused") }
+            built.withLock { $0.append(config.name) }
+            return .polled(ScriptedCollector())
+        }, sink: { _ in })
+        try scheduler.start()
+        defer { scheduler.stop() }
+        var changedB = b
+        changedB.interval = .seconds(30)
+        let changes = try scheduler.update([a, changedB, CollectorConfig(name: "c")])
+        #expect(changes.kept == ["a"])
+        #expect(changes.started.sorted() == ["b", "c"])
+        #expect(changes.stopped.isEmpty)
+        #expect(built.withLock { $0 } == ["a", "b", "b", "c"])
+        let removed = try scheduler.update([a])
+        #expect(removed.stopped.sorted() == ["b", "c"])
+        #expect(throws: CollectorError("bad", "refused")) { try scheduler.update([a, CollectorConfig(name: "bad")]) }
+        #expect(try scheduler.update([a]).kept == ["a"])
+    }
+}

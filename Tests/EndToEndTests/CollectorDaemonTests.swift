@@ -81,6 +81,32 @@ struct CollectorDaemonTests {
         }
     }
 
+    @Test("on SIGHUP the collectors are re-read: unchanged ones keep running, new ones start, removed ones stop; a bad file changes nothing")
+    func reloadOnHangup() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/collectors.conf"
+        try "[[collectors.mem]]\n  interval = \"200ms\"\n\n[[collectors.swap]]\n  interval = \"200ms\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try await DaemonProcess(dataDirectory: dir, config: config)
+        defer { daemon.stop() }
+        func log() -> String { (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? "" }
+        try await DaemonProcess.waitUntil("the collectors start") { log().contains("collectors started") }
+
+        try "[[collectors.mem]]\n  interval = \"200ms\"\n\n[[collectors.system]]\n  interval = \"200ms\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        try await DaemonProcess.waitUntil("the reload") { log().contains("collectors reloaded") }
+        let reloaded = log().split(separator: "\n").first { $0.contains("collectors reloaded") }.map(String.init) ?? ""
+        #expect(reloaded.contains("kept=mem"), "\(reloaded)")
+        #expect(reloaded.contains("started=system"), "\(reloaded)")
+        #expect(reloaded.contains("stopped=swap"), "\(reloaded)")
+
+        try "[[collectors.mem]]\n  intervall = \"1s\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        try await DaemonProcess.waitUntil("the refused reload") { log().contains("collectors not reloaded") }
+        #expect(log().contains("unknown option \\\"intervall\\\"") || log().contains("intervall"), "\(log())")
+        #expect(daemon.process.isRunning)
+    }
+
     @Test("an unknown collector option stops the daemon at start with the file and line")
     func badOption() async throws {
         let dir = try DaemonProcess.temporaryDirectory()

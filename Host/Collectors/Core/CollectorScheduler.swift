@@ -15,13 +15,13 @@ public final class CollectorScheduler: Sendable {
     /// Receives each gather's points (the collector's, then its self-metric).
     public typealias Sink = @Sendable ([Point]) -> Void
 
-    private let configs: [CollectorConfig]
+    private let initial: [CollectorConfig]
     private let host: HostFS
     private let hostTags: [String: String]
     private let sink: Sink
     private let log: @Sendable (CollectorLogLevel, String) -> Void
     private let clock: @Sendable () -> Timestamp
-    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let running = Mutex<[String: (config: CollectorConfig, task: Task<Void, Never>)]>([:])
     private let counters = Mutex<[String: Stats]>([:])
     private let factory: Factory
 
@@ -44,7 +44,7 @@ public final class CollectorScheduler: Sendable {
                 },
                 sink: @escaping Sink) {
         self.factory = factory
-        self.configs = configs
+        self.initial = configs
         self.host = host
         self.hostTags = hostTags
         self.clock = clock
@@ -57,27 +57,63 @@ public final class CollectorScheduler: Sendable {
 
     /// Builds every collector (refusing bad options before anything runs) and starts them.
     public func start() throws(CollectorError) {
-        var built: [(String, CollectorConfig, CollectorInstance)] = []
+        _ = try update(initial)
+    }
+
+    /// What ``update(_:)`` did.
+    public struct Changes: Sendable, Hashable {
+        public var kept: [String] = []
+        public var started: [String] = []
+        public var stopped: [String] = []
+    }
+
+    /// Runs `configs` from now on (a configuration reloaded on SIGHUP): a section whose settings did not change keeps
+    /// running on its schedule; changed or new ones start, removed ones stop. Every new section is built first: when
+    /// one is refused, nothing changes.
+    @discardableResult
+    public func update(_ configs: [CollectorConfig]) throws(CollectorError) -> Changes {
+        var wanted: [(key: String, config: CollectorConfig)] = []
         var seen: [String: Int] = [:]
         for config in configs {
             seen[config.name, default: 0] += 1
-            let key = seen[config.name]! == 1 ? config.name : "\(config.name)#\(seen[config.name]!)"
+            wanted.append((seen[config.name]! == 1 ? config.name : "\(config.name)#\(seen[config.name]!)", config))
+        }
+        let current = running.withLock { $0 }
+        var built: [(String, CollectorConfig, CollectorInstance)] = []
+        for (key, config) in wanted where current[key]?.config != config {
             built.append((key, config, try factory(config)))
         }
-        let started = built.map { key, config, instance in
-            switch instance {
-            case .polled(let collector):
-                Task { [self] in await self.run(key: key, config: config, collector: collector) }
-            case .streaming(let collector):
-                Task { [self] in await self.run(key: key, config: config, streaming: collector) }
+        var changes = Changes()
+        let wantedKeys = Set(wanted.map(\.key))
+        running.withLock { running in
+            for (key, entry) in running where !wantedKeys.contains(key) || built.contains(where: { $0.0 == key }) {
+                entry.task.cancel()
+                running[key] = nil
+                if !wantedKeys.contains(key) { changes.stopped.append(key) }
             }
+            for (key, config, instance) in built {
+                let task: Task<Void, Never>
+                switch instance {
+                case .polled(let collector):
+                    task = Task { [self] in await self.run(key: key, config: config, collector: collector) }
+                case .streaming(let collector):
+                    task = Task { [self] in await self.run(key: key, config: config, streaming: collector) }
+                }
+                running[key] = (config, task)
+                changes.started.append(key)
+            }
+            changes.kept = wanted.map(\.key).filter { key in !built.contains { $0.0 == key } }
         }
-        tasks.withLock { $0 = started }
+        return changes
     }
 
     /// Stops every collector; a gather in progress finishes on its own thread and is discarded.
     public func stop() {
-        for task in tasks.withLock({ $0 }) { task.cancel() }
+        let all = running.withLock { running in
+            defer { running = [:] }
+            return running.values.map(\.task)
+        }
+        for task in all { task.cancel() }
     }
 
     private func run(key: String, config: CollectorConfig, collector: any Collector) async {

@@ -73,6 +73,23 @@ final class Ingest: Sendable {
         log.log(.info, "collectors started", ["collectors": configs.map(\.name).joined(separator: ",")])
     }
 
+    /// Runs the collectors of a reloaded configuration (SIGHUP): unchanged sections keep their schedule, changed and
+    /// new ones start, removed ones stop. A bad section leaves the running set as it was, and the error is logged.
+    func reloadCollectors(_ configs: [CollectorConfig]) {
+        guard let scheduler = collectors.withLock({ $0 }) else {
+            do { try startCollectors(configs) } catch { log.log(.error, "collectors not reloaded", ["err": error.description]) }
+            return
+        }
+        do {
+            let changes = try scheduler.update(configs)
+            log.log(.info, "collectors reloaded", ["kept": changes.kept.joined(separator: ","),
+                                                   "started": changes.started.joined(separator: ","),
+                                                   "stopped": changes.stopped.joined(separator: ",")])
+        } catch {
+            log.log(.error, "collectors not reloaded: the running ones are kept", ["err": error.description])
+        }
+    }
+
     static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
 
     /// Hands collected points to the `/write` path, by database and retention policy.

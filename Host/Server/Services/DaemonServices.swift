@@ -15,7 +15,9 @@ final class DaemonServices: @unchecked Sendable {
     }
 
     /// Loads the load directory, then reloads it on every SIGHUP (as `kapacitord` does), and starts the stats service.
-    static func start(api: TockAPI, configuration: ServerConfiguration, log: LogSink) -> DaemonServices {
+    /// `reload` runs on every SIGHUP too, after the load directory (the daemon re-reads its collectors).
+    static func start(api: TockAPI, configuration: ServerConfiguration, log: LogSink,
+                      reload: @escaping @Sendable () -> Void = {}) -> DaemonServices {
         let load = LoadService(settings: configuration.load, tasks: api.tasks, dataDirectory: configuration.dataDirectory, log: log)
         let stats = configuration.stats.enabled
             ? StatsService(statistics: api.statistics, settings: configuration.stats, log: log) : nil
@@ -26,6 +28,7 @@ final class DaemonServices: @unchecked Sendable {
         source.setEventHandler {
             log.log(.info, "SIGHUP: reloading", ["service": "load"])
             load.load()
+            reload()
         }
         source.resume()
         services.hangup = source
