@@ -129,3 +129,32 @@ struct ProbeTests {
         #expect(failed.tags["status_code"] == nil)
     }
 }
+
+@Suite("prometheus: scraping an exporter, as Telegraf's prometheus input")
+struct PrometheusScrapeTests {
+    @Test("samples become Telegraf-shaped points tagged with the url; a target that is down fails the gather with its address")
+    func scrape() throws {
+        let body = "# TYPE node_load1 gauge\nnode_load1 0.25\n# TYPE http_requests_total counter\nhttp_requests_total{code=\"200\"} 7\n"
+        let server = try LoopbackServer(reply: "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body)
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/metrics"
+        var collector = try PrometheusCollector.make(["urls": .strings([url])])
+        let points = try collector.gather(GatherContext(time: 5))
+        #expect(points.count == 2)
+        let load = try #require(points.first { $0.name == "node_load1" })
+        #expect(load.tags.dictionary == ["url": url])
+        #expect(field(load, "gauge") == .double(0.25))
+        let requests = try #require(points.first { $0.name == "http_requests_total" })
+        #expect(requests.tags.dictionary == ["code": "200", "url": url])
+        #expect(field(requests, "counter") == .double(7))
+
+        let closed = try LoopbackServer(reply: "")
+        let port = closed.port
+        closed.stop()
+        var down = try PrometheusCollector.make(["urls": .strings(["http://127.0.0.1:\(port)/metrics"]), "response_timeout": .string("1s")])
+        #expect { try down.gather(GatherContext(time: 5)) } throws: {
+            ($0 as? CollectorError)?.message.contains("http://127.0.0.1:\(port)/metrics") == true
+        }
+        #expect(throws: CollectorError.self) { try PrometheusCollector.make(["urls": .strings([url]), "metric_version": .int(2)]) }
+    }
+}
