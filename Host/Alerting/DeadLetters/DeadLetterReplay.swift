@@ -63,7 +63,12 @@ extension AlertingService {
             if ContinuousClock.now >= deadline { break }
             Thread.sleep(forTimeInterval: 0.02)
         }
+        let queues = open.withLock { Array($0.values) }.map(\.queue)
         shutdown()
+        // A cancelled queue records the event it was retrying as a dead letter on its own task: wait (bounded) for
+        // every queue to end, so that the letter is stored before the process exits.
+        let end = ContinuousClock.now + .seconds(3)
+        while !queues.allSatisfy(\.isFinished) && ContinuousClock.now < end { Thread.sleep(forTimeInterval: 0.01) }
         return settled
     }
 }

@@ -30,7 +30,10 @@ extension AlertingService {
             }
         default:
             let log = topicRouter.queueLog, topic = spec.topic, id = spec.id
-            action = .deliver(DeliveryQueue(sender: try topicSender(spec), settings: delivery) { level, message in
+            // A topic handler's given-up events are dead letters like any handler's, named by the topic and handler.
+            let origin = DeliveryOrigin(task: "", node: "topic-handler:" + id, topic: topic, kind: spec.kind, options: spec.options)
+            action = .deliver(DeliveryQueue(sender: try topicSender(spec), settings: delivery, origin: origin,
+                                            deadLetters: deadLetters) { level, message in
                 log(level, "topic \(topic) handler \(id): \(message)")
             })
         }
