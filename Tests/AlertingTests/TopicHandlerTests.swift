@@ -182,4 +182,23 @@ struct TopicHandlerTests {
         #expect(states.events(of: "big")?.count == TopicStates.maxEventsPerTopic)
         #expect(states.event("e0", of: "big") == nil, "the oldest made room")
     }
+
+    @Test("a topic handler's given-up events are dead letters naming the topic and the handler")
+    func deadLetters() async throws {
+        let office = DeadLetterOffice()
+        let service = try AlertingService(delivery: fast, kinds: [TCPService.self], deadLetters: office)
+        // A port nobody listens on: every attempt is refused, and after retry-max-attempts the event is given up.
+        try service.defineTopicHandler(TopicHandlerSpec(topic: "cpu", id: "pager", kind: "tcp",
+                                                        options: ["address": .string("127.0.0.1:1")]))
+        service.topicRouter.publish(tagged("cpu:a", 1, level: .critical, host: "a"), to: "cpu", inhibited: false)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ((try? office.letters()) ?? []).isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let letter = try #require(try office.letters().first)
+        #expect(letter.reason == .retriesExhausted)
+        #expect(letter.origin.topic == "cpu")
+        #expect(letter.origin.node == "topic-handler:pager")
+        #expect(letter.origin.kind == "tcp")
+        #expect(letter.event.id == "cpu:a")
+        service.shutdown()
+    }
 }
