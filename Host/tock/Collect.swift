@@ -51,7 +51,7 @@ struct Collect: AsyncParsableCommand {
         let configs = try selected()
         var instances: [(config: CollectorConfig, instance: CollectorInstance)] = []
         for config in configs {
-            do { instances.append((config, try CollectorRegistry.instance(config.name, options: config.options))) } catch {
+            do { instances.append((config, try CollectorRegistry.instance(for: config))) } catch {
                 throw ValidationError(error.description)
             }
         }
@@ -99,8 +99,10 @@ struct Collect: AsyncParsableCommand {
             received.withLock { $0.points += points; $0.last = .now }
         })
         defer { collector.stop() }
-        collector.tick()
+        // A plugin answers its handshake first: wait (bounded) until it runs, then ask.
         let deadline = ContinuousClock.now + config.timeout
+        while !collector.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        collector.tick()
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
             if let last = received.withLock({ $0.last }), ContinuousClock.now - last > .milliseconds(200) { break }
@@ -119,7 +121,7 @@ struct Collect: AsyncParsableCommand {
             }
             do { configured = try CollectorsSection.parse(text, file: config) } catch { throw ValidationError(error.description) }
         }
-        for name in names where !CollectorRegistry.isKnown(name) {
+        for name in names where !CollectorRegistry.isKnown(name) && !configured.contains(where: { $0.name == name }) {
             throw ValidationError(CollectorError("", "unknown collector \"\(name)\" (built in: \(CollectorRegistry.names.joined(separator: ", ")))").description)
         }
         if names.isEmpty {

@@ -45,4 +45,23 @@ struct CollectCommandTests {
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("unknown collector \"cpuu\""), "\(unknown.stderr)")
     }
+
+    @Test("--once runs a collector plugin from the config (prog), after its handshake")
+    func plugin() throws {
+        let dir = NSTemporaryDirectory() + "tock-collect-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/plugin.conf"
+        try """
+            [[collectors.faulty]]
+              prog = "python3"
+              args = ["\(TockBinary.root)/Tests/Fixtures/collectors/fault_collector.py"]
+              env = { TOCK_PYTHON_SDK = "\(TockBinary.root)/Protocol/python" }
+              label = "cli"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try TockBinary.run(["collect", "--once", "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").contains { $0.hasPrefix("faulty,host=") && $0.contains("plugin=cli") && $0.contains("gather=1i") },
+                "\(result.stdout)\(result.stderr)")
+    }
 }
