@@ -71,12 +71,7 @@ public struct HTTPResponseCollector: Collector {
     }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if insecure { tls.certificateVerification = .none }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls,
-                                                     redirectConfiguration: followRedirects ? .follow(max: 10, allowCycles: false) : .disallow)
-        configuration.timeout = .init(connect: .nanoseconds(timeout), read: .nanoseconds(timeout))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = ProbeHTTP.client(timeout: timeout, insecure: insecure, followRedirects: followRedirects)
         defer { try? client.syncShutdown() }
         return urls.map { probe($0, client: client, context: context) }
     }

@@ -40,11 +40,7 @@ public struct PrometheusCollector: Collector {
     }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if insecure { tls.certificateVerification = .none }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .nanoseconds(timeout), read: .nanoseconds(timeout))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = ProbeHTTP.client(timeout: timeout, insecure: insecure, followRedirects: true)
         defer { try? client.syncShutdown() }
         var points: [Point] = []
         var failures: [String] = []
