@@ -56,6 +56,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var unusedSections: [String] = []
     /// `[[collectors.NAME]]`: the built-in collectors the daemon runs, feeding its stream tasks.
     public var collectors: [CollectorConfig] = []
+    /// Kapacitor's `[[scraper]]` sections (with their discoverers), run as collectors.
+    public var scrapers: [CollectorConfig] = []
     /// `[[httppost]]` endpoints and `[deadman]` defaults, handed to the task builder.
     public var configSections = ConfigSections()
     /// `[[influxdb]]` clusters, in the order of the file.
@@ -142,6 +144,8 @@ public struct ServerConfiguration: Sendable, Equatable {
                 try applyUDP(value, file: file)
             } else if key == "collectors" {
                 collectors = try CollectorsSection.parse(value, text: text, file: file)
+            } else if ScraperSection.sectionNames.contains(key) {
+                continue  // read below, once the discoverers they name are known
             } else if key == "notifiers" {
                 // [notifiers.NAME]: notifier plugins, read with the UDFs by PluginHost's UDFConfiguration.
                 continue
@@ -164,6 +168,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 unusedSections.append(key)
             }
         }
+        scrapers = try ScraperSection.parse(table, text: text, file: file)
     }
 
     /// Applies `TOCK_<SECTION>_<KEY>` (and top-level `TOCK_<KEY>`) variables; `_` in a key stands for `-`.

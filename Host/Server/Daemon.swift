@@ -68,7 +68,7 @@ public enum Daemon {
             master.stopAll()
             throw error
         }
-        do { try ingest.startCollectors(configuration.collectors) } catch {
+        do { try ingest.startCollectors(configuration.collectors + configuration.scrapers) } catch {
             await ingest.stop()
             master.stopAll()
             throw ConfigurationError("\(configuration.file ?? "configuration"): \(error)")
@@ -78,7 +78,7 @@ public enum Daemon {
             guard let file = configuration.file else { return }
             do {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
-                ingest.reloadCollectors(try CollectorsSection.parse(text, file: file))
+                ingest.reloadCollectors(try CollectorsSection.parseWithScrapers(text, file: file))
             } catch {
                 log.log(.error, "SIGHUP: collectors not reloaded, the running ones are kept", ["err": "\(error)"])
             }

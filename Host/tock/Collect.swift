@@ -119,7 +119,7 @@ struct Collect: AsyncParsableCommand {
             do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
                 throw ValidationError("cannot read \(config): \(error.localizedDescription)")
             }
-            do { configured = try CollectorsSection.parse(text, file: config) } catch { throw ValidationError(error.description) }
+            do { configured = try CollectorsSection.parseWithScrapers(text, file: config) } catch { throw ValidationError(error.description) }
         }
         for name in names where !CollectorRegistry.isKnown(name) && !configured.contains(where: { $0.name == name }) {
             throw ValidationError(CollectorError("", "unknown collector \"\(name)\" (built in: \(CollectorRegistry.names.joined(separator: ", ")))").description)

@@ -14,6 +14,6 @@ extension Tock {
         Define.self, DefineTemplate.self, Enable.self, Disable.self, Reload.self, Delete.self, List.self, Show.self, ShowTemplate.self, Stats.self, Vars.self, Level.self, ServiceTests.self,
         DefineTopicHandler.self, ShowTopic.self, ShowTopicHandler.self, DefineSilence.self, ReplayDeadLetters.self,
         Record.self, Replay.self, ReplayLive.self,
-        Collect.self,
+        Collect.self, AgentCommand.self,
     ]
 }

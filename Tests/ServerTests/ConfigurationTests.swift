@@ -22,7 +22,7 @@ struct ConfigurationTests {
               max-body-size = 100
             [logging]
               level = "debug"
-            [[scraper]]
+            [[consul]]
               name = "default"
             """)
         try config.apply(environment: ["TOCK_HTTP_BIND_ADDRESS": "127.0.0.1:0", "TOCK_DATA_DIR": "/var/tock", "HOME": "/x"])
@@ -32,7 +32,7 @@ struct ConfigurationTests {
         #expect(config.logLevel == "DEBUG")
         #expect(try config.bind == ("127.0.0.1", 0))
         #expect(config.resolvedStoragePath == "/var/tock/tock.db")
-        #expect(config.unusedSections == ["scraper"])
+        #expect(config.unusedSections == ["consul"])
     }
 
     @Test("[http] read-timeout: a Go duration (30s by default), from the file or TOCK_HTTP_READ_TIMEOUT; 0 turns it off")

@@ -25,6 +25,8 @@ public struct CollectorConfig: Sendable, Equatable {
     public var database = ""
     public var retentionPolicy = ""
     public var options: CollectorOptions
+    /// Whether the host's tags (`host`, an agent's `location`) are added to its points: Kapacitor's scrapers add none.
+    public var hostTagged = true
     /// Set for a collector plugin (a section with `prog`): how to start it and its options.
     public var plugin: CollectorPluginConfiguration?
 
@@ -40,7 +42,7 @@ public struct CollectorConfig: Sendable, Equatable {
 
     /// Stamps `points` with this section's tags, database and retention policy.
     public func finish(_ points: [Point], hostTags: [String: String]) -> [Point] {
-        let extra = hostTags.merging(tags) { $1 }
+        let extra = (hostTagged ? hostTags : [:]).merging(tags) { $1 }
         return points.map { point in
             var point = point
             if !extra.isEmpty {

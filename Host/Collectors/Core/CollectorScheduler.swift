@@ -116,6 +116,17 @@ public final class CollectorScheduler: Sendable {
         for task in all { task.cancel() }
     }
 
+    /// Stops every collector and waits until the gathers in progress have handed over their points (each within
+    /// its section's timeout): an agent that stops loses no gather that was under way.
+    public func drain() async {
+        let all = running.withLock { running in
+            defer { running = [:] }
+            return running.values.map(\.task)
+        }
+        for task in all { task.cancel() }
+        for task in all { await task.value }
+    }
+
     private func run(key: String, config: CollectorConfig, collector: any Collector) async {
         let box = CollectorBox(collector)
         while !Task.isCancelled {
@@ -127,7 +138,7 @@ public final class CollectorScheduler: Sendable {
             let outcome = await box.gather(GatherContext(time: time, host: host, timeout: config.timeout, log: { [log] level, line in
                 log(level, "[collectors.\(config.name)] \(line)")
             }), timeout: config.timeout)
-            if Task.isCancelled { return }
+            // A gather that completed while the collectors were stopping still hands over its points.
             let elapsed = ContinuousClock.now - started
             var points: [Point] = []
             var up = true

@@ -51,6 +51,22 @@ public enum PrometheusText {
         return (points, errors)
     }
 
+    /// Every sample of `text` as it is written (no grouping into families), and the lines that are not samples.
+    static func samples(_ text: String) -> (samples: [Sample], errors: [String]) {
+        var samples: [Sample] = []
+        var errors: [String] = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingSpaces
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let sample = Sample(line) else {
+                errors.append("line \(index + 1): not a Prometheus sample: \(line.prefix(80))")
+                continue
+            }
+            samples.append(sample)
+        }
+        return (samples, errors)
+    }
+
     struct GroupKey: Hashable {
         var name: String
         var tags: [String: String]

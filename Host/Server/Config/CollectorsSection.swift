@@ -20,6 +20,18 @@ public enum CollectorsSection {
         return try parse(value, text: text, file: file)
     }
 
+    /// The `[[collectors.NAME]]` sections and Kapacitor's `[[scraper]]` sections of `text`: what the daemon runs.
+    public static func parseWithScrapers(_ text: String, file: String) throws(ConfigurationError) -> [CollectorConfig] {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ConfigurationError("\(file):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+        } catch {
+            throw ConfigurationError("\(file): \(error)")
+        }
+        let collectors = try table["collectors"].map { value throws(ConfigurationError) in try parse(value, text: text, file: file) } ?? []
+        return collectors + (try ScraperSection.parse(table, text: text, file: file))
+    }
+
     /// The `collectors` value of an already parsed document.
     public static func parse(_ value: any TOMLValueConvertible, text: String, file: String) throws(ConfigurationError) -> [CollectorConfig] {
         guard let collectors = value.table else {

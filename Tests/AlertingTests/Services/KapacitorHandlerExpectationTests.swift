@@ -1,3 +1,4 @@
+import HTTPTesting
 import Engine
 import Foundation
 import Testing

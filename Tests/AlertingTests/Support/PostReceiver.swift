@@ -1,3 +1,4 @@
+import HTTPTesting
 import Foundation
 #if canImport(Glibc)
 import Glibc

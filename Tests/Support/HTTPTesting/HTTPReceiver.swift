@@ -12,27 +12,27 @@ import NIOPosix
 /// receiver.answer(status: 503, body: #"{"error":"busy"}"#)
 /// let request = try await receiver.waitForRequests(1)[0]
 /// ```
-final class HTTPReceiver: @unchecked Sendable {
+public final class HTTPReceiver: @unchecked Sendable {
     /// One request as it arrived.
-    struct Request: Sendable, CustomStringConvertible {
-        var method: String
+    public struct Request: Sendable, CustomStringConvertible {
+        public var method: String
         /// The request target: path and query.
-        var path: String
-        var headers: [(name: String, value: String)]
-        var body: [UInt8]
+        public var path: String
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
 
-        var text: String { String(decoding: body, as: UTF8.self) }
+        public var text: String { String(decoding: body, as: UTF8.self) }
 
         /// The first value of a header, by case-insensitive name.
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
 
-        var description: String { "\(method) \(path) \(text)" }
+        public var description: String { "\(method) \(path) \(text)" }
     }
 
     /// What the receiver answers.
-    struct Answer: Sendable {
+    public struct Answer: Sendable {
         var status: Int
         var headers: [(String, String)]
         var body: String
@@ -41,15 +41,16 @@ final class HTTPReceiver: @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [Request] = []
     private var reply = Answer(status: 200, headers: [], body: "ok")
+    private var replies: [(prefix: String, answer: Answer)] = []
     private var channel: (any Channel)?
 
     /// `http://127.0.0.1:<port>`.
-    private(set) var url = ""
+    public private(set) var url = ""
 
     private init() {}
 
     /// Starts a receiver on an ephemeral loopback port.
-    static func start() async throws -> HTTPReceiver {
+    public static func start() async throws -> HTTPReceiver {
         let receiver = HTTPReceiver()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -66,14 +67,21 @@ final class HTTPReceiver: @unchecked Sendable {
     }
 
     /// Sets the answer to the following requests.
-    func answer(status: Int, body: String = "", headers: [(String, String)] = []) {
+    public func answer(status: Int, body: String = "", headers: [(String, String)] = []) {
         lock.lock()
         reply = Answer(status: status, headers: headers, body: body)
         lock.unlock()
     }
 
+    /// Sets the answer to the following requests whose path starts with `prefix` (others get the general answer).
+    public func answer(pathPrefix prefix: String, status: Int, body: String = "", headers: [(String, String)] = []) {
+        lock.lock()
+        replies.append((prefix, Answer(status: status, headers: headers, body: body)))
+        lock.unlock()
+    }
+
     /// The requests so far, in arrival order.
-    var requests: [Request] {
+    public var requests: [Request] {
         lock.lock()
         defer { lock.unlock() }
         return recorded
@@ -81,7 +89,7 @@ final class HTTPReceiver: @unchecked Sendable {
 
     /// Waits until `count` requests have arrived and returns them; throws after `limit` (a guard against a hang,
     /// not a measure of speed).
-    func waitForRequests(_ count: Int, limit: Duration = .seconds(20)) async throws -> [Request] {
+    public func waitForRequests(_ count: Int, limit: Duration = .seconds(20)) async throws -> [Request] {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         while clock.now < deadline {
@@ -93,7 +101,7 @@ final class HTTPReceiver: @unchecked Sendable {
     }
 
     /// Closes the listening socket.
-    func stop() {
+    public func stop() {
         lock.lock()
         let c = channel
         channel = nil
@@ -105,13 +113,13 @@ final class HTTPReceiver: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         recorded.append(request)
-        return reply
+        return replies.last { request.path.hasPrefix($0.prefix) }?.answer ?? reply
     }
 }
 
-struct ReceiverError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct ReceiverError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 private final class RecordingHandler: ChannelInboundHandler {

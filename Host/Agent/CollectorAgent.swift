@@ -1,0 +1,147 @@
+import Collectors
+import Foundation
+import Synchronization
+import TockModel
+
+/// `tock agent`: runs only the collectors, tags every point with the host (and its location when configured), and
+/// ships the points to a remote Tock or InfluxDB through the ``Shipper``, with a `tock_agent` heartbeat so the server
+/// knows the agent is alive.
+///
+/// The heartbeat is one point every `heartbeat-interval`, into the agent's database:
+/// `tock_agent,host=H[,location=L] version="…",uptime=…i,collectors=…i,buffered_points=…i,buffered_bytes=…i,`
+/// `dropped_points=…i,sent_points=…i,rejected_points=…i,lost_points=…i,failed_writes=…i`.
+public final class CollectorAgent: Sendable {
+    public let configuration: AgentConfiguration
+    public let hostTags: [String: String]
+    let version: String
+    let scheduler: CollectorScheduler
+    let shipper: Shipper
+    let client: WriteClient
+    let log: AgentLog
+    let started = ContinuousClock.now
+    private let collectorCount: Mutex<Int>
+
+    /// Opens the disk buffer and builds every collector (refusing bad options before anything runs).
+    public init(configuration settings: AgentConfiguration, collectors: [CollectorConfig], version: String,
+                host: HostFS = .live, log: @escaping AgentLog) throws(AgentError) {
+        let configuration: AgentConfiguration
+        do { configuration = try settings.resolved() } catch { throw .configuration(error) }
+        self.configuration = configuration
+        self.version = version
+        self.log = log
+        var tags = ["host": configuration.hostname.isEmpty ? HostFS.hostname : configuration.hostname]
+        if !configuration.location.isEmpty { tags["location"] = configuration.location }
+        hostTags = tags
+        let buffer: DiskBuffer
+        do {
+            buffer = try DiskBuffer(directory: configuration.bufferDirectory, maxBytes: configuration.bufferMaxBytes) { line in
+                log(.warning, line)
+            }
+        } catch { throw .buffer(error) }
+        do { client = try WriteClient(configuration: configuration, version: version) } catch { throw .configuration(error) }
+        let client = self.client
+        let shipper = Shipper(configuration: configuration, buffer: buffer, log: log) { batch in await client.write(batch) }
+        self.shipper = shipper
+        scheduler = CollectorScheduler(collectors, host: host, hostTags: tags, clock: { Self.now }, log: { level, line in
+            log(AgentLogLevel(rawValue: level.rawValue) ?? .info, line)
+        }, sink: { points in shipper.submit(points) })
+        collectorCount = Mutex(collectors.count)
+        do { try scheduler.start() } catch {
+            Task { await client.shutdown() }
+            throw .collectors(error)
+        }
+        let totals = buffer.totals
+        if totals.batches > 0 {
+            log(.info, "\(totals.batches) batches (\(totals.points) points) left buffered by an earlier run will be sent first")
+        }
+    }
+
+    /// Ships until cancelled (SIGTERM, SIGINT); then stops the collectors, seals what is open and sends what the
+    /// server takes within `drain`, leaving the rest on disk for the next run.
+    public func run(drain: Duration = .seconds(3)) async {
+        log(.info, "shipping to \(configuration.urls.joined(separator: ", ")) as host=\(hostTags["host"]!)\(hostTags["location"].map { " location=\($0)" } ?? ""), buffer \(shipper.buffer.directory)")
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in await shipper.run() }
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    shipper.submit([heartbeat()])
+                    try? await Task.sleep(for: configuration.heartbeatInterval)
+                }
+            }
+            await group.waitForAll()
+        }
+        // The stop runs outside the cancelled task: its gathers, writes and waits must not be cut short.
+        await Task { [self] in
+            await scheduler.drain()
+            shipper.submit([heartbeat()])
+            await shipper.drain(within: drain)
+        }.value
+        let totals = shipper.buffer.totals
+        if totals.batches > 0 {
+            log(.info, "stopped with \(totals.points) points buffered in \(shipper.buffer.directory); they are sent on the next start")
+        }
+        await client.shutdown()
+    }
+
+    /// Runs `collectors` from now on (SIGHUP): unchanged sections keep their schedule.
+    public func reload(_ collectors: [CollectorConfig]) throws(CollectorError) -> CollectorScheduler.Changes {
+        let changes = try scheduler.update(collectors)
+        collectorCount.withLock { $0 = collectors.count }
+        return changes
+    }
+
+    public var stats: Shipper.Stats { shipper.stats }
+    public var buffered: DiskBuffer.Totals { shipper.buffer.totals }
+
+    func heartbeat() -> Point {
+        let stats = shipper.stats
+        let totals = shipper.buffer.totals
+        let uptime = ContinuousClock.now - started
+        let fields: [(String, FieldValue)] = [
+            ("version", .string(version)),
+            ("uptime", .int(uptime.components.seconds)),
+            ("collectors", .int(Int64(collectorCount.withLock { $0 }))),
+            ("buffered_points", .int(Int64(totals.points))),
+            ("buffered_bytes", .int(Int64(totals.bytes))),
+            ("dropped_points", .int(Int64(totals.droppedPoints))),
+            ("sent_points", .int(Int64(stats.sentPoints))),
+            ("rejected_points", .int(Int64(stats.rejectedPoints))),
+            ("lost_points", .int(Int64(stats.lostPoints))),
+            ("failed_writes", .int(Int64(stats.failedWrites))),
+        ]
+        return Point(name: "tock_agent", tags: Tags(hostTags), fields: Fields(fields), time: Self.now)
+    }
+
+    static var now: Timestamp { Int64(Date().timeIntervalSince1970 * 1e9) }
+}
+
+extension AgentConfiguration {
+    /// Validated, with the default buffer directory filled in.
+    func resolved() throws(AgentConfigurationError) -> AgentConfiguration {
+        var c = try validated()
+        if c.bufferDirectory.isEmpty { c.bufferDirectory = Self.defaultBufferDirectory }
+        return c
+    }
+
+    /// `$STATE_DIRECTORY` (systemd's), else `~/.tock/agent-buffer`.
+    public static var defaultBufferDirectory: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let state = environment["STATE_DIRECTORY"], !state.isEmpty { return "\(state)/agent-buffer" }
+        return "\(environment["HOME"] ?? ".")/.tock/agent-buffer"
+    }
+}
+
+/// Why the agent cannot start.
+public enum AgentError: Error, Sendable, CustomStringConvertible {
+    case configuration(AgentConfigurationError)
+    case buffer(DiskBufferError)
+    case collectors(CollectorError)
+
+    public var description: String {
+        switch self {
+        case .configuration(let error): error.description
+        case .buffer(let error): error.description
+        case .collectors(let error): error.description
+        }
+    }
+}

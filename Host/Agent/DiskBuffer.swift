@@ -1,0 +1,250 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Synchronization
+
+/// The agent's outbox: sealed batches on disk, oldest first, until a server takes them.
+///
+/// Every batch is written here before it is sent (to a temporary name, synced, then renamed), so a batch survives the
+/// server being down and the agent being restarted or killed. The buffer is bounded by its total size on disk: when a
+/// new batch would pass the bound, the oldest batches are deleted and their points counted as dropped. Nothing is
+/// dropped while the buffer is under its bound.
+///
+/// A batch file is one header line, `tock-agent-batch v1 db=… rp=… points=N gzip=0|1`, then the body as it is
+/// posted to `/write`.
+public final class DiskBuffer: Sendable {
+    /// A batch for one database and retention policy, its body as sent (line protocol, gzip-compressed when `gzip`).
+    public struct Batch: Sendable, Hashable {
+        public var database: String
+        public var retentionPolicy: String
+        public var points: Int
+        public var gzip: Bool
+        public var body: [UInt8]
+
+        public init(database: String, retentionPolicy: String, points: Int, gzip: Bool, body: [UInt8]) {
+            self.database = database
+            self.retentionPolicy = retentionPolicy
+            self.points = points
+            self.gzip = gzip
+            self.body = body
+        }
+    }
+
+    /// A batch waiting on disk.
+    public struct Entry: Sendable, Hashable {
+        public var sequence: UInt64
+        public var bytes: Int
+        public var points: Int
+    }
+
+    /// What the buffer holds and has dropped since it was opened.
+    public struct Totals: Sendable, Hashable {
+        public var batches = 0
+        public var bytes = 0
+        public var points = 0
+        public var droppedBatches = 0
+        public var droppedPoints = 0
+    }
+
+    public let directory: String
+    public let maxBytes: Int
+    private let state: Mutex<State>
+
+    private struct State {
+        var entries: [Entry] = []
+        var next: UInt64 = 1
+        var totals = Totals()
+    }
+
+    /// Opens (creating it if needed) the buffer in `directory`; batches left by an earlier run are kept, in order.
+    /// Files that are not batches, or batches whose header cannot be read, are reported through `log` and set aside
+    /// with a `.bad` suffix.
+    public init(directory: String, maxBytes: Int, log: @Sendable (String) -> Void = { _ in }) throws(DiskBufferError) {
+        self.directory = directory
+        self.maxBytes = maxBytes
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DiskBufferError("cannot create the buffer directory \(directory): \(error.localizedDescription)")
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw DiskBufferError("the buffer directory \(directory) is not writable: \(String(cString: strerror(errno)))")
+        }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+            throw DiskBufferError("cannot list the buffer directory \(directory): \(error.localizedDescription)")
+        }
+        var state = State()
+        for name in names.sorted() {
+            let path = "\(directory)/\(name)"
+            // Names are never reused, not even those of files set aside or cut short.
+            if let number = UInt64(name.prefix { $0.isNumber }) { state.next = max(state.next, number + 1) }
+            if name.hasSuffix(".tmp") {
+                unlink(path)  // a write cut short by a crash: it never became a batch
+                continue
+            }
+            guard name.hasSuffix(".batch"), let sequence = UInt64(name.dropLast(6)) else { continue }
+            guard let header = Self.readHeader(path), let size = Self.size(path) else {
+                log("buffered batch \(path) is unreadable; set aside as \(name).bad")
+                rename(path, path + ".bad")
+                continue
+            }
+            state.entries.append(Entry(sequence: sequence, bytes: size, points: header.points))
+            state.totals.batches += 1
+            state.totals.bytes += size
+            state.totals.points += header.points
+            state.next = max(state.next, sequence + 1)
+        }
+        self.state = Mutex(state)
+    }
+
+    public var totals: Totals { state.withLock { $0.totals } }
+
+    /// The oldest batch waiting, if any.
+    public func oldest() -> Entry? { state.withLock { $0.entries.first } }
+
+    /// Writes `batch` durably, then drops the oldest batches until the buffer is within its bound again.
+    /// - Returns: the number of points dropped to make room.
+    @discardableResult
+    public func append(_ batch: Batch) throws(DiskBufferError) -> Int {
+        let sequence = state.withLock { state in
+            defer { state.next += 1 }
+            return state.next
+        }
+        let name = String(format: "%020llu", sequence)
+        let temporary = "\(directory)/\(name).tmp"
+        let path = "\(directory)/\(name).batch"
+        var bytes = Array(Self.header(batch).utf8)
+        bytes += batch.body
+        try Self.writeSynced(bytes, to: temporary)
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw DiskBufferError("cannot rename \(temporary) to \(path): \(reason)")
+        }
+        let dropped = state.withLock { state -> [Entry] in
+            state.entries.append(Entry(sequence: sequence, bytes: bytes.count, points: batch.points))
+            state.totals.batches += 1
+            state.totals.bytes += bytes.count
+            state.totals.points += batch.points
+            var dropped: [Entry] = []
+            while state.totals.bytes > maxBytes, !state.entries.isEmpty {
+                let entry = state.entries.removeFirst()
+                state.totals.batches -= 1
+                state.totals.bytes -= entry.bytes
+                state.totals.points -= entry.points
+                state.totals.droppedBatches += 1
+                state.totals.droppedPoints += entry.points
+                dropped.append(entry)
+            }
+            return dropped
+        }
+        for entry in dropped { unlink(self.path(entry)) }
+        return dropped.reduce(0) { $0 + $1.points }
+    }
+
+    /// Reads a waiting batch back; `nil` when it was dropped meanwhile.
+    public func read(_ entry: Entry) throws(DiskBufferError) -> Batch? {
+        guard state.withLock({ $0.entries.contains(entry) }) else { return nil }
+        let path = self.path(entry)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if state.withLock({ !$0.entries.contains(entry) }) { return nil }
+            throw DiskBufferError("cannot read the buffered batch \(path)")
+        }
+        let bytes = [UInt8](data)
+        guard let end = bytes.firstIndex(of: UInt8(ascii: "\n")),
+              let header = Self.parseHeader(String(decoding: bytes[..<end], as: UTF8.self)) else {
+            throw DiskBufferError("the buffered batch \(path) has no valid header")
+        }
+        return Batch(database: header.database, retentionPolicy: header.retentionPolicy, points: header.points,
+                     gzip: header.gzip, body: Array(bytes[(end + 1)...]))
+    }
+
+    /// Deletes a batch a server has taken (or refused for good).
+    public func remove(_ entry: Entry) {
+        let removed = state.withLock { state -> Bool in
+            guard let index = state.entries.firstIndex(of: entry) else { return false }
+            state.entries.remove(at: index)
+            state.totals.batches -= 1
+            state.totals.bytes -= entry.bytes
+            state.totals.points -= entry.points
+            return true
+        }
+        if removed { unlink(path(entry)) }
+    }
+
+    private func path(_ entry: Entry) -> String {
+        "\(directory)/\(String(format: "%020llu", entry.sequence)).batch"
+    }
+
+    // MARK: Files
+
+    struct Header: Hashable {
+        var database: String
+        var retentionPolicy: String
+        var points: Int
+        var gzip: Bool
+    }
+
+    static func header(_ batch: Batch) -> String {
+        "tock-agent-batch v1 db=\(escape(batch.database)) rp=\(escape(batch.retentionPolicy)) points=\(batch.points) gzip=\(batch.gzip ? 1 : 0)\n"
+    }
+
+    static func parseHeader(_ line: String) -> Header? {
+        let words = line.split(separator: " ")
+        guard words.count == 6, words[0] == "tock-agent-batch", words[1] == "v1" else { return nil }
+        var values: [String: String] = [:]
+        for word in words.dropFirst(2) {
+            guard let equals = word.firstIndex(of: "=") else { return nil }
+            values[String(word[..<equals])] = String(word[word.index(after: equals)...]).removingPercentEncoding
+        }
+        guard let database = values["db"], let rp = values["rp"], let points = values["points"].flatMap({ Int($0) }),
+              let gzip = values["gzip"] else { return nil }
+        return Header(database: database, retentionPolicy: rp, points: points, gzip: gzip == "1")
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? ""
+    }
+
+    static func readHeader(_ path: String) -> Header? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: 512), let end = data.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        return parseHeader(String(decoding: data[..<end], as: UTF8.self))
+    }
+
+    static func size(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
+    }
+
+    static func writeSynced(_ bytes: [UInt8], to path: String) throws(DiskBufferError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DiskBufferError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        var written = 0
+        let failure: String? = bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                written += n
+            }
+            return fsync(fd) == 0 ? nil : String(cString: strerror(errno))
+        }
+        close(fd)
+        if let failure {
+            unlink(path)
+            throw DiskBufferError("cannot write \(path): \(failure)")
+        }
+    }
+}
+
+/// The buffer directory cannot be used, or a batch cannot be written or read.
+public struct DiskBufferError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

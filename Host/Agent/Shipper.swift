@@ -1,0 +1,299 @@
+import CompressNIO
+import Foundation
+import LineProtocol
+import NIOCore
+import Synchronization
+import TockModel
+
+/// Turns the points the collectors hand over into batches, keeps every sealed batch in the ``DiskBuffer`` and sends
+/// the buffer's batches, oldest first, to the server.
+///
+/// A batch is sealed per database and retention policy when it holds `batch-size` points, at every flush interval,
+/// and when the agent stops. While no server takes writes, the sender waits with an exponential backoff (1 s doubling
+/// to `retry-max-interval`) and the batches wait on disk, within the buffer's bound.
+public final class Shipper: Sendable {
+    /// The agent's shipping counters, reported in its heartbeats.
+    public struct Stats: Sendable, Hashable {
+        public var sentPoints = 0
+        public var sentBatches = 0
+        /// Points a server refused (400); they are not sent again.
+        public var rejectedPoints = 0
+        /// Points lost because they could not be written to the buffer (disk full, directory gone).
+        public var lostPoints = 0
+        /// Write attempts that failed and will be retried.
+        public var failedWrites = 0
+        public var lastError: String?
+    }
+
+    public typealias Send = @Sendable (DiskBuffer.Batch) async -> WriteClient.Outcome
+
+    let configuration: AgentConfiguration
+    let buffer: DiskBuffer
+    private let send: Send
+    private let log: AgentLog
+    private let pending = Mutex<[Target: Pending]>([:])
+    private let counters = Mutex(Stats())
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+
+    struct Target: Hashable {
+        var database: String
+        var retentionPolicy: String
+    }
+
+    struct Pending {
+        var bytes: [UInt8] = []
+        var points = 0
+    }
+
+    public init(configuration: AgentConfiguration, buffer: DiskBuffer, log: @escaping AgentLog, send: @escaping Send) {
+        self.configuration = configuration
+        self.buffer = buffer
+        self.send = send
+        self.log = log
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var stats: Stats { counters.withLock { $0 } }
+
+    // MARK: Batching
+
+    /// Adds points to the open batches of their databases; a batch that reaches `batch-size` is sealed.
+    public func submit(_ points: [Point]) {
+        guard !points.isEmpty else { return }
+        let serializer = LineProtocolSerializer()
+        var groups: [Target: [Point]] = [:]
+        for point in points {
+            groups[Target(database: point.database.isEmpty ? configuration.database : point.database,
+                          retentionPolicy: point.retentionPolicy.isEmpty ? configuration.retentionPolicy : point.retentionPolicy),
+                   default: []].append(point)
+        }
+        var full: [(Target, Pending)] = []
+        for (target, group) in groups {
+            var rest = group[...]
+            while !rest.isEmpty {
+                // A batch holds at most batch-size points: fill the open one, seal it when full, go on.
+                let room = pending.withLock { configuration.batchSize - ($0[target]?.points ?? 0) }
+                let chunk = rest.prefix(max(1, room))
+                rest = rest.dropFirst(chunk.count)
+                let bytes: [UInt8]
+                do { bytes = try serializer.serialize(chunk) } catch {
+                    log(.error, "points from the collectors cannot be written as line protocol: \(error)")
+                    continue
+                }
+                pending.withLock { pending in
+                    pending[target, default: Pending()].bytes += bytes
+                    pending[target]!.points += chunk.count
+                    if pending[target]!.points >= configuration.batchSize {
+                        full.append((target, pending.removeValue(forKey: target)!))
+                    }
+                }
+            }
+        }
+        for (target, batch) in full { store(target, batch) }
+    }
+
+    /// Seals every open batch into the buffer (at the flush interval, and when the agent stops).
+    public func seal() {
+        let all = pending.withLock { pending in
+            defer { pending = [:] }
+            return pending
+        }
+        for (target, batch) in all.sorted(by: { $0.key.database < $1.key.database }) { store(target, batch) }
+    }
+
+    private func store(_ target: Target, _ pending: Pending) {
+        var body = pending.bytes
+        var gzip = false
+        if configuration.gzip {
+            do {
+                body = try Self.gzip(pending.bytes)
+                gzip = true
+            } catch {
+                log(.error, "cannot compress a batch: \(error); it is kept and sent uncompressed")
+            }
+        }
+        store(target, pending, body: body, gzip: gzip)
+    }
+
+    private func store(_ target: Target, _ pending: Pending, body: [UInt8], gzip: Bool) {
+        let batch = DiskBuffer.Batch(database: target.database, retentionPolicy: target.retentionPolicy,
+                                     points: pending.points, gzip: gzip, body: body)
+        do {
+            let dropped = try buffer.append(batch)
+            if dropped > 0 {
+                let totals = buffer.totals
+                log(.warning, "buffer full (\(buffer.maxBytes) bytes): dropped the oldest \(dropped) points (\(totals.droppedPoints) since start)")
+            }
+        } catch {
+            counters.withLock {
+                $0.lostPoints += pending.points
+                $0.lastError = error.description
+            }
+            log(.error, "\(pending.points) points lost: \(error)")
+        }
+        wake.yield()
+    }
+
+    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        var input = ByteBuffer(bytes: bytes)
+        var output = try input.compress(with: .gzip())
+        return output.readBytes(length: output.readableBytes) ?? []
+    }
+
+    static func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        var input = ByteBuffer(bytes: bytes)
+        var output = try input.decompress(with: .gzip())
+        return output.readBytes(length: output.readableBytes) ?? []
+    }
+
+    // MARK: Sending
+
+    /// Seals open batches every flush interval and sends the buffer's batches until cancelled.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: configuration.flushInterval)
+                    if !Task.isCancelled { seal() }
+                }
+            }
+            group.addTask { [self] in await sendLoop() }
+        }
+    }
+
+    private func sendLoop() async {
+        var waiting = wakes.makeAsyncIterator()
+        var backoff = Duration.seconds(1)
+        var downSince: ContinuousClock.Instant?
+        var lastReport = ContinuousClock.now
+        while !Task.isCancelled {
+            guard let entry = buffer.oldest() else {
+                _ = await waiting.next()
+                continue
+            }
+            switch await deliver(entry) {
+            case .written, .rejected, .tooLarge:
+                if let since = downSince {
+                    let totals = buffer.totals
+                    log(.info, "the server takes writes again after \(Self.format(ContinuousClock.now - since)); sending \(totals.batches) buffered batches (\(totals.points) points)")
+                    downSince = nil
+                }
+                backoff = .seconds(1)
+            case .retry(let reason):
+                counters.withLock {
+                    $0.failedWrites += 1
+                    $0.lastError = reason
+                }
+                let totals = buffer.totals
+                if downSince == nil {
+                    downSince = .now
+                    lastReport = .now
+                    log(.error, "cannot write: \(reason); buffering on disk (\(totals.points) points waiting)")
+                } else if ContinuousClock.now - lastReport > .seconds(60) {
+                    lastReport = .now
+                    log(.warning, "still cannot write: \(reason); \(totals.batches) batches (\(totals.bytes) bytes, \(totals.points) points) buffered, \(totals.droppedPoints) dropped")
+                } else {
+                    log(.debug, "write failed: \(reason); next attempt in \(Self.format(backoff))")
+                }
+                let jitter = Duration.milliseconds(Int.random(in: 0...max(1, Int(backoff.components.seconds) * 100)))
+                try? await Task.sleep(for: backoff + jitter)
+                backoff = min(backoff * 2, configuration.retryMaxInterval)
+            }
+        }
+    }
+
+    /// Sends one buffered batch; it leaves the buffer unless the server should be tried again later.
+    private func deliver(_ entry: DiskBuffer.Entry) async -> WriteClient.Outcome {
+        let batch: DiskBuffer.Batch
+        do {
+            guard let read = try buffer.read(entry) else { return .written }
+            batch = read
+        } catch {
+            log(.error, "\(error); the batch is dropped")
+            counters.withLock { $0.lostPoints += entry.points }
+            buffer.remove(entry)
+            return .rejected(error.description)
+        }
+        let outcome = await deliver(batch)
+        switch outcome {
+        case .written:
+            buffer.remove(entry)
+            counters.withLock {
+                $0.sentPoints += batch.points
+                $0.sentBatches += 1
+            }
+        case .rejected(let reason), .tooLarge(let reason):
+            buffer.remove(entry)
+            counters.withLock {
+                $0.rejectedPoints += batch.points
+                $0.lastError = reason
+            }
+            log(.error, "\(batch.points) points dropped: \(reason)")
+        case .retry:
+            break
+        }
+        return outcome
+    }
+
+    /// Sends `batch`, in halves when the server says it is too large.
+    private func deliver(_ batch: DiskBuffer.Batch) async -> WriteClient.Outcome {
+        let outcome = await send(batch)
+        guard case .tooLarge = outcome, batch.points > 1 else { return outcome }
+        guard let halves = try? Self.split(batch) else { return outcome }
+        for half in halves {
+            let result = await deliver(half)
+            guard result == .written else { return result }
+        }
+        return .written
+    }
+
+    /// `batch` cut in two at a line boundary.
+    static func split(_ batch: DiskBuffer.Batch) throws -> [DiskBuffer.Batch] {
+        let text = batch.gzip ? try gunzip(batch.body) : batch.body
+        let lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        guard lines.count > 1 else { return [batch] }
+        let middle = lines.count / 2
+        return try [lines[..<middle], lines[middle...]].map { part in
+            var bytes: [UInt8] = []
+            for line in part { bytes += line; bytes.append(UInt8(ascii: "\n")) }
+            var half = batch
+            half.points = part.count
+            half.body = batch.gzip ? try gzip(bytes) : bytes
+            return half
+        }
+    }
+
+    /// At shutdown: seals the open batches and sends what the server takes before `deadline`; the rest stays on
+    /// disk for the next run.
+    public func drain(within limit: Duration) async {
+        seal()
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline, let entry = buffer.oldest() {
+            let outcome = await withTaskGroup(of: WriteClient.Outcome?.self) { group in
+                group.addTask { [self] in await deliver(entry) }
+                group.addTask {
+                    try? await Task.sleep(until: deadline)
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            guard let outcome else { break }
+            if case .retry = outcome { break }
+        }
+    }
+
+    static func format(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return seconds < 10 ? String(format: "%.1fs", seconds) : "\(Int(seconds))s"
+    }
+}
+
+/// The agent's log lines (Telegraf's `E! W! I! D!` levels).
+public enum AgentLogLevel: String, Sendable {
+    case debug = "D", info = "I", warning = "W", error = "E"
+}
+
+public typealias AgentLog = @Sendable (AgentLogLevel, String) -> Void

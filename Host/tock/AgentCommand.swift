@@ -1,0 +1,161 @@
+import Agent
+import ArgumentParser
+import Collectors
+import Dispatch
+import Foundation
+import Server
+import TockModel
+
+/// `tock agent`: runs only the collectors and ships their points to a remote Tock or InfluxDB.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run the collectors and ship their points to a remote Tock or InfluxDB /write.",
+        discussion: """
+            Points are tagged host (and location with --location), batched, gzip-compressed and posted to the first \
+            URL that takes them. Every batch is kept in the buffer directory until a server takes it, so the agent \
+            loses nothing while the server is down or the agent restarts, up to --buffer-max-size (then the oldest \
+            points are dropped and counted). A tock_agent heartbeat point tells the server the agent is alive. \
+            SIGHUP re-reads the configuration's [[collectors.NAME]] sections; SIGTERM or SIGINT sends what it can \
+            within 3 s and stops.
+              tock agent --url http://tock.example.net:9092 --location 725
+              tock agent --config agent.conf
+            The configuration file takes an [agent] section (urls, database, retention-policy, username, password, \
+            token, ssl-ca, ssl-cert, ssl-key, insecure-skip-verify, gzip, timeout, batch-size, flush-interval, \
+            buffer-dir, buffer-max-size, hostname, location, heartbeat-interval, retry-max-interval) and \
+            [[collectors.NAME]] sections; flags override the file. Without collector sections the agent runs \
+            \(AgentCommand.defaultCollectors.joined(separator: ", ")).
+            """)
+
+    @Option(name: [.customLong("url"), .customLong("url", withSingleDash: true)],
+            help: "A server to ship to (repeat for fail-over), e.g. http://tock:9092 or http://influxdb:8086.")
+    var urls: [String] = []
+
+    @Option(name: [.customLong("config"), .customLong("config", withSingleDash: true)],
+            help: "A configuration file with an [agent] section and [[collectors.NAME]] sections.")
+    var config: String?
+
+    @Option(help: "The database points go to (default telegraf).") var database: String?
+    @Option(help: "The retention policy points go to (default: the server's).") var retentionPolicy: String?
+    @Option(help: "Tagged location on every point.") var location: String?
+    @Option(help: "Tagged host on every point (default: this machine's name).") var hostname: String?
+    @Option(help: "Basic authentication user.") var username: String?
+    @Option(help: "Basic authentication password.") var password: String?
+    @Option(help: "Sent as Authorization: Token …") var token: String?
+    @Option(help: "PEM file of the CA that signed the server's certificate.") var ca: String?
+    @Option(help: "PEM client certificate.") var cert: String?
+    @Option(help: "PEM key of the client certificate.") var key: String?
+    @Flag(help: "Do not verify the server's certificate.") var insecureSkipVerify = false
+    @Flag(help: "Send bodies uncompressed.") var noGzip = false
+    @Option(help: "Points per batch (default 5000).") var batchSize: Int?
+    @Option(help: "Seal open batches this often (default 10s).") var flushInterval: String?
+    @Option(help: "Where batches wait for the server (default ~/.tock/agent-buffer).") var bufferDir: String?
+    @Option(help: "The most the buffer keeps on disk, e.g. 256MB (default).") var bufferMaxSize: String?
+    @Option(help: "Between two tock_agent heartbeats (default 30s).") var heartbeatInterval: String?
+    @Option(help: "The gather interval of collectors whose section sets none (default 10s).") var interval: String?
+    @Flag(help: "Also print debug lines.") var debug = false
+
+    /// What the agent gathers without collector sections: `tock collect`'s defaults and the host's static facts
+    /// (for the server's host inventory).
+    static let defaultCollectors = CollectorRegistry.defaults + ["host_facts"]
+
+    func run() async throws {
+        var settings = AgentConfiguration()
+        var collectors: [CollectorConfig] = []
+        if let config {
+            let text: String
+            do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
+                throw ValidationError("cannot read \(config): \(error.localizedDescription)")
+            }
+            do {
+                settings = try AgentConfiguration.parse(text, file: config)
+                collectors = try CollectorsSection.parseWithScrapers(text, file: config)
+            } catch let error as AgentConfigurationError {
+                throw ValidationError(error.description)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        try apply(to: &settings)
+        if collectors.isEmpty { collectors = Self.defaultCollectors.map { CollectorConfig(name: $0) } }
+        if let interval {
+            guard let ns = GoDuration.parse(interval), ns > 0 else { throw ValidationError("--interval must be a duration such as 10s") }
+            for index in collectors.indices where !collectors[index].intervalSet { collectors[index].interval = .nanoseconds(ns) }
+        }
+        let debug = self.debug
+        let log: AgentLog = { level, line in
+            guard level != .debug || debug else { return }
+            FileHandle.standardError.write(Data("\(Self.timestamp()) \(level.rawValue)! \(line)\n".utf8))
+        }
+        let agent: CollectorAgent
+        do { agent = try CollectorAgent(configuration: settings, collectors: collectors, version: Tock.version, log: log) } catch {
+            throw ValidationError(error.description)
+        }
+        let runner = Task { await agent.run() }
+        var sources: [any DispatchSourceSignal] = []
+        let queue = DispatchQueue(label: "tock.agent.signals")
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler {
+                log(.info, "signal \(number): stopping")
+                runner.cancel()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+        let file = config
+        hangup.setEventHandler {
+            guard let file else { return log(.info, "SIGHUP: no configuration file to re-read") }
+            do {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                var sections = try CollectorsSection.parseWithScrapers(text, file: file)
+                if sections.isEmpty { sections = Self.defaultCollectors.map { CollectorConfig(name: $0) } }
+                let changes = try agent.reload(sections)
+                log(.info, "SIGHUP: collectors kept \(changes.kept), started \(changes.started), stopped \(changes.stopped)")
+            } catch {
+                log(.error, "SIGHUP: collectors not reloaded, the running ones are kept: \(error)")
+            }
+        }
+        hangup.resume()
+        sources.append(hangup)
+        await runner.value
+        for source in sources { source.cancel() }
+    }
+
+    func apply(to settings: inout AgentConfiguration) throws {
+        if !urls.isEmpty { settings.urls = urls }
+        if let database { settings.database = database }
+        if let retentionPolicy { settings.retentionPolicy = retentionPolicy }
+        if let location { settings.location = location }
+        if let hostname { settings.hostname = hostname }
+        if let username { settings.username = username }
+        if let password { settings.password = password }
+        if let token { settings.token = token }
+        if let ca { settings.sslCA = ca }
+        if let cert { settings.sslCert = cert }
+        if let key { settings.sslKey = key }
+        if insecureSkipVerify { settings.insecureSkipVerify = true }
+        if noGzip { settings.gzip = false }
+        if let batchSize { settings.batchSize = batchSize }
+        if let bufferDir { settings.bufferDirectory = bufferDir }
+        if let bufferMaxSize {
+            guard let bytes = ByteSize.parse(bufferMaxSize) else { throw ValidationError("--buffer-max-size must be a size such as 256MB") }
+            settings.bufferMaxBytes = bytes
+        }
+        func duration(_ text: String?, _ flag: String) throws -> Duration? {
+            guard let text else { return nil }
+            guard let ns = GoDuration.parse(text), ns > 0 else { throw ValidationError("--\(flag) must be a duration such as 10s") }
+            return .nanoseconds(ns)
+        }
+        if let d = try duration(flushInterval, "flush-interval") { settings.flushInterval = d }
+        if let d = try duration(heartbeatInterval, "heartbeat-interval") { settings.heartbeatInterval = d }
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date())
+    }
+}

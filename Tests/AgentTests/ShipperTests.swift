@@ -1,0 +1,158 @@
+import Foundation
+import Synchronization
+import Testing
+import TockModel
+@testable import Agent
+
+@Suite("The agent's shipper: batches by size and interval, keeps them while the server is down, sends them in order")
+struct ShipperTests {
+    /// A server the test scripts: it answers each batch with the next outcome (the last one repeats) and records
+    /// what it took.
+    final class ScriptedServer: Sendable {
+        let outcomes: Mutex<[WriteClient.Outcome]>
+        let taken = Mutex<[DiskBuffer.Batch]>([])
+        let attempts = Mutex(0)
+
+        init(_ outcomes: [WriteClient.Outcome]) { self.outcomes = Mutex(outcomes) }
+
+        func send(_ batch: DiskBuffer.Batch) -> WriteClient.Outcome {
+            attempts.withLock { $0 += 1 }
+            let outcome = outcomes.withLock { $0.count > 1 ? $0.removeFirst() : $0[0] }
+            if outcome == .written { taken.withLock { $0.append(batch) } }
+            return outcome
+        }
+
+        func script(_ outcomes: [WriteClient.Outcome]) { self.outcomes.withLock { $0 = outcomes } }
+
+        /// The line protocol of every batch taken, in order.
+        var lines: [String] {
+            taken.withLock { batches in
+                batches.flatMap { batch in
+                    let text = batch.gzip ? (try? Shipper.gunzip(batch.body)) ?? [] : batch.body
+                    return String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
+                }
+            }
+        }
+    }
+
+    static func configuration(batchSize: Int = 1000, gzip: Bool = true) -> AgentConfiguration {
+        var c = AgentConfiguration()
+        c.urls = ["http://127.0.0.1:1"]
+        c.batchSize = batchSize
+        c.gzip = gzip
+        c.flushInterval = .milliseconds(50)
+        return c
+    }
+
+    static func points(_ range: Range<Int>, database: String = "") -> [Point] {
+        range.map { i in
+            var p = Point(name: "seq", tags: Tags(["host": "h1"]), fields: Fields([("n", .int(Int64(i)))]), time: Int64(i))
+            p.database = database
+            return p
+        }
+    }
+
+    static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw ShipperTestError(what) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test("points are batched per database up to batch-size, gzip-compressed, and taken in order")
+    func batching() async throws {
+        let dir = try DiskBufferTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = ScriptedServer([.written])
+        let shipper = Shipper(configuration: Self.configuration(batchSize: 10), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
+                              log: { _, _ in }) { server.send($0) }
+        let running = Task { await shipper.run() }
+        defer { running.cancel() }
+        shipper.submit(Self.points(0..<25))
+        shipper.submit(Self.points(100..<103, database: "other"))
+        try await Self.waitUntil("28 points taken") { shipper.stats.sentPoints == 28 }
+        let batches = server.taken.withLock { $0 }
+        #expect(batches.filter { $0.database == "telegraf" }.map(\.points) == [10, 10, 5])
+        #expect(batches.filter { $0.database == "other" }.map(\.points) == [3])
+        #expect(batches.allSatisfy { $0.gzip })
+        let telegraf = batches.filter { $0.database == "telegraf" }
+        let lines = telegraf.flatMap { String(decoding: try! Shipper.gunzip($0.body), as: UTF8.self).split(separator: "\n").map(String.init) }
+        #expect(lines == (0..<25).map { "seq,host=h1 n=\($0)i \($0)" })
+    }
+
+    @Test("while the server is down batches wait on disk; when it is back they are sent oldest first and none is lost")
+    func outage() async throws {
+        let dir = try DiskBufferTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = ScriptedServer([.retry("connection refused")])
+        var configuration = Self.configuration(batchSize: 5, gzip: false)
+        configuration.retryMaxInterval = .milliseconds(200)
+        let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
+        let lines = LogLines()
+        let shipper = Shipper(configuration: configuration, buffer: buffer, log: { level, line in lines.append("\(level.rawValue)! \(line)") }) {
+            server.send($0)
+        }
+        let running = Task { await shipper.run() }
+        defer { running.cancel() }
+        shipper.submit(Self.points(0..<20))
+        try await Self.waitUntil("a failed attempt") { server.attempts.withLock { $0 } >= 2 }
+        #expect(buffer.totals.points == 20)
+        #expect(shipper.stats.sentPoints == 0)
+        #expect(lines.all.filter { $0.hasPrefix("E! cannot write: connection refused") }.count == 1)
+        server.script([.written])
+        try await Self.waitUntil("every point taken") { shipper.stats.sentPoints == 20 }
+        #expect(server.lines == (0..<20).map { "seq,host=h1 n=\($0)i \($0)" })
+        #expect(buffer.totals.batches == 0)
+        #expect(lines.all.contains { $0.hasPrefix("I! the server takes writes again") })
+    }
+
+    @Test("points the server refuses (400) are dropped and counted, not retried; the next batch goes on")
+    func rejected() async throws {
+        let dir = try DiskBufferTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = ScriptedServer([.rejected("partial write: field type conflict"), .written])
+        let shipper = Shipper(configuration: Self.configuration(batchSize: 3), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
+                              log: { _, _ in }) { server.send($0) }
+        let running = Task { await shipper.run() }
+        defer { running.cancel() }
+        shipper.submit(Self.points(0..<6))
+        try await Self.waitUntil("the second batch taken") { shipper.stats.sentPoints == 3 }
+        #expect(shipper.stats.rejectedPoints == 3)
+        #expect(shipper.stats.lastError?.contains("field type conflict") == true)
+        #expect(server.attempts.withLock { $0 } == 2)
+    }
+
+    @Test("a batch the server finds too large (413) is sent in halves")
+    func split() async throws {
+        let dir = try DiskBufferTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = ScriptedServer([.tooLarge("413"), .written])
+        let shipper = Shipper(configuration: Self.configuration(batchSize: 8), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
+                              log: { _, _ in }) { server.send($0) }
+        let running = Task { await shipper.run() }
+        defer { running.cancel() }
+        shipper.submit(Self.points(0..<8))
+        try await Self.waitUntil("the halves taken") { shipper.stats.sentPoints == 8 }
+        #expect(server.taken.withLock { $0.map(\.points) } == [4, 4])
+        #expect(server.lines == (0..<8).map { "seq,host=h1 n=\($0)i \($0)" })
+    }
+
+    @Test("drain at shutdown seals the open batch; what the server does not take stays on disk for the next run")
+    func drain() async throws {
+        let dir = try DiskBufferTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = ScriptedServer([.retry("down")])
+        let shipper = Shipper(configuration: Self.configuration(batchSize: 1000), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
+                              log: { _, _ in }) { server.send($0) }
+        shipper.submit(Self.points(0..<7))
+        await shipper.drain(within: .milliseconds(300))
+        let reopened = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
+        #expect(reopened.totals.points == 7)
+    }
+}
+
+struct ShipperTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ what: String) { description = "timed out waiting for \(what)" }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import InfluxDBTesting
+import Testing
+
+/// `tock agent` as a child process, stopped with SIGTERM like a service manager does.
+final class AgentProcess {
+    let process = Process()
+    let logPath: String
+
+    init(_ arguments: [String], logPath: String) throws {
+        self.logPath = logPath
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.executableURL = URL(fileURLWithPath: TockBinary.path)
+        process.arguments = ["agent"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: TockBinary.root)
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// SIGTERM, and the exit status (the agent sends what it can for 3 s, then exits).
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+@Suite("tock agent: collectors shipped to a remote /write, surviving server and agent restarts", .serialized)
+struct AgentModeTests {
+    @Test("to a real InfluxDB: an InfluxDB restart and an agent restart in between lose no point; heartbeats carry host and location",
+          .enabled(if: InfluxDBServer.isAvailable, "influxd (Debian's influxdb) is not installed"))
+    func influxDBRoundTrip() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let influx = try await InfluxDBServer.start()
+        defer { influx.destroy() }
+        let fixture = TockBinary.root + "/Tests/Fixtures/collectors/seq_exec.py"
+        let ledger = dir + "/ledger"
+        let config = dir + "/agent.conf"
+        try """
+            [agent]
+              urls = ["\(influx.url)"]
+              database = "agent_e2e"
+              location = "725"
+              hostname = "printer-host"
+              flush-interval = "200ms"
+              heartbeat-interval = "500ms"
+              retry-max-interval = "500ms"
+              buffer-dir = "\(dir)/buffer"
+
+            [[collectors.exec]]
+              interval = "100ms"
+              commands = ["python3 \(fixture) \(dir)/state \(ledger)"]
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        func shipped() async -> [Int] {
+            let rows = (try? await influx.rows("SELECT n FROM agent_seq", database: "agent_e2e")) ?? []
+            return rows.compactMap { ($0["n"] as? NSNumber)?.intValue }
+        }
+        func written() -> [Int] {
+            ((try? String(contentsOfFile: ledger, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
+        }
+
+        var agent = try AgentProcess(["--config", config], logPath: dir + "/agent.log")
+        try await DaemonProcess.waitUntil("points reach InfluxDB (the agent created the database)") { await shipped().count >= 5 }
+
+        influx.stop()
+        try await DaemonProcess.waitUntil("points gathered while InfluxDB is down") {
+            written().count >= (await shipped()).count + 10
+        }
+        #expect(agent.stop() == 0)
+        #expect(agent.log.contains("cannot write: "), "\(agent.log)")
+        #expect(agent.log.contains("points buffered in \(dir)/buffer"), "\(agent.log)")
+        let buffered = try FileManager.default.contentsOfDirectory(atPath: dir + "/buffer").filter { $0.hasSuffix(".batch") }
+        #expect(!buffered.isEmpty)
+
+        agent = try AgentProcess(["--config", config], logPath: dir + "/agent.log")
+        try await Task.sleep(for: .milliseconds(800))
+        try await influx.restart()
+        try await DaemonProcess.waitUntil("the buffered points reach InfluxDB after its restart", timeout: 30) {
+            let now = written()
+            let got = Set(await shipped())
+            return now.count > 30 && got.isSuperset(of: now.dropLast(3))
+        }
+        #expect(agent.stop() == 0)
+
+        let expected = written()
+        let got = await shipped()
+        #expect(Set(got) == Set(expected), "lost: \(Set(expected).subtracting(got).sorted()); log:\n\(agent.log)")
+        #expect(got.count == expected.count)
+        #expect(agent.log.contains("left buffered by an earlier run will be sent first"), "\(agent.log)")
+
+        let heartbeats = try await influx.rows("SELECT * FROM tock_agent WHERE host = 'printer-host' AND location = '725'", database: "agent_e2e")
+        #expect(heartbeats.count >= 2)
+        #expect(heartbeats.last?["version"] as? String == "0.1.0")
+        let selfMetrics = try await influx.rows("SELECT count(up) FROM internal_gather WHERE input = 'exec'", database: "agent_e2e")
+        #expect(((selfMetrics.first?["count"] as? NSNumber)?.intValue ?? 0) > 0)
+    }
+
+    @Test("to tock serve: gzip-compressed batches arrive as /write points; a stream task sees the agent's heartbeat")
+    func toTockServe() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir)
+        defer { daemon.stop() }
+        let task = dir + "/heartbeat.tick"
+        try """
+            dbrp "telegraf"."autogen"
+            stream
+                |from()
+                    .measurement('tock_agent')
+                |httpOut('beats')
+            """.write(toFile: task, atomically: true, encoding: .utf8)
+        #expect(try daemon.cli(["define", "beats", "-tick", task]).status == 0)
+        #expect(try daemon.cli(["enable", "beats"]).status == 0)
+        let agent = try AgentProcess(["--url", daemon.url, "--location", "lab", "--hostname", "agent-under-test",
+                                      "--flush-interval", "100ms", "--heartbeat-interval", "300ms",
+                                      "--buffer-dir", dir + "/buffer"], logPath: dir + "/agent.log")
+        defer { agent.stop() }
+        try await DaemonProcess.waitUntil("the heartbeat reaches the task") {
+            let series = (try? await daemon.getJSON("/kapacitor/v1/tasks/beats/beats"))?["series"] as? [[String: Any]]
+            let tags = series?.first?["tags"] as? [String: String]
+            return tags?["host"] == "agent-under-test" && tags?["location"] == "lab"
+        }
+        #expect(agent.process.isRunning)
+        #expect(!agent.log.contains("E! "), "\(agent.log)")
+    }
+
+    @Test("a configuration with an unknown [agent] key is refused with the file and line, before anything runs")
+    func badConfiguration() throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/agent.conf"
+        try "[agent]\n  url = \"http://127.0.0.1:1\"\n  flush = \"1s\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try TockBinary.run(["agent", "--config", config])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("\(config):3: [agent] flush: unknown key"), "\(result.stderr)")
+        let noURL = try TockBinary.run(["agent"])
+        #expect(noURL.status != 0)
+        #expect(noURL.stderr.contains("no server to ship to"), "\(noURL.stderr)")
+    }
+}
