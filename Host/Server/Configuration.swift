@@ -66,6 +66,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var stats = StatsSettings()
     /// `[load]`: tasks, templates and handlers defined from files.
     public var load = LoadSettings()
+    /// `[hosts]`: the host inventory.
+    public var hosts = HostsSettings()
     /// The alert services' sections, by section name, one table per element (``AlertingSections``).
     public var alertSections: [String: [ConfigTable]] = [:]
     /// `[alerting]`: how handlers deliver.
@@ -192,7 +194,7 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     static let topLevel = ["hostname", "data_dir", "default-retention-policy", "skip-config-overrides"]
     static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf", "alert", "deadman",
-                                        "stats", "load", "config-override"]
+                                        "stats", "load", "config-override", "hosts"]
     /// Settings whose value is a list (a TOML array, or comma-separated in an environment variable).
     static let lists: Set<String> = ["alert.exec-allowed"]
 
@@ -271,6 +273,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         case ("deadman", _): try setDeadman(key: key, value: value, origin: origin)
         case ("stats", _): try stats.set(key: key, value: value, origin: origin)
         case ("load", _): try load.set(key: key, value: value, origin: origin)
+        case ("hosts", _): try hosts.set(key: key, value: value, origin: origin)
         default:
             throw ConfigurationError("\(origin): unknown setting \(section.isEmpty ? key : "\(section).\(key)")")
         }
@@ -370,7 +373,7 @@ public struct ServerConfiguration: Sendable, Equatable {
           #   [udf.functions.movingAverage.env]
           #     PYTHONPATH = "/path/to/kapacitor/udf/agent/py"
 
-        """ + sectionsDefaultText + influxDBDefaultText + alertingDefaultText
+        """ + sectionsDefaultText + HostsSettings.defaultText + influxDBDefaultText + alertingDefaultText
 }
 
 /// A configuration problem, naming the file or variable and the setting.

@@ -1,0 +1,212 @@
+import Synchronization
+import TockModel
+
+/// The newest values of one series, oldest first, in a ring of at most `capacity` values.
+struct SampleRing: Sendable {
+    private(set) var times: [Int64] = []
+    private(set) var values: [Double] = []
+    /// The index of the oldest value once the ring is full.
+    private var head = 0
+
+    var count: Int { times.count }
+
+    /// The time of the newest value.
+    var lastTime: Int64? {
+        guard !times.isEmpty else { return nil }
+        return times[(head + times.count - 1) % times.count]
+    }
+
+    /// Adds `value` at `time` (a bucket start). The newest bucket is replaced; an older one is ignored.
+    /// Returns the change in the number of values kept (1 or 0), or nil when the value was older than the newest.
+    mutating func add(_ value: Double, at time: Int64, capacity: Int) -> Int? {
+        if let last = lastTime {
+            if time == last {
+                values[(head + times.count - 1) % times.count] = value
+                return 0
+            }
+            if time < last { return nil }
+        }
+        if times.count > capacity { return trim(toCapacity: capacity, before: .min) + add(value, at: time, capacity: capacity)! }
+        if times.count < capacity {
+            // Not full: the ring is still in order from index 0 (head is 0 until it first fills).
+            if head != 0 { normalize() }
+            times.append(time)
+            values.append(value)
+            return 1
+        }
+        times[head] = time
+        values[head] = value
+        head = (head + 1) % times.count
+        return 0
+    }
+
+    /// The values with `start <= time <= stop`, oldest first.
+    func samples(from start: Int64, to stop: Int64) -> [(time: Int64, value: Double)] {
+        var out: [(time: Int64, value: Double)] = []
+        for i in 0..<times.count {
+            let j = (head + i) % times.count
+            if times[j] >= start && times[j] <= stop { out.append((times[j], values[j])) }
+        }
+        return out
+    }
+
+    /// Drops the values older than `before` and the oldest beyond `capacity`; returns the change in count (<= 0).
+    mutating func trim(toCapacity capacity: Int, before cutoff: Int64) -> Int {
+        let old = times.count
+        normalize()
+        var keep = times.firstIndex { $0 >= cutoff } ?? times.count
+        keep = max(keep, times.count - capacity)
+        if keep > 0 {
+            times.removeFirst(keep)
+            values.removeFirst(keep)
+        }
+        return times.count - old
+    }
+
+    /// Puts the oldest value at index 0.
+    private mutating func normalize() {
+        guard head != 0 else { return }
+        times = Array(times[head...] + times[..<head])
+        values = Array(values[head...] + values[..<head])
+        head = 0
+    }
+}
+
+/// One series as the recent-metrics store answers it: a field of a measurement of a host, with its other tags.
+struct MetricSeries: Sendable {
+    var host: String
+    var measurement: String
+    /// The point's tags, `host` included.
+    var tags: Tags
+    var field: String
+    var samples: [(time: Int64, value: Double)]
+}
+
+/// The recent numeric values of every host's series, bounded: at most `max-series` series (a new series beyond is
+/// not kept, and counted in ``refusedSeries``), at most `max-values` values over all of them (each series keeps at
+/// most `max-values / series` of its newest, and at most `retention / resolution`), one value per series per
+/// `resolution` (the last one written wins). Values older than `retention` and series left empty go at ``prune(now:)``.
+///
+/// In memory, under one lock taken once per batch of points.
+final class RecentMetrics: Sendable {
+    struct SeriesKey: Hashable, Sendable {
+        var measurement: String
+        /// The tags without `host`.
+        var tags: Tags
+    }
+
+    struct State: Sendable {
+        /// Host → measurement and other tags → field → values.
+        var hosts: [String: [SeriesKey: [String: SampleRing]]] = [:]
+        var seriesCount = 0
+        var valueCount = 0
+        var refusedSeries = 0
+    }
+
+    let settings: HostsSettings
+    private let state = Mutex(State())
+
+    init(settings: HostsSettings) {
+        self.settings = settings
+    }
+
+    /// The values a series may keep now.
+    static func capacity(_ settings: HostsSettings, series: Int) -> Int {
+        max(1, min(settings.valuesPerSeries, settings.maxValues / max(series, 1)))
+    }
+
+    /// Keeps the numeric fields of the points that carry a `host` tag.
+    func record(_ points: [Point]) {
+        let resolution = max(settings.resolution, 1)
+        let maxSeries = settings.maxSeries
+        state.withLock { s in
+            for p in points {
+                guard let host = p.tags["host"], !host.isEmpty else { continue }
+                var tags = p.tags
+                tags["host"] = nil
+                let key = SeriesKey(measurement: p.name, tags: tags)
+                var (bucket, rest) = p.time.quotientAndRemainder(dividingBy: resolution)
+                if rest < 0 { bucket -= 1 }
+                let time = bucket * resolution
+                for (field, value) in p.fields {
+                    guard let number = value.numeric else { continue }
+                    let exists = s.hosts[host]?[key]?[field] != nil
+                    if !exists {
+                        guard s.seriesCount < maxSeries else {
+                            s.refusedSeries += 1
+                            continue
+                        }
+                        s.seriesCount += 1
+                    }
+                    let capacity = Self.capacity(settings, series: s.seriesCount)
+                    let added = s.hosts[host, default: [:]][key, default: [:]][field, default: SampleRing()]
+                        .add(number, at: time, capacity: capacity)
+                    s.valueCount += added ?? 0
+                }
+            }
+        }
+    }
+
+    /// Drops values older than the retention, trims every series to its share of `max-values`, and forgets
+    /// empty series.
+    func prune(now: Int64) {
+        let cutoff = now - settings.retention
+        state.withLock { s in
+            let capacity = Self.capacity(settings, series: s.seriesCount)
+            for host in Array(s.hosts.keys) {
+                var series = s.hosts[host]!
+                for key in Array(series.keys) {
+                    var fields = series[key]!
+                    for field in Array(fields.keys) {
+                        s.valueCount += fields[field]!.trim(toCapacity: capacity, before: cutoff)
+                        if fields[field]!.count == 0 {
+                            fields[field] = nil
+                            s.seriesCount -= 1
+                        }
+                    }
+                    series[key] = fields.isEmpty ? nil : fields
+                }
+                s.hosts[host] = series.isEmpty ? nil : series
+            }
+        }
+    }
+
+    /// Forgets every series of `host`.
+    func forget(host: String) {
+        state.withLock { s in
+            guard let series = s.hosts.removeValue(forKey: host) else { return }
+            for fields in series.values {
+                s.seriesCount -= fields.count
+                s.valueCount -= fields.values.reduce(0) { $0 + $1.count }
+            }
+        }
+    }
+
+    /// The series of `host` for `measurement` (and `field`, every field when nil) with their values in
+    /// `start...stop`, ordered by tags and field; series without values in the range are left out.
+    func query(host: String, measurement: String, field: String?, start: Int64, stop: Int64) -> [MetricSeries] {
+        let found = state.withLock { s -> [(SeriesKey, String, [(time: Int64, value: Double)])] in
+            var out: [(SeriesKey, String, [(time: Int64, value: Double)])] = []
+            for (key, fields) in s.hosts[host] ?? [:] where key.measurement == measurement {
+                for (name, ring) in fields where field == nil || field == name {
+                    let samples = ring.samples(from: start, to: stop)
+                    if !samples.isEmpty { out.append((key, name, samples)) }
+                }
+            }
+            return out
+        }
+        return found.map { key, name, samples in
+            var tags = key.tags
+            tags["host"] = host
+            return MetricSeries(host: host, measurement: measurement, tags: tags, field: name, samples: samples)
+        }.sorted { a, b in
+            let ka = a.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ","), kb = b.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            return ka != kb ? ka < kb : a.field < b.field
+        }
+    }
+
+    /// The series and values kept now, and the new series refused since the start.
+    var counts: (series: Int, values: Int, refusedSeries: Int) {
+        state.withLock { ($0.seriesCount, $0.valueCount, $0.refusedSeries) }
+    }
+}
