@@ -246,14 +246,16 @@ final class HostInventory: Sendable {
 
     /// Field values as a JSON object, keys sorted.
     static func fieldsJSON(_ fields: [String: FieldValue]) -> JSON {
-        .object(fields.sorted { $0.key < $1.key }.map { key, value in
+        .object(fields.sorted { $0.key < $1.key }.map { key, value -> (String, JSON) in
+            let json: JSON
             switch value {
-            case .double(let d): (key, .double(d))
-            case .int(let i): (key, .int(i))
-            case .uint(let u): (key, u <= UInt64(Int64.max) ? .int(Int64(u)) : .double(Double(u)))
-            case .string(let s): (key, .string(s))
-            case .bool(let b): (key, .bool(b))
+            case .double(let d): json = .double(d)
+            case .int(let i): json = .int(i)
+            case .uint(let u): json = u <= UInt64(Int64.max) ? .int(Int64(u)) : .double(Double(u))
+            case .string(let s): json = .string(s)
+            case .bool(let b): json = .bool(b)
             }
+            return (key, json)
         })
     }
 

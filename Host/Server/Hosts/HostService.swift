@@ -64,7 +64,7 @@ final class HostService: @unchecked Sendable {
         guard !points.isEmpty else { return }
         let db = inventory.settings.database, rp = inventory.settings.retentionPolicy
         master.metrics.received(points, database: db, retentionPolicy: rp)
-        master.taps?.deliver(points, database: db, retentionPolicy: rp)
+        master.taps.deliver(points, database: db, retentionPolicy: rp)
         for runner in master.runners(database: db, retentionPolicy: rp) { runner.write(points) }
     }
 }

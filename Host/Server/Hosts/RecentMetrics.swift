@@ -144,6 +144,8 @@ final class RecentMetrics: Sendable {
                     s.valueCount += added ?? 0
                 }
             }
+            // New series shrink every series' share: the older ones give back what is now beyond theirs.
+            if s.valueCount > settings.maxValues { Self.trim(&s, settings, before: .min) }
         }
     }
 
@@ -151,23 +153,26 @@ final class RecentMetrics: Sendable {
     /// empty series.
     func prune(now: Int64) {
         let cutoff = now - settings.retention
-        state.withLock { s in
-            let capacity = Self.capacity(settings, series: s.seriesCount)
-            for host in Array(s.hosts.keys) {
-                var series = s.hosts[host]!
-                for key in Array(series.keys) {
-                    var fields = series[key]!
-                    for field in Array(fields.keys) {
-                        s.valueCount += fields[field]!.trim(toCapacity: capacity, before: cutoff)
-                        if fields[field]!.count == 0 {
-                            fields[field] = nil
-                            s.seriesCount -= 1
-                        }
+        state.withLock { Self.trim(&$0, settings, before: cutoff) }
+    }
+
+    /// Trims every series of `s` to the values a series may keep now and to those at or after `cutoff`.
+    private static func trim(_ s: inout State, _ settings: HostsSettings, before cutoff: Int64) {
+        let capacity = Self.capacity(settings, series: s.seriesCount)
+        for host in Array(s.hosts.keys) {
+            var series = s.hosts.removeValue(forKey: host)!
+            for key in Array(series.keys) {
+                var fields = series.removeValue(forKey: key)!
+                for field in Array(fields.keys) {
+                    s.valueCount += fields[field]!.trim(toCapacity: capacity, before: cutoff)
+                    if fields[field]!.count == 0 {
+                        fields[field] = nil
+                        s.seriesCount -= 1
                     }
-                    series[key] = fields.isEmpty ? nil : fields
                 }
-                s.hosts[host] = series.isEmpty ? nil : series
+                if !fields.isEmpty { series[key] = fields }
             }
+            if !series.isEmpty { s.hosts[host] = series }
         }
     }
 
