@@ -13,7 +13,7 @@ import TockModel
 /// `[alert]` `exec-allowed`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
 /// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host); `[deadman]` and
 /// `[[httppost]]` (``configSections``, for the task builder); `[[influxdb]]` (``influxDB``) and `[[udp]]` (``udp``);
-/// `[stats]` (``stats``) and `[load]` (``load``); `[alerting]` and the sections of the registered alert services
+/// `[stats]` (``stats``), `[load]` (``load``) and `[hosts]` (``hosts``); `[alerting]` and the sections of the registered alert services
 /// (``alertSections``, `AlertingSections.swift`). Other Kapacitor sections (alert handlers, …) are accepted and
 /// reported as not used.
 public struct ServerConfiguration: Sendable, Equatable {

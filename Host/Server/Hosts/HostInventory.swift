@@ -144,7 +144,7 @@ final class HostInventory: Sendable {
                 s.dirty = []
                 return out
             }
-            do { try store.saveHosts(changed) } catch {
+            do throws(StoreError) { try store.saveHosts(changed) } catch {
                 state.withLock { s in for h in changed { s.dirty.insert(h.name) } }
                 throw error
             }

@@ -105,7 +105,7 @@ struct HostsSet: AsyncParsableCommand {
             let path = "/hosts/\(KapacitorClient.escape(host))"
             do {
                 try await client.request("PATCH", path, json: body)
-            } catch where error.status == 404 {
+            } catch let error as ClientError where error.status == 404 {
                 var create = body
                 create["host"] = host
                 try await client.request("POST", "/hosts", json: create)
