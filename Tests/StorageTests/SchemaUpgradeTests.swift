@@ -76,7 +76,7 @@ struct SchemaUpgradeTests {
 
         // Opening it again applies nothing twice.
         let reopened = try Store(path: path)
-        #expect(try reopened.appliedMigrations().count == 9)
+        #expect(try reopened.appliedMigrations().count == 10)
         #expect(try reopened.tasks().map(\.id) == ["cpu_alert"])
     }
 }
