@@ -91,16 +91,31 @@ struct MetricSeries: Sendable {
 final class RecentMetrics: Sendable {
     struct SeriesKey: Hashable, Sendable {
         var measurement: String
-        /// The tags without `host`.
+        /// The point's tags, `host` included (so that the write path hashes them as they come).
         var tags: Tags
     }
 
     struct State: Sendable {
-        /// Host → measurement and other tags → field → values.
-        var hosts: [String: [SeriesKey: [String: SampleRing]]] = [:]
-        var seriesCount = 0
-        var valueCount = 0
-        var refusedSeries = 0
+        /// Measurement and tags → field → values.
+        var series: [SeriesKey: [String: SampleRing]] = [:]
+        /// Host → its keys in ``series``.
+        var byHost: [String: Set<SeriesKey>] = [:]
+        var counts = Counts()
+        var seriesCount: Int {
+            get { counts.series }
+            set { counts.series = newValue }
+        }
+        var valueCount: Int {
+            get { counts.values }
+            set { counts.values = newValue }
+        }
+    }
+
+    struct Counts: Sendable {
+        var series = 0
+        var values = 0
+        /// New series not kept because `max-series` was reached.
+        var refused = 0
     }
 
     let settings: HostsSettings
@@ -115,38 +130,48 @@ final class RecentMetrics: Sendable {
         max(1, min(settings.valuesPerSeries, settings.maxValues / max(series, 1)))
     }
 
-    /// Keeps the numeric fields of the points that carry a `host` tag.
+    /// Keeps the numeric fields of the points that carry a `host` tag: one hash of the measurement and tags per
+    /// point, one small lookup per field, under one lock per batch.
     func record(_ points: [Point]) {
         let resolution = max(settings.resolution, 1)
-        let maxSeries = settings.maxSeries
         state.withLock { s in
             for p in points {
                 guard let host = p.tags["host"], !host.isEmpty else { continue }
-                var tags = p.tags
-                tags["host"] = nil
-                let key = SeriesKey(measurement: p.name, tags: tags)
-                var (bucket, rest) = p.time.quotientAndRemainder(dividingBy: resolution)
-                if rest < 0 { bucket -= 1 }
-                let time = bucket * resolution
-                for (field, value) in p.fields {
-                    guard let number = value.numeric else { continue }
-                    let exists = s.hosts[host]?[key]?[field] != nil
-                    if !exists {
-                        guard s.seriesCount < maxSeries else {
-                            s.refusedSeries += 1
-                            continue
-                        }
-                        s.seriesCount += 1
+                let key = SeriesKey(measurement: p.name, tags: p.tags)
+                let (quotient, rest) = p.time.quotientAndRemainder(dividingBy: resolution)
+                let bucket = rest < 0 ? quotient - 1 : quotient
+                let created = Self.add(p.fields, at: bucket * resolution, to: &s.series[key, default: [:]], state: &s.counts,
+                                       settings: settings)
+                if created {
+                    if s.series[key]!.isEmpty {
+                        s.series[key] = nil
+                    } else {
+                        s.byHost[host, default: []].insert(key)
                     }
-                    let capacity = Self.capacity(settings, series: s.seriesCount)
-                    let added = s.hosts[host, default: [:]][key, default: [:]][field, default: SampleRing()]
-                        .add(number, at: time, capacity: capacity)
-                    s.valueCount += added ?? 0
                 }
             }
             // New series shrink every series' share: the older ones give back what is now beyond theirs.
             if s.valueCount > settings.maxValues { Self.trim(&s, settings, before: .min) }
         }
+    }
+
+    /// Adds the numeric `fields` to the rings of one key; answers whether the key was new (`rings` empty).
+    private static func add(_ fields: Fields, at time: Int64, to rings: inout [String: SampleRing], state counts: inout Counts,
+                            settings: HostsSettings) -> Bool {
+        let created = rings.isEmpty
+        for (field, value) in fields {
+            guard let number = value.numeric else { continue }
+            if rings[field] == nil {
+                guard counts.series < settings.maxSeries else {
+                    counts.refused += 1
+                    continue
+                }
+                counts.series += 1
+            }
+            let limit = Self.capacity(settings, series: counts.series)
+            counts.values += rings[field, default: SampleRing()].add(number, at: time, capacity: limit) ?? 0
+        }
+        return created
     }
 
     /// Drops values older than the retention, trims every series to its share of `max-values`, and forgets
@@ -159,28 +184,30 @@ final class RecentMetrics: Sendable {
     /// Trims every series of `s` to the values a series may keep now and to those at or after `cutoff`.
     private static func trim(_ s: inout State, _ settings: HostsSettings, before cutoff: Int64) {
         let capacity = Self.capacity(settings, series: s.seriesCount)
-        for host in Array(s.hosts.keys) {
-            var series = s.hosts.removeValue(forKey: host)!
-            for key in Array(series.keys) {
-                var fields = series.removeValue(forKey: key)!
-                for field in Array(fields.keys) {
-                    s.valueCount += fields[field]!.trim(toCapacity: capacity, before: cutoff)
-                    if fields[field]!.count == 0 {
-                        fields[field] = nil
-                        s.seriesCount -= 1
-                    }
+        for key in Array(s.series.keys) {
+            var fields = s.series.removeValue(forKey: key)!
+            for field in Array(fields.keys) {
+                s.valueCount += fields[field]!.trim(toCapacity: capacity, before: cutoff)
+                if fields[field]!.count == 0 {
+                    fields[field] = nil
+                    s.seriesCount -= 1
                 }
-                if !fields.isEmpty { series[key] = fields }
             }
-            if !series.isEmpty { s.hosts[host] = series }
+            if fields.isEmpty {
+                let host = key.tags["host"] ?? ""
+                s.byHost[host]?.remove(key)
+                if s.byHost[host]?.isEmpty == true { s.byHost[host] = nil }
+            } else {
+                s.series[key] = fields
+            }
         }
     }
 
     /// Forgets every series of `host`.
     func forget(host: String) {
         state.withLock { s in
-            guard let series = s.hosts.removeValue(forKey: host) else { return }
-            for fields in series.values {
+            for key in s.byHost.removeValue(forKey: host) ?? [] {
+                guard let fields = s.series.removeValue(forKey: key) else { continue }
                 s.seriesCount -= fields.count
                 s.valueCount -= fields.values.reduce(0) { $0 + $1.count }
             }
@@ -192,8 +219,8 @@ final class RecentMetrics: Sendable {
     func query(host: String, measurement: String, field: String?, start: Int64, stop: Int64) -> [MetricSeries] {
         let found = state.withLock { s -> [(SeriesKey, String, [(time: Int64, value: Double)])] in
             var out: [(SeriesKey, String, [(time: Int64, value: Double)])] = []
-            for (key, fields) in s.hosts[host] ?? [:] where key.measurement == measurement {
-                for (name, ring) in fields where field == nil || field == name {
+            for key in s.byHost[host] ?? [] where key.measurement == measurement {
+                for (name, ring) in s.series[key] ?? [:] where field == nil || field == name {
                     let samples = ring.samples(from: start, to: stop)
                     if !samples.isEmpty { out.append((key, name, samples)) }
                 }
@@ -201,9 +228,7 @@ final class RecentMetrics: Sendable {
             return out
         }
         return found.map { key, name, samples in
-            var tags = key.tags
-            tags["host"] = host
-            return MetricSeries(host: host, measurement: measurement, tags: tags, field: name, samples: samples)
+            MetricSeries(host: host, measurement: measurement, tags: key.tags, field: name, samples: samples)
         }.sorted { a, b in
             let ka = a.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ","), kb = b.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             return ka != kb ? ka < kb : a.field < b.field
@@ -212,6 +237,6 @@ final class RecentMetrics: Sendable {
 
     /// The series and values kept now, and the new series refused since the start.
     var counts: (series: Int, values: Int, refusedSeries: Int) {
-        state.withLock { ($0.seriesCount, $0.valueCount, $0.refusedSeries) }
+        state.withLock { ($0.counts.series, $0.counts.values, $0.counts.refused) }
     }
 }
