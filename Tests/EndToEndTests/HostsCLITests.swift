@@ -64,4 +64,22 @@ struct HostsCLITests {
         #expect(again.stdout.contains("0.3.1"))
         #expect(daemon!.stop() == 0)
     }
+
+    @Test("every [hosts] check-interval the daemon writes one tock_hosts point per host into _tock.autogen")
+    func tockHostsPoints() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir, configuration: "[hosts]\n  check-interval = \"1s\"\n")
+        let tick = dir + "/hosts.tick"
+        try "stream\n    |from().measurement('tock_hosts').groupBy('host')\n    |httpOut('out')\n".write(toFile: tick, atomically: true, encoding: .utf8)
+        ok(try daemon.cli(["define", "hosts_out", "-tick", tick, "-dbrp", "_tock.autogen"]), "define")
+        ok(try daemon.cli(["enable", "hosts_out"]), "enable")
+        ok(try daemon.cli(["hosts", "set", "ghost", "location=725"]), "set ghost")
+        try await DaemonProcess.waitUntil("a tock_hosts point for ghost reaches the task") {
+            let out = try? await daemon.getJSON("/kapacitor/v1/tasks/hosts_out/out")
+            let series = out?["series"] as? [[String: Any]] ?? []
+            return series.contains { ($0["tags"] as? [String: Any])?["host"] as? String == "ghost" && ($0["tags"] as? [String: Any])?["location"] as? String == "725" }
+        }
+        #expect(daemon.stop() == 0)
+    }
 }
