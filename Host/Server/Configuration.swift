@@ -13,7 +13,7 @@ import TockModel
 /// `[alert]` `exec-allowed`; `[logging]` `file`, `level`, `format`; `[storage]` `path`;
 /// `[task]` `dir`, `snapshot-interval`; `[replay]` `dir`; `[udf]` (read by the UDF host); `[deadman]` and
 /// `[[httppost]]` (``configSections``, for the task builder); `[[influxdb]]` (``influxDB``) and `[[udp]]` (``udp``);
-/// `[stats]` (``stats``) and `[load]` (``load``); `[alerting]` and the sections of the registered alert services
+/// `[stats]` (``stats``), `[load]` (``load``) and `[hosts]` (``hosts``); `[alerting]` and the sections of the registered alert services
 /// (``alertSections``, `AlertingSections.swift`). Other Kapacitor sections (alert handlers, …) are accepted and
 /// reported as not used.
 public struct ServerConfiguration: Sendable, Equatable {
@@ -68,6 +68,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var stats = StatsSettings()
     /// `[load]`: tasks, templates and handlers defined from files.
     public var load = LoadSettings()
+    /// `[hosts]`: the host inventory.
+    public var hosts = HostsSettings()
     /// The alert services' sections, by section name, one table per element (``AlertingSections``).
     public var alertSections: [String: [ConfigTable]] = [:]
     /// `[alerting]`: how handlers deliver.
@@ -197,7 +199,7 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     static let topLevel = ["hostname", "data_dir", "default-retention-policy", "skip-config-overrides"]
     static let sections: Set<String> = ["http", "logging", "storage", "task", "replay", "udf", "alert", "deadman",
-                                        "stats", "load", "config-override"]
+                                        "stats", "load", "config-override", "hosts"]
     /// Settings whose value is a list (a TOML array, or comma-separated in an environment variable).
     static let lists: Set<String> = ["alert.exec-allowed"]
 
@@ -276,6 +278,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         case ("deadman", _): try setDeadman(key: key, value: value, origin: origin)
         case ("stats", _): try stats.set(key: key, value: value, origin: origin)
         case ("load", _): try load.set(key: key, value: value, origin: origin)
+        case ("hosts", _): try hosts.set(key: key, value: value, origin: origin)
         default:
             throw ConfigurationError("\(origin): unknown setting \(section.isEmpty ? key : "\(section).\(key)")")
         }
@@ -375,7 +378,7 @@ public struct ServerConfiguration: Sendable, Equatable {
           #   [udf.functions.movingAverage.env]
           #     PYTHONPATH = "/path/to/kapacitor/udf/agent/py"
 
-        """ + sectionsDefaultText + influxDBDefaultText + alertingDefaultText
+        """ + sectionsDefaultText + HostsSettings.defaultText + influxDBDefaultText + alertingDefaultText
 }
 
 /// A configuration problem, naming the file or variable and the setting.

@@ -113,6 +113,8 @@ public enum Daemon {
         await ingest.stop()
         log.log(.info, "shutting down: draining tasks")
         master.stopAll()
+        // What the last points changed in the host inventory.
+        do { try api.hosts?.flush() } catch { log.log(.error, "cannot save hosts", ["err": "\(error)"]) }
         // Handlers get drain-timeout to deliver what the stopped tasks left them; the rest becomes dead letters.
         if !alerting.settle(within: configuration.alerting.drainTimeout) {
             log.log(.warn, "alert handlers still had events after drain-timeout: kept as dead letters",

@@ -23,6 +23,8 @@ public struct TockAPI: Sendable {
     let authenticator: Authenticator?
     /// `/config` and `/service-tests`.
     let configRoutes: ConfigRoutes
+    /// The host inventory (`/hosts`, `/locations`); nil when `[hosts] enabled = false` or its table cannot be read.
+    let hosts: HostInventory?
 
     public init(master: TaskMaster, configuration: ServerConfiguration) {
         self.users = UserAPI(store: master.store)
@@ -30,9 +32,16 @@ public struct TockAPI: Sendable {
         self.authenticator = configuration.authEnabled ? Authenticator(store: master.store) : nil
         self.master = master
         self.metrics = master.metrics
+        var hosts: HostInventory?
+        if configuration.hosts.enabled {
+            do { hosts = try HostInventory(store: master.store, settings: configuration.hosts) } catch {
+                master.log.log(.error, "host inventory disabled: cannot read the hosts", ["err": "\(error)"])
+            }
+        }
+        self.hosts = hosts
         self.write = WriteHandler(master: master, metrics: master.metrics,
                                   defaultRetentionPolicy: configuration.defaultRetentionPolicy,
-                                  maxBodySize: configuration.maxBodySize, readTimeout: configuration.readTimeout)
+                                  maxBodySize: configuration.maxBodySize, readTimeout: configuration.readTimeout, hosts: hosts)
         self.tasks = TaskAPI(master: master)
         self.recordings = RecordingsAPI(service: ReplayService(master: master, directory: configuration.resolvedReplayDirectory))
         self.hostname = configuration.hostname
@@ -114,6 +123,7 @@ public struct TockAPI: Sendable {
         users.register(on: router)
         recordings.register(on: router)
         configRoutes.register(on: router)
+        if let hosts { HostAPI(inventory: hosts).register(on: router) }
         if let alerting = master.alertService as? AlertingService {
             SilenceAPI(silences: alerting.silences).register(on: router)
             TopicAPI(alerting: alerting, store: master.store).register(on: router)

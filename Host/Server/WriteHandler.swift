@@ -29,21 +29,25 @@ struct WriteHandler: Sendable {
     let parsers = ParserPool()
     /// Stream recordings, which see every point delivered.
     let taps: PointTaps?
+    /// The host inventory, which registers the hosts of every point delivered.
+    let hosts: HostInventory?
 
     init(routes: @escaping @Sendable (String, String) -> [TaskRunner], metrics: Metrics, defaultRetentionPolicy: String,
-         maxBodySize: Int, readTimeout: Int64, taps: PointTaps? = nil) {
+         maxBodySize: Int, readTimeout: Int64, taps: PointTaps? = nil, hosts: HostInventory? = nil) {
         self.routes = routes
         self.taps = taps
+        self.hosts = hosts
         self.metrics = metrics
         self.defaultRetentionPolicy = defaultRetentionPolicy
         self.maxBodySize = maxBodySize
         self.readTimeout = readTimeout
     }
 
-    init(master: TaskMaster, metrics: Metrics, defaultRetentionPolicy: String, maxBodySize: Int, readTimeout: Int64) {
+    init(master: TaskMaster, metrics: Metrics, defaultRetentionPolicy: String, maxBodySize: Int, readTimeout: Int64,
+         hosts: HostInventory? = nil) {
         self.init(routes: { master.runners(database: $0, retentionPolicy: $1) }, metrics: metrics,
                   defaultRetentionPolicy: defaultRetentionPolicy, maxBodySize: maxBodySize, readTimeout: readTimeout,
-                  taps: master.taps)
+                  taps: master.taps, hosts: hosts)
     }
 
     func handle(_ request: Request) async throws -> Response {
@@ -192,6 +196,7 @@ struct WriteHandler: Sendable {
         metrics.received(points, database: state.database, retentionPolicy: state.retentionPolicy)
         state.delivered += points.count
         taps?.deliver(points, database: state.database, retentionPolicy: state.retentionPolicy)
+        hosts?.observe(points, database: state.database, arrival: nowNanoseconds())
         for runner in runners { runner.write(points) }
     }
 }

@@ -168,6 +168,7 @@ public final class Store: Sendable {
         registerSilenceMigrations(&migrator)
         registerTopicMigrations(&migrator)
         registerDeadLetterMigrations(&migrator)
+        registerHostMigrations(&migrator)
         return migrator
     }
 

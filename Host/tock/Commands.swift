@@ -15,5 +15,6 @@ extension Tock {
         DefineTopicHandler.self, ShowTopic.self, ShowTopicHandler.self, DefineSilence.self, ReplayDeadLetters.self,
         Record.self, Replay.self, ReplayLive.self,
         Collect.self, AgentCommand.self,
+        Hosts.self,
     ]
 }

@@ -53,7 +53,7 @@ struct SchemaUpgradeTests {
         #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state",
                                                   "v4: users and tokens", "v5: recordings and replays", "v6: config overrides", "v7: silences",
                                                   "v8: topic handlers and topic events",
-                                                  "v9: dead letters"])
+                                                  "v9: dead letters", "v10: hosts"])
         let task = try #require(try store.task("cpu_alert"))
         #expect(task.dbrps == [StoredDBRP(db: "telegraf", rp: "autogen")])
         #expect(task.script == "stream|from().measurement('cpu')")
@@ -76,7 +76,7 @@ struct SchemaUpgradeTests {
 
         // Opening it again applies nothing twice.
         let reopened = try Store(path: path)
-        #expect(try reopened.appliedMigrations().count == 9)
+        #expect(try reopened.appliedMigrations().count == 10)
         #expect(try reopened.tasks().map(\.id) == ["cpu_alert"])
     }
 }

@@ -1,17 +1,19 @@
 import Dispatch
 import Foundation
 
-/// The daemon's background services: `[load]` (at start and on SIGHUP) and `[stats]`.
+/// The daemon's background services: `[load]` (at start and on SIGHUP), `[stats]` and `[hosts]`.
 final class DaemonServices: @unchecked Sendable {
     let load: LoadService
     let stats: StatsService?
+    let hosts: HostService?
     private var hangup: (any DispatchSourceSignal)?
     private let lock = NSLock()
     private var stopped = false
 
-    private init(load: LoadService, stats: StatsService?) {
+    private init(load: LoadService, stats: StatsService?, hosts: HostService?) {
         self.load = load
         self.stats = stats
+        self.hosts = hosts
     }
 
     /// Loads the load directory, then reloads it on every SIGHUP (as `kapacitord` does), and starts the stats service.
@@ -21,7 +23,8 @@ final class DaemonServices: @unchecked Sendable {
         let load = LoadService(settings: configuration.load, tasks: api.tasks, dataDirectory: configuration.dataDirectory, log: log)
         let stats = configuration.stats.enabled
             ? StatsService(statistics: api.statistics, settings: configuration.stats, log: log) : nil
-        let services = DaemonServices(load: load, stats: stats)
+        let hosts = api.hosts.map { HostService(inventory: $0, master: api.master, log: log) }
+        let services = DaemonServices(load: load, stats: stats, hosts: hosts)
         load.load()
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "tock.sighup"))
@@ -33,6 +36,7 @@ final class DaemonServices: @unchecked Sendable {
         source.resume()
         services.hangup = source
         stats?.start()
+        hosts?.start()
         return services
     }
 
@@ -45,5 +49,6 @@ final class DaemonServices: @unchecked Sendable {
         guard first else { return }
         hangup?.cancel()
         stats?.stop()
+        hosts?.stop()
     }
 }
