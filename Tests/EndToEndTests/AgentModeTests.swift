@@ -108,7 +108,7 @@ struct AgentModeTests {
         #expect(((selfMetrics.first?["count"] as? NSNumber)?.intValue ?? 0) > 0)
     }
 
-    @Test("to tock serve: gzip-compressed batches arrive as /write points; a stream task sees the agent's heartbeat")
+    @Test("to tock serve: gzip-compressed batches arrive as /write points; a task sees the heartbeat; the inventory registers the host")
     func toTockServe() async throws {
         let dir = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -134,6 +134,16 @@ struct AgentModeTests {
             return tags?["host"] == "agent-under-test" && tags?["location"] == "lab"
         }
         #expect(agent.process.isRunning)
+        // The host inventory registered the agent's host: its version from the heartbeat, its facts from host_facts.
+        try await DaemonProcess.waitUntil("the inventory knows the agent's host and its facts") {
+            let host = try? await daemon.getJSON("/kapacitor/v1/hosts/agent-under-test")
+            return host?["agent-version"] as? String == "0.1.0" && ((host?["facts"] as? [String: Any])?.isEmpty == false)
+        }
+        let host = try await daemon.getJSON("/kapacitor/v1/hosts/agent-under-test")
+        #expect(host["reported-location"] as? String == "lab")
+        #expect(host["status"] as? String == "reporting")
+        let list = try daemon.cli(["hosts", "list", "--unassigned"])
+        #expect(list.stdout.contains("agent-under-test"), "\(list.stdout)\(list.stderr)")
         #expect(!agent.log.contains("E! "), "\(agent.log)")
     }
 
