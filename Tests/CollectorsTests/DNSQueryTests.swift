@@ -11,21 +11,21 @@ final class TinyDNSServer: @unchecked Sendable {
     let port: UInt16
 
     init(tcp: Bool = false) {
-        fd = socket(AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
+        fd = listener
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
         port = UInt16(bigEndian: address.sin_port)
-        let fd = self.fd
         if tcp {
-            listen(fd, 4)
+            listen(listener, 4)
             Thread {
                 var buffer = [UInt8](repeating: 0, count: 514)
                 while true {
-                    let client = accept(fd, nil, nil)
+                    let client = accept(listener, nil, nil)
                     if client < 0 { return }
                     var got = 0
                     while got < 2 || got < 2 + (Int(buffer[0]) << 8 | Int(buffer[1])) {
@@ -48,13 +48,13 @@ final class TinyDNSServer: @unchecked Sendable {
                 var peer = sockaddr_storage()
                 var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
                 let n = withUnsafeMutablePointer(to: &peer) { p in
-                    p.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &peerLength) }
+                    p.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(listener, &buffer, buffer.count, 0, $0, &peerLength) }
                 }
                 if n <= 0 { return }
                 guard let reply = Self.answer(Array(buffer[0..<n])) else { continue }
                 _ = withUnsafePointer(to: &peer) { p in
                     p.withMemoryRebound(to: sockaddr.self, capacity: 1) { to in
-                        reply.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, to, peerLength) }
+                        reply.withUnsafeBytes { sendto(listener, $0.baseAddress, $0.count, 0, to, peerLength) }
                     }
                 }
             }

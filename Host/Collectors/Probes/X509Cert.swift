@@ -103,7 +103,7 @@ public struct X509CertCollector: Collector {
                 ]
                 let intermediates = index == 0 ? Array(certificates.dropFirst()) : []
                 if let error = Self.verify(certificate, intermediates: intermediates, roots: roots,
-                                           name: index == 0 ? name : "", at: now) {
+                                           name: index == 0 ? name : "") {
                     tags["verification"] = "invalid"
                     fields += [("verification_code", .int(1)), ("verification_error", .string(error))]
                 } else {
@@ -182,7 +182,7 @@ public struct X509CertCollector: Collector {
         withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes) }
         var buffer = [CChar](repeating: 0, count: 64)
         guard inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil else { return "" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Go's `x509.SignatureAlgorithm.String()`.
@@ -288,15 +288,16 @@ public struct X509CertCollector: Collector {
     }
 
     /// Why `certificate` does not verify (`nil` when it does): a chain to `roots` (the system's when `nil`) through
-    /// `intermediates`, valid at `time`, and for `name` when it is not empty.
-    static func verify(_ certificate: Certificate, intermediates: [Certificate], roots: [Certificate]?, name: String, at time: Date) -> String? {
+    /// `intermediates`, valid now, and for `name` when it is not empty.
+    static func verify(_ certificate: Certificate, intermediates: [Certificate], roots: [Certificate]?, name: String) -> String? {
         let store = roots.map { CertificateStore($0) } ?? CertificateStore.systemTrustRoots
         let result = Mutex<CertificateValidationResult?>(nil)
         let done = DispatchSemaphore(value: 0)
         // The verifier is async, but only computes: a task on the global executor, awaited from this gather thread.
         Task {
             var verifier = Verifier(rootCertificates: store) {
-                RFC5280Policy(validationTime: time)
+                // Checks validity at this moment (the fixed-time variant is SPI); a gather's time is now.
+                RFC5280Policy()
                 if !name.isEmpty {
                     ServerIdentityPolicy(serverHostname: name.isIPAddress ? nil : name, serverIP: name.isIPAddress ? name : nil)
                 }
