@@ -293,8 +293,9 @@ public struct X509CertCollector: Collector {
         let store = roots.map { CertificateStore($0) } ?? CertificateStore.systemTrustRoots
         let result = Mutex<CertificateValidationResult?>(nil)
         let done = DispatchSemaphore(value: 0)
-        // The verifier is async, but only computes: a task on the global executor, awaited from this gather thread.
-        Task {
+        // The verifier is async, but only computes. It runs on a queue of its own, so that waiting for it here
+        // cannot starve the cooperative pool when the gather itself was called from it (as tests do).
+        Task(executorPreference: VerifierExecutor.shared) {
             var verifier = Verifier(rootCertificates: store) {
                 // Checks validity at this moment (the fixed-time variant is SPI); a gather's time is now.
                 RFC5280Policy()
@@ -314,6 +315,17 @@ public struct X509CertCollector: Collector {
             return failures.map { $0.policyFailureReason.description }.joined(separator: "; ")
         case nil: return "verification did not finish"
         }
+    }
+}
+
+/// A task executor on a dispatch queue of its own, for the certificate verifier.
+final class VerifierExecutor: TaskExecutor, @unchecked Sendable {
+    static let shared = VerifierExecutor()
+    let queue = DispatchQueue(label: "tock.x509_cert.verify")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
 
