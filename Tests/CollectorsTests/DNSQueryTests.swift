@@ -181,7 +181,7 @@ struct DNSQueryTests {
     @Test("settings: servers are required; record_type, network and port are checked; unknown options refused")
     func settings() throws {
         #expect(throws: CollectorError.self) { try DNSQueryCollector.make([:]) }
-        #expect(throws: CollectorError.self) { try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "record_type": .string("AXFR")]) }
+        #expect(throws: CollectorError.self) { try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "domains": .strings(["a.test"]), "record_type": .string("AXFR")]) }
         #expect(throws: CollectorError.self) { try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "network": .string("sctp")]) }
         #expect(throws: CollectorError.self) { try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "port": .int(70000)]) }
         #expect(throws: CollectorError.self) { try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "timeout": .string("soon")]) }
