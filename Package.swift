@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // MARK: Host — the engine and everything around it
@@ -65,7 +67,10 @@ let package = Package(
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                  .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                                  .product(name: "X509", package: "swift-certificates"),
+                                                  .product(name: "SwiftASN1", package: "swift-asn1"),
                                                   .product(name: "Yams", package: "Yams")], path: "Host/Collectors", swiftSettings: swiftSettings),
         .target(name: "Agent", dependencies: ["TockModel", "LineProtocol", "Collectors",
                                              .product(name: "AsyncHTTPClient", package: "async-http-client"),

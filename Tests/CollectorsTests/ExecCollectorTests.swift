@@ -64,7 +64,7 @@ struct ExecCollectorTests {
     func settings() {
         #expect(throws: CollectorError.self) { try ExecCollector.make([:]) }
         #expect(throws: CollectorError.self) { try ExecCollector.make(["commands": .strings(["echo 'oops"])]) }
-        #expect(throws: CollectorError("exec", "data_format \"xml\" is not supported (supported: influx, prometheus)")) {
+        #expect(throws: CollectorError("exec", "data_format \"xml\" is not supported (supported: influx, prometheus, json)")) {
             try ExecCollector.make(["commands": .strings(["true"]), "data_format": .string("xml")])
         }
     }

@@ -41,6 +41,10 @@ final class LoopbackServer: @unchecked Sendable {
                 } else {
                     let client = accept(fd, nil, nil)
                     if client < 0 { return }
+                    // Give a client that speaks first (HTTP) a moment to send its request, so that closing does
+                    // not reset the connection over unread bytes; a client that waits for a banner is not held long.
+                    var poller = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&poller, 1, 200)
                     _ = recv(client, &buffer, buffer.count, Int32(MSG_DONTWAIT))
                     Thread.sleep(forTimeInterval: delay)
                     _ = recv(client, &buffer, buffer.count, Int32(MSG_DONTWAIT))

@@ -4,7 +4,9 @@ public enum CollectorRegistry {
     public static let builtIns: [any Collector.Type] = [
         CPUCollector.self, MemCollector.self, SwapCollector.self, SystemCollector.self, KernelCollector.self,
         ProcessesCollector.self, DiskCollector.self, DiskIOCollector.self, NetCollector.self, NetstatCollector.self,
-        ProcstatCollector.self, HostFactsCollector.self, NetResponseCollector.self, HTTPResponseCollector.self, PrometheusCollector.self, KapacitorScraperCollector.self, KeywordCollector.self, ExceptionCollector.self, ExecCollector.self,
+        ProcstatCollector.self, HostFactsCollector.self, NetResponseCollector.self, HTTPResponseCollector.self, PrometheusCollector.self,
+        KapacitorScraperCollector.self, PingCollector.self, X509CertCollector.self, DNSQueryCollector.self, KeywordCollector.self,
+        ExceptionCollector.self, ExecCollector.self,
     ]
 
     /// The collectors that run on their own and report whenever they have points.

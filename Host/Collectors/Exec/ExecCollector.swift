@@ -8,11 +8,11 @@ import TockModel
 /// stderr lines; the other commands' points are kept.
 public struct ExecCollector: Collector {
     public static let name = "exec"
-    public static let summary = "runs commands each interval and reads their output (line protocol or Prometheus text)"
+    public static let summary = "runs commands each interval and reads their output (line protocol, Prometheus text or JSON)"
 
     let commands: [[String]]
     let environment: [String: String]
-    let format: DataFormat
+    let format: DataParser
 
     public init(options: CollectorOptions) throws(CollectorError) {
         var o = options
@@ -27,7 +27,7 @@ public struct ExecCollector: Collector {
         }
         self.commands = commands
         environment = try ShellWords.environment(o.strings("environment", default: []), collector: Self.name)
-        format = try DataFormat.option(&o)
+        format = try DataParser.option(&o)
         try o.finish()
     }
 

@@ -17,6 +17,8 @@ public final class ExecdCollector: StreamingCollector {
     let environment: [String: String]
     let signal: String
     let restartDelay: Duration
+    /// How its output is read: line protocol, or json a document per line.
+    let parser: DataParser
     private let state = Mutex<State>(State())
 
     private struct State {
@@ -42,9 +44,10 @@ public final class ExecdCollector: StreamingCollector {
             throw CollectorError(Self.name, "restart_delay \"\(delay)\" is not a duration")
         }
         restartDelay = .nanoseconds(ns)
-        let format = try DataFormat.option(&o)
-        guard format == .influx else {
-            throw CollectorError(Self.name, "data_format \"\(format.rawValue)\": execd reads line protocol (influx) only in Tock")
+        let parser = try DataParser.option(&o)
+        self.parser = parser
+        guard parser.format == .influx || parser.format == .json else {
+            throw CollectorError(Self.name, "data_format \"\(parser.format.rawValue)\": execd reads line protocol (influx) or json, a document per line")
         }
         _ = try o.int("buffer_size", default: 0)
         try o.finish()
@@ -85,11 +88,12 @@ public final class ExecdCollector: StreamingCollector {
     private func launch() throws(CollectorError) {
         guard let context = state.withLock({ $0.context }) else { return }
         let label = "execd \(command[0])"
+        let parser = self.parser
         let process: LineProcess
         do {
             process = try LineProcess(program: command[0], arguments: Array(command.dropFirst()), environment: environment,
                                       label: "execd", onLine: { line in
-                Self.read(line, context: context, label: label)
+                Self.read(line, parser: parser, context: context, label: label)
             }, onStderr: { line in
                 Self.logStderr(line, context: context, label: label)
             }, onEnd: { [weak self] end in
@@ -106,8 +110,15 @@ public final class ExecdCollector: StreamingCollector {
         context.log(.info, "\(label): started (pid \(process.pid.map(String.init) ?? "?"))")
     }
 
-    static func read(_ line: UnsafeRawBufferPointer, context: StreamContext, label: String) {
+    static func read(_ line: UnsafeRawBufferPointer, parser: DataParser, context: StreamContext, label: String) {
         guard !line.isEmpty else { return }
+        if parser.format != .influx || !parser.nameOverride.isEmpty {
+            // Telegraf's execd hands other formats one line at a time.
+            let parsed = parser.parse(Array(line), time: context.clock(), measurement: "execd")
+            for error in parsed.errors.prefix(3) { context.log(.error, "\(label): cannot read its output: \(error)") }
+            if !parsed.points.isEmpty { context.emit(parsed.points) }
+            return
+        }
         var parser = LineProtocolParser(defaultTime: context.clock())
         var points: [Point] = []
         let errors = parser.parse(line, into: &points)
