@@ -59,7 +59,7 @@ struct TestPKI {
             }
             usleep(50_000)
         }
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         throw CollectorError("test", "openssl s_server did not start")
     }
 
@@ -87,13 +87,12 @@ struct X509CertTests {
         return try collector.gather(GatherContext(time: now, timeout: .seconds(5), log: { log.append($0, $1) }))
     }
 
-    @Test("https: one point per certificate of the served chain, with Telegraf's tags; valid against tls_ca",
-          .disabled("hangs against openssl s_server in this test run; not yet diagnosed"))
+    @Test("https: one point per certificate of the served chain, with Telegraf's tags; valid against tls_ca")
     func server() throws {
         let pki = try TestPKI()
         defer { pki.remove() }
         let (server, port) = try pki.server()
-        defer { server.terminate(); server.waitUntilExit() }
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }  // s_server does not stop on SIGTERM
         let source = "https://127.0.0.1:\(port)"
         let points = try gather(["sources": .strings([source]), "tls_ca": .string(pki.ca)])
         #expect(points.count == 2)
@@ -122,13 +121,12 @@ struct X509CertTests {
         #expect(field(root, "enddate")!.numeric! - field(root, "startdate")!.numeric! == 30 * 86_400)
     }
 
-    @Test("https: without the CA among the roots, or for another server name, the chain is invalid with an error",
-          .disabled("hangs against openssl s_server in this test run; not yet diagnosed"))
+    @Test("https: without the CA among the roots, or for another server name, the chain is invalid with an error")
     func invalid() throws {
         let pki = try TestPKI()
         defer { pki.remove() }
         let (server, port) = try pki.server()
-        defer { server.terminate(); server.waitUntilExit() }
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }  // s_server does not stop on SIGTERM
         let untrusted = try gather(["sources": .strings(["tcp://127.0.0.1:\(port)"])])
         #expect(untrusted.count == 2)
         #expect(untrusted.allSatisfy { $0.tags["verification"] == "invalid" })
