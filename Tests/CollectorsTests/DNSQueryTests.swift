@@ -11,15 +11,9 @@ final class TinyDNSServer: @unchecked Sendable {
     let port: UInt16
 
     init(tcp: Bool = false) {
-        let listener = socket(AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
+        let (listener, port) = loopbackSocket(Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue))
         fd = listener
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
-        port = UInt16(bigEndian: address.sin_port)
+        self.port = port
         if tcp {
             listen(listener, 4)
             Thread {

@@ -10,17 +10,9 @@ final class LoopbackServer: @unchecked Sendable {
     let port: UInt16
 
     init(udp: Bool = false, reply: String, delay: Double = 0) throws {
-        let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
+        let (fd, port) = loopbackSocket(Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue))
         self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        port = UInt16(bigEndian: address.sin_port)
+        self.port = port
         if !udp { listen(fd, 8) }
         Thread {
             var buffer = [UInt8](repeating: 0, count: 4096)

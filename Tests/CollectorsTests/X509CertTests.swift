@@ -67,15 +67,9 @@ struct TestPKI {
 }
 
 func freePort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return UInt16(bigEndian: address.sin_port)
+    let (fd, port) = loopbackSocket(Int32(SOCK_STREAM.rawValue))
+    close(fd)
+    return port
 }
 
 @Suite("x509_cert: certificates of a TLS server and of PEM files", .enabled(if: TestPKI.openssl != nil, "no openssl program to make test certificates"))
@@ -165,18 +159,12 @@ struct X509CertTests {
 
     @Test("a server that never completes the handshake is given up at the timeout")
     func silentServer() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = loopbackSocket(Int32(SOCK_STREAM.rawValue))
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         listen(fd, 4)   // connections complete in the kernel, and nobody ever answers
         let started = ContinuousClock.now
         #expect {
-            try gather(["sources": .strings(["https://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"]), "timeout": .string("300ms")])
+            try gather(["sources": .strings(["https://127.0.0.1:\(port)"]), "timeout": .string("300ms")])
         } throws: { ($0 as? CollectorError)?.message.contains("no TLS handshake within") == true }
         #expect(ContinuousClock.now - started < .seconds(3))
     }
