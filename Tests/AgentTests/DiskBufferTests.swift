@@ -83,12 +83,9 @@ struct DiskBufferTests {
 
     @Test("a directory that cannot be written is refused with its path")
     func unwritable() throws {
-        #expect(throws: DiskBufferError.self) { try DiskBuffer(directory: "/proc/tock-no-such-dir", maxBytes: 1 << 20) }
-        do {
-            _ = try DiskBuffer(directory: "/proc/tock-no-such-dir", maxBytes: 1 << 20)
-        } catch {
-            #expect(error.description.contains("/proc/tock-no-such-dir"))
-        }
+        #expect {
+            try DiskBuffer(directory: "/proc/tock-no-such-dir", maxBytes: 1 << 20)
+        } throws: { ($0 as? DiskBufferError)?.description.contains("/proc/tock-no-such-dir") == true }
     }
 }
 

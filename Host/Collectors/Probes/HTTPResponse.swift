@@ -71,7 +71,7 @@ public struct HTTPResponseCollector: Collector {
     }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
-        let client = ProbeHTTP.client(timeout: timeout, insecure: insecure, followRedirects: followRedirects)
+        let client = try ProbeHTTP.client(timeout: timeout, insecure: insecure, followRedirects: followRedirects)
         defer { try? client.syncShutdown() }
         return urls.map { probe($0, client: client, context: context) }
     }

@@ -84,16 +84,7 @@ public struct KapacitorScraperCollector: Collector {
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
         let targets = self.targets.current { context.log(.error, $0) }.filter { !blacklist.contains($0.address) }
         guard !targets.isEmpty else { return [] }
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if insecure { tls.certificateVerification = .none }
-        if !ca.isEmpty {
-            do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca)) } catch {
-                throw CollectorError(Self.name, "ssl-ca: cannot read PEM certificates from \(ca): \(error)")
-            }
-        }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .follow(max: 10, allowCycles: false))
-        configuration.timeout = .init(connect: .nanoseconds(timeout), read: .nanoseconds(timeout))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = try ProbeHTTP.client(timeout: timeout, insecure: insecure, followRedirects: true, ca: ca, collector: Self.name)
         defer { try? client.syncShutdown() }
         var points: [Point] = []
         for target in targets {

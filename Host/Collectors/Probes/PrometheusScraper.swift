@@ -40,7 +40,7 @@ public struct PrometheusCollector: Collector {
     }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
-        let client = ProbeHTTP.client(timeout: timeout, insecure: insecure, followRedirects: true)
+        let client = try ProbeHTTP.client(timeout: timeout, insecure: insecure, followRedirects: true)
         defer { try? client.syncShutdown() }
         var points: [Point] = []
         var failures: [String] = []
