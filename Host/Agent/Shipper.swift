@@ -69,20 +69,19 @@ public final class Shipper: Sendable {
                    default: []].append(point)
         }
         var full: [(Target, Pending)] = []
-        for (target, group) in groups {
-            var rest = group[...]
-            while !rest.isEmpty {
-                // A batch holds at most batch-size points: fill the open one, seal it when full, go on.
-                let room = pending.withLock { configuration.batchSize - ($0[target]?.points ?? 0) }
-                let chunk = rest.prefix(max(1, room))
-                rest = rest.dropFirst(chunk.count)
-                let bytes: [UInt8]
-                do { bytes = try serializer.serialize(chunk) } catch {
-                    log(.error, "points from the collectors cannot be written as line protocol: \(error)")
-                    continue
-                }
-                pending.withLock { pending in
-                    pending[target, default: Pending()].bytes += bytes
+        var failure: (any Error)?
+        // A batch holds at most batch-size points: fill the open one, seal it when full, go on. One lock hold, so
+        // that collectors submitting at once never overfill a batch.
+        pending.withLock { pending in
+            for (target, group) in groups {
+                var rest = group[...]
+                while !rest.isEmpty {
+                    let chunk = rest.prefix(max(1, configuration.batchSize - (pending[target]?.points ?? 0)))
+                    rest = rest.dropFirst(chunk.count)
+                    do { pending[target, default: Pending()].bytes += try serializer.serialize(chunk) } catch {
+                        failure = error
+                        continue
+                    }
                     pending[target]!.points += chunk.count
                     if pending[target]!.points >= configuration.batchSize {
                         full.append((target, pending.removeValue(forKey: target)!))
@@ -90,6 +89,7 @@ public final class Shipper: Sendable {
                 }
             }
         }
+        if let failure { log(.error, "points from the collectors cannot be written as line protocol: \(failure)") }
         for (target, batch) in full { store(target, batch) }
     }
 
@@ -113,10 +113,6 @@ public final class Shipper: Sendable {
                 log(.error, "cannot compress a batch: \(error); it is kept and sent uncompressed")
             }
         }
-        store(target, pending, body: body, gzip: gzip)
-    }
-
-    private func store(_ target: Target, _ pending: Pending, body: [UInt8], gzip: Bool) {
         let batch = DiskBuffer.Batch(database: target.database, retentionPolicy: target.retentionPolicy,
                                      points: pending.points, gzip: gzip, body: body)
         do {
