@@ -177,6 +177,8 @@ public final class Shipper: Sendable {
                 }
                 backoff = .seconds(1)
             case .retry(let reason):
+                // A write cut short because the agent is stopping is not an outage: the batch waits for the drain.
+                if Task.isCancelled { return }
                 counters.withLock {
                     $0.failedWrites += 1
                     $0.lastError = reason

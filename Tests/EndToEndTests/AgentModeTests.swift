@@ -79,8 +79,9 @@ struct AgentModeTests {
         try await DaemonProcess.waitUntil("points gathered while InfluxDB is down") {
             written().count >= (await shipped()).count + 10
         }
+        // The outage is logged once the write fails (a refused connection is retried until the write's timeout).
+        try await DaemonProcess.waitUntil("the agent logs that it cannot write") { agent.log.contains("cannot write: ") }
         #expect(agent.stop() == 0)
-        #expect(agent.log.contains("cannot write: "), "\(agent.log)")
         #expect(agent.log.contains("points buffered in \(dir)/buffer"), "\(agent.log)")
         let buffered = try FileManager.default.contentsOfDirectory(atPath: dir + "/buffer").filter { $0.hasSuffix(".batch") }
         #expect(!buffered.isEmpty)
