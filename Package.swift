@@ -83,6 +83,7 @@ let package = Package(
         .target(name: "Server",
                 dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Storage", "InfluxDB", "Recording",
                                "Alerting", "Collectors",
+                               .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HummingbirdTLS", package: "hummingbird"),
                                .product(name: "CompressNIO", package: "compress-nio"),

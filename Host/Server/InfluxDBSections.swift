@@ -158,12 +158,11 @@ public struct UDPConfiguration: Sendable, Hashable {
     public var precision = ""
     /// `SO_RCVBUF` in bytes; 0: the system's.
     public var readBuffer = 0
-    /// Points handed to the tasks at a time.
+    /// Lines gathered before they are handed to the tasks together.
     public var batchSize = 5000
-    /// Datagrams waiting for the tasks before more are dropped (InfluxDB counts batches; Tock holds
-    /// `batch-pending × batch-size` points at most).
+    /// Batches waiting for the tasks before more are dropped.
     public var batchPending = 10
-    /// How long points wait for a batch to fill, in nanoseconds.
+    /// How long a batch waits to fill after its first datagram, in nanoseconds.
     public var batchTimeout: Int64 = GoDuration.second
 
     public init() {}

@@ -21,6 +21,9 @@ public struct TockAPI: Sendable {
     let recordings: RecordingsAPI
     /// Checks credentials when `[http] auth-enabled` is on; nil when every request is let through.
     let authenticator: Authenticator?
+    /// With `auth-enabled`: what InfluxDB's subscriptions write with (``SubscriptionTokens``).
+    let subscriptionTokens: SubscriptionTokens?
+    let defaultRetentionPolicy: String
     /// `/config` and `/service-tests`.
     let configRoutes: ConfigRoutes
     /// The host inventory (`/hosts`, `/locations`); nil when `[hosts] enabled = false` or its table cannot be read.
@@ -30,6 +33,14 @@ public struct TockAPI: Sendable {
         self.users = UserAPI(store: master.store)
         self.configRoutes = ConfigRoutes(master: master, configuration: configuration)
         self.authenticator = configuration.authEnabled ? Authenticator(store: master.store) : nil
+        var tokens: SubscriptionTokens?
+        if configuration.authEnabled {
+            do { tokens = try SubscriptionTokens.load(dataDirectory: configuration.dataDirectory) } catch {
+                master.log.log(.error, "InfluxDB subscriptions cannot write to Tock: no subscription key", ["err": "\(error)"])
+            }
+        }
+        self.subscriptionTokens = tokens
+        self.defaultRetentionPolicy = configuration.defaultRetentionPolicy
         self.master = master
         self.metrics = master.metrics
         var hosts: HostInventory?
@@ -51,7 +62,8 @@ public struct TockAPI: Sendable {
 
     /// The router wrapped so that every answer carries `X-Kapacitor-Version` and every error is `{"error": …}`.
     public func responder() -> some HTTPResponder<BasicRequestContext> {
-        TockResponder(inner: router().buildResponder(), log: log, logRequests: logRequests, auth: authenticator)
+        TockResponder(inner: router().buildResponder(), log: log, logRequests: logRequests, auth: authenticator,
+                      subscriptions: subscriptionTokens, defaultRetentionPolicy: defaultRetentionPolicy)
     }
 
     func router() -> Router<BasicRequestContext> {
@@ -249,12 +261,25 @@ struct TockResponder<Inner: HTTPResponder<BasicRequestContext>>: HTTPResponder {
     let log: LogSink
     let logRequests: Bool
     let auth: Authenticator?
+    let subscriptions: SubscriptionTokens?
+    let defaultRetentionPolicy: String
     static var versionHeader: HTTPField.Name { HTTPField.Name("X-Kapacitor-Version")! }
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var response: Response
         do {
-            if let auth, let needed = Permission.required(method: request.method, path: request.uri.path) {
+            if auth != nil, let tokens = subscriptions, let token = try Self.subscriptionToken(request) {
+                // An InfluxDB subscription: its token names the one database and retention policy it may write.
+                let query = request.uri.queryParameters
+                let database = query.get("db") ?? ""
+                var rp = query.get("rp") ?? ""
+                if rp.isEmpty { rp = defaultRetentionPolicy.isEmpty ? "autogen" : defaultRetentionPolicy }
+                guard Permission.required(method: request.method, path: request.uri.path) == .write,
+                      tokens.permits(token, database: database, retentionPolicy: rp) else {
+                    throw APIError(.forbidden, "the subscription token does not grant \(request.method) \(request.uri.path) to \"\(database)\".\"\(rp)\"")
+                }
+                response = try await inner.respond(to: request, context: context)
+            } else if let auth, let needed = Permission.required(method: request.method, path: request.uri.path) {
                 let user = try auth.authenticate(request)
                 if !user.has(needed) && !(needed == .admin && UserAPI.isOwn(path: request.uri.path, user: user.name)) {
                     throw APIError(.forbidden, "user \(user.name) does not have the \(needed.rawValue) permission needed for \(request.method) \(request.uri.path)")
@@ -284,6 +309,13 @@ struct TockResponder<Inner: HTTPResponder<BasicRequestContext>>: HTTPResponder {
                                             "status": "\(response.status.code)"])
         }
         return response
+    }
+
+    /// The token of a request made as ``SubscriptionTokens/user``, or nil when it is made as anyone else.
+    static func subscriptionToken(_ request: Request) throws(APIError) -> String? {
+        guard case .password(let user, let password)? = try Authenticator.credentials(of: request),
+              user == SubscriptionTokens.user else { return nil }
+        return password
     }
 
     static func error(_ message: String, status: HTTPResponse.Status) -> Response {

@@ -148,19 +148,7 @@ struct TaskAPI: Sendable {
 
     private func stats(_ state: TaskMaster.TaskState) -> JSON {
         guard let runner = state.runner else { return .object([]) }
-        let nodes = runner.stats()
-        return .object([
-            ("task-stats", .object([("throughput", .double(0))])),
-            ("node-stats", .object(nodes.map { s -> (String, JSON) in
-                (s.node, .object([
-                    ("avg_exec_time_ns", .int(s.averageExecutionNanoseconds)),
-                    ("collected", .int(Int64(s.received))),
-                    ("emitted", .int(Int64(s.emitted))),
-                    ("errors", .int(Int64(s.errors))),
-                    ("working_cardinality", .int(0)),
-                ]))
-            })),
-        ])
+        return taskStatisticsJSON(runner.stats())
     }
 
     private func stored(_ id: String) throws(APIError) -> StoredTask? {

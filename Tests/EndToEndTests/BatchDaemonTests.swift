@@ -96,6 +96,17 @@ struct BatchDaemonTests {
         #expect(shown.stdout.contains("Type: batch"))
         #expect(shown.stdout.contains("Executing: true"))
         #expect(shown.stdout.contains("query1 -> httpOut2"))
+        // Kapacitor's query statistics: each run that saw both hosts returned two batches of one point each.
+        let query = try #require(shown.stdout.split(separator: "\n").first { $0.hasPrefix("query1 [") })
+        let batches = Self.counter("batches_queried", in: query), points = Self.counter("points_queried", in: query)
+        #expect(batches >= 2 && points >= 2 && points <= batches, "\(query)")
+        #expect(Self.counter("query_errors", in: query) == 0)
+    }
+
+    /// A counter of a node's DOT line (`name="N"`), -1 when absent.
+    static func counter(_ name: String, in line: Substring) -> Int {
+        guard let range = line.range(of: " \(name)=\"", options: .literal) else { return -1 }
+        return Int(line[range.upperBound...].prefix { $0.isNumber }) ?? -1
     }
 
     @Test("a query InfluxDB rejects is counted on the node with InfluxDB's error logged, and the task keeps running")
@@ -124,9 +135,8 @@ struct BatchDaemonTests {
         var shown = ""
         try await DaemonProcess.waitUntil("two rejected queries are counted on query1", timeout: 60) {
             shown = try daemon.cli(["show", "bad"]).stdout
-            guard let line = shown.split(separator: "\n").first(where: { $0.hasPrefix("query1 [") }),
-                  let range = line.range(of: #"errors="(\d+)""#, options: .regularExpression) else { return false }
-            return Int(line[range].dropFirst(8).dropLast()).map { $0 >= 2 } ?? false
+            guard let line = shown.split(separator: "\n").first(where: { $0.hasPrefix("query1 [") }) else { return false }
+            return Self.counter("errors", in: line) >= 2 && Self.counter("query_errors", in: line) >= 2
         }
         #expect(shown.contains("Executing: true"))
         #expect(shown.contains("Error: \n"))

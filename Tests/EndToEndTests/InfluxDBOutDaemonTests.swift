@@ -56,6 +56,14 @@ struct InfluxDBOutDaemonTests {
         #expect(rows.map { ($0["doubled"] as? NSNumber)?.doubleValue } == [40, 37, 38])
         #expect(rows.allSatisfy { $0["via"] as? String == "tock" })
         #expect(rows.map { $0["room"] as? String } == ["kitchen", "hall", "hall"])
+        let node = try Self.graphLine(daemon, task: "copy", node: "influxDBOut")
+        #expect(node.contains(#"points_written="3""#) && node.contains(#"write_errors="0""#), "Kapacitor's influxDBOut counters: \(node)")
+    }
+
+    /// The DOT line of the first node whose ID starts with `node` in `tock show TASK`.
+    static func graphLine(_ daemon: DaemonProcess, task: String, node: String) throws -> String {
+        let show = try daemon.cli(["show", task]).stdout
+        return String(show.split(separator: "\n").first { $0.hasPrefix(node) && $0.contains("avg_exec_time_ns=") } ?? "")
     }
 
     @Test("while InfluxDB is stopped nothing is lost below the buffer bound: the writes arrive once it is back")
@@ -88,9 +96,8 @@ struct InfluxDBOutDaemonTests {
         // Written while InfluxDB is away: Tock takes them (the write API never waits for InfluxDB) and keeps them.
         #expect(try await daemon.write(lines(10..<200), db: "house", rp: "autogen") == 204)
         try await DaemonProcess.waitUntil("the task reports InfluxDB unreachable") {
-            let show = try daemon.cli(["show", "copy"]).stdout
-            let node = show.split(separator: "\n").first { $0.hasPrefix("influxDBOut") && $0.contains("errors=") }
-            return node.map { !$0.contains("errors=\"0\"") } ?? false
+            let node = try Self.graphLine(daemon, task: "copy", node: "influxDBOut")
+            return !node.isEmpty && !node.contains(#" write_errors="0""#) && !node.contains(#" errors="0""#)
         }
         try await influx.restart()
         var rows: [[String: Any]] = []
@@ -99,6 +106,9 @@ struct InfluxDBOutDaemonTests {
             return rows.count == 200
         }
         #expect(Set(rows.compactMap { ($0["value"] as? NSNumber)?.intValue }) == Set(0..<200))
+        try await DaemonProcess.waitUntil("points_written counts each point once, retries included") {
+            try Self.graphLine(daemon, task: "copy", node: "influxDBOut").contains(#"points_written="200""#)
+        }
     }
 
     @discardableResult

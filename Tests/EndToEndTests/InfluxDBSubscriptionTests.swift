@@ -124,6 +124,104 @@ struct InfluxDBSubscriptionTests {
         #expect(disabled.stop() == 0)
     }
 
+    @Test("auth-enabled: each subscription writes as ~subscriber with a token for its own database and retention policy only")
+    func subscriptionTokens() async throws {
+        let influx = try await InfluxDBServer.start()
+        defer { influx.destroy() }
+        try await influx.query("CREATE DATABASE printer")
+        try await influx.query("CREATE DATABASE other")
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir, configuration: Self.configuration(influx) + "\n[http]\n  auth-enabled = true\n")
+        defer { daemon.stop() }
+        let added = try TockBinary.runProgram(TockBinary.path, ["users", "add", "root", "--admin", "--user-password", "rootpw", "--data-dir", dir])
+        #expect(added.status == 0, "\(added.stderr)")
+        let admin = ["-username", "root", "-password", "rootpw"]
+        let tick = try file("printer_task.tick", Self.script, in: dir)
+        for args in [["define", "printer_task", "-tick", tick, "-dbrp", "printer.autogen", "-type", "stream"], ["enable", "printer_task"]] {
+            let result = try daemon.cli(args + admin)
+            #expect(result.status == 0, "tock \(args.joined(separator: " ")): \(result.stderr)")
+        }
+
+        var subscribed: [String: [String]] = [:]
+        try await DaemonProcess.waitUntil("Tock subscribes to printer.autogen and other.autogen") {
+            guard FileManager.default.fileExists(atPath: dir + "/cluster.id") else { return false }
+            subscribed = try await Self.subscriptions(influx, named: Self.subscriptionName(dir))
+            return subscribed["printer.autogen"] != nil && subscribed["other.autogen"] != nil
+        }
+        let destination = try #require(subscribed["printer.autogen"]?.first)
+        let prefix = "http://~subscriber:", suffix = "@127.0.0.1:\(daemon.port)"
+        #expect(destination.hasPrefix(prefix) && destination.hasSuffix(suffix), "\(destination)")
+        let token = String(destination.dropFirst(prefix.count).dropLast(suffix.count))
+        #expect(subscribed["other.autogen"]?.first != destination, "each database has its own token")
+
+        // InfluxDB forwards with the token: the task sees the points.
+        try await influx.write("cpu,host=a value=1 \(Self.nowSeconds)\ncpu,host=b value=2 \(Self.nowSeconds)", database: "printer", precision: "s")
+        try await DaemonProcess.waitUntil("the task processes both points InfluxDB forwarded through the authenticated subscription") {
+            try daemon.cli(["show", "printer_task"] + admin).stdout.contains("processed=\"2\"")
+        }
+
+        // The token writes to its own database only, and reads nothing.
+        let basic = "Basic " + Data("~subscriber:\(token)".utf8).base64EncodedString()
+        let own = try await HTTP.send("POST", daemon.url + "/write?db=printer&rp=autogen&precision=s",
+                                      body: Data("cpu value=3 \(Self.nowSeconds)".utf8), headers: ["Authorization": basic])
+        #expect(own.status == 204)
+        let elsewhere = try await HTTP.send("POST", daemon.url + "/write?db=other&rp=autogen",
+                                            body: Data("cpu value=3".utf8), headers: ["Authorization": basic])
+        #expect(elsewhere.status == 403)
+        #expect(String(decoding: elsewhere.body, as: UTF8.self).contains(#"does not grant POST /write to \"other\".\"autogen\""#))
+        let read = try await HTTP.send("GET", daemon.url + "/kapacitor/v1/tasks", headers: ["Authorization": basic])
+        #expect(read.status == 403)
+        let forged = try await HTTP.send("POST", daemon.url + "/write?db=printer&rp=autogen",
+                                         body: Data("cpu value=3".utf8),
+                                         headers: ["Authorization": "Basic " + Data("~subscriber:bG9jYWw7AAAA".utf8).base64EncodedString()])
+        #expect(forged.status == 403)
+
+        // Restarted, the same key gives the same tokens: InfluxDB's subscriptions stay as they are.
+        #expect(daemon.stop() == 0)
+        let again = try await DaemonProcess(dataDirectory: dir, configuration: Self.configuration(influx) + "\n[http]\n  auth-enabled = true\n")
+        defer { again.stop() }
+        try await DaemonProcess.waitUntil("the subscription points at the restarted daemon with the same token") {
+            try await Self.subscriptions(influx, named: Self.subscriptionName(dir))["printer.autogen"]?.first
+                == "http://~subscriber:\(token)@127.0.0.1:\(again.port)"
+        }
+    }
+
+    @Test("subscription-protocol https: InfluxDB forwards over TLS to Tock's https port, trusting Tock's certificate")
+    func httpsSubscription() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let made = try TockBinary.runProgram("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+            "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ])
+        try #require(made.status == 0, "openssl: \(made.stderr)")
+        let influx = try await InfluxDBServer.start(extraConfig: "[subscriber]\n  ca-certs = \"\(dir)/cert.pem\"\n")
+        defer { influx.destroy() }
+        try await influx.query("CREATE DATABASE printer")
+        let daemon = try await DaemonProcess(dataDirectory: dir, configuration: Self.configuration(influx, """
+              subscription-protocol = "https"
+            [http]
+              https-enabled = true
+              https-certificate = "\(dir)/cert.pem"
+              https-private-key = "\(dir)/key.pem"
+            """), scheme: "https")
+        defer { daemon.stop() }
+        let tick = try file("printer_task.tick", Self.script, in: dir)
+        for args in [["define", "printer_task", "-tick", tick, "-dbrp", "printer.autogen", "-type", "stream"], ["enable", "printer_task"]] {
+            let result = try daemon.cli(args + ["-ca", dir + "/cert.pem"])
+            #expect(result.status == 0, "tock \(args.joined(separator: " ")): \(result.stderr)")
+        }
+        try await DaemonProcess.waitUntil("Tock subscribes to printer.autogen over https") {
+            guard FileManager.default.fileExists(atPath: dir + "/cluster.id") else { return false }
+            return try await Self.subscriptions(influx, named: Self.subscriptionName(dir))["printer.autogen"] == ["https://127.0.0.1:\(daemon.port)"]
+        }
+        try await influx.write("cpu,host=a value=1 \(Self.nowSeconds)\ncpu,host=b value=2 \(Self.nowSeconds)", database: "printer", precision: "s")
+        try await DaemonProcess.waitUntil("the task processes both points InfluxDB forwarded over TLS") {
+            try daemon.cli(["show", "printer_task", "-ca", dir + "/cert.pem"]).stdout.contains("processed=\"2\"")
+        }
+    }
+
     @Test("subscription-protocol udp: a UDP listener per subscription, on a free port that goes in the destination")
     func udpSubscription() async throws {
         let influx = try await InfluxDBServer.start()
@@ -210,6 +308,41 @@ struct UDPListenerTests {
         try await DaemonProcess.waitUntil("the bad line is logged with its line and column") {
             let text = (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? ""
             return text.contains("bad line protocol in UDP datagram") && text.contains("line=2 column=")
+        }
+    }
+
+    @Test("batch-size: datagrams wait until the batch holds that many lines, then reach the task together; a bad line names its datagram")
+    func udpBatches() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await DaemonProcess(dataDirectory: dir, configuration: """
+            [[udp]]
+              enabled = true
+              bind-address = "127.0.0.1:0"
+              database = "metrics"
+              batch-size = 4
+              batch-timeout = "1h"
+            """)
+        defer { daemon.stop() }
+        let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
+        let line = try #require(log.split(separator: "\n").first { $0.contains("msg=\"listening for UDP line protocol\"") })
+        let port = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") }?.split(separator: ":").last.flatMap { Int($0) })
+        let tick = try file("udp.tick", InfluxDBSubscriptionTests.script, in: dir)
+        for args in [["define", "udp_task", "-tick", tick, "-dbrp", "metrics.autogen", "-type", "stream"], ["enable", "udp_task"]] {
+            #expect(try daemon.cli(args).status == 0)
+        }
+        try sendDatagram("cpu value=1 1\ncpu value=2 2", port: port)
+        try sendDatagram("cpu value=3 3", port: port)
+        try await Task.sleep(for: .seconds(1))
+        let waiting = try daemon.cli(["show", "udp_task"]).stdout
+        #expect(!waiting.contains("processed=\"") || waiting.contains("processed=\"0\""), "three lines wait for the fourth: \(waiting)")
+        try sendDatagram("cpu value=4 4\ncpu value= 5", port: port)
+        try await DaemonProcess.waitUntil("the batch of four good points reaches the task") {
+            try daemon.cli(["show", "udp_task"]).stdout.contains("processed=\"4\"")
+        }
+        try await DaemonProcess.waitUntil("the bad line is logged with its datagram and its line there") {
+            let text = (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? ""
+            return text.contains("bad line protocol in UDP datagram") && text.contains("datagram=\"3 of 3\"") && text.contains("line=2 column=")
         }
     }
 

@@ -87,6 +87,27 @@ struct RunnerTests {
         #expect(runner.dot().contains("window2 [avg_exec_time_ns="))
         try runner.stop()
     }
+
+    @Test("nodes keep Kapacitor's own counters: events per level on alert, failed expressions on eval")
+    func nodeCounters() throws {
+        let values: [Int64] = [1, 6, 9, 9, 2, -1]
+        let points = values.enumerated().map { i, v in
+            v < 0 ? point(fields: ["other": .int(0)], at: Int64(i)) : point(fields: ["v": .int(v)], at: Int64(i))
+        }
+        let (_, runner) = try run("""
+            stream|from()|eval(lambda: "v" * 1).as('v')|alert().warn(lambda: "v" > 5).crit(lambda: "v" > 8)
+            """, points)
+        let stats = runner.stats()
+        // 1 stays OK (no event); 6 WARNING, 9 and 9 CRITICAL (every event, not only changes); 2 the recovery.
+        #expect(stats[3].counters == ["alerts_triggered": 4, "alerts_inhibited": 0, "oks_triggered": 1, "infos_triggered": 0,
+                                      "warns_triggered": 1, "crits_triggered": 2])
+        #expect(stats[2].counters == ["eval_errors": 1], "the point without \"v\" fails the expression")
+        let alertLine = runner.dot().split(separator: "\n").first { $0.hasPrefix("alert3 [") } ?? ""
+        #expect(alertLine.hasPrefix(#"alert3 [alerts_inhibited="0" alerts_triggered="4" avg_exec_time_ns="#),
+                "the graph lists a node's statistics sorted by name, as kapacitor show does: \(alertLine)")
+        #expect(alertLine.contains(#"crits_triggered="2" errors="0" in="5" infos_triggered="0" oks_triggered="1" out="4" warns_triggered="1" ];"#),
+                "eval dropped one of the six points: \(alertLine)")
+    }
 }
 
 /// Records the inbound port of every message.

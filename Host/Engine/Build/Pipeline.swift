@@ -71,8 +71,15 @@ public final class Pipeline {
         if let stats {
             for (i, n) in nodes.enumerated() where !Self.isBatchSource(n) {
                 let s = stats[i]
-                out += "\(n.id) [avg_exec_time_ns=\"\(GoDuration.format(s.averageExecutionNanoseconds))\" errors=\"\(s.errors)\" "
-                out += "in=\"\(s.received)\" out=\"\(s.emitted)\" ];\n"
+                // Kapacitor prints a node's statistics sorted by name; its own counters go among the common ones.
+                var attributes: [(String, String)] = [
+                    ("avg_exec_time_ns", GoDuration.format(s.averageExecutionNanoseconds)), ("errors", "\(s.errors)"),
+                    ("in", "\(s.received)"), ("out", "\(s.emitted)"),
+                ]
+                attributes += s.counters.map { ($0.key, "\($0.value)") }
+                out += "\(n.id) ["
+                for (key, value) in attributes.sorted(by: { $0.0 < $1.0 }) { out += "\(key)=\"\(value)\" " }
+                out += "];\n"
             }
             out += "\n"
         }
@@ -102,13 +109,18 @@ public struct NodeStats: Sendable, Hashable {
     /// Estimated time spent in the node itself (children excluded), in nanoseconds; measured on a sample of
     /// the messages and scaled to all of them.
     public var processingNanoseconds: Int64
+    /// The node's own counters, by Kapacitor's statistic names (the alert node's `alerts_triggered`, influxDBOut's
+    /// `points_written`, a query's `batches_queried` …): see ``CountingNode``.
+    public var counters: [String: Int64]
 
-    public init(node: String, received: Int = 0, emitted: Int = 0, errors: Int = 0, processingNanoseconds: Int64 = 0) {
+    public init(node: String, received: Int = 0, emitted: Int = 0, errors: Int = 0, processingNanoseconds: Int64 = 0,
+                counters: [String: Int64] = [:]) {
         self.node = node
         self.received = received
         self.emitted = emitted
         self.errors = errors
         self.processingNanoseconds = processingNanoseconds
+        self.counters = counters
     }
 
     public var averageExecutionNanoseconds: Int64 { received == 0 ? 0 : processingNanoseconds / Int64(received) }

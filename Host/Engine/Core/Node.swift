@@ -38,6 +38,14 @@ public protocol Node: AnyObject {
     func deleteGroup(_ group: GroupID, port: Int, output: any NodeOutput) throws
 }
 
+/// A node that keeps counters of its own beside the ones every node has (received, emitted, errors), under
+/// Kapacitor's statistic names: they appear in `tock show`'s graph, the task's `node-stats`, `debug/vars` and the
+/// `[stats]` points.
+public protocol CountingNode: Node {
+    /// The counters now. Read on the task's executor; a node that counts on other threads guards its counters.
+    var counters: [String: Int64] { get }
+}
+
 extension Node {
     public func start(output: any NodeOutput) throws {}
     public func stop(output: any NodeOutput) -> StopResult { .done }

@@ -161,7 +161,8 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
         let sampledReceived = received - runPoints
         let estimate = runNanoseconds
             + (sampledCalls == 0 ? 0 : Int64(Double(sampledNanoseconds) * Double(sampledReceived) / Double(sampledCalls)))
-        return NodeStats(node: nodeID, received: received, emitted: emitted, errors: errors, processingNanoseconds: estimate)
+        return NodeStats(node: nodeID, received: received, emitted: emitted, errors: errors, processingNanoseconds: estimate,
+                         counters: (node as? any CountingNode)?.counters ?? [:])
     }
 
     // MARK: NodeOutput

@@ -29,7 +29,8 @@ final class Ingest: Sendable {
             let listener = try await UDPListener.start(
                 host: bind.host, port: bind.port,
                 target: .init(database: section.database, retentionPolicy: rp, precision: Precision(section.precision) ?? .nanoseconds),
-                capacity: section.batchPending * section.batchSize / 10, readBuffer: section.readBuffer, handler: handler, log: log,
+                capacity: section.batchPending, batching: .init(size: section.batchSize, timeout: section.batchTimeout),
+                readBuffer: section.readBuffer, handler: handler, log: log,
                 label: "[[udp]] #\(i + 1) \(section.bindAddress)")
             udp.withLock { $0.append(listener) }
             log.log(.info, "listening for UDP line protocol", ["address": "\(bind.host):\(listener.port)", "db": section.database, "rp": rp])
@@ -46,8 +47,15 @@ final class Ingest: Sendable {
                 log.log(.error, "cannot keep the instance id for subscriptions", ["cluster": cluster.name, "dir": configuration.dataDirectory, "err": "\(error)"])
                 continue
             }
+            var tokens: SubscriptionTokens?
+            if configuration.authEnabled {
+                do { tokens = try SubscriptionTokens.load(dataDirectory: configuration.dataDirectory) } catch {
+                    log.log(.error, "cannot make subscription tokens", ["cluster": cluster.name, "err": "\(error)"])
+                    continue
+                }
+            }
             let linker = SubscriptionLinker(cluster: cluster, subscriptionName: name, hostname: configuration.hostname,
-                                            boundPort: boundPort, handler: handler, log: log)
+                                            boundPort: boundPort, tokens: tokens, handler: handler, log: log)
             let task = Task { await linker.run() }
             linkers.withLock { $0.append((linker, task)) }
         }

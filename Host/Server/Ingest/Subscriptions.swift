@@ -22,6 +22,8 @@ final class SubscriptionLinker: Sendable {
     /// How InfluxDB reaches Tock.
     let hostname: String
     let httpPort: Int
+    /// With `auth-enabled`: http(s) destinations carry `~subscriber:<token>@` (Kapacitor's subscription tokens).
+    let tokens: SubscriptionTokens?
     let handler: WriteHandler
     let log: LogSink
     private let listeners = Mutex<[Key: UDPListener]>([:])
@@ -33,7 +35,9 @@ final class SubscriptionLinker: Sendable {
 
     var configuration: InfluxDBConfiguration { cluster.configuration }
 
-    init(cluster: InfluxDBCluster, subscriptionName: String, hostname: String, boundPort: Int, handler: WriteHandler, log: LogSink) {
+    init(cluster: InfluxDBCluster, subscriptionName: String, hostname: String, boundPort: Int, tokens: SubscriptionTokens? = nil,
+         handler: WriteHandler, log: LogSink) {
+        self.tokens = tokens
         self.cluster = cluster
         self.subscriptionName = subscriptionName
         let c = cluster.configuration
@@ -103,9 +107,12 @@ final class SubscriptionLinker: Sendable {
         return (c.subscriptions.isEmpty || listed(c.subscriptions)) && !listed(c.excludedSubscriptions)
     }
 
-    /// The destination of an http(s) subscription.
-    var httpDestination: String {
-        "\(configuration.subscriptionProtocol)://\(Self.hostPort(hostname, httpPort))\(configuration.subscriptionPath)"
+    /// The destination of an http(s) subscription to `key`: with subscription tokens, its credentials in the URL.
+    func httpDestination(_ key: Key) -> String {
+        let credentials = tokens.map {
+            "\(SubscriptionTokens.user):\($0.token(cluster: cluster.name, database: key.database, retentionPolicy: key.retentionPolicy))@"
+        } ?? ""
+        return "\(configuration.subscriptionProtocol)://\(credentials)\(Self.hostPort(hostname, httpPort))\(configuration.subscriptionPath)"
     }
 
     static func hostPort(_ host: String, _ port: Int) -> String {
@@ -137,7 +144,7 @@ final class SubscriptionLinker: Sendable {
                 }
                 destination = "udp://\(Self.hostPort(hostname, listener.port))"
             } else {
-                destination = httpDestination
+                destination = httpDestination(key)
             }
             try await cluster.createSubscription(InfluxDBSubscription(
                 database: key.database, retentionPolicy: key.retentionPolicy, name: subscriptionName, mode: "ANY",
@@ -166,7 +173,8 @@ final class SubscriptionLinker: Sendable {
                 return false
             }
         }
-        return port == httpPort && url.path == configuration.subscriptionPath
+        // The credentials too: a token made for another key, or none where one is needed (auth was turned on).
+        return port == httpPort && url.path == configuration.subscriptionPath && first == httpDestination(key)
     }
 
     /// Drops every subscription named for this Tock; returns how many.

@@ -320,7 +320,7 @@ final class ReplayService: @unchecked Sendable {
                 } catch {
                     throw ReplayFailure("task start: \(error)")
                 }
-                defer { stats = Self.statsJSON(runner.stats()).serialized }
+                defer { stats = taskStatisticsJSON(runner.stats()).serialized }
                 try run.run(source, into: runner)
             } catch {
                 failure = error
@@ -366,20 +366,6 @@ final class ReplayService: @unchecked Sendable {
         lock.unlock()
         run?.cancel()
         do { try store.deleteReplay(id) } catch { throw APIError(.internalServerError, "\(error)") }
-    }
-
-    static func statsJSON(_ nodes: [NodeStats]) -> JSON {
-        .object([
-            ("task-stats", .object([("throughput", .double(0))])),
-            ("node-stats", .object(nodes.map { s -> (String, JSON) in
-                (s.node, .object([
-                    ("avg_exec_time_ns", .int(s.averageExecutionNanoseconds)),
-                    ("collected", .int(Int64(s.received))),
-                    ("emitted", .int(Int64(s.emitted))),
-                    ("errors", .int(Int64(s.errors))),
-                ]))
-            })),
-        ])
     }
 
     private func save(_ recording: StoredRecording, new: Bool) throws(APIError) {

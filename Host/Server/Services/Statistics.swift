@@ -86,8 +86,7 @@ struct DaemonStatistics: Sendable {
             for s in nodeStats {
                 stats.append(Statistic(
                     key: "nodes:\(task):\(s.node)", name: "nodes", tags: [("task", task), ("node", s.node)] + common,
-                    values: [("avg_exec_time_ns", .int(s.averageExecutionNanoseconds)), ("collected", .int(Int64(s.received))),
-                             ("emitted", .int(Int64(s.emitted))), ("errors", .int(Int64(s.errors)))]))
+                    values: s.kapacitorStatistics.map { ($0.name, .int($0.value)) }))
             }
             // Kapacitor counts each edge; here every edge of a node carries all that the node emits.
             let emitted = Dictionary(nodeStats.map { ($0.node, $0.emitted) }, uniquingKeysWith: { a, _ in a })

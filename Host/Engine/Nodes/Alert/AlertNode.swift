@@ -2,7 +2,7 @@ import TockModel
 
 /// The `alert` node: gives each point or batch a level, keeps one alert state per group, sends events
 /// to its handlers and publishes them, and passes the alerting data on, augmented, to its children.
-final class AlertNode: Node {
+final class AlertNode: CountingNode {
     private let options: AlertOptions
     private let service: any AlertService
     /// Open while the task runs.
@@ -17,6 +17,18 @@ final class AlertNode: Node {
 
     /// Whether the node has stopped (no sink opens again).
     private var stopped = false
+
+    /// Events sent, in all and per level, and those an inhibitor held back (Kapacitor's alert statistics).
+    private var triggered: [AlertLevel: Int64] = [:]
+    private var inhibitedCount: Int64 = 0
+
+    var counters: [String: Int64] {
+        [
+            "alerts_triggered": triggered.values.reduce(0, +), "alerts_inhibited": inhibitedCount,
+            "oks_triggered": triggered[.ok] ?? 0, "infos_triggered": triggered[.info] ?? 0,
+            "warns_triggered": triggered[.warning] ?? 0, "crits_triggered": triggered[.critical] ?? 0,
+        ]
+    }
 
     init(options: AlertOptions, service: any AlertService = NoAlertService()) {
         self.options = options
@@ -164,6 +176,8 @@ final class AlertNode: Node {
     private func send(_ event: AlertEvent, tags: Tags, output: any NodeOutput) throws {
         output.publish(.alert(json: event.json))
         let inhibited = options.category.map { options.inhibitorLookup.isInhibited(category: $0, tags: tags) } ?? false
+        triggered[event.level, default: 0] += 1
+        if inhibited { inhibitedCount += 1 }
         try openSink(output: output)?.collect(event, inhibited: inhibited)
     }
 

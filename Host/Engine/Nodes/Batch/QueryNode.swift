@@ -46,7 +46,7 @@ enum BatchNodes {
 /// so the executor never waits for InfluxDB. A run still in flight when the next one is due makes that run be
 /// skipped; a query that fails is counted as an error of the node (InfluxDB's message logged) and the next run
 /// happens as planned.
-final class QueryNode: Node {
+final class QueryNode: CountingNode {
     let plan: BatchQueryPlan
     let mode: BatchSourceMode
     let influxDB: (any InfluxDBService)?
@@ -177,9 +177,11 @@ final class QueryNode: Node {
                 do {
                     let series = try await influxDB.query(query)
                     for batch in plan.batches(series, start: start, stop: stop) {
+                        inFlight.counted(batch)
                         output.post(.batch(batch))
                     }
                 } catch {
+                    inFlight.counts.withLock { $0.errors += 1 }
                     output.countError(BatchQueryError(query: query.text, underlying: error))
                 }
             }
@@ -187,7 +189,15 @@ final class QueryNode: Node {
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
+        // A recording's batches stand in for the query's results.
+        if case .batch(let b) = message { inFlight.counted(b) }
         output.emit(message)
+    }
+
+    /// Kapacitor's batch statistics: failed queries, and the batches and points the queries returned.
+    var counters: [String: Int64] {
+        let c = inFlight.counts.withLock { $0 }
+        return ["query_errors": c.errors, "batches_queried": c.batches, "points_queried": c.points]
     }
 
     func stop(output: any NodeOutput) -> StopResult {
@@ -207,6 +217,15 @@ final class QueryNode: Node {
 /// The query task of a run still waiting for InfluxDB, if one is.
 final class InFlightQuery: Sendable {
     let task = Mutex<Task<Void, Never>?>(nil)
+    /// The node's counters, updated by the query tasks.
+    let counts = Mutex<(errors: Int64, batches: Int64, points: Int64)>((0, 0, 0))
+
+    func counted(_ batch: Batch) {
+        counts.withLock {
+            $0.batches += 1
+            $0.points += Int64(batch.points.count)
+        }
+    }
 }
 
 /// A batch query that failed: the query and what InfluxDB (or the connection to it) said.

@@ -10,7 +10,7 @@ import TockModel
 ///   each taken from the results first, then from the point's fields, else the point is an error.
 ///
 /// A point whose evaluation fails is dropped (the error counted, logged unless `.quiet()`).
-final class EvalNode: Node {
+final class EvalNode: CountingNode {
     let lambdas: [Lambda]
     let names: [String]
     let tagNames: Set<String>
@@ -78,10 +78,19 @@ final class EvalNode: Node {
         return (computed, newTags)
     }
 
+    /// Points an expression failed on (Kapacitor's `eval_errors`), each dropped.
+    private var evalErrors: Int64 = 0
+    var counters: [String: Int64] { ["eval_errors": evalErrors] }
+
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         switch message {
         case .point(var p):
-            (p.fields, p.tags) = try evaluate(lambdas(for: p.group), time: p.time, fields: p.fields, tags: p.tags)
+            do {
+                (p.fields, p.tags) = try evaluate(lambdas(for: p.group), time: p.time, fields: p.fields, tags: p.tags)
+            } catch {
+                evalErrors += 1
+                throw error
+            }
             output.emit(.point(p))
         case .batch(var b):
             let ls = lambdas(for: b.group)
@@ -93,6 +102,7 @@ final class EvalNode: Node {
                     (bp.fields, bp.tags) = try evaluate(ls, time: bp.time, fields: bp.fields, tags: bp.tags)
                     kept.append(bp)
                 } catch {
+                    evalErrors += 1
                     if firstError == nil { firstError = error }
                 }
             }

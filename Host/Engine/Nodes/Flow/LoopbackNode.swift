@@ -5,7 +5,7 @@ import TockModel
 /// Kapacitor's `kapacitor_loopback.go`. A batch's points become points of the batch's name with their own tags
 /// (plus `.tag()`s), ungrouped. Nothing follows the node. A loopback into a database and retention policy the task
 /// itself reads is refused when the task is defined ("loop detected on dbrp").
-final class LoopbackNode: Node {
+final class LoopbackNode: CountingNode {
     let database: String
     let retentionPolicy: String
     let measurement: String?
@@ -13,6 +13,7 @@ final class LoopbackNode: Node {
     let ingress: any PointIngress
     /// Points handed to the ingress (Kapacitor's `points_written`).
     private(set) var pointsWritten = 0
+    var counters: [String: Int64] { ["points_written": Int64(pointsWritten)] }
 
     init(_ c: NodeConfiguration, ingress: (any PointIngress)?) throws {
         guard let db = c.string("database"), !db.isEmpty else { throw NodeConfigurationError("must specify a database") }

@@ -6,7 +6,7 @@ import TockModel
 /// Unlike Kapacitor, whose write buffer drops a batch InfluxDB does not take, writes that fail because InfluxDB is
 /// down, slow or answering 5xx are kept and retried with backoff, up to ``InfluxDBWriter/capacity(buffer:)`` points;
 /// beyond that the oldest are dropped, counted as errors and logged. The task's executor never waits for InfluxDB.
-final class InfluxDBOutNode: Node {
+final class InfluxDBOutNode: CountingNode {
     struct Settings: Sendable {
         var cluster: String?
         /// Empty: each point's own database (stream).
@@ -32,6 +32,8 @@ final class InfluxDBOutNode: Node {
         self.settings = settings
         self.influxDB = influxDB
     }
+
+    var counters: [String: Int64] { writer?.counters ?? ["points_written": 0, "write_errors": 0] }
 
     func start(output: any NodeOutput) throws {
         let writer = InfluxDBWriter(settings: settings, influxDB: influxDB, output: output)

@@ -37,6 +37,15 @@ final class InfluxDBWriter: @unchecked Sendable {
     private var stopping = false
     private var needsCreate: Bool
     private var timer: (any DispatchSourceTimer)?
+    /// Points InfluxDB took, and write requests that failed (each attempt): Kapacitor's `points_written` and
+    /// `write_errors`.
+    private var pointsWritten: Int64 = 0
+    private var writeErrors: Int64 = 0
+
+    /// ``pointsWritten`` and ``writeErrors`` under Kapacitor's names.
+    var counters: [String: Int64] {
+        lock.withLock { ["points_written": pointsWritten, "write_errors": writeErrors] }
+    }
 
     init(settings: InfluxDBOutNode.Settings, influxDB: any InfluxDBService, output: any NodeOutput) {
         self.settings = settings
@@ -151,6 +160,7 @@ final class InfluxDBWriter: @unchecked Sendable {
                     lock.withLock {
                         queue.removeFirst()
                         queuedPoints -= head.points.count
+                        pointsWritten += Int64(head.points.count)
                     }
                 }
                 failure = nil
@@ -167,6 +177,7 @@ final class InfluxDBWriter: @unchecked Sendable {
                 failures = 0
                 continue
             }
+            if !create { lock.withLock { writeErrors += 1 } }
             let what = create ? "failed to create database \"\(settings.database)\"" : "failed to write \(head?.points.count ?? 0) points"
             if !error.isTransient {
                 // InfluxDB refused it: retrying would fail the same way.
