@@ -161,6 +161,10 @@ struct InfluxDBSubscriptionTests {
             try daemon.cli(["show", "printer_task"] + admin).stdout.contains("processed=\"2\"")
         }
 
+        let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
+        #expect(!log.contains("dropped subscription"), "a subscription with its token is kept from one sync to the next")
+        #expect(log.components(separatedBy: "created subscription").count - 1 == 2, "one per database")
+
         // The token writes to its own database only, and reads nothing.
         let basic = "Basic " + Data("~subscriber:\(token)".utf8).base64EncodedString()
         let own = try await HTTP.send("POST", daemon.url + "/write?db=printer&rp=autogen&precision=s",

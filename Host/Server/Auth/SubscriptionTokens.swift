@@ -25,19 +25,23 @@ public struct SubscriptionTokens: Sendable {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let key = SymmetricKey(size: .bits256)
         let hex = key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
-        // Created exclusively: when two parts of the daemon race to make it, both read the one that won.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        if fd < 0 {
+        // Written whole to a file of its own, then linked into place: when two parts of the daemon race to make the
+        // key, the one that loses reads the winner's, never a half-written file.
+        let temporary = path + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        defer { unlink(temporary) }
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw SubscriptionTokenError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        let line = Array((hex + "\n").utf8)
+        let written = write(fd, line, line.count)
+        fsync(fd)
+        close(fd)
+        guard written == line.count else { throw SubscriptionTokenError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        if link(temporary, path) != 0 {
             guard errno == EEXIST, let text = try? String(contentsOfFile: path, encoding: .utf8),
                   let bytes = hexBytes(text), bytes.count == 32 else {
                 throw SubscriptionTokenError("cannot create \(path): \(String(cString: strerror(errno)))")
             }
             return SubscriptionTokens(key: SymmetricKey(data: bytes))
-        }
-        defer { close(fd) }
-        let line = Array((hex + "\n").utf8)
-        guard write(fd, line, line.count) == line.count else {
-            throw SubscriptionTokenError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         return SubscriptionTokens(key: key)
     }
