@@ -95,6 +95,7 @@ let package = Package(
                           dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server", "Storage",
                                          "Recording", "Alerting", "Collectors", "Agent",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                          .product(name: "Yams", package: "Yams"),
                                          .product(name: "NIOPosix", package: "swift-nio"),
                                          .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,9 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOSSL
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// The server options every client verb takes: Kapacitor's `-url` and `-skipVerify`, the credentials, each
 /// also spelled with two dashes.
@@ -121,7 +117,7 @@ enum ClientCredentials: Sendable, Equatable {
     }
 }
 
-/// Kapacitor's HTTP API (`/kapacitor/v1`) from the client side: URLSession for http, SwiftNIO for https.
+/// Kapacitor's HTTP API (`/kapacitor/v1`) from the client side, over async-http-client (``CLIHTTP``).
 struct KapacitorClient: Sendable {
     let baseURL: URL
     let credentials: ClientCredentials?
@@ -184,44 +180,14 @@ struct KapacitorClient: Sendable {
         return reply
     }
 
-    /// One exchange: URLSession for http, ``HTTPSTransport`` for https (so `-ca` and `-skipVerify` work).
+    /// One exchange through the process's client (async-http-client; `-ca` and `-skipVerify` set its TLS).
     private func send(_ method: String, _ url: URL, _ fields: [(String, String)], _ body: Data?) async throws(ClientError) -> HTTPReply {
-        let unreachable = { (error: any Error) in
-            ClientError("cannot reach the server at \(baseURL.absoluteString): \(Self.describe(error))", exitCode: 4)
-        }
-        if url.scheme == "https" {
-            do {
-                let reply = try await HTTPSTransport.send(method: method, url: url, headers: fields, body: body, tls: tls)
-                return HTTPReply(status: reply.status, body: reply.body, headers: reply.headers)
-            } catch {
-                throw unreachable(error)
-            }
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.timeoutInterval = 60
-        request.httpBody = body
-        for (name, value) in fields { request.setValue(value, forHTTPHeaderField: name) }
-        let data: Data, response: URLResponse
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            let reply = try await CLIHTTP.send(method: method, url: url, headers: fields, body: body, tls: tls)
+            return HTTPReply(status: reply.status, body: reply.body, headers: reply.headers)
         } catch {
-            throw unreachable(error)
+            throw ClientError("cannot reach the server at \(baseURL.absoluteString): \(CLIHTTP.describe(error))", exitCode: 4)
         }
-        guard let http = response as? HTTPURLResponse else { throw ClientError("no HTTP response from \(url)") }
-        var headers: [String: String] = [:]
-        for (key, value) in http.allHeaderFields {
-            if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
-        }
-        return HTTPReply(status: http.statusCode, body: data, headers: headers)
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? URLError { return error.localizedDescription }
-        if error is NIOSSLError || error is BoringSSLError {
-            return "TLS failure: \(error) (for a self-signed certificate pass -ca FILE or -skipVerify)"
-        }
-        return "\(error)"
     }
 
     // MARK: Resources
