@@ -8,10 +8,11 @@ import TockModel
 /// ended (httpPost's queue drained).
 @discardableResult
 func runConfigured(_ script: String, _ points: [Point], sections: ConfigSections = ConfigSections(),
-                   taskID: String = "test") throws -> (Collector, TaskRunner) {
+                   taskID: String = "test", delivery: (any AlertService)? = TestAlerting.service) throws -> (Collector, TaskRunner) {
     let c = Collector()
     var options = TaskRunner.Options(taskID: taskID)
     options.configSections = sections
+    options.alertService = delivery
     let runner = try TaskRunner(script: script, options: options, handlers: c.handlers)
     try runner.start()
     runner.write(points)
@@ -39,6 +40,22 @@ struct HTTPPostNodeTests {
         point("cpu", ["host": "a"], ["value": .double(1.5)], at: 10),
         point("cpu", ["host": "b"], ["value": .int(7)], at: 11),
     ]
+
+    @Test("an engine embedded without a delivery service has no HTTP client: each POST fails, naming why")
+    func noPoster() throws {
+        let receiver = try LocalHTTPReceiver()
+        defer { receiver.close() }
+        let (c, runner) = try runConfigured("""
+            stream
+                |from()
+                    .measurement('cpu')
+                |httpPost('\(receiver.url)')
+            """, Self.cpu, delivery: nil)
+        #expect(receiver.requests.isEmpty)
+        #expect(c.points.count == 2, "the data goes on")
+        #expect(runner.stats().first { $0.node == "httpPost2" }?.errors == 2)
+        #expect(c.logs.contains { $0.2.contains("no HTTP client: this engine was embedded without a delivery service") }, "\(c.logs)")
+    }
 
     @Test("each point is POSTed as {\"series\":[row]} and a newline, as application/json, and passed on unchanged")
     func streamBody() throws {
@@ -187,12 +204,14 @@ struct HTTPPostNodeTests {
         let receiver = try LocalHTTPReceiver(answer: .hang)
         defer { receiver.close() }
         let c = Collector()
+        var options = TaskRunner.Options(taskID: "test")
+        options.alertService = TestAlerting.service
         let runner = try TaskRunner(script: """
             stream
                 |from()
                 |httpPost('\(receiver.url)')
                     .timeout(1s)
-            """, options: .init(taskID: "test"), handlers: c.handlers)
+            """, options: options, handlers: c.handlers)
         try runner.start()
         let points = (0..<300).map { point("cpu", [:], ["value": .int(Int64($0))], at: Int64($0)) }
         let started = Date()

@@ -25,6 +25,8 @@ public final class AlertingService: AlertService {
     /// Where every handler's given-up events go (`DeadLetters/`).
     public let deadLetters: DeadLetterOffice
     let open = Mutex<[ObjectIdentifier: (task: String, node: String, queue: DeliveryQueue)]>([:])
+    /// The `httpPost` node's client: the alert services' own (async-http-client, one per process).
+    public var httpPoster: (any HTTPPoster)? { AsyncHTTPPoster() }
 
     /// What ``check(_:)`` says of a `hipchat` handler.
     public static let hipChatRetired = "HipChat was retired by Atlassian in 2019; Kapacitor's hipchat handler can no longer deliver — use slack, teams or discord"

@@ -19,10 +19,14 @@ public protocol AlertService: Sendable {
     /// Whether every alert node sends only state changes, as if it had `.stateChangesOnly()`: Kapacitor does so
     /// when a service with `global = true` also has `state-changes-only = true` (`[smtp]`, `[slack]`, …).
     var forcesStateChangesOnly: Bool { get }
+
+    /// The outbound HTTP client of the `httpPost` node; `nil` when the service has none (its requests then fail).
+    var httpPoster: (any HTTPPoster)? { get }
 }
 
 extension AlertService {
     public var forcesStateChangesOnly: Bool { false }
+    public var httpPoster: (any HTTPPoster)? { nil }
 }
 
 /// Who opens an ``AlertSink``.

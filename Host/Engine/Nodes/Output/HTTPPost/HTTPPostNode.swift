@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TockModel
 
 /// `|httpPost([url])`: POSTs each point or batch as Kapacitor's row JSON (`{"series":[row]}` and a newline,
@@ -35,11 +32,15 @@ final class HTTPPostNode: Node {
     let headers: [(name: String, value: String)]
     let codeField: String?
     let captureResponse: Bool
-    /// Nanoseconds; 0 for URLSession's default.
+    /// Nanoseconds; 0 for the poster's default (60 s).
     let timeout: Int64
     private var queue: HTTPPostQueue?
 
-    init(target: Target, headers: [(name: String, value: String)], codeField: String?, captureResponse: Bool, timeout: Int64) {
+    let poster: any HTTPPoster
+
+    init(target: Target, headers: [(name: String, value: String)], codeField: String?, captureResponse: Bool, timeout: Int64,
+         poster: any HTTPPoster) {
+        self.poster = poster
         self.target = target
         self.headers = headers
         self.codeField = codeField
@@ -48,12 +49,13 @@ final class HTTPPostNode: Node {
     }
 
     func start(output: any NodeOutput) throws {
-        queue = HTTPPostQueue(capacity: Self.queueCapacity, output: output, codeField: codeField, captureResponse: captureResponse)
+        queue = HTTPPostQueue(capacity: Self.queueCapacity, output: output, codeField: codeField, captureResponse: captureResponse,
+                              poster: poster)
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         guard let queue else { return }
-        let request: (URLRequest, String)
+        let request: (OutboundPost, String)
         do {
             request = try self.request(for: message)
         } catch {
@@ -75,7 +77,7 @@ final class HTTPPostNode: Node {
     }
 
     /// The request Kapacitor's postRow builds for `message`, and its URL.
-    func request(for message: Message) throws -> (URLRequest, String) {
+    func request(for message: Message) throws -> (OutboundPost, String) {
         let row = SeriesRow(message)
         var mapped: TemplateValue?
         func mappedRow() -> TemplateValue {
@@ -103,11 +105,10 @@ final class HTTPPostNode: Node {
             let credentials = Data("\(auth.username):\(auth.password)".utf8).base64EncodedString()
             all.append(("Authorization", "Basic " + credentials))
         }
-        // Kapacitor sets a Content-Type only for the row JSON; URLSession would add a form one to a templated body,
-        // so that body goes with an empty Content-Type.
-        all.append(("Content-Type", target.rowTemplate == nil ? "application/json" : ""))
+        // Kapacitor sets a Content-Type only for the row JSON.
+        if target.rowTemplate == nil { all.append(("Content-Type", "application/json")) }
         all += headers
-        return (OutboundHTTP.postRequest(url: url, body: body, headers: all, timeout: timeout), urlText)
+        return (OutboundPost(url: url.absoluteString, body: body, headers: all, timeout: timeout), urlText)
     }
 
     /// Kapacitor's mappedRow: `Name`, `Tags`, and `Values` as one map of column to value per row.

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TockModel
 
 /// The requests of one `httpPost` node, sent one at a time in order: at most `capacity` wait, so a receiver that
@@ -13,7 +10,7 @@ import TockModel
 /// code field, the data with its status code through ``NodeOutput/post(_:)`` (in order).
 final class HTTPPostQueue: @unchecked Sendable {
     private struct Job {
-        var request: URLRequest
+        var request: OutboundPost
         var url: String
         /// The data to hand on with the status code (only with a code field).
         var message: Message?
@@ -27,8 +24,10 @@ final class HTTPPostQueue: @unchecked Sendable {
     let output: any NodeOutput
     let codeField: String?
     let captureResponse: Bool
+    let poster: any HTTPPoster
 
-    init(capacity: Int, output: any NodeOutput, codeField: String?, captureResponse: Bool) {
+    init(capacity: Int, output: any NodeOutput, codeField: String?, captureResponse: Bool, poster: any HTTPPoster) {
+        self.poster = poster
         self.capacity = capacity
         self.output = output
         self.codeField = codeField
@@ -36,7 +35,7 @@ final class HTTPPostQueue: @unchecked Sendable {
     }
 
     /// Queues a request; `false` (nothing queued) when `capacity` requests are already waiting or in flight.
-    func submit(_ request: URLRequest, url: String, message: Message?) -> Bool {
+    func submit(_ request: OutboundPost, url: String, message: Message?) -> Bool {
         let job = Job(request: request, url: url, message: message)
         lock.lock()
         if waiting.count + (inFlight ? 1 : 0) >= capacity {
@@ -63,7 +62,7 @@ final class HTTPPostQueue: @unchecked Sendable {
     }
 
     private func send(_ job: Job) {
-        OutboundHTTP.send(job.request) { [self] outcome in
+        poster.post(job.request) { [self] outcome in
             report(outcome, of: job)
             lock.lock()
             if stopping, outcome.error != nil, !waiting.isEmpty {

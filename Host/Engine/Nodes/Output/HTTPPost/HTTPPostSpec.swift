@@ -48,7 +48,8 @@ enum HTTPPostSpecs {
         }
         return HTTPPostNode(
             target: target, headers: headers, codeField: config.string("codeField").flatMap { $0.isEmpty ? nil : $0 },
-            captureResponse: config.has("captureResponse"), timeout: max(0, config.duration("timeout") ?? 0))
+            captureResponse: config.has("captureResponse"), timeout: max(0, config.duration("timeout") ?? 0),
+            poster: config.alertService?.httpPoster ?? NoHTTPPoster())
     }
 
     /// An endpoint's URL template, headers, basic auth and row template, parsed when the task is defined.
