@@ -36,6 +36,11 @@ struct VerbDispatchTests {
             return
         }
         #expect(text.contains("USAGE: tock record"))
+        guard case .help(let top) = VerbDispatch.examine(["help", "help"], commands: commands, root: Tock.self) else {
+            Issue.record("tock help help is not help")
+            return
+        }
+        #expect(top.contains("SUBCOMMANDS:"))
         guard case .refuse(let notYet, 64) = VerbDispatch.examine(["backup", "out.db"], commands: commands, root: Tock.self) else {
             Issue.record("tock backup is not refused with 64")
             return

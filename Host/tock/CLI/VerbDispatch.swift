@@ -39,7 +39,7 @@ enum VerbDispatch {
         guard let first = arguments.first else { return .parse(arguments) }
         if first == "help" {
             let words = arguments.dropFirst().prefix { !$0.hasPrefix("-") }
-            guard let verb = words.first else { return .help(root.helpMessage()) }
+            guard let verb = words.first, verb != "help" else { return .help(root.helpMessage()) }
             guard let command = commands.first(where: { $0._commandName == verb }) else {
                 return .refuse(unknownVerb(verb, verbs: verbs), status: usageStatus)
             }
