@@ -3,7 +3,7 @@
 PYTHON ?= python3
 SWIFT  ?= swift
 
-.PHONY: demo test setup-python setup-test-python build-release fuzz
+.PHONY: demo test setup-python setup-test-python build-release fuzz install
 
 setup-python:
 	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r Protocol/python/requirements.txt
@@ -16,6 +16,18 @@ build-release:
 
 demo: setup-python build-release
 	.build/release/tock demo printer
+
+# `tock` in $(PREFIX)/bin, and what `tock demo printer` and the sample configs use in $(PREFIX)/share/tock
+# (SampleUDFs/ and Protocol/python/), where tock looks for them beside its bin directory.
+PREFIX ?= /usr/local
+SHARE  := $(PREFIX)/share/tock
+install: build-release
+	install -d $(PREFIX)/bin $(SHARE)/SampleUDFs/printer $(SHARE)/Protocol
+	install -m 755 .build/release/tock $(PREFIX)/bin/tock
+	install -m 644 SampleUDFs/*.py SampleUDFs/README.md $(SHARE)/SampleUDFs/
+	install -m 644 SampleUDFs/printer/* $(SHARE)/SampleUDFs/printer/
+	rm -rf $(SHARE)/Protocol/python && cp -R Protocol/python $(SHARE)/Protocol/python
+	find $(SHARE) -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Tests run one at a time: several tests block while a daemon or a delivery works, and in parallel they can fill
 # Swift's cooperative pool (one thread per core) until nothing progresses.

@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import GRDB
+import _CryptoExtras
 
 /// A user of the daemon's API, as stored: the password only as a salted PBKDF2 hash.
 public struct StoredUser: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
@@ -10,7 +12,8 @@ public struct StoredUser: Codable, Sendable, Hashable, FetchableRecord, Persista
     public var type: String
     /// Comma-separated permission names (`read,write`).
     public var permissions: String
-    /// ``PasswordHash`` text: `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`.
+    /// ``PasswordHash`` text: `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>` (the rounds are recorded with
+    /// each hash, so hashes made with an older default keep verifying).
     public var passwordHash: String
     public var created: Int64
     public var modified: Int64
@@ -54,31 +57,54 @@ public struct StoredToken: Codable, Sendable, Hashable, FetchableRecord, Persist
     public static func mint(user: String, description: String, now: Int64) -> (token: StoredToken, text: String) {
         let id = randomHex(bytes: 6)
         let text = "tock_\(id)_\(randomHex(bytes: 24))"
-        return (StoredToken(id: id, user: user, hash: SHA256.hex(text), description: description, created: now), text)
+        return (StoredToken(id: id, user: user, hash: digest(of: text), description: description, created: now), text)
     }
+
+    /// What is stored of a token's text, and looked up by: the hex SHA-256 of its UTF-8.
+    public static func digest(of text: String) -> String { hexString(Array(SHA256.hash(data: Array(text.utf8)))) }
 }
 
-/// Salted PBKDF2-HMAC-SHA256 password hashes.
+/// Salted PBKDF2-HMAC-SHA256 password hashes, derived by swift-crypto (`_CryptoExtras`, BoringSSL underneath).
+///
+/// The text form is `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`: every hash names its own rounds, so
+/// raising ``defaultIterations`` changes new hashes only, and hashes made before keep verifying.
 public enum PasswordHash {
-    /// Rounds for new hashes (OWASP's 2023 advice is 600,000 for PBKDF2-SHA256; this is weighed against a
-    /// self-contained implementation's speed, and stored with each hash, so it can be raised later).
-    public static let defaultIterations = 100_000
+    /// Rounds for new hashes: OWASP's current advice for PBKDF2-HMAC-SHA256 (Password Storage Cheat Sheet,
+    /// 600,000). Hashes made before Tock used swift-crypto have 100,000 and still verify.
+    public static let defaultIterations = 600_000
 
     /// A new hash of `password` with a random 16-byte salt.
     public static func make(_ password: String, iterations: Int = defaultIterations) -> String {
         let salt = randomBytes(16)
-        let derived = SHA256.pbkdf2(password: Array(password.utf8), salt: salt, iterations: iterations)
-        return "pbkdf2-sha256$\(iterations)$\(SHA256.hexString(salt))$\(SHA256.hexString(derived))"
+        let derived = derive(password: Array(password.utf8), salt: salt, iterations: iterations)
+        return "pbkdf2-sha256$\(iterations)$\(hexString(salt))$\(hexString(derived))"
     }
 
-    /// Whether `password` matches `hash` (compared in constant time).
+    /// Whether `password` matches `hash` (compared in constant time). A hash that is not in the text form
+    /// above never matches.
     public static func verify(_ password: String, against hash: String) -> Bool {
         let parts = hash.split(separator: "$").map(String.init)
         guard parts.count == 4, parts[0] == "pbkdf2-sha256", let iterations = Int(parts[1]), iterations > 0,
-              let salt = bytes(hex: parts[2]), let expected = bytes(hex: parts[3]) else { return false }
-        let derived = SHA256.pbkdf2(password: Array(password.utf8), salt: salt, iterations: iterations,
-                                    length: expected.count)
+              let salt = bytes(hex: parts[2]), let expected = bytes(hex: parts[3]), !expected.isEmpty else { return false }
+        let derived = derive(password: Array(password.utf8), salt: salt, iterations: iterations, length: expected.count)
         return constantTimeEqual(derived, expected)
+    }
+
+    /// PBKDF2-HMAC-SHA256 (RFC 8018): `length` bytes derived from `password` and `salt` in `iterations` rounds.
+    ///
+    /// Any positive number of rounds is taken (swift-crypto's checked entry point refuses fewer than 210,000,
+    /// which would refuse the hashes stored before and the cheap ones tests make).
+    public static func derive(password: [UInt8], salt: [UInt8], iterations: Int, length: Int = 32) -> [UInt8] {
+        precondition(iterations > 0 && length > 0, "PBKDF2 needs at least one round and one byte")
+        do {
+            let key = try KDF.Insecure.PBKDF2.deriveKey(from: password, salt: salt,
+                                                        using: .sha256, outputByteCount: length,
+                                                        unsafeUncheckedRounds: iterations)
+            return key.withUnsafeBytes { Array($0) }
+        } catch {
+            // BoringSSL fails here only when it cannot allocate.
+            fatalError("PBKDF2-HMAC-SHA256 failed: \(error)")
+        }
     }
 
     public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -106,7 +132,16 @@ public func randomBytes(_ count: Int) -> [UInt8] {
     return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
 }
 
-func randomHex(bytes count: Int) -> String { SHA256.hexString(randomBytes(count)) }
+func randomHex(bytes count: Int) -> String { hexString(randomBytes(count)) }
+
+/// `bytes` as lowercase hex digits, two a byte.
+public func hexString(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+    return String(decoding: out, as: UTF8.self)
+}
 
 extension Store {
     // MARK: Users

@@ -22,26 +22,46 @@ struct PrinterDemo: ParsableCommand {
         discussion: """
             Generates the seeded day (SampleUDFs/printer_data.py), runs SampleUDFs/printer/print_temps.tick \
             with three @tTest() UDF processes (SampleUDFs/ttest.py, configured by SampleUDFs/printer/tock.conf), \
-            prints every alert and says which planted anomalies were found. Run it from the repository root \
-            (or pass --root). Exits non-zero when a planted anomaly is missed.
+            prints every alert and says which planted anomalies were found. Exits non-zero when a planted anomaly \
+            is missed. Runs from any directory: the sample UDFs are looked for in --root, the current directory, \
+            beside the tock binary and in its parent directories, in the installed share directory \
+            (<prefix>/share/tock for <prefix>/bin/tock; `make install` puts them there), and in the repository \
+            tock was built from; when none has them, tock says where it looked. \
+            --write-data FILE writes the day's line protocol to FILE (for `tock run` or a daemon) and runs nothing.
             """)
 
     @Option(help: "The generator's random seed.")
     var seed = 42
 
-    @Option(help: "The Tock repository (where SampleUDFs/ is); default: the current directory or the one the binary was built in.")
+    @Option(help: "The directory holding SampleUDFs/ and Protocol/python/ (a Tock repository or <prefix>/share/tock); default: found as described below.")
     var root: String?
+
+    @Option(help: "Write the generated day (line protocol, second precision) to this file ('-': standard output) and run nothing.")
+    var writeData: String?
 
     @Option(help: "Where the alert log files go (default: a new temporary directory).")
     var logDir: String?
 
     func run() throws {
-        let root = try Self.repositoryRoot(given: root)
-        // The UDF config's relative paths (SampleUDFs/ttest.py, PYTHONPATH) are relative to the repository.
-        FileManager.default.changeCurrentDirectoryPath(root)
-        let started = Date()
-        let logDir = try logDir ?? Self.temporaryDirectory()
+        let root = try Self.sampleRoot(given: root)
         let sample = root + "/SampleUDFs"
+        Stderr.write("sample UDFs: \(sample)\n")
+        if let writeData {
+            let data = try Self.runPython([sample + "/printer_data.py", "--seed", String(seed), "--output", "-"], in: root)
+            if writeData == "-" {
+                FileHandle.standardOutput.write(Data(data))
+            } else {
+                guard FileManager.default.createFile(atPath: writeData, contents: Data(data)) else {
+                    throw ValidationError("cannot write \(writeData)")
+                }
+                let lines = data.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                Stderr.write("wrote the printer day (seed \(seed), \(lines) points, precision s) to \(writeData)\n")
+            }
+            return
+        }
+        // tock.conf names its UDF and PYTHONPATH by ${TOCK_CONFIG_DIR}: nothing depends on the current directory.
+        let started = Date()
+        let logDir = try logDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? Self.temporaryDirectory()
 
         Stderr.write("generating the printer day (seed \(seed))…\n")
         let data = try Self.runPython([sample + "/printer_data.py", "--seed", String(seed), "--output", "-"], in: root)
@@ -95,22 +115,71 @@ struct PrinterDemo: ParsableCommand {
         if !report.missed.isEmpty { throw ExitCode(1) }
     }
 
-    /// The directory holding `SampleUDFs/ttest.py`: `--root`, the current directory, or an ancestor of the binary.
-    static func repositoryRoot(given: String?) throws -> String {
-        let fm = FileManager.default
-        func isRoot(_ dir: String) -> Bool { fm.fileExists(atPath: dir + "/SampleUDFs/ttest.py") }
-        if let given {
-            guard isRoot(given) else { throw ValidationError("\(given) has no SampleUDFs/ttest.py: pass the Tock repository") }
-            return given
-        }
-        if isRoot(fm.currentDirectoryPath) { return fm.currentDirectoryPath }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        while dir.path != "/" {
-            if isRoot(dir.path) { return dir.path }
-            dir.deleteLastPathComponent()
-        }
-        throw ValidationError("cannot find SampleUDFs/ttest.py: run from the Tock repository or pass --root")
+    /// The directory holding `SampleUDFs/ttest.py` (and `Protocol/python`), looked for in ``samplePlaces(given:)``'s
+    /// order; when none has it, the error names every place looked at.
+    static func sampleRoot(given: String?) throws -> String {
+        let places = samplePlaces(given: given)
+        if let found = places.first(where: { hasSamples($0.directory) }) { return found.directory }
+        let lines = places.map { "  \($0.directory)  (\($0.why))" }.joined(separator: "\n")
+        throw ValidationError("""
+            cannot find SampleUDFs/ttest.py; looked in:
+            \(lines)
+            Pass --root with a Tock repository, or install the samples with `make install PREFIX=<prefix>` (into <prefix>/share/tock).
+            """)
     }
+
+    static func hasSamples(_ directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: directory + "/SampleUDFs/ttest.py")
+    }
+
+    /// Where the sample UDFs may be, in order: `--root` alone when given; else the current directory, the directory
+    /// of the running binary and each of its parents (a repository's `.build/debug/tock`), the installed share
+    /// directory (`<prefix>/share/tock` beside `<prefix>/bin/tock`, also for the binary's symlink), and the
+    /// repository this binary was compiled from.
+    static func samplePlaces(given: String?) -> [(directory: String, why: String)] {
+        if let given { return [(given, "--root")] }
+        var places: [(directory: String, why: String)] = []
+        func add(_ directory: String, _ why: String) {
+            let path = URL(fileURLWithPath: directory).standardizedFileURL.path
+            if !places.contains(where: { $0.directory == path }) { places.append((path, why)) }
+        }
+        add(FileManager.default.currentDirectoryPath, "the current directory")
+        // argv[0] is only "tock" when run from PATH: /proc/self/exe names the binary itself.
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        let binary = directory
+        while true {
+            add(directory.path, directory == binary ? "beside the binary" : "a parent of the binary's directory")
+            if directory.path == "/" { break }
+            directory.deleteLastPathComponent()
+        }
+        add(binary.deletingLastPathComponent().appendingPathComponent("share/tock").path, "the installed share directory")
+        if let invoked = invokedPath() {
+            add(invoked.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/tock").path,
+                "the share directory beside the command's link")
+        }
+        add(builtFrom, "the repository tock was built from")
+        return places
+    }
+
+    /// The path the command was started by (a symlink on PATH, say), found on PATH when argv[0] is a bare name.
+    static func invokedPath() -> URL? {
+        let name = CommandLine.arguments[0]
+        if name.contains("/") { return URL(fileURLWithPath: name) }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return URL(fileURLWithPath: candidate) }
+        }
+        return nil
+    }
+
+    /// The repository root this file was compiled in (Host/tock/Demo.swift → three levels up).
+    static let builtFrom: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
 
     static func temporaryDirectory() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tock-printer-\(getpid())")

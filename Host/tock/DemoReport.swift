@@ -1,7 +1,7 @@
 import Foundation
 import TockModel
 
-/// The printer dataset's planted anomalies (printer-demo.md), in seconds since the start of the day.
+/// The printer dataset's planted anomalies (as SampleUDFs/printer_data.py plants them), in seconds since the start of the day.
 enum PrinterSchedule {
     struct Anomaly {
         var field: String

@@ -26,7 +26,10 @@ struct Run: ParsableCommand {
             --rebase-time moves the first one (and all others with it) to a given time, or to now as \
             Kapacitor's replay does. \
             A summary (points read, per-node counters, elapsed time) goes to standard error, as do \
-            node logs and bad input lines (with line:column; they are skipped).
+            node logs and bad input lines (with line:column; they are skipped). \
+            Exits 1 when the task fails, and when an alert handler gave up on an event (a dead letter: a log \
+            file that cannot be written, a receiver that refuses) unless --keep-going; 2 for a bad script, \
+            configuration or input file.
             """)
 
     /// What `--output` prints.
@@ -65,6 +68,9 @@ struct Run: ParsableCommand {
 
     @Flag(name: .long, help: "Print no summary on standard error.")
     var quiet = false
+
+    @Flag(name: .customLong("keep-going"), help: "Exit 0 even when alert handlers failed to deliver events (they are still reported as dead letters).")
+    var keepGoing = false
 
     @Flag(name: .long, help: "Parse all the input before starting the task, so the elapsed time measures the engine alone.")
     var preload = false
@@ -294,6 +300,10 @@ struct Run: ParsableCommand {
         if failure != nil {
             // The task logged its error when it failed (an ERROR line above); say it once.
             Stderr.write("task \(taskID) failed\n")
+            throw ExitCode(1)
+        }
+        if !deadLetters.isEmpty && !keepGoing {
+            Stderr.write("alert handlers failed to deliver (the dead letters above): exiting 1; --keep-going exits 0 all the same\n")
             throw ExitCode(1)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `tock` command: Kapacitor's verbs, plus `run`, `fmt`, `demo` and `bench` for work without a server.
 @main
@@ -13,9 +14,22 @@ struct Tock: AsyncParsableCommand {
     )
 
     /// Parses with Kapacitor's global-flag order accepted (`tock -url URL list tasks`), then runs.
+    ///
+    /// `tock help VERB…` prints the verb's help; a word that is no verb names the closest one, or says that
+    /// Kapacitor's verb is not in Tock yet (``VerbDispatch``); an unknown option names the closest option.
     static func main() async {
         let names = Set(commands.map { $0._commandName })
-        let arguments = hoistingGlobalFlags(Array(CommandLine.arguments.dropFirst()), verbs: names)
+        var arguments = hoistingGlobalFlags(Array(CommandLine.arguments.dropFirst()), verbs: names)
+        switch VerbDispatch.examine(arguments, commands: commands, root: Tock.self) {
+        case .parse(let checked):
+            arguments = checked
+        case .help(let text):
+            print(text)
+            Foundation.exit(0)
+        case .refuse(let message, let status):
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(status)
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -24,6 +38,12 @@ struct Tock: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            let message = self.message(for: error)
+            if let better = VerbDispatch.improved(message, arguments: arguments, commands: commands, root: Tock.self) {
+                let full = fullMessage(for: error).replacingOccurrences(of: message, with: better)
+                FileHandle.standardError.write(Data((full + "\n").utf8))
+                Foundation.exit(exitCode(for: error).rawValue)
+            }
             exit(withError: error)
         }
     }

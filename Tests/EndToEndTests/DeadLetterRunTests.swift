@@ -15,7 +15,7 @@ struct DeadLetterRunTests {
 
         """
 
-    @Test("an alert to a receiver that is down is reported as a dead letter with its reason; one that is up is delivered before exit")
+    @Test("an alert to a receiver that is down is reported as a dead letter with its reason and fails the run (unless --keep-going); one that is up is delivered before exit")
     func reportsDeadLetters() throws {
         let dir = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -30,10 +30,15 @@ struct DeadLetterRunTests {
         // Port 1 on the loopback: nothing listens, every attempt is refused.
         let down = try file("down.tick", Self.script.replacingOccurrences(of: "PORT", with: "1"), in: dir)
         let ran = try TockBinary.run(["run", down, "--input", input, "--config", config, "--output", "none"])
-        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.status == 1, "a dead letter fails the run: \(ran.stderr)")
         #expect(ran.stderr.contains("dead letter 1: task down node alert2 tcp 127.0.0.1:1: event a CRITICAL retries-exhausted after 2 attempts: "),
                 "\(ran.stderr)")
-        #expect(ran.stderr.hasSuffix("1 dead letter (1 retries-exhausted)\n"), "\(ran.stderr)")
+        #expect(ran.stderr.hasSuffix("1 dead letter (1 retries-exhausted)\n"
+                                     + "alert handlers failed to deliver (the dead letters above): exiting 1; --keep-going exits 0 all the same\n"),
+                "\(ran.stderr)")
+        let kept = try TockBinary.run(["run", down, "--input", input, "--config", config, "--output", "none", "--keep-going"])
+        #expect(kept.status == 0, "--keep-going: \(kept.stderr)")
+        #expect(kept.stderr.hasSuffix("1 dead letter (1 retries-exhausted)\n"), "\(kept.stderr)")
 
         let port = try TCPLines.freePort()
         let listener = try TCPLines(port: port)

@@ -32,8 +32,10 @@ enum TockBinary {
     ///   - environment: variables added to (or, with an empty value, removed from) this process's.
     ///   - timeout: seconds after which the program is killed and the call throws, so a hung program
     ///     fails its test instead of hanging the suite.
+    ///   - directory: the working directory (default: the repository root).
     static func runProgram(_ program: String, _ args: [String], input: Data? = nil,
-                           environment: [String: String] = [:], timeout: Double = 180) throws -> Result {
+                           environment: [String: String] = [:], timeout: Double = 180,
+                           directory: String = root) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: program) else {
             throw HarnessError("\(program) is not an executable file: build it first (swift build --build-tests)")
         }
@@ -45,7 +47,7 @@ enum TockBinary {
             for (key, value) in environment { merged[key] = value.isEmpty ? nil : value }
             process.environment = merged
         }
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(), err = Pipe(), inp = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -161,4 +161,31 @@ struct ConfigurationTests {
             String(describing: error).hasPrefix(path + ".missing: cannot read the configuration")
         }
     }
+
+    @Test("${TOCK_CONFIG_DIR} in prog, args and env is the configuration file's directory, whatever the current directory")
+    func configDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tock-config-dir-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/conf", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            [udf.functions.f]
+              prog = "${TOCK_CONFIG_DIR}/bin/udf"
+              args = ["-u", "${TOCK_CONFIG_DIR}/../f.py", "${OTHER}"]
+              timeout = "10s"
+              [udf.functions.f.env]
+                PYTHONPATH = "${TOCK_CONFIG_DIR}/../lib"
+            [notifiers.n]
+              prog = "python3"
+              args = ["${TOCK_CONFIG_DIR}/n.py"]
+            """.write(toFile: dir + "/conf/tock.conf", atomically: true, encoding: .utf8)
+        let config = try UDFConfiguration.load(path: dir + "/conf/tock.conf")
+        #expect(config.functions["f"]?.endpoint == .process(
+            program: dir + "/conf/bin/udf", arguments: ["-u", dir + "/conf/../f.py", "${OTHER}"],
+            environment: ["PYTHONPATH": dir + "/conf/../lib"]))
+        #expect(config.notifiers["n"]?.endpoint == .process(program: "python3", arguments: [dir + "/conf/n.py"], environment: [:]))
+        // Parsed text has no file: the current directory stands in.
+        let parsed = try UDFConfiguration.parse("[udf.functions.f]\nprog = \"${TOCK_CONFIG_DIR}/x\"\ntimeout = \"10s\"\n")
+        #expect(parsed.functions["f"]?.endpoint == .process(program: FileManager.default.currentDirectoryPath + "/x",
+                                                            arguments: [], environment: [:]))
+    }
 }

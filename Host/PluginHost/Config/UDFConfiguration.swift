@@ -46,7 +46,14 @@ public struct UDFFunctionConfiguration: Sendable, Hashable {
 
 /// The plugin part of a kapacitor.conf-style TOML file: `[udf.functions.NAME]` and `[notifiers.NAME]` tables, and the task
 /// snapshot interval from `[task] snapshot-interval`. Other sections are left to their owners.
+///
+/// In `prog`, `args` and `env` values, `${TOCK_CONFIG_DIR}` stands for the directory of the configuration file
+/// (Tock's extra), so a file can name programs beside it and work from any current directory; relative paths
+/// are otherwise relative to the current directory, as in Kapacitor.
 public struct UDFConfiguration: Sendable {
+    /// What `${TOCK_CONFIG_DIR}` is replaced with in `prog`, `args` and `env`: the configuration file's directory.
+    public static let configDirectoryVariable = "${TOCK_CONFIG_DIR}"
+
     public var functions: [String: UDFFunctionConfiguration]
     /// The `[notifiers.NAME]` sections: notifier plugins, by name.
     public var notifiers: [String: NotifierConfiguration] = [:]
@@ -116,10 +123,21 @@ private struct Parser {
     let file: String
     let locator: KeyLocator
     var warnings: [ConfigDiagnostic] = []
+    /// The file's directory, absolute, for `${TOCK_CONFIG_DIR}`; the current directory for text with no file.
+    let configDirectory: String
 
     init(file: String, locator: KeyLocator) {
         self.file = file
         self.locator = locator
+        let cwd = FileManager.default.currentDirectoryPath
+        configDirectory = file == "<config>" ? cwd
+            : URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true))
+                .standardizedFileURL.deletingLastPathComponent().path
+    }
+
+    /// `text` with `${TOCK_CONFIG_DIR}` replaced by the file's directory.
+    func expand(_ text: String) -> String {
+        text.replacingOccurrences(of: UDFConfiguration.configDirectoryVariable, with: configDirectory)
     }
 
     func error(_ path: [String], _ message: String) -> ConfigDiagnostic {
@@ -230,7 +248,7 @@ private struct Parser {
         guard result.retryInitialBackoff > 0, result.retryMaxBackoff >= result.retryInitialBackoff else {
             throw error(path, "notifier \(name): retry-initial-backoff must be positive and at most retry-max-backoff")
         }
-        result.endpoint = .process(program: prog, arguments: args, environment: env)
+        result.endpoint = .process(program: expand(prog), arguments: args.map(expand), environment: env.mapValues(expand))
         return result
     }
 
@@ -297,7 +315,7 @@ private struct Parser {
             }
             result.endpoint = .socket(path: socket)
         } else if let prog, !prog.isEmpty {
-            result.endpoint = .process(program: prog, arguments: args, environment: env)
+            result.endpoint = .process(program: expand(prog), arguments: args.map(expand), environment: env.mapValues(expand))
         } else {
             throw error(path, "UDF \(name): must set either prog or socket")
         }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import Storage
@@ -18,7 +19,7 @@ final class Authenticator: @unchecked Sendable {
     private let lock = NSLock()
     /// By user: the stored hash the password was verified against, and HMAC(key, password).
     private var verified: [String: (hash: String, proof: [UInt8])] = [:]
-    private let key = randomBytes(32)
+    private let key = SymmetricKey(size: .bits256)
 
     init(store: Store) { self.store = store }
 
@@ -58,7 +59,7 @@ final class Authenticator: @unchecked Sendable {
         do {
             switch credentials {
             case .token(let text):
-                guard let found = try store.token(hash: SHA256.hex(text)) else { throw APIError(.unauthorized, Self.failed) }
+                guard let found = try store.token(hash: StoredToken.digest(of: text)) else { throw APIError(.unauthorized, Self.failed) }
                 user = found.user
             case .password(let name, let password):
                 guard let found = try store.user(name), check(password, of: found) else {
@@ -80,7 +81,7 @@ final class Authenticator: @unchecked Sendable {
     }
 
     private func check(_ password: String, of user: StoredUser) -> Bool {
-        let proof = SHA256.hmac(key: key, Array(password.utf8))
+        let proof = Array(HMAC<SHA256>.authenticationCode(for: Array(password.utf8), using: key))
         lock.lock()
         let known = verified[user.name]
         lock.unlock()

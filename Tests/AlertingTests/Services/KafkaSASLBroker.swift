@@ -94,14 +94,14 @@ extension KafkaTestBroker {
               let proofText = attributes["p"], let proof = Data(base64Encoded: proofText),
               let proofStart = text.range(of: ",p=") else { throw Bad("malformed client-final: \(text)") }
         let authMessage = Array("\(session.clientFirstBare),\(session.serverFirst),\(text[..<proofStart.lowerBound])".utf8)
-        let salted = ScramClient.pbkdf2(hash, password: Array(account.password.utf8), salt: Self.salt, iterations: Self.iterations)
+        let salted = try ScramClient.pbkdf2(hash, password: Array(account.password.utf8), salt: Self.salt, iterations: Self.iterations)
         let storedKey = ScramClient.digest(hash, ScramClient.hmac(hash, key: salted, Array("Client Key".utf8)))
         let signature = ScramClient.hmac(hash, key: storedKey, authMessage)
         let clientKey = zip(Array(proof), signature).map { $0 ^ $1 }
         guard proof.count == signature.count, ScramClient.digest(hash, clientKey) == storedKey else { return refused }
         session.authenticated = true
         let serverPassword = account.forgeServerSignature ? "not-" + account.password : account.password
-        let serverSalted = ScramClient.pbkdf2(hash, password: Array(serverPassword.utf8), salt: Self.salt, iterations: Self.iterations)
+        let serverSalted = try ScramClient.pbkdf2(hash, password: Array(serverPassword.utf8), salt: Self.salt, iterations: Self.iterations)
         let serverKey = ScramClient.hmac(hash, key: serverSalted, Array("Server Key".utf8))
         return .success(Array("v=\(Data(ScramClient.hmac(hash, key: serverKey, authMessage)).base64EncodedString())".utf8))
     }

@@ -28,10 +28,15 @@ struct KafkaSASLTests {
         }
     }
 
-    @Test("PBKDF2-HMAC-SHA256 matches RFC 7914's vector (first block); the SCRAM user name escapes = and ,")
+    @Test("PBKDF2-HMAC-SHA256 matches RFC 7914's vector (first block), SHA-512 a published one; the SCRAM user name escapes = and ,")
     func primitives() throws {
-        let derived = ScramClient.pbkdf2(.sha256, password: Array("passwd".utf8), salt: Array("salt".utf8), iterations: 1)
+        let derived = try ScramClient.pbkdf2(.sha256, password: Array("passwd".utf8), salt: Array("salt".utf8), iterations: 1)
         #expect(derived.map { String(format: "%02x", $0) }.joined() == "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
+        let long = try ScramClient.pbkdf2(.sha512, password: Array("password".utf8), salt: Array("salt".utf8), iterations: 4096)
+        #expect(long.map { String(format: "%02x", $0) }.joined() == "d197b1b33db0143e018b12f3d1d1479e6cdebdcc97c5c0f87f6902e072f457b5143f30602641b3d55cd335988cb36b84376060ecd532e039b742a239434af2d5")
+        #expect(throws: ScramError("the server asks for 0 iterations")) {
+            try ScramClient.pbkdf2(.sha256, password: [], salt: [], iterations: 0)
+        }
         #expect(ScramClient(hash: .sha512, username: "a=b,c", password: "", nonce: "N").clientFirstBare == "n=a=3Db=2Cc,r=N")
         let client = ScramClient(hash: .sha256, username: "u", password: "p", nonce: "abc")
         #expect(throws: ScramError("the server's nonce does not extend the client's")) { try client.final(serverFirst: "r=xyz1,s=AAAA,i=1") }

@@ -1,4 +1,5 @@
 import Crypto
+import _CryptoExtras
 import Foundation
 
 /// The SASL settings of one `[[kafka]]` cluster, as Kapacitor's `services/kafka/sasl.go` (`SASLAuth`) gives them to
@@ -120,7 +121,7 @@ struct ScramClient: Sendable {
             throw ScramError("the server's iteration count \"\(iterationsText)\" is not a positive integer")
         }
         let withoutProof = "c=biws,r=\(combined)"
-        let salted = Self.pbkdf2(hash, password: Array(password.utf8), salt: Array(salt), iterations: iterations)
+        let salted = try Self.pbkdf2(hash, password: Array(password.utf8), salt: Array(salt), iterations: iterations)
         let clientKey = Self.hmac(hash, key: salted, Array("Client Key".utf8))
         let storedKey = Self.digest(hash, clientKey)
         let authMessage = Array("\(clientFirstBare),\(serverFirst),\(withoutProof)".utf8)
@@ -166,15 +167,19 @@ struct ScramClient: Sendable {
         }
     }
 
-    /// PBKDF2 (RFC 8018) with HMAC over `hash`, one block: SCRAM's `Hi(password, salt, i)`, as long as the hash.
-    static func pbkdf2(_ hash: Hash, password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
-        var u = hmac(hash, key: password, salt + [0, 0, 0, 1])
-        var result = u
-        for _ in 1..<max(1, iterations) {
-            u = hmac(hash, key: password, u)
-            for i in result.indices { result[i] ^= u[i] }
+    /// PBKDF2 (RFC 8018) with HMAC over `hash`, one block: SCRAM's `Hi(password, salt, i)`, as long as the hash
+    /// (swift-crypto's; any positive round count the server names is taken, as SCRAM asks).
+    static func pbkdf2(_ hash: Hash, password: [UInt8], salt: [UInt8], iterations: Int) throws(ScramError) -> [UInt8] {
+        guard iterations > 0 else { throw ScramError("the server asks for \(iterations) iterations") }
+        let function: KDF.Insecure.PBKDF2.HashFunction = hash == .sha256 ? .sha256 : .sha512
+        do {
+            let key = try KDF.Insecure.PBKDF2.deriveKey(from: password, salt: salt, using: function,
+                                                        outputByteCount: hash == .sha256 ? 32 : 64,
+                                                        unsafeUncheckedRounds: iterations)
+            return key.withUnsafeBytes { Array($0) }
+        } catch {
+            throw ScramError("PBKDF2 failed: \(error)")
         }
-        return result
     }
 }
 
