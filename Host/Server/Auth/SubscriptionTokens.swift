@@ -53,7 +53,7 @@ public struct SubscriptionTokens: Sendable {
 
     /// Whether `token` lets a subscription write to `database`.`retentionPolicy`.
     public func permits(_ token: String, database: String, retentionPolicy: String) -> Bool {
-        guard let raw = Self.base64URLDecoded(token), let semicolon = raw.lastIndex(of: UInt8(ascii: ";")),
+        guard let raw = Self.base64URLDecoded(token), let semicolon = raw.firstIndex(of: UInt8(ascii: ";")),
               let cluster = String(bytes: raw[..<semicolon], encoding: .utf8) else { return false }
         let given = Array(raw[(semicolon + 1)...])
         let expected = mac(cluster: cluster, database: database, retentionPolicy: retentionPolicy)
