@@ -117,6 +117,15 @@ final class DaemonProcess: @unchecked Sendable {
         try TockBinary.runProgram(TockBinary.path, args + ["-url", url], input: input, environment: environment)
     }
 
+    /// `cert.pem` and `key.pem` in `dir`: a self-signed certificate for 127.0.0.1, for a daemon serving HTTPS.
+    static func selfSignedCertificate(in dir: String) throws {
+        let made = try TockBinary.runProgram("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+            "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ])
+        guard made.status == 0 else { throw HarnessError("openssl req -x509: \(made.stderr)") }
+    }
+
     /// POSTs line protocol to `/write`.
     func write(_ lines: String, db: String, rp: String, precision: String = "s") async throws -> Int {
         try await HTTP.send("POST", url + "/write?db=\(db)&rp=\(rp)&precision=\(precision)", body: Data(lines.utf8)).status

@@ -195,11 +195,7 @@ struct InfluxDBSubscriptionTests {
     func httpsSubscription() async throws {
         let dir = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let made = try TockBinary.runProgram("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
-            "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-        ])
-        try #require(made.status == 0, "openssl: \(made.stderr)")
+        try DaemonProcess.selfSignedCertificate(in: dir)
         let influx = try await InfluxDBServer.start(extraConfig: "[subscriber]\n  ca-certs = \"\(dir)/cert.pem\"\n")
         defer { influx.destroy() }
         try await influx.query("CREATE DATABASE printer")
@@ -280,27 +276,33 @@ struct InfluxDBSubscriptionTests {
 /// `[[udp]]`: line protocol in datagrams, straight to the stream tasks.
 @Suite("[[udp]] listener end to end", .serialized)
 struct UDPListenerTests {
-    @Test("datagrams reach the task of the section's database; a bad line is logged with line and column, the good ones delivered")
-    func udpListener() async throws {
-        let dir = try DaemonProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// A daemon with one `[[udp]]` section for `metrics` (`extra` keys added), the port it bound, and `udp_task`
+    /// enabled on `metrics.autogen`.
+    func udpDaemon(_ dir: String, _ extra: String) async throws -> (DaemonProcess, port: Int, listening: Substring) {
         let daemon = try await DaemonProcess(dataDirectory: dir, configuration: """
             [[udp]]
               enabled = true
               bind-address = "127.0.0.1:0"
               database = "metrics"
-              precision = "s"
+            \(extra)
             """)
-        defer { daemon.stop() }
         let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
         let line = try #require(log.split(separator: "\n").first { $0.contains("msg=\"listening for UDP line protocol\"") })
         let port = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") }?.split(separator: ":").last.flatMap { Int($0) })
-        #expect(line.contains("db=metrics") && line.contains("rp=autogen"))
-
         let tick = try file("udp.tick", InfluxDBSubscriptionTests.script, in: dir)
         for args in [["define", "udp_task", "-tick", tick, "-dbrp", "metrics.autogen", "-type", "stream"], ["enable", "udp_task"]] {
             #expect(try daemon.cli(args).status == 0)
         }
+        return (daemon, port, line)
+    }
+
+    @Test("datagrams reach the task of the section's database; a bad line is logged with line and column, the good ones delivered")
+    func udpListener() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (daemon, port, line) = try await udpDaemon(dir, "  precision = \"s\"")
+        defer { daemon.stop() }
+        #expect(line.contains("db=metrics") && line.contains("rp=autogen"))
         try sendDatagram("cpu value=1 1700000000\ncpu value= 1700000001\ncpu value=3 1700000002", port: port)
         try await DaemonProcess.waitUntil("the two good points reach the task") {
             try daemon.cli(["show", "udp_task"]).stdout.contains("processed=\"2\"")
@@ -319,22 +321,8 @@ struct UDPListenerTests {
     func udpBatches() async throws {
         let dir = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let daemon = try await DaemonProcess(dataDirectory: dir, configuration: """
-            [[udp]]
-              enabled = true
-              bind-address = "127.0.0.1:0"
-              database = "metrics"
-              batch-size = 4
-              batch-timeout = "1h"
-            """)
+        let (daemon, port, _) = try await udpDaemon(dir, "  batch-size = 4\n  batch-timeout = \"1h\"")
         defer { daemon.stop() }
-        let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
-        let line = try #require(log.split(separator: "\n").first { $0.contains("msg=\"listening for UDP line protocol\"") })
-        let port = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") }?.split(separator: ":").last.flatMap { Int($0) })
-        let tick = try file("udp.tick", InfluxDBSubscriptionTests.script, in: dir)
-        for args in [["define", "udp_task", "-tick", tick, "-dbrp", "metrics.autogen", "-type", "stream"], ["enable", "udp_task"]] {
-            #expect(try daemon.cli(args).status == 0)
-        }
         try sendDatagram("cpu value=1 1\ncpu value=2 2", port: port)
         try sendDatagram("cpu value=3 3", port: port)
         try await Task.sleep(for: .seconds(1))

@@ -116,11 +116,7 @@ struct SecurityTests {
     func https() async throws {
         let dir = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let made = try TockBinary.runProgram("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
-            "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-        ])
-        try #require(made.status == 0, "openssl: \(made.stderr)")
+        try DaemonProcess.selfSignedCertificate(in: dir)
         let daemon = try await DaemonProcess(dataDirectory: dir, configuration: """
             [http]
               https-enabled = true
