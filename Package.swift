@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tock", targets: ["tock"]),
+        .executable(name: "tock-agent", targets: ["tock-agent"]),
         .library(name: "UDFKit", targets: ["UDFKit"]),
         .library(name: "NotifierKit", targets: ["NotifierKit"]),
     ],
@@ -63,7 +64,8 @@ let package = Package(
                                .product(name: "NIOHTTP1", package: "swift-nio"),
                                .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 path: "Host/Alerting", swiftSettings: swiftSettings),
-        .target(name: "Collectors", dependencies: ["TockModel", "LineProtocol", "PluginHost",
+        .target(name: "Collectors", dependencies: ["TockModel", "LineProtocol", "PluginHost", "Engine",
+                                                  .product(name: "TOMLKit", package: "TOMLKit"),
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -80,6 +82,15 @@ let package = Package(
                                              .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                              .product(name: "TOMLKit", package: "TOMLKit")],
                 path: "Host/Agent", swiftSettings: swiftSettings),
+        // `tock agent`'s command line, shared by `tock` and the small `tock-agent` executable.
+        .target(name: "AgentCLI", dependencies: ["Agent", "Collectors", "TockModel",
+                                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Host/AgentCLI", swiftSettings: swiftSettings),
+        // The agent alone: none of the server, storage, alerting or InfluxDB client, and the Swift runtime and
+        // Foundation linked in statically, so that only the pages it touches are resident (BENCHMARKS.md).
+        .executableTarget(name: "tock-agent", dependencies: ["AgentCLI"], path: "Host/tock-agent",
+                          swiftSettings: swiftSettings,
+                          linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))]),
         .target(name: "Server",
                 dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Storage", "InfluxDB", "Recording",
                                "Alerting", "Collectors",
@@ -92,7 +103,7 @@ let package = Package(
                 path: "Host/Server", swiftSettings: swiftSettings),
         .executableTarget(name: "tock",
                           dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server", "Storage",
-                                         "Recording", "Alerting", "Collectors", "Agent",
+                                         "Recording", "Alerting", "Collectors", "Agent", "AgentCLI",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Yams", package: "Yams"),
                                          .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,9 +1,11 @@
+import AgentCLI
 import ArgumentParser
+import TockModel
 
 /// The `tock` command: Kapacitor's verbs, plus `run`, `fmt`, `demo` and `bench` for work without a server.
 @main
 struct Tock: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = TockVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "tock",
@@ -16,6 +18,9 @@ struct Tock: AsyncParsableCommand {
     static func main() async {
         let names = Set(commands.map { $0._commandName })
         let arguments = hoistingGlobalFlags(Array(CommandLine.arguments.dropFirst()), verbs: names)
+        // `tock agent …` is the small `tock-agent` executable when it lies beside this one (same arguments, same
+        // process id); otherwise the agent runs here.
+        if arguments.first == AgentCommand._commandName { AgentCommand.execAgentExecutable(Array(arguments.dropFirst())) }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
