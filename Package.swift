@@ -5,6 +5,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// tock-agent links the Swift runtime and Foundation statically (only the pages it touches are resident). lld resolves
+// the static Foundation libraries in any order; FoundationNetworking (which the engine's httpPost imports) needs its
+// curl shim and the system's libcurl.
+let staticAgentFlags = ["-static-stdlib", "-use-ld=lld"] + ["_CFURLSessionInterface", "Foundation", "FoundationEssentials",
+    "FoundationInternationalization", "CoreFoundation", "_FoundationCollections", "_FoundationCShims", "_FoundationICU",
+    ":libcurl.so.4"].flatMap { ["-Xlinker", "-l" + $0] }
+
 let package = Package(
     name: "Tock",
     platforms: [.macOS(.v15)],
@@ -88,9 +95,9 @@ let package = Package(
                 path: "Host/AgentCLI", swiftSettings: swiftSettings),
         // The agent alone: none of the server, storage, alerting or InfluxDB client, and the Swift runtime and
         // Foundation linked in statically, so that only the pages it touches are resident (BENCHMARKS.md).
-        .executableTarget(name: "tock-agent", dependencies: ["AgentCLI"], path: "Host/tock-agent",
+        .executableTarget(name: "tock-agent", dependencies: ["AgentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Host/tock-agent",
                           swiftSettings: swiftSettings,
-                          linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))]),
+                          linkerSettings: [.unsafeFlags(staticAgentFlags, .when(platforms: [.linux]))]),
         .target(name: "Server",
                 dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Storage", "InfluxDB", "Recording",
                                "Alerting", "Collectors",

@@ -96,6 +96,14 @@ public struct AgentCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let runner = Task { await agent.run() }
+        // Once the collectors have gathered and the shipper has sent (or tried to), what only start-up used need not
+        // stay resident.
+        let settle = collectors.map(\.interval).max() ?? .seconds(10)
+        let trimmer = Task {
+            guard (try? await Task.sleep(for: settle + .seconds(2))) != nil else { return }
+            let bytes = StartupPages.release()
+            log(.debug, "start-up pages released from \(bytes >> 20) MiB of read-only mappings")
+        }
         var sources: [any DispatchSourceSignal] = []
         let queue = DispatchQueue(label: "tock.agent.signals")
         for number in [SIGTERM, SIGINT] {
@@ -126,6 +134,7 @@ public struct AgentCommand: AsyncParsableCommand {
         hangup.resume()
         sources.append(hangup)
         await runner.value
+        trimmer.cancel()
         for source in sources { source.cancel() }
     }
 

@@ -23,8 +23,8 @@ extension AgentCommand {
             return nil
         }
         guard let slash = executable.lastIndex(of: "/") else { return nil }
-        let candidate = executable[...slash] + executableName
-        return access(candidate, X_OK) == 0 ? String(candidate) : nil
+        let candidate = String(executable[...slash]) + executableName
+        return access(candidate, X_OK) == 0 ? candidate : nil
     }
 
     /// Replaces this process with `tock-agent arguments…` (the process keeps its id, so signals sent to `tock agent`

@@ -97,10 +97,10 @@ struct GatherThreadPoolTests {
     @Test("gathers one after another reuse one thread instead of starting one each")
     func reuse() async {
         let pool = GatherThreadPool(idleLifetime: 30)
-        var threads: Set<Int32> = []
+        var threads: Set<pthread_t> = []
         for _ in 0..<5 {
-            let tid = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-                pool.run { continuation.resume(returning: gettid()) }
+            let tid = await withCheckedContinuation { (continuation: CheckedContinuation<pthread_t, Never>) in
+                pool.run { continuation.resume(returning: pthread_self()) }
             }
             threads.insert(tid)
             try? await Task.sleep(for: .milliseconds(20))  // the thread is back waiting
@@ -112,15 +112,15 @@ struct GatherThreadPoolTests {
     func stuck() {
         let pool = GatherThreadPool(idleLifetime: 30)
         let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-        let threads = Mutex<[Int32]>([])
+        let threads = Mutex<[pthread_t]>([])
         pool.run {
-            threads.withLock { $0.append(gettid()) }
+            threads.withLock { $0.append(pthread_self()) }
             started.signal()
             release.wait()
         }
         #expect(started.wait(timeout: .now() + 5) == .success)
         pool.run {
-            threads.withLock { $0.append(gettid()) }
+            threads.withLock { $0.append(pthread_self()) }
             done.signal()
         }
         #expect(done.wait(timeout: .now() + 5) == .success)
