@@ -161,7 +161,7 @@ let package = Package(
                                                    .product(name: "NIOHTTP1", package: "swift-nio"),
                                                    .product(name: "NIOPosix", package: "swift-nio")],
                 path: "Tests/Support/HTTPTesting", swiftSettings: swiftSettings),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Collectors", "TockModel", "LineProtocol", "HTTPTesting"],
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentCLI", "Collectors", "TockModel", "LineProtocol", "HTTPTesting"],
                     path: "Tests/AgentTests"),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "TockModel", "LineProtocol", "PluginHost", "UDFProtocol", "HTTPTesting"],
                     path: "Tests/CollectorsTests"),
