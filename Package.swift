@@ -5,11 +5,19 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// tock-agent links the Swift runtime and Foundation statically (only the pages it touches are resident). lld resolves
+// the static Foundation libraries in any order; FoundationNetworking (which the engine's httpPost imports) needs its
+// curl shim and the system's libcurl.
+let staticAgentFlags = ["-static-stdlib", "-use-ld=lld"] + ["_CFURLSessionInterface", "Foundation", "FoundationEssentials",
+    "FoundationInternationalization", "CoreFoundation", "_FoundationCollections", "_FoundationCShims", "_FoundationICU",
+    ":libcurl.so.4"].flatMap { ["-Xlinker", "-l" + $0] }
+
 let package = Package(
     name: "Tock",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tock", targets: ["tock"]),
+        .executable(name: "tock-agent", targets: ["tock-agent"]),
         .library(name: "UDFKit", targets: ["UDFKit"]),
         .library(name: "NotifierKit", targets: ["NotifierKit"]),
     ],
@@ -66,7 +74,8 @@ let package = Package(
                                .product(name: "NIOHTTP1", package: "swift-nio"),
                                .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 path: "Host/Alerting", swiftSettings: swiftSettings),
-        .target(name: "Collectors", dependencies: ["TockModel", "LineProtocol", "PluginHost",
+        .target(name: "Collectors", dependencies: ["TockModel", "LineProtocol", "PluginHost", "Engine",
+                                                  .product(name: "TOMLKit", package: "TOMLKit"),
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -83,6 +92,15 @@ let package = Package(
                                              .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                              .product(name: "TOMLKit", package: "TOMLKit")],
                 path: "Host/Agent", swiftSettings: swiftSettings),
+        // `tock agent`'s command line, shared by `tock` and the small `tock-agent` executable.
+        .target(name: "AgentCLI", dependencies: ["Agent", "Collectors", "TockModel",
+                                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Host/AgentCLI", swiftSettings: swiftSettings),
+        // The agent alone: none of the server, storage, alerting or InfluxDB client, and the Swift runtime and
+        // Foundation linked in statically, so that only the pages it touches are resident (BENCHMARKS.md).
+        .executableTarget(name: "tock-agent", dependencies: ["AgentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Host/tock-agent",
+                          swiftSettings: swiftSettings,
+                          linkerSettings: [.unsafeFlags(staticAgentFlags, .when(platforms: [.linux]))]),
         .target(name: "Server",
                 dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Storage", "InfluxDB", "Recording",
                                "Alerting", "Collectors",
@@ -96,7 +114,7 @@ let package = Package(
                 path: "Host/Server", swiftSettings: swiftSettings),
         .executableTarget(name: "tock",
                           dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server", "Storage",
-                                         "Recording", "Alerting", "Collectors", "Agent",
+                                         "Recording", "Alerting", "Collectors", "Agent", "AgentCLI",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                          .product(name: "Yams", package: "Yams"),
@@ -148,7 +166,7 @@ let package = Package(
                                                    .product(name: "NIOHTTP1", package: "swift-nio"),
                                                    .product(name: "NIOPosix", package: "swift-nio")],
                 path: "Tests/Support/HTTPTesting", swiftSettings: swiftSettings),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Collectors", "TockModel", "LineProtocol", "HTTPTesting"],
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentCLI", "Collectors", "TockModel", "LineProtocol", "HTTPTesting"],
                     path: "Tests/AgentTests"),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "TockModel", "LineProtocol", "PluginHost", "UDFProtocol", "HTTPTesting"],
                     path: "Tests/CollectorsTests"),

@@ -145,7 +145,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             } else if key == "udp" {
                 try applyUDP(value, file: file)
             } else if key == "collectors" {
-                collectors = try CollectorsSection.parse(value, text: text, file: file)
+                do { collectors = try CollectorsSection.parse(value, text: text, file: file) } catch {
+                    throw ConfigurationError(error.description)
+                }
             } else if ScraperSection.sectionNames.contains(key) {
                 continue  // read below, once the discoverers they name are known
             } else if key == "notifiers" {
@@ -170,7 +172,9 @@ public struct ServerConfiguration: Sendable, Equatable {
                 unusedSections.append(key)
             }
         }
-        scrapers = try ScraperSection.parse(table, text: text, file: file)
+        do { scrapers = try ScraperSection.parse(table, text: text, file: file) } catch {
+            throw ConfigurationError(error.description)
+        }
     }
 
     /// Applies `TOCK_<SECTION>_<KEY>` (and top-level `TOCK_<KEY>`) variables; `_` in a key stands for `-`.

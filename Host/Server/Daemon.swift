@@ -1,4 +1,5 @@
 import Alerting
+import Collectors
 import Engine
 import Foundation
 import Hummingbird

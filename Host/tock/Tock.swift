@@ -1,10 +1,12 @@
+import AgentCLI
 import ArgumentParser
 import Foundation
+import TockModel
 
 /// The `tock` command: Kapacitor's verbs, plus `run`, `fmt`, `demo` and `bench` for work without a server.
 @main
 struct Tock: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = TockVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "tock",
@@ -30,6 +32,9 @@ struct Tock: AsyncParsableCommand {
             FileHandle.standardError.write(Data((message + "\n").utf8))
             Foundation.exit(status)
         }
+        // `tock agent …` is the small `tock-agent` executable when it lies beside this one (same arguments, same
+        // process id); otherwise the agent runs here.
+        if arguments.first == AgentCommand._commandName { AgentCommand.execAgentExecutable(Array(arguments.dropFirst())) }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

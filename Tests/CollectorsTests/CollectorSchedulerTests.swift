@@ -91,3 +91,41 @@ struct CollectorSchedulerReloadTests {
         #expect(try scheduler.update([a]).kept == ["a"])
     }
 }
+
+@Suite("the threads gathers run on")
+struct GatherThreadPoolTests {
+    @Test("gathers one after another reuse one thread instead of starting one each")
+    func reuse() async {
+        let pool = GatherThreadPool(idleLifetime: 30)
+        var threads: Set<pthread_t> = []
+        for _ in 0..<5 {
+            let tid = await withCheckedContinuation { (continuation: CheckedContinuation<pthread_t, Never>) in
+                pool.run { continuation.resume(returning: pthread_self()) }
+            }
+            threads.insert(tid)
+            try? await Task.sleep(for: .milliseconds(20))  // the thread is back waiting
+        }
+        #expect(threads.count == 1)
+    }
+
+    @Test("a gather stuck on its thread does not hold up the next one, which gets a thread of its own")
+    func stuck() {
+        let pool = GatherThreadPool(idleLifetime: 30)
+        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let threads = Mutex<[pthread_t]>([])
+        pool.run {
+            threads.withLock { $0.append(pthread_self()) }
+            started.signal()
+            release.wait()
+        }
+        #expect(started.wait(timeout: .now() + 5) == .success)
+        pool.run {
+            threads.withLock { $0.append(pthread_self()) }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        release.signal()
+        let seen = threads.withLock { $0 }
+        #expect(seen.count == 2 && seen[0] != seen[1])
+    }
+}

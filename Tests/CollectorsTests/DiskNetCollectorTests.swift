@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import TockModel
 @testable import Collectors
@@ -101,6 +104,60 @@ struct DiskNetCollectorTests {
         #expect(field(p, "udp_socket") == .int(1))
         #expect(field(p, "tcp_close_wait") == .int(0))
         #expect(p.fields.count == 13)
+    }
+
+    @Test("netstat: a state code past the kernel's 11, or lower-case hex, counts as Telegraf counts it")
+    func netstatCodes() {
+        var counts = [Int](repeating: 0, count: 16)
+        let listing = "  sl  local_address rem_address   st\n 0: 0:1 0:0 0a 0\n 1: 0:1 0:0 0C 0\n 2: 0:1 0:0 08 0\n\n"
+        NetstatCollector.countStates(Array(listing.utf8), into: &counts)
+        #expect(counts[10] == 1)  // 0a: listen
+        #expect(counts[8] == 1)   // close_wait
+        #expect(counts[0] == 1)   // 0C: tcp_none
+        #expect(counts.reduce(0, +) == 3)
+    }
+}
+
+@Suite("netstat on this machine: sock_diag netlink and /proc/net agree", .serialized)
+struct NetstatNetlinkTests {
+    @Test("a listener and a connection of this test are counted both over netlink and from /proc/net/tcp")
+    func netlinkAgreesWithProc() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try #require(withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, size) } } == 0)
+        try #require(listen(listener, 4) == 0)
+        var bound = sockaddr_in()
+        var length = size
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        try #require(withUnsafePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, size) } } == 0)
+        let accepted = accept(listener, nil, nil)
+        defer { close(accepted) }
+        let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(udp) }
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, size) } }
+
+        let viaNetlink = try #require(SockDiag.countByState(family: UInt8(AF_INET), protocol: UInt8(IPPROTO_TCP)),
+                                      "sock_diag refused: netstat would read /proc/net/tcp")
+        #expect(viaNetlink[10] >= 1)  // our listener
+        #expect(viaNetlink[1] >= 2)   // both ends of our connection
+        var collector = try NetstatCollector.make()
+        collector.useNetlink = true
+        let netlink = try collector.gather(GatherContext(time: 0))[0]
+        collector.useNetlink = false
+        let files = try collector.gather(GatherContext(time: 0))[0]
+        for p in [netlink, files] {
+            #expect(p.fields.count == 13)
+            #expect((field(p, "tcp_listen")?.numeric ?? 0) >= 1)
+            #expect((field(p, "tcp_established")?.numeric ?? 0) >= 2)
+            #expect((field(p, "udp_socket")?.numeric ?? 0) >= 1)
+        }
     }
 }
 

@@ -77,6 +77,24 @@ struct ProcessCollectorTests {
         #expect(field(byFile[0], "pid") == nil)
     }
 
+    @Test("a pattern or exe without special characters is found by a byte search, as the regular expression would find it")
+    func literalPatterns() throws {
+        #expect(ProcstatCollector.literal("tock") == "tock")
+        #expect(ProcstatCollector.literal("tock-agent serve") == "tock-agent serve")
+        #expect(ProcstatCollector.literal("server\\.py") == nil)
+        #expect(ProcstatCollector.literal("^nginx$") == nil)
+        #expect(ProcstatCollector.literal("") == nil)
+        #expect(ProcstatCollector.contains(Array("python3 /opt/app/server.py".utf8), Array("app/server".utf8)))
+        #expect(!ProcstatCollector.contains(Array("python3".utf8), Array("python3 -u".utf8)))
+        let fixture = host()
+        var literal = try ProcstatCollector.make(["pattern": .string("serverpy")])
+        #expect(try literal.gather(fixture.context()).filter { $0.name == "procstat" }.isEmpty)
+        var words = try ProcstatCollector.make(["pattern": .string("opt/app")])
+        #expect(try words.gather(fixture.context()).filter { $0.name == "procstat" }.compactMap { field($0, "pid") } == [.int(20)])
+        var exe = try ProcstatCollector.make(["exe": .string("ngin")])
+        #expect(try exe.gather(fixture.context()).filter { $0.name == "procstat" }.compactMap { field($0, "pid") } == [.int(10), .int(11)])
+    }
+
     @Test("a query is required, only one, and a bad regular expression is refused at configuration")
     func settings() {
         #expect(throws: CollectorError.self) { try ProcstatCollector.make([:]) }

@@ -7,7 +7,7 @@ final class AgentProcess {
     let process = Process()
     let logPath: String
 
-    init(_ arguments: [String], logPath: String) throws {
+    init(_ arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         self.logPath = logPath
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -18,6 +18,7 @@ final class AgentProcess {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         try process.run()
     }
 
@@ -146,6 +147,25 @@ struct AgentModeTests {
         let list = try daemon.cli(["hosts", "list", "--unassigned"])
         #expect(list.stdout.contains("agent-under-test"), "\(list.stdout)\(list.stderr)")
         #expect(!agent.log.contains("E! "), "\(agent.log)")
+    }
+
+    @Test("tock agent becomes the small tock-agent beside tock in the same process, so SIGTERM reaches it; TOCK_AGENT_IN_PROCESS=1 keeps it in tock")
+    func agentExecutable() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let small = URL(fileURLWithPath: TockBinary.path).deletingLastPathComponent().appendingPathComponent("tock-agent").path
+        try #require(FileManager.default.isExecutableFile(atPath: small), "swift build puts tock-agent beside tock")
+        for (environment, expected) in [([String: String](), small), (["TOCK_AGENT_IN_PROCESS": "1"], TockBinary.path)] {
+            let log = dir + "/agent-\(environment.count).log"
+            let agent = try AgentProcess(["--url", "http://127.0.0.1:1", "--buffer-dir", dir + "/buffer", "--interval", "1s"],
+                                         logPath: log, environment: environment)
+            try await DaemonProcess.waitUntil("the agent runs as \(expected)") {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(agent.process.processIdentifier)/exe")) == expected
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(agent.stop() == 0, "\(agent.log)")
+            #expect(agent.log.contains("signal 15: stopping"), "\(agent.log)")
+        }
     }
 
     @Test("a configuration with an unknown [agent] key is refused with the file and line, before anything runs")

@@ -242,6 +242,11 @@ final class CollectorBox: @unchecked Sendable {
                 }
                 if first { continuation.resume(returning: outcome) }
             }
+            // The timer ends with the gather, so that no sleeping task is left per gather.
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled { resume(.timedOut) }
+            }
             GatherThread.run { [self] in
                 var c = collector
                 let outcome: Outcome
@@ -249,20 +254,58 @@ final class CollectorBox: @unchecked Sendable {
                 let finished = c
                 lock.withLock { $0 = (finished, false) }
                 resume(outcome)
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                resume(.timedOut)
+                timer.cancel()
             }
         }
     }
 }
 
-/// A detached thread per gather: `/proc` reads are quick, and a stuck one must not hold a pooled thread.
+/// The threads gathers run on: one per gather in progress, so that a stuck one (a hung mount) holds only its own
+/// thread, never one of Swift's pooled ones. A thread that finishes waits for the next gather and ends after a minute
+/// without one, so collectors gathering every few seconds reuse the same few threads instead of starting one per
+/// gather.
 enum GatherThread {
-    static func run(_ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
-        thread.start()
+    private static let pool = GatherThreadPool()
+
+    static func run(_ body: @escaping @Sendable () -> Void) { pool.run(body) }
+}
+
+final class GatherThreadPool: @unchecked Sendable {
+    /// Guards `jobs` and `idle`.
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+    /// Threads waiting for a job (each will take one).
+    private var idle = 0
+    private let idleLifetime: TimeInterval
+
+    init(idleLifetime: TimeInterval = 60) { self.idleLifetime = idleLifetime }
+
+    func run(_ body: @escaping @Sendable () -> Void) {
+        condition.lock()
+        jobs.append(body)
+        let spawn = jobs.count > idle
+        condition.signal()
+        condition.unlock()
+        if spawn { Thread { [self] in work() }.start() }
+    }
+
+    private func work() {
+        condition.lock()
+        while true {
+            while jobs.isEmpty {
+                idle += 1
+                let woken = condition.wait(until: Date(timeIntervalSinceNow: idleLifetime))
+                idle -= 1
+                if !woken && jobs.isEmpty {
+                    condition.unlock()
+                    return
+                }
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+            condition.lock()
+        }
     }
 }
 

@@ -69,16 +69,20 @@ public struct HostFS: Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        // Read straight into the result, doubling it as it fills (most /proc files fit in the first 4 KiB).
+        var out = [UInt8](repeating: 0, count: 4096)
+        var used = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if used == out.count { out.append(contentsOf: repeatElement(0, count: out.count)) }
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + used, $0.count - used) }
             if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { return out }
-            out.append(contentsOf: buffer[0..<n])
+            if n == 0 { break }
+            used += n
             // Bounded: no kernel interface a collector reads is this large.
-            if out.count > 64 << 20 { return out }
+            if used > 64 << 20 { break }
         }
+        out.removeLast(out.count - used)
+        return out
     }
 
     /// The entries of a directory, or an empty list when it cannot be listed.
@@ -127,9 +131,32 @@ public struct FileSystemUsage: Sendable, Hashable {
 
 extension String {
     /// Whitespace-separated words, as Go's `strings.Fields`.
-    var words: [Substring] { split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) }
+    var words: [Substring] { asciiWords(self) }
 }
 
 extension Substring {
-    var words: [Substring] { split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) }
+    var words: [Substring] { asciiWords(self) }
+}
+
+/// Splits on spaces, tabs and newlines, byte by byte: the kernel's files are ASCII where they are split, and
+/// comparing bytes skips the grapheme breaking that splitting by `Character` does.
+private func asciiWords<S: StringProtocol>(_ text: S) -> [Substring] where S.SubSequence == Substring {
+    var words: [Substring] = []
+    let utf8 = text.utf8
+    var start: String.Index?
+    var index = utf8.startIndex
+    while index != utf8.endIndex {
+        let byte = utf8[index]
+        if byte == 0x20 || byte == 0x09 || byte == 0x0A {
+            if let first = start {
+                words.append(text[first..<index])
+                start = nil
+            }
+        } else if start == nil {
+            start = index
+        }
+        index = utf8.index(after: index)
+    }
+    if let first = start { words.append(text[first..<utf8.endIndex]) }
+    return words
 }

@@ -140,6 +140,18 @@ public struct ProcstatCollector: Collector {
                 throw CollectorError(Self.name, "cannot read a pid from \(path)")
             }
             return host.bytes(host.proc + "/\(pid)/stat") == nil ? [] : [pid]
+        case .exe(let pattern) where Self.literal(pattern) != nil:
+            let needle = Array(pattern.utf8)
+            return ProcessSnapshot.pids(host).filter { pid in
+                guard let comm = host.bytes(host.proc + "/\(pid)/comm") else { return false }
+                return Self.contains(comm, needle)
+            }
+        case .pattern(let pattern) where Self.literal(pattern) != nil:
+            let needle = Array(pattern.utf8)
+            return ProcessSnapshot.pids(host).filter { pid in
+                guard let cmdline = ProcessSnapshot.commandLine(pid: pid, host: host), !cmdline.isEmpty else { return false }
+                return Self.contains(Array(cmdline.utf8), needle)
+            }
         case .exe(let pattern):
             let regex: Regex<AnyRegexOutput>
             do { regex = try Regex(pattern) } catch { throw CollectorError(Self.name, "\(error)") }
@@ -178,6 +190,25 @@ public struct ProcstatCollector: Collector {
     }
 
     /// The user's uid from `/etc/passwd` (`name:x:uid:…`).
+    /// The pattern itself when it holds none of a regular expression's special characters (`tock`, `nginx`): such a
+    /// pattern matches where its text occurs, which a byte search finds without building a `Regex` per gather.
+    static func literal(_ pattern: String) -> String? {
+        let special = Set("\\^$.|?*+()[]{}".utf8)
+        return !pattern.isEmpty && !pattern.utf8.contains(where: special.contains) ? pattern : nil
+    }
+
+    /// Whether `needle` occurs in `haystack`.
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return needle.isEmpty }
+        let first = needle[0]
+        var i = 0
+        while i <= haystack.count - needle.count {
+            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
+            i += 1
+        }
+        return false
+    }
+
     static func uid(of name: String, host: HostFS) -> Int? {
         guard let passwd = try? host.text(host.etc + "/passwd") else { return nil }
         for line in passwd.split(separator: "\n") {

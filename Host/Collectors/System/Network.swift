@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import TockModel
 
 /// Telegraf's `net` input: per interface (`interface=eth0`) the counters of `/proc/net/dev`, skipping loopback and
@@ -75,10 +80,15 @@ public struct NetCollector: Collector {
     }
 }
 
-/// Telegraf's `netstat` input: TCP connections by state and UDP sockets, from `/proc/net/{tcp,tcp6,udp,udp6}`.
+/// Telegraf's `netstat` input: TCP connections by state and UDP sockets. On the running host (`/proc` not moved by
+/// `HOST_PROC`) it asks the kernel through `sock_diag` netlink, which costs it half of formatting
+/// `/proc/net/{tcp,tcp6,udp,udp6}`; it reads those files when netlink is refused, and under a moved `/proc`.
 public struct NetstatCollector: Collector {
     public static let name = "netstat"
     public static let summary = "tcp_established, tcp_listen, tcp_time_wait, … and udp_socket"
+
+    /// Whether to ask the kernel over netlink; false reads `/proc/net` (a fixture tree's, in tests).
+    var useNetlink: Bool?
 
     public init(options: CollectorOptions) throws(CollectorError) {
         try options.finish()
@@ -90,27 +100,84 @@ public struct NetstatCollector: Collector {
         "05": "tcp_fin_wait2", "06": "tcp_time_wait", "07": "tcp_close", "08": "tcp_close_wait",
         "09": "tcp_last_ack", "0A": "tcp_listen", "0B": "tcp_closing",
     ]
+    /// The field of each state code (1–11); other codes count as `tcp_none`.
+    static let fieldByCode: [String] = ["tcp_none"] + (1...11).map { states[String(format2hex: $0)]! }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
         let host = context.host
-        var counts: [String: Int64] = Dictionary(uniqueKeysWithValues: (Array(Self.states.values) + ["tcp_none", "udp_socket"]).map { ($0, 0) })
+        var tcp = [Int](repeating: 0, count: 16)
+        var udp = 0
         var readAny = false
-        for file in ["tcp", "tcp6"] {
-            guard let text = try? host.text(host.proc + "/net/" + file) else { continue }
-            readAny = true
-            for line in text.split(separator: "\n").dropFirst() {
-                let w = line.words
-                guard w.count > 3 else { continue }
-                counts[Self.states[w[3].uppercased()] ?? "tcp_none", default: 0] += 1
+        let netlink = useNetlink ?? (host.proc == "/proc")
+        for (family, file) in [(UInt8(AF_INET), "tcp"), (UInt8(AF_INET6), "tcp6")] {
+            if netlink, let counts = SockDiag.countByState(family: family, protocol: UInt8(IPPROTO_TCP)) {
+                readAny = true
+                for i in counts.indices { tcp[i] += counts[i] }
+                continue
             }
-        }
-        for file in ["udp", "udp6"] {
-            guard let text = try? host.text(host.proc + "/net/" + file) else { continue }
+            guard let bytes = host.bytes(host.proc + "/net/" + file) else { continue }
             readAny = true
-            counts["udp_socket", default: 0] += Int64(text.split(separator: "\n").dropFirst().count)
+            Self.countStates(bytes, into: &tcp)
+        }
+        for (family, file) in [(UInt8(AF_INET), "udp"), (UInt8(AF_INET6), "udp6")] {
+            if netlink, let counts = SockDiag.countByState(family: family, protocol: UInt8(IPPROTO_UDP)) {
+                readAny = true
+                udp += counts.reduce(0, +)
+                continue
+            }
+            guard let bytes = host.bytes(host.proc + "/net/" + file) else { continue }
+            readAny = true
+            udp += max(0, bytes.split(separator: UInt8(ascii: "\n")).count - 1)
         }
         guard readAny else { throw CollectorError(Self.name, "cannot read \(host.proc)/net/tcp or udp") }
+        var counts: [String: Int64] = ["udp_socket": Int64(udp)]
+        for name in Self.fieldByCode { counts[name] = 0 }
+        for (code, count) in tcp.enumerated() where count > 0 {
+            counts[code < Self.fieldByCode.count ? Self.fieldByCode[code] : "tcp_none", default: 0] += Int64(count)
+        }
         return [Point(name: "netstat", fields: Fields(counts.mapValues { FieldValue.int($0) }), time: context.time)]
+    }
+
+    /// Adds the `st` column (the 4th, hex) of each line of a `/proc/net/tcp` listing but the header to `counts`;
+    /// a code past 11 counts at index 0 (`tcp_none`).
+    static func countStates(_ bytes: [UInt8], into counts: inout [Int]) {
+        var index = 0
+        // The header line.
+        while index < bytes.count && bytes[index] != UInt8(ascii: "\n") { index += 1 }
+        while index < bytes.count {
+            index += 1
+            var word = 0
+            var code = -1
+            var inWord = false
+            while index < bytes.count && bytes[index] != UInt8(ascii: "\n") {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                    inWord = false
+                } else {
+                    if !inWord { inWord = true; word += 1; if word == 4 { code = 0 } }
+                    if word == 4, let digit = hexDigit(byte) { code = code * 16 + digit }
+                }
+                index += 1
+            }
+            if word >= 4 { counts[code >= 0 && code < 12 ? code : 0] += 1 }
+        }
+    }
+
+    static func hexDigit(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a")) + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A")) + 10
+        default: nil
+        }
+    }
+}
+
+extension String {
+    /// `01` … `0A`: a state code as `/proc/net/tcp` writes it.
+    init(format2hex value: Int) {
+        let digits = Array("0123456789ABCDEF")
+        self = String([digits[value / 16], digits[value % 16]])
     }
 }
 

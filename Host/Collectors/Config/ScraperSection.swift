@@ -1,4 +1,3 @@
-import Collectors
 import TOMLKit
 import TockModel
 
@@ -22,7 +21,7 @@ public enum ScraperSection {
     static let unsupportedKeys: Set<String> = ["ssl-cert", "ssl-key", "ssl-server-name", "proxy-url"]
 
     /// The scrapers of a parsed document.
-    public static func parse(_ table: TOMLTable, text: String, file: String) throws(ConfigurationError) -> [CollectorConfig] {
+    public static func parse(_ table: TOMLTable, text: String, file: String) throws(CollectorSectionError) -> [CollectorConfig] {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         func line(_ header: String, _ index: Int) -> Int {
             var seen = -1
@@ -32,11 +31,11 @@ public enum ScraperSection {
             }
             return 0
         }
-        func sections(_ name: String) throws(ConfigurationError) -> [(table: TOMLTable, at: String)] {
+        func sections(_ name: String) throws(CollectorSectionError) -> [(table: TOMLTable, at: String)] {
             guard let value = table[name] else { return [] }
             let tables: [TOMLTable]
             if let array = value.array { tables = array.compactMap(\.table) } else if let single = value.table { tables = [single] } else {
-                throw ConfigurationError("\(file): \(name) must be sections ([[\(name)]])")
+                throw CollectorSectionError("\(file): \(name) must be sections ([[\(name)]])")
             }
             return tables.enumerated().map { ($1, "\(file):\(line(name, $0)): [[\(name)]]") }
         }
@@ -57,19 +56,19 @@ public enum ScraperSection {
                 if unsupportedKeys.contains(key) {
                     let value = section[key]!
                     if value.string?.isEmpty ?? false { continue }
-                    throw ConfigurationError("\(at): \(key) is not supported by Tock's scraper (client certificates, server-name override and proxies are not built)")
+                    throw CollectorSectionError("\(at): \(key) is not supported by Tock's scraper (client certificates, server-name override and proxies are not built)")
                 }
-                throw ConfigurationError("\(at): unknown key \"\(key)\"")
+                throw CollectorSectionError("\(at): unknown key \"\(key)\"")
             }
             guard section["enabled"]?.bool ?? false else { continue }
             let name = section["name"]?.string ?? ""
             let db = section["db"]?.string ?? ""
             let rp = section["rp"]?.string ?? ""
-            guard !name.isEmpty else { throw ConfigurationError("\(at): scraper config must be given a name") }
-            guard !db.isEmpty else { throw ConfigurationError("\(at): scraper config must be given a db") }
-            guard !rp.isEmpty else { throw ConfigurationError("\(at): scraper config must be given an rp") }
+            guard !name.isEmpty else { throw CollectorSectionError("\(at): scraper config must be given a name") }
+            guard !db.isEmpty else { throw CollectorSectionError("\(at): scraper config must be given a db") }
+            guard !rp.isEmpty else { throw CollectorSectionError("\(at): scraper config must be given an rp") }
             if let type = section["type"]?.string, !type.isEmpty, type != "prometheus" {
-                throw ConfigurationError("\(at): type \"\(type)\" is not a scraper type (prometheus)")
+                throw CollectorSectionError("\(at): type \"\(type)\" is not a scraper type (prometheus)")
             }
             let service = section["discoverer-service"]?.string ?? ""
             let id = section["discoverer-id"]?.string ?? ""
@@ -77,20 +76,20 @@ public enum ScraperSection {
             switch service {
             case "static-discovery":
                 guard let found = statics[id] else {
-                    throw ConfigurationError("\(at): no enabled [[static-discovery]] with id \"\(id)\"")
+                    throw CollectorSectionError("\(at): no enabled [[static-discovery]] with id \"\(id)\"")
                 }
                 options["targets"] = .strings(found.targets)
                 options["labels"] = .strings(found.labels)
             case "file-discovery":
                 guard let found = files[id] else {
-                    throw ConfigurationError("\(at): no enabled [[file-discovery]] with id \"\(id)\"")
+                    throw CollectorSectionError("\(at): no enabled [[file-discovery]] with id \"\(id)\"")
                 }
                 options["files"] = .strings(found.files)
                 options["refresh_interval"] = .string(found.refresh)
             case let other where otherDiscoverers.contains(other):
-                throw ConfigurationError("\(at): discoverer-service \"\(other)\" is not built in Tock (static-discovery and file-discovery are)")
+                throw CollectorSectionError("\(at): discoverer-service \"\(other)\" is not built in Tock (static-discovery and file-discovery are)")
             default:
-                throw ConfigurationError("\(at): discoverer-service must be static-discovery or file-discovery, not \"\(service)\"")
+                throw CollectorSectionError("\(at): discoverer-service must be static-discovery or file-discovery, not \"\(service)\"")
             }
             for (key, option) in [("scheme", "scheme"), ("metrics-path", "metrics_path"), ("username", "username"),
                                   ("password", "password"), ("bearer-token", "bearer_token"), ("ssl-ca", "ssl_ca")] {
@@ -113,7 +112,7 @@ public enum ScraperSection {
             config.retentionPolicy = rp
             config.hostTagged = false
             do { _ = try KapacitorScraperCollector(options: config.options) } catch {
-                throw ConfigurationError("\(at): \(error.message)")
+                throw CollectorSectionError("\(at): \(error.message)")
             }
             configs.append(config)
         }
@@ -124,8 +123,8 @@ public enum ScraperSection {
         value.string ?? value.int.map(String.init) ?? value.bool.map(String.init) ?? value.double.map { String($0) } ?? ""
     }
 
-    static func duration(_ text: String, _ key: String, _ at: String) throws(ConfigurationError) -> Int64 {
-        guard let ns = GoDuration.parse(text), ns > 0 else { throw ConfigurationError("\(at): \(key) \"\(text)\" is not a duration") }
+    static func duration(_ text: String, _ key: String, _ at: String) throws(CollectorSectionError) -> Int64 {
+        guard let ns = GoDuration.parse(text), ns > 0 else { throw CollectorSectionError("\(at): \(key) \"\(text)\" is not a duration") }
         return ns
     }
 }

@@ -1,4 +1,3 @@
-import Collectors
 import Engine
 import PluginHost
 import TOMLKit
@@ -9,33 +8,33 @@ import TockModel
 /// unknown option or a value of the wrong type is refused with the file and the section's line.
 public enum CollectorsSection {
     /// The sections of `text` (a TOML document), in file order per collector name.
-    public static func parse(_ text: String, file: String) throws(ConfigurationError) -> [CollectorConfig] {
+    public static func parse(_ text: String, file: String) throws(CollectorSectionError) -> [CollectorConfig] {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw ConfigurationError("\(file):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+            throw CollectorSectionError("\(file):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
         } catch {
-            throw ConfigurationError("\(file): \(error)")
+            throw CollectorSectionError("\(file): \(error)")
         }
         guard let value = table["collectors"] else { return [] }
         return try parse(value, text: text, file: file)
     }
 
     /// The `[[collectors.NAME]]` sections and Kapacitor's `[[scraper]]` sections of `text`: what the daemon runs.
-    public static func parseWithScrapers(_ text: String, file: String) throws(ConfigurationError) -> [CollectorConfig] {
+    public static func parseWithScrapers(_ text: String, file: String) throws(CollectorSectionError) -> [CollectorConfig] {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw ConfigurationError("\(file):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+            throw CollectorSectionError("\(file):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
         } catch {
-            throw ConfigurationError("\(file): \(error)")
+            throw CollectorSectionError("\(file): \(error)")
         }
-        let collectors = try table["collectors"].map { value throws(ConfigurationError) in try parse(value, text: text, file: file) } ?? []
+        let collectors = try table["collectors"].map { value throws(CollectorSectionError) in try parse(value, text: text, file: file) } ?? []
         return collectors + (try ScraperSection.parse(table, text: text, file: file))
     }
 
     /// The `collectors` value of an already parsed document.
-    public static func parse(_ value: any TOMLValueConvertible, text: String, file: String) throws(ConfigurationError) -> [CollectorConfig] {
+    public static func parse(_ value: any TOMLValueConvertible, text: String, file: String) throws(CollectorSectionError) -> [CollectorConfig] {
         guard let collectors = value.table else {
-            throw ConfigurationError("\(file): collectors must be sections ([[collectors.cpu]])")
+            throw CollectorSectionError("\(file): collectors must be sections ([[collectors.cpu]])")
         }
         var configs: [CollectorConfig] = []
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -47,7 +46,7 @@ public enum CollectorsSection {
             } else if let single = entry.table {
                 tables = [single]
             } else {
-                throw ConfigurationError("\(file): collectors.\(name) must be a section ([[collectors.\(name)]])")
+                throw CollectorSectionError("\(file): collectors.\(name) must be a section ([[collectors.\(name)]])")
             }
             for (index, section) in tables.enumerated() {
                 let at = "\(file):\(line(of: name, index, lines)): [[collectors.\(name)]]"
@@ -57,12 +56,12 @@ public enum CollectorsSection {
         return configs
     }
 
-    static func config(_ name: String, _ section: TOMLTable, at: String) throws(ConfigurationError) -> CollectorConfig {
+    static func config(_ name: String, _ section: TOMLTable, at: String) throws(CollectorSectionError) -> CollectorConfig {
         var values: [String: CollectorOptions.Value] = [:]
         var config = CollectorConfig(name: name)
         var plugin: CollectorPluginConfiguration?
         if let prog = section["prog"] {
-            guard let program = prog.string, !program.isEmpty else { throw ConfigurationError("\(at): prog must be a program's path") }
+            guard let program = prog.string, !program.isEmpty else { throw CollectorSectionError("\(at): prog must be a program's path") }
             plugin = CollectorPluginConfiguration(name: name, program: program)
         }
         for key in section.keys.sorted() {
@@ -72,21 +71,21 @@ public enum CollectorsSection {
                 case "prog": continue
                 case "args":
                     guard let list = value.array?.map({ $0.string }), !list.contains(nil) else {
-                        throw ConfigurationError("\(at): args must be a list of strings")
+                        throw CollectorSectionError("\(at): args must be a list of strings")
                     }
                     p.arguments = list.map { $0! }
                 case "env":
-                    guard let env = value.table else { throw ConfigurationError("\(at): env must be a table ({ KEY = \"value\" })") }
+                    guard let env = value.table else { throw CollectorSectionError("\(at): env must be a table ({ KEY = \"value\" })") }
                     for k in env.keys { p.environment[k] = env[k]!.string ?? ConfigurationText.text(env[k]!) }
                 case "plugin-timeout":
                     guard let text = value.string, let ns = GoDuration.parse(text), ns > 0 else {
-                        throw ConfigurationError("\(at): plugin-timeout must be a duration such as \"10s\"")
+                        throw CollectorSectionError("\(at): plugin-timeout must be a duration such as \"10s\"")
                     }
                     p.timeout = ns
                 default:
                     // The plugin's own options: checked against its handshake when it starts.
                     guard let option = pluginOption(value) else {
-                        throw ConfigurationError("\(at): option \(key) has a value Tock cannot send to a plugin")
+                        throw CollectorSectionError("\(at): option \(key) has a value Tock cannot send to a plugin")
                     }
                     p.options[key] = option
                 }
@@ -96,20 +95,20 @@ public enum CollectorsSection {
             switch key {
             case "interval", "jitter", "timeout":
                 guard let text = value.string, let ns = GoDuration.parse(text), ns >= 0 else {
-                    throw ConfigurationError("\(at): \(key) must be a duration such as \"10s\"")
+                    throw CollectorSectionError("\(at): \(key) must be a duration such as \"10s\"")
                 }
                 let duration = Duration.nanoseconds(ns)
                 if key == "interval" {
-                    guard ns > 0 else { throw ConfigurationError("\(at): interval must be more than 0") }
+                    guard ns > 0 else { throw CollectorSectionError("\(at): interval must be more than 0") }
                     config.interval = duration
                 } else if key == "jitter" {
                     config.jitter = duration
                 } else {
-                    guard ns > 0 else { throw ConfigurationError("\(at): timeout must be more than 0") }
+                    guard ns > 0 else { throw CollectorSectionError("\(at): timeout must be more than 0") }
                     config.timeout = duration
                 }
             case "tags":
-                guard let tags = value.table else { throw ConfigurationError("\(at): tags must be a table ({ dc = \"par1\" })") }
+                guard let tags = value.table else { throw CollectorSectionError("\(at): tags must be a table ({ dc = \"par1\" })") }
                 for tag in tags.keys { config.tags[tag] = tags[tag]!.string ?? ConfigurationText.text(tags[tag]!) }
             case "database": config.database = value.string ?? ""
             case "retention-policy", "retention_policy": config.retentionPolicy = value.string ?? ""
@@ -119,7 +118,7 @@ public enum CollectorsSection {
                 else if let d = value.double { values[key] = .double(d) }
                 else if let s = value.string { values[key] = .string(s) }
                 else if let array = value.array { values[key] = .strings(array.map { $0.string ?? ConfigurationText.text($0) }) }
-                else { throw ConfigurationError("\(at): option \(key) has a value Tock cannot read (a table?)") }
+                else { throw CollectorSectionError("\(at): option \(key) has a value Tock cannot read (a table?)") }
             }
         }
         config.options = CollectorOptions(collector: name, values)
@@ -129,7 +128,7 @@ public enum CollectorsSection {
         }
         // Builds it once, so that a bad option is refused here, with the file and line.
         do { _ = try CollectorRegistry.instance(name, options: config.options) } catch {
-            throw ConfigurationError("\(at): \(error.message)")
+            throw CollectorSectionError("\(at): \(error.message)")
         }
         return config
     }
@@ -168,7 +167,21 @@ public enum CollectorsSection {
     }
 }
 
+/// A `[[collectors.NAME]]` or `[[scraper]]` section that cannot run, naming the file, the line and the setting.
+public struct CollectorSectionError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong, starting with the file and line (`agent.conf:12: [[collectors.ping]]: …`).
+    public var description: String
+    /// A problem described by `description`.
+    public init(_ description: String) { self.description = description }
+}
+
 /// TOML values as text, for error messages and string-typed settings.
 enum ConfigurationText {
-    static func text(_ value: any TOMLValueConvertible) -> String { ServerConfiguration.text(value) }
+    static func text(_ value: any TOMLValueConvertible) -> String {
+        if let s = value.string { return s }
+        if let b = value.bool { return b ? "true" : "false" }
+        if let i = value.int { return String(i) }
+        if let d = value.double { return String(d) }
+        return "\(value)"
+    }
 }

@@ -3,12 +3,14 @@ import ArgumentParser
 import Collectors
 import Dispatch
 import Foundation
-import Server
 import TockModel
 
 /// `tock agent`: runs only the collectors and ships their points to a remote Tock or InfluxDB.
-struct AgentCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+///
+/// The same command is the whole of the small `tock-agent` executable, which links only the collectors and the
+/// shipper; `tock agent` runs that executable when it lies beside `tock` (see ``AgentCommand/agentExecutable()``).
+public struct AgentCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Run the collectors and ship their points to a remote Tock or InfluxDB /write.",
         discussion: """
@@ -59,7 +61,9 @@ struct AgentCommand: AsyncParsableCommand {
     /// (for the server's host inventory).
     static let defaultCollectors = CollectorRegistry.defaults + ["host_facts"]
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         var settings = AgentConfiguration()
         var collectors: [CollectorConfig] = []
         if let config {
@@ -88,10 +92,18 @@ struct AgentCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(Self.timestamp()) \(level.rawValue)! \(line)\n".utf8))
         }
         let agent: CollectorAgent
-        do { agent = try CollectorAgent(configuration: settings, collectors: collectors, version: Tock.version, log: log) } catch {
+        do { agent = try CollectorAgent(configuration: settings, collectors: collectors, version: TockVersion.current, log: log) } catch {
             throw ValidationError(error.description)
         }
         let runner = Task { await agent.run() }
+        // Once the collectors have gathered and the shipper has sent (or tried to), what only start-up used need not
+        // stay resident.
+        let settle = collectors.map(\.interval).max() ?? .seconds(10)
+        let trimmer = Task {
+            guard (try? await Task.sleep(for: settle + .seconds(2))) != nil else { return }
+            let bytes = StartupPages.release()
+            log(.debug, "start-up pages released from \(bytes >> 20) MiB of read-only mappings")
+        }
         var sources: [any DispatchSourceSignal] = []
         let queue = DispatchQueue(label: "tock.agent.signals")
         for number in [SIGTERM, SIGINT] {
@@ -122,6 +134,7 @@ struct AgentCommand: AsyncParsableCommand {
         hangup.resume()
         sources.append(hangup)
         await runner.value
+        trimmer.cancel()
         for source in sources { source.cancel() }
     }
 
