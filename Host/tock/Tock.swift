@@ -34,7 +34,10 @@ struct Tock: AsyncParsableCommand {
         }
         // `tock agent …` is the small `tock-agent` executable when it lies beside this one (same arguments, same
         // process id); otherwise the agent runs here.
-        if arguments.first == AgentCommand._commandName { AgentCommand.execAgentExecutable(Array(arguments.dropFirst())) }
+        // Help is printed here, under `tock agent`'s own name.
+        if arguments.first == AgentCommand._commandName, !arguments.contains(where: { ["--help", "-h", "-help"].contains($0) }) {
+            AgentCommand.execAgentExecutable(Array(arguments.dropFirst()))
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
