@@ -219,13 +219,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
     }
 
-    static func text(_ value: any TOMLValueConvertible) -> String {
-        if let s = value.string { return s }
-        if let b = value.bool { return b ? "true" : "false" }
-        if let i = value.int { return String(i) }
-        if let d = value.double { return String(d) }
-        return "\(value)"
-    }
+    static func text(_ value: any TOMLValueConvertible) -> String { ConfigurationText.text(value) }
 
     mutating func set(section: String, key: String, value: String, origin: String) throws(ConfigurationError) {
         func bool() throws(ConfigurationError) -> Bool {

@@ -176,8 +176,8 @@ public struct CollectorSectionError: Error, CustomStringConvertible, Sendable {
 }
 
 /// TOML values as text, for error messages and string-typed settings.
-enum ConfigurationText {
-    static func text(_ value: any TOMLValueConvertible) -> String {
+public enum ConfigurationText {
+    public static func text(_ value: any TOMLValueConvertible) -> String {
         if let s = value.string { return s }
         if let b = value.bool { return b ? "true" : "false" }
         if let i = value.int { return String(i) }

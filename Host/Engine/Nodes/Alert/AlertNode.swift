@@ -19,14 +19,15 @@ final class AlertNode: CountingNode {
     private var stopped = false
 
     /// Events sent, in all and per level, and those an inhibitor held back (Kapacitor's alert statistics).
-    private var triggered: [AlertLevel: Int64] = [:]
+    /// Indexed by ``AlertLevel/rawValue``.
+    private var triggered = [Int64](repeating: 0, count: AlertLevel.allCases.count)
     private var inhibitedCount: Int64 = 0
 
     var counters: [String: Int64] {
         [
-            "alerts_triggered": triggered.values.reduce(0, +), "alerts_inhibited": inhibitedCount,
-            "oks_triggered": triggered[.ok] ?? 0, "infos_triggered": triggered[.info] ?? 0,
-            "warns_triggered": triggered[.warning] ?? 0, "crits_triggered": triggered[.critical] ?? 0,
+            "alerts_triggered": triggered.reduce(0, +), "alerts_inhibited": inhibitedCount,
+            "oks_triggered": triggered[AlertLevel.ok.rawValue], "infos_triggered": triggered[AlertLevel.info.rawValue],
+            "warns_triggered": triggered[AlertLevel.warning.rawValue], "crits_triggered": triggered[AlertLevel.critical.rawValue],
         ]
     }
 
@@ -176,7 +177,7 @@ final class AlertNode: CountingNode {
     private func send(_ event: AlertEvent, tags: Tags, output: any NodeOutput) throws {
         output.publish(.alert(json: event.json))
         let inhibited = options.category.map { options.inhibitorLookup.isInhibited(category: $0, tags: tags) } ?? false
-        triggered[event.level, default: 0] += 1
+        triggered[event.level.rawValue] += 1
         if inhibited { inhibitedCount += 1 }
         try openSink(output: output)?.collect(event, inhibited: inhibited)
     }
