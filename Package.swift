@@ -6,11 +6,9 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 // tock-agent links the Swift runtime and Foundation statically (only the pages it touches are resident). lld resolves
-// the static Foundation libraries in any order; FoundationNetworking (which the engine's httpPost imports) needs its
-// curl shim and the system's libcurl.
-let staticAgentFlags = ["-static-stdlib", "-use-ld=lld"] + ["_CFURLSessionInterface", "Foundation", "FoundationEssentials",
-    "FoundationInternationalization", "CoreFoundation", "_FoundationCollections", "_FoundationCShims", "_FoundationICU",
-    ":libcurl.so.4"].flatMap { ["-Xlinker", "-l" + $0] }
+// the static Foundation libraries in any order. Nothing it links imports FoundationNetworking, so no curl.
+let staticAgentFlags = ["-static-stdlib", "-use-ld=lld"] + ["Foundation", "FoundationEssentials",
+    "FoundationInternationalization", "CoreFoundation", "_FoundationCollections", "_FoundationCShims", "_FoundationICU"].flatMap { ["-Xlinker", "-l" + $0] }
 
 let package = Package(
     name: "Tock",
@@ -47,8 +45,14 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "Engine", dependencies: ["TockModel", "TICKScript", .product(name: "Yams", package: "Yams")], path: "Host/Engine",
                 swiftSettings: swiftSettings),
+        // The child-process supervisor and the collector plugins' sessions: nothing of the engine, so that the agent
+        // can run collector plugins without linking it.
+        .target(name: "PluginSupervisor",
+                dependencies: ["TockModel", "UDFProtocol", "PluginProtocol",
+                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Host/PluginSupervisor", swiftSettings: swiftSettings),
         .target(name: "PluginHost",
-                dependencies: ["TockModel", "Engine", "UDFProtocol", "PluginProtocol",
+                dependencies: ["TockModel", "Engine", "PluginSupervisor", "UDFProtocol", "PluginProtocol",
                                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                                .product(name: "TOMLKit", package: "TOMLKit")],
                 path: "Host/PluginHost", swiftSettings: swiftSettings),
@@ -74,7 +78,7 @@ let package = Package(
                                .product(name: "NIOHTTP1", package: "swift-nio"),
                                .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 path: "Host/Alerting", swiftSettings: swiftSettings),
-        .target(name: "Collectors", dependencies: ["TockModel", "LineProtocol", "PluginHost", "Engine",
+        .target(name: "Collectors", dependencies: ["TockModel", "LineProtocol", "PluginSupervisor",
                                                   .product(name: "TOMLKit", package: "TOMLKit"),
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                   .product(name: "NIOCore", package: "swift-nio"),

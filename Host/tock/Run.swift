@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import LineProtocol
 import PluginHost
+import PluginSupervisor
 import Recording
 import Server
 import TICKScript

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PluginHost
+import PluginSupervisor
 import Server
 
 /// `tock serve`: the daemon (Kapacitor's `kapacitord`): InfluxDB's `/write` and Kapacitor's HTTP API.

@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Alerting
+import TockModel
 
 @Suite("Alerting service: handlers checked and opened over the delivery path, topics recorded")
 struct AlertingServiceTests {

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Alerting
+import TockModel
 
 @Suite("Dead letters: every event a handler gives up is kept with its reason, bounded, and can be replayed")
 struct DeadLetterTests {

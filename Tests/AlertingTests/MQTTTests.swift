@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TockModel
 @testable import Alerting
 
 /// Publishes to Debian's real `mosquitto` on loopback; a subscriber (a short Python script speaking MQTT 3.1.1 over a

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TockModel
 @testable import Alerting
 
 /// Mail to a real `aiosmtpd` on loopback, which prints each message it receives (envelope, authenticated user, the

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Testing
 @testable import Alerting
+import TockModel
 
 /// Traps to Debian's real `snmptrapd` on a loopback UDP port, which accepts only the community `kapacitor` and
 /// prints each trap's variable bindings with numeric OIDs.

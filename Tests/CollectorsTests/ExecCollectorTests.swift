@@ -4,6 +4,7 @@ import Testing
 import TockModel
 @testable import Collectors
 @testable import PluginHost
+import PluginSupervisor
 import UDFProtocol
 
 let fixtures: String = {

@@ -5,6 +5,7 @@ import TockModel
 @testable import Collectors
 import Engine
 import PluginHost
+import PluginSupervisor
 
 @Suite("collector plugins over Tock's plugin protocol: the Python SDK, and faults a plugin makes on purpose", .serialized)
 struct PluginCollectorTests {

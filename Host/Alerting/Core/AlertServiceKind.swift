@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// One of Kapacitor's alert services (`slack`, `smtp`, `pagerduty2`, …), built from its kapacitor.conf section.
 ///

@@ -1,3 +1,4 @@
+import TockModel
 import Engine
 import Foundation
 

@@ -1,6 +1,7 @@
 import Engine
 import PluginHost
 import Synchronization
+import TockModel
 
 /// The alert service of `tock serve`, `tock run` and `tock test`: every registered alert service built from its
 /// kapacitor.conf section, one ``DeliveryQueue`` per handler of every running alert node, and the topics' state.

@@ -1,5 +1,6 @@
 import Engine
 import Synchronization
+import TockModel
 
 /// A handler's sender that follows its service's configuration, as Kapacitor's services read theirs at every send:
 /// when the config API replaces the service, the next attempt is made by a sender built from the new configuration.

@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// One service's test, as `GET /kapacitor/v1/service-tests` lists it and `POST /service-tests/{name}` runs it
 /// (Kapacitor's `services/servicetest` with each service's `TestOptions()`/`Test()`).

@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 extension AlertingService {
     /// Defines (or replaces) a topic handler: checks the spec, its match expression and its kind's options as a

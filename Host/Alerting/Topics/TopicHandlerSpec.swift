@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// A topic handler, as Kapacitor's `services/alert` `HandlerSpec`: it receives the events published to `topic`
 /// that its `match` expression selects, and hands them to a handler of `kind` with `options`.

@@ -1,5 +1,4 @@
-import Engine
-import PluginHost
+import PluginSupervisor
 import TOMLKit
 import TockModel
 

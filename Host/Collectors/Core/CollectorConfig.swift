@@ -1,4 +1,4 @@
-import PluginHost
+import PluginSupervisor
 import TockModel
 
 /// One `[[collectors.NAME]]` section: the collector, its schedule, where its points go and the plugin's options.

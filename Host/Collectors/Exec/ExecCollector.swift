@@ -1,5 +1,5 @@
 import Foundation
-import PluginHost
+import PluginSupervisor
 import Synchronization
 import TockModel
 

@@ -1,6 +1,6 @@
 import Glibc
 import LineProtocol
-import PluginHost
+import PluginSupervisor
 import Synchronization
 import TockModel
 

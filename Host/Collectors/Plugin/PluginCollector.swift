@@ -1,6 +1,5 @@
-import Engine
 import Foundation
-import PluginHost
+import PluginSupervisor
 import Synchronization
 import TockModel
 

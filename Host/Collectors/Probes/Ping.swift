@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import PluginHost
+import PluginSupervisor
 import Synchronization
 import TockModel
 

@@ -120,17 +120,3 @@ public enum TaskEvent: Sendable, Hashable {
     case httpOut(endpoint: String, row: String, result: HTTPOutResult)
 }
 
-public enum LogLevel: String, Sendable, Hashable, Comparable, CaseIterable {
-    case debug = "DEBUG", info = "INFO", warning = "WARN", error = "ERROR"
-
-    private var rank: Int {
-        switch self {
-        case .debug: 0
-        case .info: 1
-        case .warning: 2
-        case .error: 3
-        }
-    }
-
-    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rank < b.rank }
-}

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import PluginSupervisor
 import TockModel
 import UDFProtocol
 

@@ -1,3 +1,4 @@
+import PluginSupervisor
 import TockModel
 import UDFProtocol
 

@@ -1,5 +1,6 @@
 import Foundation
 import TOMLKit
+import PluginSupervisor
 import TockModel
 
 /// What the host does when a UDF process fails while its task runs.

@@ -1,3 +1,4 @@
+import PluginSupervisor
 import Foundation
 
 /// A UDF that failed: which one, in which node, why, and what it last wrote to stderr.

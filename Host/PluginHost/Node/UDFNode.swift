@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Synchronization
+import PluginSupervisor
 import TockModel
 import UDFProtocol
 

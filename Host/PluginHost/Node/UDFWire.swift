@@ -1,4 +1,5 @@
 import Engine
+import PluginSupervisor
 import TockModel
 import UDFProtocol
 

@@ -1,3 +1,4 @@
+import PluginSupervisor
 import TockModel
 
 /// One `[notifiers.NAME]` section: a notifier plugin, run as a child process by the same supervisor as UDFs.

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import PluginSupervisor
 import PluginProtocol
 import SwiftProtobuf
 import TockModel
@@ -73,8 +74,8 @@ public final class NotifierPlugin: @unchecked Sendable {
                 throw HandlerOptionError("notifier \(configuration.name) has no option \(key) (options: "
                     + "\(info.options.keys.sorted().joined(separator: ", ")))", option: key)
             }
-            guard NotifierWire.optionValue(value, as: spec.type) != nil else {
-                throw HandlerOptionError("notifier \(configuration.name) option \(key) must be \(NotifierWire.describe(spec.type))",
+            guard PluginWire.optionValue(value, as: spec.type) != nil else {
+                throw HandlerOptionError("notifier \(configuration.name) option \(key) must be \(PluginWire.describe(spec.type))",
                                          option: key)
             }
         }

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import PluginSupervisor
 import PluginProtocol
 import SwiftProtobuf
 import TockModel
@@ -45,14 +46,14 @@ final class NotifierSession: @unchecked Sendable {
                 endpoint: configuration.endpoint, options: options,
                 handlers: .init(
                     frame: { bytes in try session.handle(bytes) },
-                    stderrLine: { line in log(NotifierSession.level(of: line), "notifier \(name): \(line)") },
-                    keepalive: { NotifierWire.frame(.with { $0.keepalive = .with { $0.time = wallClockNanos() } }) },
+                    stderrLine: { line in log(PluginWire.stderrLevel(of: line), "notifier \(name): \(line)") },
+                    keepalive: { PluginWire.frame(.with { $0.keepalive = .with { $0.time = wallClockNanos() } }) },
                     ended: { end in session.connectionEnded(end) }))
         } catch {
             throw NotifierError(notifier: name, message: "could not start: \(error)")
         }
         session.connection.send(control: true) {
-            $0 += NotifierWire.frame(.with {
+            $0 += PluginWire.frame(.with {
                 $0.handshake = .with {
                     $0.protocolVersion = 1
                     $0.name = name
@@ -111,7 +112,7 @@ final class NotifierSession: @unchecked Sendable {
                     continuation.resume(returning: .retryable(reason: "notifier \(name) \(reason ?? "stopped")", after: nil))
                     return
                 }
-                let frame = NotifierWire.frame(.with { $0.notify = request })
+                let frame = PluginWire.frame(.with { $0.notify = request })
                 if !connection.send(control: true, { $0 += frame }) {
                     resolve(id, .retryable(reason: "notifier \(name) is not accepting events", after: nil))
                 }
@@ -204,13 +205,5 @@ final class NotifierSession: @unchecked Sendable {
             continuation.resume(returning: .retryable(reason: "notifier \(name) \(reason ?? "stopped") with the event in flight", after: nil))
         }
         onEnd(self, reason)
-    }
-
-    /// stderr lines prefixed as Telegraf's plugins do (`E! `, `W! `, `I! `, `D! `) are logged at that level.
-    static func level(of line: String) -> LogLevel {
-        if line.hasPrefix("E! ") { return .error }
-        if line.hasPrefix("W! ") { return .warning }
-        if line.hasPrefix("D! ") { return .debug }
-        return .info
     }
 }

@@ -1,5 +1,6 @@
 import Engine
 import Synchronization
+import PluginSupervisor
 import TockModel
 
 /// The UDFs of a configuration, as the pipeline builder sees them: Info for type-checking `@name()`

@@ -1,3 +1,4 @@
+import PluginSupervisor
 import Synchronization
 
 /// The last snapshot of every UDF node, kept in memory by task and node.

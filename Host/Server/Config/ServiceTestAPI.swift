@@ -2,6 +2,7 @@ import Engine
 import Alerting
 import Foundation
 import Hummingbird
+import TockModel
 
 /// `/kapacitor/v1/service-tests`: each alert service's test, listed with its default options and run on demand
 /// (Kapacitor's `services/servicetest/service.go`).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TockModel
 import Yams
 
 /// `tock define-topic-handler FILE`: creates or replaces a topic handler from a YAML or JSON spec, as

@@ -3,6 +3,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import PluginHost
+import PluginSupervisor
 import Server
 
 /// `tock test FILE…`: runs TICKscript test files (YAML or TOML) without a daemon and reports each case.

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Testing
 @testable import Alerting
+import TockModel
 
 /// `alerta` and `bigpanda`: the bodies and headers Kapacitor sends, on a loopback receiver answering 201.
 @Suite struct AlertaBigPandaServiceTests {

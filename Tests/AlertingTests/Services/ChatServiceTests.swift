@@ -2,6 +2,7 @@ import HTTPTesting
 import Engine
 import Testing
 @testable import Alerting
+import TockModel
 
 /// Slack, Teams, Discord and Telegram send the bodies Kapacitor's services send (`services/<name>/service.go`;
 /// the expected values follow `server/server_test.go` `TestServer_AlertHandlers`).

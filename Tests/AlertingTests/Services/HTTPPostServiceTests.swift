@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Testing
 @testable import Alerting
+import TockModel
 
 /// `post`: what Kapacitor's services/httppost sends, checked on a loopback receiver.
 @Suite struct HTTPPostServiceTests {

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Testing
 @testable import Alerting
+import TockModel
 
 /// The kafka service against ``KafkaTestBroker``, a loopback listener written for these tests (no Kafka broker can
 /// be installed here): it answers Metadata and Produce and decodes the RecordBatch the service sends.

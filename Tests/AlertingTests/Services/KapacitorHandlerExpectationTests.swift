@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Testing
 @testable import Alerting
+import TockModel
 
 /// Kapacitor's own expectations, handler by handler: the inputs of `server/server_test.go` `TestServer_AlertHandlers`
 /// (topic handler `testAlertHandlers`, the alert `id`/`message`/`details` at the epoch with `alert value=1`, task

@@ -2,6 +2,7 @@ import HTTPTesting
 import Engine
 import Testing
 @testable import Alerting
+import TockModel
 
 /// PagerDuty (v1 and v2), VictorOps, Pushover and OpsGenie (v1 and v2) send the requests Kapacitor's services send
 /// (`services/<name>/service.go`; the expected values follow `server/server_test.go` `TestServer_AlertHandlers`).

@@ -1,6 +1,7 @@
 import Engine
 import Testing
 @testable import Alerting
+import TockModel
 
 /// `sensu` (a JSON line on the client's TCP socket) and `talk` (a webhook POST), as Kapacitor sends them.
 @Suite struct SensuTalkServiceTests {

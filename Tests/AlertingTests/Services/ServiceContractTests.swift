@@ -2,6 +2,7 @@ import HTTPTesting
 import Engine
 import Testing
 @testable import Alerting
+import TockModel
 
 /// What every chat and paging service of Kapacitor does alike: refuse options it does not take, refuse to be used
 /// while disabled, and let the receiver's answer decide whether a failed delivery is worth another attempt.

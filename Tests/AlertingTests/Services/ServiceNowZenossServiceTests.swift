@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Testing
 @testable import Alerting
+import TockModel
 
 /// `servicenow` and `zenoss`: the bodies and headers Kapacitor sends, on a loopback receiver.
 @Suite struct ServiceNowZenossServiceTests {

@@ -1,6 +1,7 @@
 import Engine
 import Testing
 @testable import Alerting
+import TockModel
 
 /// `GET /service-tests` options that Kapacitor's `TestOptions()` copies from the configuration.
 @Suite("Service tests: default options taken from the configuration, null where Kapacitor shows null")

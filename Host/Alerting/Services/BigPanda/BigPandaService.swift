@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TockModel
 
 /// `bigpanda`: alerts to BigPanda's Alerts REST API (Kapacitor: services/bigpanda, with the handler options and
 /// `auto-attributes` of Kapacitor 1.6.3).

@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// The section PagerDuty v1 and v2 share (Kapacitor's services/pagerduty and services/pagerduty2 `Config`):
 /// `enabled`, `url` (its default, never empty), the service's secret key (`service-key` or `routing-key`, redacted

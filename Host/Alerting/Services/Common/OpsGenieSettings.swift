@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// The keys `[opsgenie]` and `[opsgenie2]` share (Kapacitor's services/opsgenie and services/opsgenie2 `Config`):
 /// `enabled`, `api-key` (required when enabled, redacted when shown), the default `teams` and `recipients`, `url`

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Engine
 import Foundation
 import NIOSSL
+import TockModel
 
 /// Helpers the HTTP services share: redaction as Kapacitor's config API shows it, the "not enabled" error, and the
 /// TLS-configured clients of sections with `ssl-ca`/`ssl-cert`/`ssl-key`/`insecure-skip-verify`.

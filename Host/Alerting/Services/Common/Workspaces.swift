@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// One element of a section with one element per workspace (`[[slack]]`, `[[discord]]`): a name, one element the
 /// default, and `global`/`state-changes-only` allowed on the default only (Kapacitor's `Configs.Validate` and

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Engine
+import TockModel
 
 /// `[[discord]]`: one element per Discord webhook (Kapacitor's `services/discord/config.go`).
 public struct DiscordService: AlertServiceKind {

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Synchronization
+import TockModel
 
 /// `.exec(prog, args...)` / topic handler kind `exec`: runs the program for every event with the JSON line on its
 /// stdin (Kapacitor's services/alert/handlers.go `ExecHandlerConfig`: `prog`, `args`). No kapacitor.conf section.

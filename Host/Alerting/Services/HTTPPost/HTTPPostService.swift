@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TockModel
 
 /// `post`: HTTP POST of the alert to a URL or a `[[httppost]]` endpoint (Kapacitor: services/httppost).
 ///

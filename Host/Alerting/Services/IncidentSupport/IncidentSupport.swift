@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import NIOCore
 import NIOSSL
+import TockModel
 
 /// What the incident-management services share: the client that skips TLS verification, Basic credentials,
 /// the "not enabled" refusal, and reading a service's own success status out of a 2xx answer.

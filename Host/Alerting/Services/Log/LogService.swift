@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// `.log(path)` / topic handler kind `log`: appends each event's JSON line to a file (Kapacitor's
 /// services/alert/handlers.go `LogHandlerConfig`: `path`, absolute; `mode`, default 0600). No kapacitor.conf section.

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TockModel
 
 /// Kapacitor's `[[mqtt]]` brokers and the `mqtt` handler (`.mqtt('topic')`): the alert message is published to the
 /// topic on the named (or default) broker with the handler's QoS and retained flag (`services/mqtt/service.go`).

@@ -1,5 +1,6 @@
 import Engine
 import PluginHost
+import TockModel
 
 /// A handler that delivers through a notifier plugin (`[notifiers.NAME]`): a script's `.notify('pager')` with its
 /// `.option(k, v)`s, or a topic handler of kind `notify` (options `notifier` and `options`) or of the notifier's own

@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// `[opsgenie]`: OpsGenie's v1 alert API (Kapacitor's `services/opsgenie/config.go`).
 public struct OpsGenieService: AlertServiceKind {

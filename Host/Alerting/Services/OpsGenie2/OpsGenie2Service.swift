@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TockModel
 
 /// `[opsgenie2]`: OpsGenie's v2 alert API (Kapacitor's `services/opsgenie2/config.go`).
 public struct OpsGenie2Service: AlertServiceKind {

@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// `[pagerduty]`: PagerDuty's v1 generic events API (Kapacitor's `services/pagerduty/config.go`).
 public struct PagerDutyService: AlertServiceKind {

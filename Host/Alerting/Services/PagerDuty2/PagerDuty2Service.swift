@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// `[pagerduty2]`: PagerDuty's Events API v2 (Kapacitor's `services/pagerduty2/config.go`).
 public struct PagerDuty2Service: AlertServiceKind {

@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// `[pushover]`: Pushover's message API (Kapacitor's `services/pushover/config.go`).
 public struct PushoverService: AlertServiceKind {

@@ -1,6 +1,7 @@
 import Engine
 import NIOCore
 import NIOPosix
+import TockModel
 
 /// Kapacitor's `[snmptrap]` section and the `snmptrap` handler (`.snmpTrap('oid').data(oid, type, value)`): one
 /// SNMPv2c trap per alert, each data value a template rendered with the event (`services/snmptrap/service.go`).

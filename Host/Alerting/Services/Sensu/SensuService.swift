@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// `sensu`: a check result written as one JSON line to a Sensu client's TCP socket (Kapacitor: services/sensu).
 public struct SensuService: AlertServiceKind {

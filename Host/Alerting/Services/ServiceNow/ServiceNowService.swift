@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TockModel
 
 /// `servicenow`: events to ServiceNow's event management web service (Kapacitor: services/servicenow).
 public struct ServiceNowService: AlertServiceKind {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Engine
+import TockModel
 
 /// `[[slack]]`: one element per Slack workspace (Kapacitor's `services/slack/config.go`).
 public struct SlackService: AlertServiceKind {

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import NIOCore
 import NIOPosix
+import TockModel
 
 /// `.tcp('host:port')` / topic handler kind `tcp`: a new connection per event, the JSON line written, the
 /// connection closed (Kapacitor's services/alert/handlers.go `TCPHandlerConfig`: `address`). No kapacitor.conf section.

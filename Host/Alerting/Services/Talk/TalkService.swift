@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TockModel
 
 /// `talk`: a message to a Talk (jianliao) incoming webhook (Kapacitor: services/talk). Talk takes no options.
 public struct TalkService: AlertServiceKind {

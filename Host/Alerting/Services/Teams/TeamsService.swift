@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// `[teams]`: a Microsoft Teams incoming webhook (Kapacitor's `services/teams/config.go`).
 public struct TeamsService: AlertServiceKind {

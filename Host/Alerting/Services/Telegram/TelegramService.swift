@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// `[telegram]`: a Telegram bot (Kapacitor's `services/telegram/config.go`).
 public struct TelegramService: AlertServiceKind {

@@ -1,4 +1,5 @@
 import Engine
+import TockModel
 
 /// `[victorops]`: VictorOps (Splunk On-Call) REST integration (Kapacitor's `services/victorops/config.go`).
 public struct VictorOpsService: AlertServiceKind {

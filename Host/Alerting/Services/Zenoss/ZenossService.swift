@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TockModel
 
 /// `zenoss`: events to a Zenoss router (`EventsRouter.add_event` by default) (Kapacitor: services/zenoss).
 public struct ZenossService: AlertServiceKind {

@@ -1,4 +1,5 @@
 import TICKScript
+import TockModel
 
 /// Checks a handler property's arguments and turns them into options (the alert node's spec lets any scalar
 /// through to handler properties, since the same name takes different types on different handlers).

@@ -4,11 +4,11 @@ import Glibc
 ///
 /// The plugin host runs blocking I/O on dedicated threads (never on Swift's cooperative pool), so it
 /// waits with pthread conditions rather than async continuations.
-final class ConditionLock: @unchecked Sendable {
+package final class ConditionLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    package init() {
         pthread_mutex_init(mutex, nil)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)
@@ -24,41 +24,41 @@ final class ConditionLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
+    package func lock() { pthread_mutex_lock(mutex) }
+    package func unlock() { pthread_mutex_unlock(mutex) }
 
     @inline(__always)
-    func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    package func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
     /// Waits for a signal; call with the lock held.
-    func wait() { pthread_cond_wait(cond, mutex) }
+    package func wait() { pthread_cond_wait(cond, mutex) }
 
     /// Waits for a signal or until `deadline` (monotonic nanoseconds); call with the lock held.
     /// Returns `false` when the deadline passed.
     @discardableResult
-    func wait(until deadline: UInt64) -> Bool {
+    package func wait(until deadline: UInt64) -> Bool {
         var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         return pthread_cond_timedwait(cond, mutex, &ts) != ETIMEDOUT
     }
 
-    func signal() { pthread_cond_signal(cond) }
-    func broadcast() { pthread_cond_broadcast(cond) }
+    package func signal() { pthread_cond_signal(cond) }
+    package func broadcast() { pthread_cond_broadcast(cond) }
 }
 
 /// Monotonic time in nanoseconds.
 @inline(__always)
-func monotonicNanos() -> UInt64 {
+package func monotonicNanos() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
 /// Wall-clock time in nanoseconds since the Unix epoch.
-func wallClockNanos() -> Int64 {
+package func wallClockNanos() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
@@ -66,7 +66,7 @@ func wallClockNanos() -> Int64 {
 
 /// Starts a detached thread running `body`. The supervisor's threads do blocking reads and writes,
 /// which must not run on the cooperative pool.
-func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+package func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
     let box = Unmanaged.passRetained(ThreadBody(body, name: name)).toOpaque()
     var attr = pthread_attr_t()
     pthread_attr_init(&attr)
@@ -88,13 +88,13 @@ private final class ThreadBody: @unchecked Sendable {
 }
 
 /// Sleeps for `nanos` nanoseconds.
-func sleepNanos(_ nanos: UInt64) {
+package func sleepNanos(_ nanos: UInt64) {
     var request = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
     var remaining = timespec()
     while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
 }
 
 /// `strerror` as a Swift string.
-func errnoDescription(_ code: Int32) -> String {
+package func errnoDescription(_ code: Int32) -> String {
     String(cString: strerror(code))
 }

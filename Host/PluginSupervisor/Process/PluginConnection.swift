@@ -81,46 +81,60 @@ public struct ConnectionEnd: Sendable {
 /// program has exited. The first failure wins; the process group is then stopped (SIGTERM, then SIGKILL
 /// after a grace period) and ``Handlers/ended`` reports it once, after every frame that arrived has been
 /// handed over. Whatever the program started is stopped when it exits (see ``ChildProcess``).
-final class PluginConnection: @unchecked Sendable {
-    struct Options: Sendable {
+package final class PluginConnection: @unchecked Sendable {
+    package struct Options: Sendable {
         /// Names the connection in thread names.
-        var label: String
+        package var label: String
         /// Frames announcing more bytes than this fail the connection.
-        var maxFrameSize: Int = 64 << 20
+        package var maxFrameSize: Int = 64 << 20
         /// Keepalive timeout in nanoseconds; a keepalive goes out every half of it. 0 disables.
-        var keepaliveTimeout: UInt64 = 0
+        package var keepaliveTimeout: UInt64 = 0
         /// How often ``Handlers/tick`` runs at least (a schedule such as periodic snapshots); 0: with the
         /// keepalives.
-        var tickInterval: UInt64 = 0
+        package var tickInterval: UInt64 = 0
         /// Silence allowed before the first frame arrives (an interpreter loading its libraries), if
         /// longer than the keepalive timeout.
-        var startupTimeout: UInt64 = 10_000_000_000
+        package var startupTimeout: UInt64 = 10_000_000_000
         /// How long a stopping child gets before SIGTERM, and again before SIGKILL.
-        var grace: UInt64 = 1_000_000_000
+        package var grace: UInt64 = 1_000_000_000
         /// How long to keep retrying a socket that is not there yet.
-        var connectTimeout: UInt64 = 300_000_000_000
+        package var connectTimeout: UInt64 = 300_000_000_000
         /// Output bytes buffered before ``send(control:_:)`` blocks.
-        var highWater: Int = 256 << 10
+        package var highWater: Int = 256 << 10
         /// stderr lines kept for error messages.
-        var stderrLinesKept: Int = 20
+        package var stderrLinesKept: Int = 20
         /// How stdout is cut into messages (``maxFrameSize`` bounds a line too).
-        var framing: OutputFraming = .lengthPrefixed
+        package var framing: OutputFraming = .lengthPrefixed
+
+        package init(label: String) { self.label = label }
     }
 
-    struct Handlers: Sendable {
+    package struct Handlers: Sendable {
         /// One complete frame (without its length prefix); reader thread. Throwing fails the connection.
-        var frame: @Sendable (UnsafeRawBufferPointer) throws -> Void
+        package var frame: @Sendable (UnsafeRawBufferPointer) throws -> Void
         /// One line the child wrote to stderr; stderr thread.
-        var stderrLine: @Sendable (String) -> Void = { _ in }
+        package var stderrLine: @Sendable (String) -> Void = { _ in }
         /// The bytes of one framed keepalive request to send every half timeout.
-        var keepalive: @Sendable () -> [UInt8] = { [] }
+        package var keepalive: @Sendable () -> [UInt8] = { [] }
         /// Called on every watchdog wake-up (at least every half timeout, or every second).
-        var tick: @Sendable () -> Void = {}
+        package var tick: @Sendable () -> Void = {}
         /// Called once when the connection is over.
-        var ended: @Sendable (ConnectionEnd) -> Void
+        package var ended: @Sendable (ConnectionEnd) -> Void
+
+        package init(frame: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void,
+                     stderrLine: @escaping @Sendable (String) -> Void = { _ in },
+                     keepalive: @escaping @Sendable () -> [UInt8] = { [] },
+                     tick: @escaping @Sendable () -> Void = {},
+                     ended: @escaping @Sendable (ConnectionEnd) -> Void) {
+            self.frame = frame
+            self.stderrLine = stderrLine
+            self.keepalive = keepalive
+            self.tick = tick
+            self.ended = ended
+        }
     }
 
-    let options: Options
+    package let options: Options
     private let handlers: Handlers
     private let process: ChildProcess?
     private let inputFD: Int32
@@ -150,7 +164,7 @@ final class PluginConnection: @unchecked Sendable {
     private let receivedFrame = Atomic<Bool>(false)
 
     /// Starts the program or dials the socket, then starts the connection's threads.
-    init(endpoint: PluginEndpoint, options: Options, handlers: Handlers) throws {
+    package init(endpoint: PluginEndpoint, options: Options, handlers: Handlers) throws {
         self.options = options
         self.handlers = handlers
         self.lastActivity = Atomic(monotonicNanos())
@@ -180,13 +194,13 @@ final class PluginConnection: @unchecked Sendable {
     }
 
     /// The child's process ID (`nil` for sockets).
-    var pid: pid_t? { process?.pid }
+    package var pid: pid_t? { process?.pid }
 
     /// Whether a complete frame has arrived yet (the plugin is up).
-    var hasReceivedFrame: Bool { receivedFrame.load(ordering: .relaxed) }
+    package var hasReceivedFrame: Bool { receivedFrame.load(ordering: .relaxed) }
 
     /// The last stderr lines so far.
-    var recentStderr: [String] { lock.withLock { stderrTail } }
+    package var recentStderr: [String] { lock.withLock { stderrTail } }
 
     // MARK: Sending
 
@@ -194,7 +208,7 @@ final class PluginConnection: @unchecked Sendable {
     /// high-water mark (the child is not keeping up), unless `control` is set (keepalives, snapshots).
     /// Returns `false`, dropping the data, when the input is closed or the connection has failed.
     @discardableResult
-    func send(control: Bool = false, _ encode: (inout [UInt8]) throws -> Void) rethrows -> Bool {
+    package func send(control: Bool = false, _ encode: (inout [UInt8]) throws -> Void) rethrows -> Bool {
         lock.lock()
         defer { lock.unlock() }
         if !control {
@@ -212,7 +226,7 @@ final class PluginConnection: @unchecked Sendable {
 
     /// Closes the plugin's input once everything queued is written (stdin EOF, or a socket half-close).
     /// The plugin is expected to answer what it has and finish; ``Handlers/ended`` follows.
-    func closeInput() {
+    package func closeInput() {
         lock.withLock {
             closeRequested = true
             inputClosing = true
@@ -221,7 +235,7 @@ final class PluginConnection: @unchecked Sendable {
     }
 
     /// Fails the connection with `failure` (the first failure wins) and stops the plugin.
-    func abort(_ failure: ConnectionFailure) {
+    package func abort(_ failure: ConnectionFailure) {
         let first: Bool = lock.withLock {
             guard self.failure == nil, !ended else { return false }
             self.failure = failure
@@ -244,7 +258,7 @@ final class PluginConnection: @unchecked Sendable {
 
     /// Fails the connection like ``abort(_:)`` and waits (at most `timeout` nanoseconds) for the end to
     /// settle, so the stderr lines the plugin wrote before failing are all in the returned tail.
-    func abortAndSettle(_ failure: ConnectionFailure, timeout: UInt64 = 2_000_000_000) -> [String] {
+    package func abortAndSettle(_ failure: ConnectionFailure, timeout: UInt64 = 2_000_000_000) -> [String] {
         abort(failure)
         let deadline = monotonicNanos() + timeout
         return lock.withLock {
@@ -382,7 +396,7 @@ final class PluginConnection: @unchecked Sendable {
     }
 
     /// Waits up to `timeout` nanoseconds for the connection to end; whether it has.
-    func waitUntilEnded(timeout: UInt64) -> Bool {
+    package func waitUntilEnded(timeout: UInt64) -> Bool {
         let deadline = monotonicNanos() + timeout
         return lock.withLock {
             while !ended && monotonicNanos() < deadline { _ = lock.wait(until: deadline) }
@@ -519,6 +533,6 @@ final class PluginConnection: @unchecked Sendable {
 }
 
 /// Formats nanoseconds the way Go prints durations (`500ms`, `10s`).
-func formatNanos(_ ns: UInt64) -> String {
+package func formatNanos(_ ns: UInt64) -> String {
     GoDuration.format(Int64(clamping: ns))
 }

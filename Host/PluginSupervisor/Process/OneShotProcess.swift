@@ -80,11 +80,11 @@ public enum OneShotProcess {
 }
 
 /// Waits for a number of threads to finish, with a deadline.
-final class DispatchGroupLite: Sendable {
+package final class DispatchGroupLite: Sendable {
     private let left: Mutex<Int>
-    init(count: Int) { left = Mutex(count) }
-    func leave() { left.withLock { $0 -= 1 } }
-    func wait(timeout: UInt64) {
+    package init(count: Int) { left = Mutex(count) }
+    package func leave() { left.withLock { $0 -= 1 } }
+    package func wait(timeout: UInt64) {
         let deadline = monotonicNanos() + timeout
         while left.withLock({ $0 }) > 0 && monotonicNanos() < deadline { sleepNanos(2_000_000) }
     }

@@ -1,4 +1,3 @@
-import Engine
 import Foundation
 import PluginProtocol
 import SwiftProtobuf
@@ -101,20 +100,20 @@ public final class CollectorSession: @unchecked Sendable {
                 options: options,
                 handlers: .init(
                     frame: { bytes in try session.handle(bytes) },
-                    stderrLine: { line in log(NotifierSession.level(of: line), "collector \(name): \(line)") },
-                    keepalive: { NotifierWire.frame(.with { $0.keepalive = .with { $0.time = wallClockNanos() } }) },
+                    stderrLine: { line in log(PluginWire.stderrLevel(of: line), "collector \(name): \(line)") },
+                    keepalive: { PluginWire.frame(.with { $0.keepalive = .with { $0.time = wallClockNanos() } }) },
                     ended: { end in session.connectionEnded(end) }))
         } catch {
             throw CollectorPluginError(plugin: name, message: "could not start: \(error)")
         }
         session.connection.send(control: true) {
-            $0 += NotifierWire.frame(.with {
+            $0 += PluginWire.frame(.with {
                 $0.handshake = .with {
                     $0.protocolVersion = 1
                     $0.name = name
                     $0.hostVersion = "tock"
                     for (key, value) in configuration.options {
-                        if let v = NotifierWire.optionValue(value) { $0.options[key] = v }
+                        if let v = PluginWire.optionValue(value) { $0.options[key] = v }
                     }
                 }
             })
@@ -145,8 +144,8 @@ public final class CollectorSession: @unchecked Sendable {
             guard let spec = declared[key] else {
                 throw refuse("has no option \(key) (options: \(declared.keys.sorted().joined(separator: ", ")))")
             }
-            guard NotifierWire.optionValue(value, as: spec.type) != nil else {
-                throw refuse("option \(key) must be \(NotifierWire.describe(spec.type))")
+            guard PluginWire.optionValue(value, as: spec.type) != nil else {
+                throw refuse("option \(key) must be \(PluginWire.describe(spec.type))")
             }
         }
         for spec in declared.values.sorted(by: { $0.name < $1.name }) where spec.required && configuration.options[spec.name] == nil {
@@ -167,7 +166,7 @@ public final class CollectorSession: @unchecked Sendable {
             return nextID
         }
         guard let id else { throw CollectorPluginError(plugin: name, message: "is not running") }
-        let frame = NotifierWire.frame(.with { $0.gather = .with { $0.gatherID = id; $0.time = time } })
+        let frame = PluginWire.frame(.with { $0.gather = .with { $0.gatherID = id; $0.time = time } })
         guard connection.send(control: true, { $0 += frame }) else {
             _ = lock.withLock { gathers.removeValue(forKey: id) }
             throw CollectorPluginError(plugin: name, message: "is not accepting requests")

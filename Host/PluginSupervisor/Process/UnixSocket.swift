@@ -1,10 +1,10 @@
 import Glibc
 
 /// Dials Unix-domain stream sockets, retrying while the listener is not there yet.
-enum UnixSocket {
+package enum UnixSocket {
     /// Connects to `path`, retrying with exponential backoff (10 ms doubling to 1 s) for up to
     /// `timeout` nanoseconds while the socket file is missing or refuses connections, as Kapacitor does.
-    static func connect(path: String, timeout: UInt64) throws(ConnectError) -> Int32 {
+    package static func connect(path: String, timeout: UInt64) throws(ConnectError) -> Int32 {
         ignoreSIGPIPE
         let deadline = monotonicNanos() + timeout
         var pause: UInt64 = 10_000_000

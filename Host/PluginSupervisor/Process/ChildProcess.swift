@@ -56,22 +56,22 @@ private let spawnLock = ConditionLock()
 /// which finds descendants that moved to a session of their own with `setsid`. Those get SIGTERM, then
 /// SIGKILL after the grace period. The program's pid, which is also its group's id, stays reserved until
 /// its status is collected, so the group signals cannot reach an unrelated process.
-final class ChildProcess: @unchecked Sendable {
+package final class ChildProcess: @unchecked Sendable {
     /// The environment variable every child (and, by inheritance, its descendants) carries, set to a value
     /// unique to the child: `TOCK_SUPERVISED=<host pid>-<n>`.
-    static let markerVariable = "TOCK_SUPERVISED"
+    package static let markerVariable = "TOCK_SUPERVISED"
 
-    let pid: pid_t
+    package let pid: pid_t
     /// The write end of the child's stdin.
-    let stdinFD: Int32
+    package let stdinFD: Int32
     /// The read end of the child's stdout.
-    let stdoutFD: Int32
+    package let stdoutFD: Int32
     /// The read end of the child's stderr.
-    let stderrFD: Int32
+    package let stderrFD: Int32
     /// `TOCK_SUPERVISED=…` as found in the child's environment.
-    let marker: String
+    package let marker: String
     /// How long leftover descendants get between SIGTERM and SIGKILL.
-    let grace: UInt64
+    package let grace: UInt64
 
     private enum State {
         case running
@@ -97,7 +97,7 @@ final class ChildProcess: @unchecked Sendable {
     /// Starts `program` (looked up in `PATH` when it has no `/`) with `arguments`, this process's
     /// environment plus `environment`, in a new process group.
     /// - Parameter grace: how long what the program leaves behind gets between SIGTERM and SIGKILL.
-    static func spawn(program: String, arguments: [String], environment: [String: String],
+    package static func spawn(program: String, arguments: [String], environment: [String: String],
                       grace: UInt64 = 1_000_000_000) throws(SpawnError) -> ChildProcess {
         ignoreSIGPIPE
         var env = ProcessInfo.processInfo.environment
@@ -164,7 +164,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// How the process ended, once it has been reaped.
-    var exitStatus: Termination? {
+    package var exitStatus: Termination? {
         lock.withLock {
             if case .ended(let t) = state { return t }
             return nil
@@ -174,7 +174,7 @@ final class ChildProcess: @unchecked Sendable {
     /// Waits up to `timeout` nanoseconds for the process to exit, stops what it left behind, and reaps it.
     /// Returns `nil` when it is still running.
     @discardableResult
-    func waitForExit(timeout: UInt64) -> Termination? {
+    package func waitForExit(timeout: UInt64) -> Termination? {
         let deadline = monotonicNanos() + timeout
         var pause: UInt64 = 1_000_000
         while true {
@@ -261,7 +261,7 @@ final class ChildProcess: @unchecked Sendable {
     /// Sends `signal` to the child's whole process group, while its status has not been collected (the
     /// group's id may afterwards name an unrelated group; while the leftovers are being stopped, they get
     /// their signals from that).
-    func signalGroup(_ signal: Int32) {
+    package func signalGroup(_ signal: Int32) {
         lock.withLock {
             if case .running = state { _ = kill(-pid, signal) }
         }
@@ -270,7 +270,7 @@ final class ChildProcess: @unchecked Sendable {
     /// Stops the process: waits `grace` for it to exit by itself, then SIGTERM to its group, another
     /// `grace`, then SIGKILL. Returns how it ended.
     @discardableResult
-    func terminate(grace: UInt64) -> Termination {
+    package func terminate(grace: UInt64) -> Termination {
         if let t = waitForExit(timeout: grace) { return t }
         signalGroup(SIGTERM)
         if let t = waitForExit(timeout: grace) { return t }
@@ -287,7 +287,7 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The host writes to pipes and sockets whose reader may be gone: it wants `EPIPE`, not a signal.
-let ignoreSIGPIPE: Void = {
+package let ignoreSIGPIPE: Void = {
     signal(SIGPIPE, SIG_IGN)
 }()
 

@@ -6,28 +6,28 @@ import Glibc
 /// The supervisor uses it to find what a plugin left behind: processes in the plugin's group, processes
 /// that escaped into a session of their own (`setsid`) but still carry the plugin's marker, and every
 /// descendant of this process at exit.
-struct ProcessTable: Sendable {
+package struct ProcessTable: Sendable {
     /// One process, from `/proc/PID/stat`.
-    struct Entry: Sendable, Hashable {
-        var pid: pid_t
-        var ppid: pid_t
-        var processGroup: pid_t
-        var session: pid_t
+    package struct Entry: Sendable, Hashable {
+        package var pid: pid_t
+        package var ppid: pid_t
+        package var processGroup: pid_t
+        package var session: pid_t
         /// The state letter (`R`, `S`, `Z` for a zombie…).
-        var state: Character
+        package var state: Character
 
-        var isZombie: Bool { state == "Z" || state == "X" }
+        package var isZombie: Bool { state == "Z" || state == "X" }
     }
 
-    var entries: [Entry]
+    package var entries: [Entry]
 
     /// Reads every process's `stat` (processes that vanish meanwhile are skipped).
-    static func read() -> ProcessTable {
+    package static func read() -> ProcessTable {
         ProcessTable(entries: processIDs().compactMap(entry(pid:)))
     }
 
     /// The pids listed in `/proc`.
-    static func processIDs() -> [pid_t] {
+    package static func processIDs() -> [pid_t] {
         guard let dir = opendir("/proc") else { return [] }
         defer { closedir(dir) }
         var pids: [pid_t] = []
@@ -41,7 +41,7 @@ struct ProcessTable: Sendable {
     }
 
     /// One process's `stat`, or `nil` when it is gone.
-    static func entry(pid: pid_t) -> Entry? {
+    package static func entry(pid: pid_t) -> Entry? {
         guard let bytes = readSmallFile("/proc/\(pid)/stat") else { return nil }
         // "pid (comm) state ppid pgrp session …"; comm may hold spaces and parentheses: cut at the last ')'.
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
@@ -54,7 +54,7 @@ struct ProcessTable: Sendable {
     }
 
     /// Every process below `root` in the parent chain (children, their children…), `root` excluded.
-    func descendants(of root: pid_t) -> [Entry] {
+    package func descendants(of root: pid_t) -> [Entry] {
         var children: [pid_t: [Entry]] = [:]
         for e in entries { children[e.ppid, default: []].append(e) }
         var out: [Entry] = []
@@ -67,13 +67,13 @@ struct ProcessTable: Sendable {
     }
 
     /// The processes in process group `group`.
-    func members(ofGroup group: pid_t) -> [Entry] {
+    package func members(ofGroup group: pid_t) -> [Entry] {
         entries.filter { $0.processGroup == group }
     }
 
     /// The live processes whose environment holds `marker` (`NAME=value`). Processes of other users, whose
     /// environment cannot be read, are skipped.
-    static func carrying(marker: String, excluding excluded: Set<pid_t> = []) -> [pid_t] {
+    package static func carrying(marker: String, excluding excluded: Set<pid_t> = []) -> [pid_t] {
         let needle = Array(marker.utf8)
         var out: [pid_t] = []
         for pid in processIDs() where !excluded.contains(pid) {
@@ -87,7 +87,7 @@ struct ProcessTable: Sendable {
     }
 
     /// A `/proc` file's bytes (these report a size of 0, so read until the end).
-    static func readSmallFile(_ path: String, limit: Int = 64 << 10) -> [UInt8]? {
+    package static func readSmallFile(_ path: String, limit: Int = 64 << 10) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

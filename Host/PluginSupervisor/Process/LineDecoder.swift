@@ -9,7 +9,7 @@ public enum OutputFraming: Sendable, Hashable {
 }
 
 /// Cuts a child's stdout into messages for ``PluginConnection``'s reader.
-protocol OutputDecoder {
+package protocol OutputDecoder {
     mutating func append(_ bytes: UnsafeRawBufferPointer)
     /// The next complete message, or `nil` until one has arrived.
     mutating func next() throws(FrameError) -> ArraySlice<UInt8>?
@@ -18,9 +18,9 @@ protocol OutputDecoder {
 }
 
 extension FrameDecoder: OutputDecoder {
-    mutating func next() throws(FrameError) -> ArraySlice<UInt8>? { try nextFrame() }
+    package mutating func next() throws(FrameError) -> ArraySlice<UInt8>? { try nextFrame() }
 
-    mutating func end() throws(FrameError) -> ArraySlice<UInt8>? {
+    package mutating func end() throws(FrameError) -> ArraySlice<UInt8>? {
         try finish()
         return nil
     }
@@ -28,18 +28,18 @@ extension FrameDecoder: OutputDecoder {
 
 /// Splits a byte stream into lines (without their `\n`, or `\r\n`), as Telegraf's `execd` inputs write line
 /// protocol on stdout. A line longer than the limit is refused like an oversized frame.
-struct LineDecoder: OutputDecoder, Sendable {
-    let maxLineLength: Int
+package struct LineDecoder: OutputDecoder, Sendable {
+    package let maxLineLength: Int
     private var buffer: [UInt8] = []
     private var start = 0
     /// Where the search for the next newline resumes (bytes before it hold none).
     private var scanned = 0
 
-    init(maxLineLength: Int) {
+    package init(maxLineLength: Int) {
         self.maxLineLength = maxLineLength
     }
 
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)
             scanned -= start
@@ -48,7 +48,7 @@ struct LineDecoder: OutputDecoder, Sendable {
         buffer.append(contentsOf: bytes)
     }
 
-    mutating func next() throws(FrameError) -> ArraySlice<UInt8>? {
+    package mutating func next() throws(FrameError) -> ArraySlice<UInt8>? {
         guard let newline = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) else {
             scanned = buffer.count
             if buffer.count - start > maxLineLength {
@@ -64,7 +64,7 @@ struct LineDecoder: OutputDecoder, Sendable {
         return line
     }
 
-    mutating func end() throws(FrameError) -> ArraySlice<UInt8>? {
+    package mutating func end() throws(FrameError) -> ArraySlice<UInt8>? {
         defer { buffer = []; start = 0; scanned = 0 }
         return start < buffer.count ? buffer[start...] : nil
     }
