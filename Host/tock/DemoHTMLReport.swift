@@ -46,8 +46,8 @@ struct PrinterHTMLReport {
         page.blocks.append(.paragraph("""
             Seed \(seed): \(points.count) points of the measurement temperatures (one a second from 2016-01-01 00:00 UTC) \
             replayed through print_temps.tick, whose three @tTest() UDF processes run Welch's t-test on each 5-minute window \
-            of hotend, bed and air against the hour before it, and alert CRITICAL when the p-value is below 0.001 \
-            (\(String(format: "%.1f", elapsed)) s).
+            of hotend, bed and air against a rolling baseline of the last 3,600 accepted values, and alert CRITICAL when the \
+            p-value is below 0.001. The run took \(String(format: "%.1f", elapsed)) s.
             """))
         page.blocks.append(.picture(svg: chart.svg(title: "Printer temperatures, 2016-01-01 (UTC)"), caption: """
             Each panel shows, for every \(bucketSeconds)-second slice of the day, the range of the values (band) and their \
