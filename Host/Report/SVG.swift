@@ -52,11 +52,6 @@ public enum SVG {
         return text
     }
 
-    /// `name="value"` pairs, the values escaped, each preceded by a space.
-    public static func attributes(_ pairs: KeyValuePairs<String, String>) -> String {
-        pairs.map { " \($0.key)=\"\(escape($0.value))\"" }.joined()
-    }
-
     /// A `<text>` element at (`x`, `y`) with the escaped `content`.
     /// `attributes` is written into the element as it is (`fill="#333"`): pass only attributes made here.
     public static func text(_ content: String, x: Double, y: Double, anchor: String = "start", className: String? = nil,

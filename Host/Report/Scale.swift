@@ -3,7 +3,9 @@
 /// The range may run backwards (`top...bottom` is given as `range: (bottom, top)` for a y axis where larger
 /// values are drawn higher). A domain of zero width maps every value to the middle of the range.
 public struct LinearScale: Sendable, Hashable {
+    /// The data values mapped: `lower` to `range.from`, `upper` to `range.to`.
     public var domain: (lower: Double, upper: Double)
+    /// The pixel positions the domain's ends map to.
     public var range: (from: Double, to: Double)
 
     public init(domain: (lower: Double, upper: Double), range: (from: Double, to: Double)) {
@@ -65,15 +67,17 @@ public struct LinearScale: Sendable, Hashable {
 }
 
 /// Ticks of a time axis in seconds since the epoch: the round step (a minute … a day) that gives at most
-/// `maximum` ticks, labelled as UTC `HH:MM` (with the day when the span crosses midnight).
+/// `maximum` ticks, labelled `HH:MM` in hours and minutes since the UTC midnight the axis starts after.
 public struct TimeTicks: Sendable, Hashable {
     /// Tick times, seconds since the epoch, ascending.
     public var times: [Double]
     /// The step between ticks, in seconds.
     public var step: Double
 
+    /// The steps tried, shortest first; past a day, whole days.
     public static let steps: [Double] = [60, 300, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400]
 
+    /// The ticks within `[start, end]`.
     public init(from start: Double, to end: Double, maximum: Int = 12) {
         let span = max(0, end - start)
         step = Self.steps.first { span / $0 <= Double(max(1, maximum)) } ?? 86_400 * ((span / 86_400 / Double(max(1, maximum))).rounded(.up))
@@ -88,7 +92,8 @@ public struct TimeTicks: Sendable, Hashable {
         self.times = times
     }
 
-    /// `HH:MM` in UTC; `24:00` for the midnight that ends a day-long chart starting at midnight.
+    /// `HH:MM` since the UTC midnight at or before `start`: `24:00` for the midnight that ends a day-long chart
+    /// starting at midnight, `25:00` an hour later.
     public static func label(_ time: Double, start: Double) -> String {
         let seconds = Int64(time.rounded(.down))
         let dayStart = Int64((start / 86_400).rounded(.down)) * 86_400

@@ -9,6 +9,7 @@ public struct TimeSeriesChart: Sendable, Hashable {
     public struct Bucket: Sendable, Hashable {
         /// Seconds since the epoch.
         public var start: Double
+        /// Seconds since the epoch (excluded).
         public var end: Double
         public var minimum: Double
         public var maximum: Double
@@ -40,6 +41,7 @@ public struct TimeSeriesChart: Sendable, Hashable {
 
     /// One series in its own panel, with its own value axis.
     public struct Panel: Sendable, Hashable {
+        /// The series' name, shown at the panel's top right.
         public var title: String
         /// Appended to the value axis' labels (`°C`).
         public var unit: String
@@ -61,6 +63,7 @@ public struct TimeSeriesChart: Sendable, Hashable {
         }
     }
 
+    /// Top to bottom.
     public var panels: [Panel]
     /// The time axis, seconds since the epoch.
     public var start: Double
