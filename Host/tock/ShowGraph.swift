@@ -2,6 +2,7 @@ import Alerting
 import ArgumentParser
 import Engine
 import Foundation
+import PluginHost
 import Report
 import TICKScript
 
@@ -18,11 +19,24 @@ struct ShowGraph: ParsableCommand {
           help: "Print the graph as SVG (drawn by Tock, no Graphviz needed), not DOT.")
     var svg = false
 
+    @Option(name: [.customLong("config"), .customLong("config", withSingleDash: true)],
+            help: "A kapacitor.conf-style file whose [udf.functions.NAME] tables define the script's @NAME() UDFs (each is started to ask for its options, as at define).")
+    var config: String?
+
     func run() throws {
         let source = try readText(script)
         let name = script == "-" ? "task" : URL(fileURLWithPath: script).deletingPathExtension().lastPathComponent
+        var udfs: UDFRegistry?
+        if let config {
+            do {
+                udfs = try UDFRegistry(configurationFile: config)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        defer { udfs?.terminateAll() }
         do {
-            let dot = try Self.dot(of: source, name: name)
+            let dot = try Self.dot(of: source, name: name, udfs: udfs)
             if svg {
                 print(try GraphPicture.svg(dot: dot, of: name), terminator: "")
             } else {
@@ -37,8 +51,8 @@ struct ShowGraph: ParsableCommand {
 
 extension ShowGraph {
     /// The DOT of `source`'s pipeline, checked and built as `tock define` would, without counters.
-    static func dot(of source: String, name: String) throws -> String {
-        var builder = TaskBuilder(taskID: name)
+    static func dot(of source: String, name: String, udfs: UDFRegistry? = nil) throws -> String {
+        var builder = TaskBuilder(taskID: name, udfProvider: udfs)
         builder.alertService = try? AlertingService()
         return try builder.build(try Program.parse(source)).dot(name: name)
     }

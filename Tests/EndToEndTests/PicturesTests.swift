@@ -83,6 +83,14 @@ struct PicturesTests {
         #expect(svg.stdout.components(separatedBy: "<path class=\"edge\"").count - 1 == edges.count)
         for node in nodes { #expect(svg.stdout.contains("data-id=\"\(node)\"")) }
 
+        // The printer task: its @tTest() UDFs come from the sample configuration.
+        let printer = try TockBinary.run(["show-graph", "--svg", "--config", "SampleUDFs/printer/tock.conf",
+                                          "SampleUDFs/printer/print_temps.tick"])
+        #expect(printer.status == 0, "stderr:\n\(printer.stderr)")
+        #expect(printer.stdout.components(separatedBy: "<g class=\"node\"").count - 1 == 9, "stream, from, window, 3 × (tTest, alert)")
+        #expect(printer.stdout.components(separatedBy: "<path class=\"edge\"").count - 1 == 8)
+        for id in ["window2", "tTest3", "alert4", "tTest7", "alert8"] { #expect(printer.stdout.contains("data-id=\"\(id)\"")) }
+
         guard Self.browser else { return }
         let path = try file("graph.svg", svg.stdout, in: dir)
         let page = try HeadlessChromium.load(path)
