@@ -28,6 +28,30 @@ import Testing
         ])
     }
 
+    @Test func readsWhatKapacitorItselfSends() throws {
+        // `kapacitor show` of Kapacitor 1.8: the throughput as a graph attribute, each node's edges after it.
+        let graph = try DOTGraph(parsing: """
+            digraph cpu_alert {
+            graph [throughput="0.00 points/s"];
+
+            stream0 [avg_exec_time_ns="0s" errors="0" working_cardinality="0" ];
+            stream0 -> from1 [processed="7"];
+
+            from1 [avg_exec_time_ns="0s" errors="0" working_cardinality="0" ];
+            from1 -> alert2 [processed="7"];
+
+            alert2 [alerts_inhibited="0" alerts_triggered="2" avg_exec_time_ns="0s" crits_triggered="2" errors="0" infos_triggered="0" oks_triggered="0" warns_triggered="0" working_cardinality="1" ];
+            }
+            """)
+        #expect(graph.graphAttributes == [.init("throughput", "0.00 points/s")])
+        #expect(graph.nodes.map(\.id) == ["stream0", "from1", "alert2"])
+        #expect(graph.nodes.map(\.attributes.count) == [3, 3, 9])
+        #expect(graph.edges.map { $0["processed"] } == ["7", "7"])
+        let svg = graph.svg()
+        #expect(svg.contains(">throughput: 0.00 points/s</text>"), "the graph attributes are the caption")
+        #expect(XMLCheck.read(svg).elements("g", className: "node").count == 3)
+    }
+
     @Test func readsKapacitorsGraphAttributesChainsQuotesAndComments() throws {
         let graph = try DOTGraph(parsing: """
             strict digraph "my task" { // a comment
