@@ -68,7 +68,7 @@ public struct DOTGraph: Sendable, Hashable {
         self.edges = edges
     }
 
-    /// Reads `text` as a `digraph` (or `graph`; `strict` allowed).
+    /// Reads `text` as a `digraph` (`strict digraph` too).
     public init(parsing text: String) throws(ParseError) {
         var parser = DOTParser(tokens: try DOTLexer.tokens(text))
         self = try parser.parseGraph()
@@ -216,7 +216,7 @@ struct DOTParser {
 
     mutating func parseGraph() throws(DOTGraph.ParseError) -> DOTGraph {
         if isKeyword("strict") { advance() }
-        guard isKeyword("digraph") || isKeyword("graph") else { throw error("expected 'digraph'") }
+        guard isKeyword("digraph") else { throw error("expected 'digraph'") }
         advance()
         if current.kind == .id || current.kind == .quoted { graph.name = try identifier() }
         try expect("{")
@@ -246,7 +246,7 @@ struct DOTParser {
             return
         }
         var chain = [first]
-        while isSymbol("->") || isSymbol("--") {
+        while isSymbol("->") {
             advance()
             chain.append(try identifier())
         }
