@@ -116,9 +116,11 @@ let package = Package(
                                .product(name: "TOMLKit", package: "TOMLKit"),
                                .product(name: "Yams", package: "Yams")],
                 path: "Host/Server", swiftSettings: swiftSettings),
+        // Pictures without Graphviz or a browser library: SVG charts, the pipeline graph's layout, self-contained HTML.
+        .target(name: "Report", path: "Host/Report", swiftSettings: swiftSettings),
         .executableTarget(name: "tock",
                           dependencies: ["TockModel", "LineProtocol", "TICKScript", "Engine", "PluginHost", "Server", "Storage",
-                                         "Recording", "Alerting", "Collectors", "Agent", "AgentCLI",
+                                         "Recording", "Alerting", "Collectors", "Agent", "AgentCLI", "Report",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                          .product(name: "Yams", package: "Yams"),
@@ -175,6 +177,8 @@ let package = Package(
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "TockModel", "LineProtocol", "PluginHost", "UDFProtocol", "HTTPTesting"],
                     path: "Tests/CollectorsTests"),
         .testTarget(name: "TockModelTests", dependencies: ["TockModel"], path: "Tests/TockModelTests"),
+        .target(name: "BrowserTesting", path: "Tests/Support/BrowserTesting", swiftSettings: swiftSettings),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "BrowserTesting"], path: "Tests/ReportTests"),
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol", "LineProtocolFuzzing"], path: "Tests/LineProtocolTests"),
         .testTarget(name: "TICKScriptTests", dependencies: ["TICKScript", "TICKScriptFuzzing"], path: "Tests/TICKScriptTests"),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "TockModel", "LineProtocol"], path: "Tests/RecordingTests"),
@@ -197,7 +201,7 @@ let package = Package(
                     path: "Tests/AlertingTests"),
         .testTarget(name: "InfluxDBTests", dependencies: ["InfluxDB", "Engine", "TockModel", "InfluxDBTesting"],
                     path: "Tests/InfluxDBTests"),
-        .testTarget(name: "EndToEndTests", dependencies: ["Storage", "InfluxDBTesting"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Storage", "InfluxDBTesting", "BrowserTesting"], path: "Tests/EndToEndTests"),
         .testTarget(name: "TockCommandTests", dependencies: ["tock", "Engine", "Server", "TockModel"], path: "Tests/TockCommandTests"),
     ]
 )

@@ -27,7 +27,10 @@ struct PrinterDemo: ParsableCommand {
             beside the tock binary and in its parent directories, in the installed share directory \
             (<prefix>/share/tock for <prefix>/bin/tock; `make install` puts them there), and in the repository \
             tock was built from; when none has them, tock says where it looked. \
-            --write-data FILE writes the day's line protocol to FILE (for `tock run` or a daemon) and runs nothing.
+            --write-data FILE writes the day's line protocol to FILE (for `tock run` or a daemon) and runs nothing. \
+            Also writes an HTML report (one self-contained file: a chart of the three temperatures over the day with the \
+            critical windows shaded and the planted anomalies marked, and the tables) to --report, by default \
+            printer-report.html in the alert log directory, and prints its path.
             """)
 
     @Option(help: "The generator's random seed.")
@@ -41,6 +44,9 @@ struct PrinterDemo: ParsableCommand {
 
     @Option(help: "Where the alert log files go (default: a new temporary directory).")
     var logDir: String?
+
+    @Option(help: "Where the HTML report goes (default: printer-report.html in the alert log directory).")
+    var report: String?
 
     func run() throws {
         let root = try Self.sampleRoot(given: root)
@@ -110,9 +116,16 @@ struct PrinterDemo: ParsableCommand {
         try runner.stop()
         progress.finish()
 
-        let report = PrinterReport(alerts: progress.alerts)
-        print(report.render(logDir: logDir, points: points.count, elapsed: Date().timeIntervalSince(started)))
-        if !report.missed.isEmpty { throw ExitCode(1) }
+        let elapsed = Date().timeIntervalSince(started)
+        let summary = PrinterReport(alerts: progress.alerts)
+        print(summary.render(logDir: logDir, points: points.count, elapsed: elapsed))
+        let html = PrinterHTMLReport(report: summary, points: points, seed: seed, logDir: logDir).html(elapsed: elapsed)
+        let reportPath = URL(fileURLWithPath: report ?? logDir + "/printer-report.html").standardizedFileURL.path
+        guard FileManager.default.createFile(atPath: reportPath, contents: Data(html.utf8)) else {
+            throw ValidationError("cannot write the report to \(reportPath)")
+        }
+        print("report: \(reportPath)")
+        if !summary.missed.isEmpty { throw ExitCode(1) }
     }
 
     /// The directory holding `SampleUDFs/ttest.py` (and `Protocol/python`), looked for in ``samplePlaces(given:)``'s

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TICKScript
 
 /// `tock list tasks|templates [globs…]`: Kapacitor's tables.
 struct List: AsyncParsableCommand {
@@ -56,35 +57,60 @@ struct List: AsyncParsableCommand {
     }
 }
 
-/// `tock show <task>`: one task in Kapacitor's layout, DOT with the node statistics.
+/// `tock show <task>`: one task in Kapacitor's layout, DOT with the node statistics; with `--svg`, the graph as SVG.
 struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a task: its state, TICKscript and DOT with stats.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show a task: its state, TICKscript and DOT with stats.",
+        discussion: "--svg prints the pipeline graph as an SVG picture instead (nodes with their counters, edges with the "
+            + "messages that crossed them), drawn by Tock without Graphviz: `tock show cpu_alert --svg > cpu_alert.svg`.")
 
     @Argument(help: "The task ID.")
     var id: String
+
+    @Flag(name: [.customLong("svg"), .customLong("svg", withSingleDash: true)],
+          help: "Print the pipeline graph with its counters as SVG, not the text.")
+    var svg = false
 
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
         try await server.run { client in
             let task = try await client.request("GET", "/tasks/\(KapacitorClient.escape(id))").object()
+            if svg { return print(try GraphPicture.svg(dot: Table.text(task["dot"]), of: "task \(id)"), terminator: "") }
             print(Table.task(task), terminator: "")
         }
     }
 }
 
-/// `tock show-template <id>`.
+/// `tock show-template <id>`; with `--svg`, the template's graph as SVG.
 struct ShowTemplate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show-template", abstract: "Show a task template.")
 
     @Argument(help: "The template ID.")
     var id: String
 
+    @Flag(name: [.customLong("svg"), .customLong("svg", withSingleDash: true)],
+          help: "Print the template's pipeline graph as SVG, not the text.")
+    var svg = false
+
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
         try await server.run { client in
             let template = try await client.request("GET", "/templates/\(KapacitorClient.escape(id))").object()
+            if svg {
+                // Tock's API sends no DOT for a template: its script's graph is built here, as `show-graph` does.
+                var dot = Table.text(template["dot"])
+                if dot.isEmpty {
+                    let script = Table.text(template["script"])
+                    do {
+                        dot = try ShowGraph.dot(of: script, name: id)
+                    } catch let error as ScriptError {
+                        throw ValidationError("the graph of template \(id) cannot be built:\n" + error.rendered(source: script))
+                    }
+                }
+                return print(try GraphPicture.svg(dot: dot, of: "template \(id)"), terminator: "")
+            }
             print(Table.template(template), terminator: "")
         }
     }
