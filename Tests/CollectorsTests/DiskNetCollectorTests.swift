@@ -147,6 +147,11 @@ struct NetstatNetlinkTests {
                                       "sock_diag refused: netstat would read /proc/net/tcp")
         #expect(viaNetlink[10] >= 1)  // our listener
         #expect(viaNetlink[1] >= 2)   // both ends of our connection
+        // One walk of both families (the older request) counts what the two per-family dumps count together.
+        let both = try #require(SockDiag.tcpCountByState(), "the kernel refused TCPDIAG_GETSOCK")
+        let v6 = try #require(SockDiag.countByState(family: UInt8(AF_INET6), protocol: UInt8(IPPROTO_TCP)))
+        #expect(both[10] == viaNetlink[10] + v6[10])
+        #expect(both[1] >= 2)
         var collector = try NetstatCollector.make()
         collector.useNetlink = true
         let netlink = try collector.gather(GatherContext(time: 0))[0]

@@ -132,7 +132,7 @@ public final class CollectorScheduler: Sendable {
         while !Task.isCancelled {
             let jitter = config.jitter == .zero ? Duration.zero
                 : .nanoseconds(Int64.random(in: 0...max(0, config.jitter.nanosecondsValue)))
-            if (try? await Task.sleep(for: jitter)) == nil { return }
+            if jitter > .zero, (try? await Task.sleep(for: jitter)) == nil { return }
             let started = ContinuousClock.now
             let time = clock()
             let outcome = await box.gather(GatherContext(time: time, host: host, timeout: config.timeout, log: { [log] level, line in
@@ -242,11 +242,7 @@ final class CollectorBox: @unchecked Sendable {
                 }
                 if first { continuation.resume(returning: outcome) }
             }
-            // The timer ends with the gather, so that no sleeping task is left per gather.
-            let timer = Task {
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { resume(.timedOut) }
-            }
+            let watch = GatherWatchdog.shared.add(after: timeout) { resume(.timedOut) }
             GatherThread.run { [self] in
                 var c = collector
                 let outcome: Outcome
@@ -254,7 +250,7 @@ final class CollectorBox: @unchecked Sendable {
                 let finished = c
                 lock.withLock { $0 = (finished, false) }
                 resume(outcome)
-                timer.cancel()
+                GatherWatchdog.shared.remove(watch)
             }
         }
     }

@@ -109,15 +109,11 @@ public struct NetstatCollector: Collector {
         var udp = 0
         var readAny = false
         let netlink = useNetlink ?? (host.proc == "/proc")
-        for (family, file) in [(UInt8(AF_INET), "tcp"), (UInt8(AF_INET6), "tcp6")] {
-            if netlink, let counts = SockDiag.countByState(family: family, protocol: UInt8(IPPROTO_TCP)) {
-                readAny = true
-                for i in counts.indices { tcp[i] += counts[i] }
-                continue
-            }
-            guard let bytes = host.bytes(host.proc + "/net/" + file) else { continue }
+        if netlink, let counts = SockDiag.tcpCountByState() {
             readAny = true
-            Self.countStates(bytes, into: &tcp)
+            tcp = counts
+        } else {
+            try gatherTCPPerFamily(host, netlink: netlink, into: &tcp, readAny: &readAny)
         }
         for (family, file) in [(UInt8(AF_INET), "udp"), (UInt8(AF_INET6), "udp6")] {
             if netlink, let counts = SockDiag.countByState(family: family, protocol: UInt8(IPPROTO_UDP)) {
@@ -136,6 +132,21 @@ public struct NetstatCollector: Collector {
             counts[code < Self.fieldByCode.count ? Self.fieldByCode[code] : "tcp_none", default: 0] += Int64(count)
         }
         return [Point(name: "netstat", fields: Fields(counts.mapValues { FieldValue.int($0) }), time: context.time)]
+    }
+
+    /// TCP sockets per state, asked per family (a kernel without the older one-walk request) or read from
+    /// `/proc/net/tcp{,6}`.
+    private func gatherTCPPerFamily(_ host: HostFS, netlink: Bool, into tcp: inout [Int], readAny: inout Bool) {
+        for (family, file) in [(UInt8(AF_INET), "tcp"), (UInt8(AF_INET6), "tcp6")] {
+            if netlink, let counts = SockDiag.countByState(family: family, protocol: UInt8(IPPROTO_TCP)) {
+                readAny = true
+                for i in counts.indices { tcp[i] += counts[i] }
+                continue
+            }
+            guard let bytes = host.bytes(host.proc + "/net/" + file) else { continue }
+            readAny = true
+            Self.countStates(bytes, into: &tcp)
+        }
     }
 
     /// Adds the `st` column (the 4th, hex) of each line of a `/proc/net/tcp` listing but the header to `counts`;
