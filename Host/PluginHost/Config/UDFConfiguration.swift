@@ -54,6 +54,22 @@ public struct UDFConfiguration: Sendable {
     /// What `${TOCK_CONFIG_DIR}` is replaced with in `prog`, `args` and `env`: the configuration file's directory.
     public static let configDirectoryVariable = "${TOCK_CONFIG_DIR}"
 
+    /// The directory `${TOCK_CONFIG_DIR}` stands for in the configuration file `file`: its directory, absolute
+    /// (a relative `file` is taken from the current directory); the current directory for text with no file
+    /// (`"<config>"`).
+    public static func configDirectory(of file: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        return file == "<config>" ? cwd
+            : URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true))
+                .standardizedFileURL.deletingLastPathComponent().path
+    }
+
+    /// `text` with every `${TOCK_CONFIG_DIR}` replaced by `directory` (see ``configDirectory(of:)``): the one
+    /// expansion UDF, notifier and collector sections share.
+    public static func expandConfigDirectory(_ text: String, directory: String) -> String {
+        text.replacingOccurrences(of: configDirectoryVariable, with: directory)
+    }
+
     public var functions: [String: UDFFunctionConfiguration]
     /// The `[notifiers.NAME]` sections: notifier plugins, by name.
     public var notifiers: [String: NotifierConfiguration] = [:]
@@ -129,15 +145,12 @@ private struct Parser {
     init(file: String, locator: KeyLocator) {
         self.file = file
         self.locator = locator
-        let cwd = FileManager.default.currentDirectoryPath
-        configDirectory = file == "<config>" ? cwd
-            : URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true))
-                .standardizedFileURL.deletingLastPathComponent().path
+        configDirectory = UDFConfiguration.configDirectory(of: file)
     }
 
     /// `text` with `${TOCK_CONFIG_DIR}` replaced by the file's directory.
     func expand(_ text: String) -> String {
-        text.replacingOccurrences(of: UDFConfiguration.configDirectoryVariable, with: configDirectory)
+        UDFConfiguration.expandConfigDirectory(text, directory: configDirectory)
     }
 
     func error(_ path: [String], _ message: String) -> ConfigDiagnostic {
