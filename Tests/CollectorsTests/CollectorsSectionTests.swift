@@ -78,6 +78,7 @@ struct CollectorsSectionTests {
 
             [[collectors.mem]]
               gather-timeout = "2s"
+              timeout = "9s"
 
             [[collectors.http_response]]
               urls = ["http://127.0.0.1:1/a", "http://127.0.0.1:1/b", "http://127.0.0.1:1/c"]

@@ -223,6 +223,7 @@ struct DNSQueryTests {
         let defaults = try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"])])
         #expect(defaults.domains == ["."] && defaults.recordType == .NS && !defaults.tcp && defaults.port == 53 && defaults.timeout == 2_000_000_000)
         #expect(!defaults.firstIP && !defaults.allIPs)
+        #expect(try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "timeout": .int(0)]).timeout == 2_000_000_000)
         #expect(try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "timeout": .string("1500ms")]).timeout == 1_500_000_000)
     }
 }

@@ -223,6 +223,7 @@ struct X509CertTests {
                 first += String(decoding: byte, as: UTF8.self)
             }
             guard let port = UInt16(first.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                kill(process.processIdentifier, SIGKILL)
                 throw CollectorError("test", "starttls_smtp.py printed \(first), not a port")
             }
             self.process = process

@@ -124,7 +124,8 @@ public enum CollectorsSection {
                     config.jitter = duration
                 } else {
                     guard ns > 0 else { throw CollectorSectionError("\(at): \(key) must be more than 0") }
-                    config.timeout = duration
+                    // gather-timeout wins over a timeout that is the bound too.
+                    if key == "gather-timeout" || section["gather-timeout"] == nil { config.timeout = duration }
                     bounded = true
                 }
             case "tags":

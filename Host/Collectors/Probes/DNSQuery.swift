@@ -69,8 +69,9 @@ public struct DNSQueryCollector: Collector {
         guard let p = UInt16(exactly: port), p > 0 else { throw CollectorError(Self.name, "port \(port) is not a port number") }
         self.port = p
         // `timeout`: a duration (`"2s"`, Telegraf ≥ 1.26) or a number of seconds (earlier Telegrafs).
-        timeout = try o.duration("timeout", default: 2 * GoDuration.second)
-        guard timeout > 0 else { throw CollectorError(Self.name, "timeout must be more than 0") }
+        // 0 is miekg/dns' default, 2 s, as Telegraf's client ends up with.
+        let timeout = try o.duration("timeout", default: 2 * GoDuration.second)
+        self.timeout = timeout == 0 ? 2 * GoDuration.second : timeout
         let included = try o.strings("include_fields", default: [])
         for field in included where field != "first_ip" && field != "all_ips" {
             throw CollectorError(Self.name, "invalid field \"\(field)\" included (include_fields takes first_ip and all_ips)")
