@@ -93,7 +93,7 @@ struct CollectorsSectionTests {
         #expect(try section("http_response", in: configs).timeout == .seconds(13), "three URLs in turn, 4s each, + 1s")
     }
 
-    @Test("a probe's bad timeout is refused with the file, the section's line and the option")
+    @Test("a probe's bad timeout, a refused json_query and a zero gather-timeout are refused with the file and the section's line")
     func badProbeTimeout() throws {
         let text = "[[collectors.cpu]]\n\n[[collectors.net_response]]\n  address = \"127.0.0.1:9\"\n  timeout = \"soon\"\n"
         #expect {
@@ -101,6 +101,13 @@ struct CollectorsSectionTests {
         } throws: { error in
             let message = (error as? CollectorSectionError)?.description ?? ""
             return message.hasPrefix("agent.conf:3: [[collectors.net_response]]: option \"timeout\" must be a duration")
+        }
+        #expect {
+            try sections("[[collectors.exec]]\n  commands = [\"true\"]\n  data_format = \"json\"\n  json_query = \"items.@keys\"\n",
+                         file: "agent.conf")
+        } throws: { error in
+            let message = (error as? CollectorSectionError)?.description ?? ""
+            return message.hasPrefix("agent.conf:1: [[collectors.exec]]: json_query \"items.@keys\": the GJSON modifier @keys is not supported")
         }
         #expect {
             try sections("[[collectors.ping]]\n  urls = [\"127.0.0.1\"]\n  gather-timeout = \"0s\"\n", file: "agent.conf")
