@@ -5,7 +5,8 @@ import TockModel
 @testable import Collectors
 
 /// A tiny authoritative DNS server on 127.0.0.1 (UDP), written independently of the collector's codec: it answers
-/// `ok.test.` with the A record 192.0.2.10, `missing.test.` with NXDOMAIN, and never answers `silent.test.`.
+/// `ok.test.` with the A record 192.0.2.10, `multi.test.` with a CNAME then the addresses 192.0.2.20, 2001:db8::1 and
+/// 192.0.2.21, `missing.test.` with NXDOMAIN, and never answers `silent.test.`.
 final class TinyDNSServer: @unchecked Sendable {
     let fd: Int32
     let port: UInt16
@@ -68,14 +69,22 @@ final class TinyDNSServer: @unchecked Sendable {
         let questionEnd = i + 5
         let name = labels.joined(separator: ".").lowercased()
         if name == "silent.test" { return nil }
-        let found = name == "ok.test"
+        let found = name == "ok.test" || name == "multi.test"
+        var answers: [[UInt8]] = []
+        if name == "ok.test" {
+            answers = [[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 10]]
+        } else if name == "multi.test" {
+            let target: [UInt8] = [3, 0x77, 0x77, 0x77, 0xc0, 0x0c]        // www. + a pointer to the question's name
+            answers = [[0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0, 60, 0, UInt8(target.count)] + target,
+                       [0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 20],
+                       [0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16, 0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1],
+                       [0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 21]]
+        }
         var reply = Array(query[0..<2])
         reply += [0x81, found ? 0x80 : 0x83]             // response, recursion desired and available; rcode 0 or 3
-        reply += [0, 1, 0, found ? 1 : 0, 0, 0, 0, 0]    // one question, one answer or none
+        reply += [0, 1, 0, UInt8(answers.count), 0, 0, 0, 0]    // one question, the answers
         reply += query[12..<questionEnd]
-        if found {
-            reply += [0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 10]
-        }
+        for answer in answers { reply += answer }
         return reply
     }
 
@@ -133,6 +142,32 @@ struct DNSQueryTests {
         #expect(points.first { $0.tags["domain"] == "ok.test" }?.tags["result"] == "success")
     }
 
+    @Test("include_fields: first_ip is the first A or AAAA answer as ip; all_ips gives ip_N by the record's index among all answers")
+    func includeFields() throws {
+        let server = TinyDNSServer()
+        defer { server.stop() }
+        let base: [String: CollectorOptions.Value] = ["servers": .strings(["127.0.0.1"]), "port": .int(Int64(server.port)),
+                                                      "domains": .strings(["multi.test", "missing.test"]), "record_type": .string("A")]
+        func point(_ points: [Point], _ domain: String) throws -> Point { try #require(points.first { $0.tags["domain"] == domain }) }
+        func fieldNames(_ p: Point) -> Set<String> { Set(p.fields.map(\.key)) }
+        let plain = try point(try gather(base), "multi.test")
+        #expect(fieldNames(plain) == ["query_time_ms", "result_code", "rcode_value"], "no extra field unless asked")
+
+        let first = try point(try gather(base.merging(["include_fields": .strings(["first_ip"])]) { $1 }), "multi.test")
+        #expect(field(first, "ip") == .string("192.0.2.20"), "the CNAME before it is skipped")
+        #expect(fieldNames(first) == ["query_time_ms", "result_code", "rcode_value", "ip"])
+
+        let all = try gather(base.merging(["include_fields": .strings(["first_ip", "all_ips"])]) { $1 })
+        let multi = try point(all, "multi.test")
+        #expect(field(multi, "ip") == .string("192.0.2.20"))
+        #expect(field(multi, "ip_0") == nil, "index 0 is the CNAME")
+        #expect(field(multi, "ip_1") == .string("192.0.2.20"))
+        #expect(field(multi, "ip_2") == .string("2001:db8::1"))
+        #expect(field(multi, "ip_3") == .string("192.0.2.21"))
+        // An error answer has no addresses to report.
+        #expect(fieldNames(try point(all, "missing.test")) == ["query_time_ms", "result_code", "rcode_value"])
+    }
+
     @Test("network = tcp: the query and answer are framed by their length")
     func tcp() throws {
         let server = TinyDNSServer(tcp: true)
@@ -178,12 +213,17 @@ struct DNSQueryTests {
         #expect(throws: CollectorError.self) { try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "network": .string("sctp")]) }
         #expect(throws: CollectorError.self) { try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "port": .int(70000)]) }
         #expect(throws: CollectorError.self) { try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "timeout": .string("soon")]) }
-        #expect(throws: CollectorError("dns_query", "unknown option \"domain\" (options: domains, network, port, record_type, servers, timeout)")) {
+        #expect(throws: CollectorError("dns_query", "unknown option \"domain\" (options: domains, include_fields, network, port, record_type, servers, timeout)")) {
             try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "domain": .string("x")])
         }
-        // Telegraf's defaults: the root's NS records over UDP port 53; the section's timeout bounds the query.
+        #expect(throws: CollectorError("dns_query", "invalid field \"ttl\" included (include_fields takes first_ip and all_ips)")) {
+            try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "include_fields": .strings(["first_ip", "ttl"])])
+        }
+        // Telegraf's defaults: the root's NS records over UDP port 53, within 2s.
         let defaults = try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"])])
-        #expect(defaults.domains == ["."] && defaults.recordType == .NS && !defaults.tcp && defaults.port == 53 && defaults.timeout == nil)
+        #expect(defaults.domains == ["."] && defaults.recordType == .NS && !defaults.tcp && defaults.port == 53 && defaults.timeout == 2_000_000_000)
+        #expect(!defaults.firstIP && !defaults.allIPs)
+        #expect(try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "timeout": .int(0)]).timeout == 2_000_000_000)
         #expect(try DNSQueryCollector.make(["servers": .strings(["127.0.0.1"]), "timeout": .string("1500ms")]).timeout == 1_500_000_000)
     }
 }

@@ -50,6 +50,18 @@ struct ExecCollectorTests {
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    @Test("exec's own timeout (Telegraf's, default 5s) kills a command even when the gather may last longer")
+    func ownTimeout() throws {
+        let started = ContinuousClock.now
+        #expect {
+            try gather(["commands": .strings(["sh -c 'sleep 30'"]), "timeout": .string("300ms")], timeout: .seconds(20))
+        } throws: { ($0 as? CollectorError)?.message.contains("timed out after 300ms") == true }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(try ExecCollector.make(["commands": .strings(["true"])]).timeout == 5_000_000_000)
+        #expect(try ExecCollector.make(["commands": .strings(["true"]), "timeout": .int(12)]).gatherBound == .seconds(12))
+        #expect(throws: CollectorError.self) { try ExecCollector.make(["commands": .strings(["true"]), "timeout": .string("0s")]) }
+    }
+
     @Test("a failing command is reported with its exit status and last stderr lines; the others' points are kept")
     func failure() throws {
         let log = LogLines()
@@ -147,6 +159,28 @@ struct ExecdCollectorTests {
         execd.stop()
         try await waitFor("the plugin to exit on stdin's end") { received.log.all.contains { $0.1.contains("stdin closed, exiting") } }
         #expect(!execd.isRunning)
+    }
+
+    @Test("data_format = prometheus: each line read on its own, as Telegraf's execd hands them over (so samples are untyped)")
+    func prometheus() async throws {
+        let script = #"while read line; do printf '# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\njobs_total{queue="mail"} 3\nbad line here\n'; done"#
+        let execd = try ExecdCollector.make(["command": .strings(["sh", "-c", script]), "signal": .string("STDIN"),
+                                             "data_format": .string("prometheus")])
+        let received = Received()
+        try execd.start(received.context)
+        defer { execd.stop() }
+        try await waitFor("the program to start") { execd.isRunning }
+        execd.tick()
+        try await waitFor("a point") { received.count == 1 }
+        let point = try #require(received.points.withLock { $0.first })
+        #expect(point.name == "jobs_total")
+        #expect(point.tags.dictionary == ["queue": "mail"])
+        #expect(point.fields.map(\.key) == ["value"], "the # TYPE line was read on its own and typed nothing")
+        #expect(point.fields.first?.value == .double(3))
+        try await waitFor("the bad line's error") { received.log.all.contains { $0.0 == .error && $0.1.contains("not a Prometheus sample") } }
+        #expect(throws: CollectorError("execd", "data_format \"xml\" is not supported (supported: influx, prometheus, json)")) {
+            try ExecdCollector.make(["command": .strings(["true"]), "data_format": .string("xml")])
+        }
     }
 
     @Test("a program that does not exist is reported and retried, not fatal")

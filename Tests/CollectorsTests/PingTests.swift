@@ -163,8 +163,45 @@ struct PingTests {
         #expect(collector.runLimit(GatherContext(time: 0, timeout: .seconds(30))) == 4_000_000_000)
     }
 
+    @Test("percentiles: Telegraf's interpolation (R7, truncated to nanoseconds) on its own test's round trips")
+    func percentileArithmetic() {
+        // Telegraf's TestPingGatherNative: round trips of 3, 4, 1, 5 and 2 ms give 3, 4.799999 and 4.96.
+        let sorted: [Int64] = [3, 4, 1, 5, 2].map { $0 * 1_000_000 }.sorted()
+        #expect(Double(PingCollector.percentile(sorted, 50)) / 1e6 == 3)
+        #expect(Double(PingCollector.percentile(sorted, 95)) / 1e6 == 4.799999)
+        #expect(Double(PingCollector.percentile(sorted, 99)) / 1e6 == 4.96)
+        #expect(PingCollector.percentile(sorted, 0) == 1_000_000)
+        #expect(PingCollector.percentile(sorted, 100) == 5_000_000)
+        #expect(PingCollector.percentile(sorted, 150) == 5_000_000, "clamped to 100")
+        #expect(PingCollector.percentile(sorted, -5) == 1_000_000, "clamped to 0")
+        #expect(PingCollector.percentile([7], 90) == 7)
+        #expect(PingCollector.percentile([], 50) == 0)
+    }
+
+    @Test("percentiles: the native method adds percentileN_ms between the minimum and the maximum",
+          .enabled(if: PingSupport.ipv4, "this process may open no ICMP socket (not root, no CAP_NET_RAW, ping_group_range excludes its group)"))
+    func nativePercentiles() throws {
+        let p = try ping(["urls": .strings(["127.0.0.1"]), "count": .int(3), "ping_interval": .string("200ms"),
+                          "percentiles": .strings(["50", "90", "150"])])
+        expectAnswered(p, url: "127.0.0.1", count: 3)
+        let min = try #require(field(p, "minimum_response_ms")?.numeric)
+        let max = try #require(field(p, "maximum_response_ms")?.numeric)
+        let p50 = try #require(field(p, "percentile50_ms")?.numeric)
+        let p90 = try #require(field(p, "percentile90_ms")?.numeric)
+        #expect(min <= p50 && p50 <= p90 && p90 <= max)
+        #expect(abs(try #require(field(p, "percentile150_ms")?.numeric) - max) < 0.000_001, "over 100 is the maximum, named as written")
+    }
+
+    @Test("percentiles: the exec method reports none (Telegraf computes them for native only)",
+          .enabled(if: PingSupport.pingProgram, "no ping program installed (apt-get install iputils-ping)"))
+    func execHasNoPercentiles() throws {
+        let p = try ping(["urls": .strings(["127.0.0.1"]), "method": .string("exec"), "percentiles": .strings(["50"])])
+        expectAnswered(p, url: "127.0.0.1", count: 1)
+        #expect(field(p, "percentile50_ms") == nil)
+    }
+
     @Test("settings: urls required; method, count, size and durations checked; unknown options refused")
-    func settings() {
+    func settings() throws {
         #expect(throws: CollectorError.self) { try PingCollector.make([:]) }
         #expect(throws: CollectorError("ping", "method must be native or exec, not \"icmp\"")) {
             try PingCollector.make(["urls": .strings(["h"]), "method": .string("icmp")])
@@ -174,5 +211,11 @@ struct PingTests {
         #expect(throws: CollectorError.self) { try PingCollector.make(["urls": .strings(["h"]), "deadline": .string("later")]) }
         #expect(throws: CollectorError.self) { try PingCollector.make(["urls": .strings(["h"]), "count": .string("3")]) }
         #expect(throws: CollectorError.self) { try PingCollector.make(["urls": .strings(["h"]), "percentile": .int(50)]) }
+        #expect(throws: CollectorError("ping", "option \"percentiles\" must be a list of integers, not [50, 99.9]")) {
+            try PingCollector.make(["urls": .strings(["h"]), "percentiles": .strings(["50", "99.9"])])
+        }
+        // Telegraf's config.Duration: numbers are seconds.
+        let numbers = try PingCollector.make(["urls": .strings(["h"]), "ping_interval": .double(0.5), "deadline": .int(3), "timeout": .string("2")])
+        #expect(numbers.interval == 500_000_000 && numbers.deadline == 3_000_000_000 && numbers.timeout == 2_000_000_000)
     }
 }

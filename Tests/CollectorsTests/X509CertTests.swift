@@ -133,14 +133,158 @@ struct X509CertTests {
         #expect(elsewhere[1].tags["verification"] == "valid", "the CA is checked without a name")
     }
 
-    @Test("files: file:// URLs and plain paths; a bundle gives one point per certificate")
+    @Test("files: file:// URLs and plain paths, tagged as Telegraf's file URLs; a bundle gives one point per certificate")
     func files() throws {
         let pki = try TestPKI()
         defer { pki.remove() }
         let points = try gather(["sources": .strings(["file://" + pki.leaf, pki.bundle]), "tls_ca": .string(pki.ca)])
-        #expect(points.map { $0.tags["source"] } == ["file://" + pki.leaf, pki.bundle, pki.bundle])
+        #expect(points.map { $0.tags["source"] } == ["file://" + pki.leaf, "file://" + pki.bundle, "file://" + pki.bundle])
         #expect(points.map { $0.tags["common_name"] } == ["localhost", "localhost", "Tock Test Root"])
         #expect(points.allSatisfy { $0.tags["verification"] == "valid" })
+    }
+
+    @Test("globs: *, ? and ** match files, each tagged by its own file URL, in name order; a glob matching nothing is logged")
+    func globs() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        try FileManager.default.createDirectory(atPath: pki.directory + "/sub/deeper", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: pki.leaf, toPath: pki.directory + "/sub/deeper/site.pem")
+        try FileManager.default.copyItem(atPath: pki.ca, toPath: pki.directory + "/sub/root.crt")
+        let top = try gather(["sources": .strings([pki.directory + "/*.pem"])])
+        let d = "file://" + pki.directory
+        #expect(top.map { $0.tags["source"] } == [d + "/bundle.pem", d + "/bundle.pem", d + "/ca.pem", d + "/leaf.pem"])
+        #expect(top.map { $0.tags["common_name"] } == ["localhost", "Tock Test Root", "Tock Test Root", "localhost"])
+
+        let deep = try gather(["sources": .strings(["file://" + pki.directory + "/**/*.pem"])])
+        #expect(deep.map { $0.tags["source"] } == [d + "/bundle.pem", d + "/bundle.pem", d + "/ca.pem", d + "/leaf.pem",
+                                                   d + "/sub/deeper/site.pem"], "** matches no directory, or any number")
+        let oneChar = try gather(["sources": .strings([pki.directory + "/sub/roo?.crt", pki.directory + "/**.pem"])])
+        #expect(oneChar.map { $0.tags["source"] } == [d + "/sub/root.crt", d + "/bundle.pem", d + "/bundle.pem", d + "/ca.pem",
+                                                      d + "/leaf.pem", d + "/sub/deeper/site.pem"], "a/**.pem is a/**/*.pem, as Telegraf rewrites it")
+        let log = LogLines()
+        let some = try gather(["sources": .strings([pki.leaf, pki.directory + "/*.der"])], log: log)
+        #expect(some.count == 1)
+        #expect(log.all.contains { $0.0 == .error && $0.1.contains("could not find file: \(pki.directory)/*.der") })
+    }
+
+    @Test("FileGlob: elements, classes, ** at any depth, plain paths, no directory link followed by **")
+    func fileGlob() throws {
+        let root = NSTemporaryDirectory() + "tock-glob-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for path in ["a/x1.pem", "a/x2.pem", "a/.hidden.pem", "a/b/c/x3.pem", "b/y.pem"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: root + "/" + path, contents: Data())
+        }
+        try FileManager.default.createSymbolicLink(atPath: root + "/a/loop", withDestinationPath: root + "/a")
+        #expect(FileGlob.matches(root + "/a/x[12].pem") == [root + "/a/x1.pem", root + "/a/x2.pem"])
+        #expect(FileGlob.matches(root + "/a/*.pem") == [root + "/a/.hidden.pem", root + "/a/x1.pem", root + "/a/x2.pem"])
+        #expect(FileGlob.matches(root + "/**/x3.pem") == [root + "/a/b/c/x3.pem"])
+        #expect(FileGlob.matches(root + "/*/y.pem") == [root + "/b/y.pem"])
+        #expect(FileGlob.matches(root + "/a/x1.pem") == [root + "/a/x1.pem"])
+        #expect(FileGlob.matches(root + "/a/missing.pem") == [])
+        #expect(FileGlob.matches(root + "/a/**/*.pem").count == 4, "the link back to a/ is not walked")
+        #expect(FileGlob.problem("/etc/[ab.pem") != nil)
+        #expect(FileGlob.problem("/etc/[ab].pem") == nil)
+    }
+
+    @Test("exclude_root_certs: only the first certificate of each source is reported, as Telegraf stops after it")
+    func excludeRootCerts() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let files = try gather(["sources": .strings([pki.bundle, pki.ca]), "exclude_root_certs": .bool(true), "tls_ca": .string(pki.ca)])
+        #expect(files.map { $0.tags["common_name"] } == ["localhost", "Tock Test Root"], "the bundle's leaf, and the CA file's only certificate")
+        #expect(files[0].tags["verification"] == "valid", "still verified with the chain it came with")
+        let (server, port) = try pki.server()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }  // s_server does not stop on SIGTERM
+        let served = try gather(["sources": .strings(["https://127.0.0.1:\(port)"]), "exclude_root_certs": .bool(true), "tls_ca": .string(pki.ca)])
+        #expect(served.map { $0.tags["common_name"] } == ["localhost"])
+        #expect(served[0].tags["verification"] == "valid")
+    }
+
+    /// `starttls_smtp.py` on a free loopback port, serving the leaf and the CA; its port, and what it said so far.
+    final class SMTPServer: @unchecked Sendable {
+        let process: Process
+        let output: Pipe
+        let port: UInt16
+        private let lock = NSLock()
+        private var text = ""
+
+        init(_ pki: TestPKI, _ flags: [String] = []) throws {
+            let process = Process(), output = Pipe()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", fixtures + "/starttls_smtp.py", pki.bundle, pki.leafKey] + flags
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var first = ""
+            while !first.hasSuffix("\n") {
+                let byte = output.fileHandleForReading.readData(ofLength: 1)
+                guard !byte.isEmpty else { throw CollectorError("test", "starttls_smtp.py did not start") }
+                first += String(decoding: byte, as: UTF8.self)
+            }
+            guard let port = UInt16(first.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                kill(process.processIdentifier, SIGKILL)
+                throw CollectorError("test", "starttls_smtp.py printed \(first), not a port")
+            }
+            self.process = process
+            self.output = output
+            self.port = port
+            output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                guard let self, !data.isEmpty else { return }
+                self.lock.withLock { self.text += String(decoding: data, as: UTF8.self) }
+            }
+        }
+
+        var said: String {
+            usleep(100_000)
+            return lock.withLock { text }
+        }
+
+        func stop() {
+            output.fileHandleForReading.readabilityHandler = nil
+            // SIGKILL: the test process's children inherit its blocked SIGTERM (as openssl s_server does above).
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    @Test("smtp://: the greeting, EHLO with the server's name, STARTTLS, then the chain of the TLS handshake")
+    func smtpStartTLS() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try SMTPServer(pki)
+        defer { server.stop() }
+        let source = "smtp://127.0.0.1:\(server.port)"
+        let points = try gather(["sources": .strings([source]), "tls_ca": .string(pki.ca), "server_name": .string("localhost")])
+        #expect(points.map { $0.tags["common_name"] } == ["localhost", "Tock Test Root"])
+        #expect(points.allSatisfy { $0.tags["source"] == source })
+        #expect(points.map { $0.tags["verification"] } == ["valid", "valid"])
+        let said = server.said
+        #expect(said.contains("got EHLO localhost\ngot STARTTLS\n"), "\(said)")
+        // smtp+starttls:// is the same source; exclude_root_certs keeps the leaf.
+        let alias = try gather(["sources": .strings(["smtp+starttls://127.0.0.1:\(server.port)"]), "exclude_root_certs": .bool(true)])
+        #expect(alias.map { $0.tags["common_name"] } == ["localhost"])
+    }
+
+    @Test("smtp://: a server without EHLO is greeted with HELO; one that refuses STARTTLS is an error naming the reply")
+    func smtpRefusals() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let helo = try SMTPServer(pki, ["--no-ehlo"])
+        defer { helo.stop() }
+        let points = try gather(["sources": .strings(["smtp://127.0.0.1:\(helo.port)"])])
+        #expect(points.count == 2)
+        #expect(helo.said.contains("got EHLO 127.0.0.1\ngot HELO 127.0.0.1\ngot STARTTLS"), "the source's host names the client, as in Telegraf")
+
+        let refusing = try SMTPServer(pki, ["--refuse"])
+        defer { refusing.stop() }
+        #expect {
+            try gather(["sources": .strings(["smtp://127.0.0.1:\(refusing.port)"]), "timeout": .string("2s")])
+        } throws: { error in
+            let message = (error as? CollectorError)?.message ?? ""
+            return message.contains("did not get 220 after STARTTLS") && message.contains("454")
+        }
     }
 
     @Test("failures: a missing file and a closed port are logged, the others still reported; all failing fails the gather")
@@ -153,7 +297,7 @@ struct X509CertTests {
                                  "timeout": .string("1s")], log: log)
         #expect(points.count == 1)
         #expect(log.all.filter { $0.0 == .error }.count == 2)
-        #expect(log.all.contains { $0.1.contains("cannot get SSL cert '/nonexistent/cert.pem'") })
+        #expect(log.all.contains { $0.1.contains("could not find file: /nonexistent/cert.pem") })
         #expect(throws: CollectorError.self) { try gather(["sources": .strings(["/nonexistent/cert.pem"])]) }
     }
 
@@ -172,7 +316,10 @@ struct X509CertTests {
     @Test("settings: sources required, schemes checked, server_name and tls_server_name exclusive, unknown options refused")
     func settings() {
         #expect(throws: CollectorError.self) { try X509CertCollector.make([:]) }
-        #expect(throws: CollectorError.self) { try X509CertCollector.make(["sources": .strings(["smtp://mail.example.org:25"])]) }
+        #expect(throws: CollectorError.self) { try X509CertCollector.make(["sources": .strings(["udp://127.0.0.1:4433"])]) }
+        #expect(throws: CollectorError.self) { try X509CertCollector.make(["sources": .strings(["smtp://mail.example.org"])]) }
+        #expect(throws: CollectorError.self) { try X509CertCollector.make(["sources": .strings(["/etc/ssl/[abc.pem"])]) }
+        #expect(throws: CollectorError.self) { try X509CertCollector.make(["sources": .strings(["/a.pem"]), "exclude_root_certs": .string("yes")]) }
         #expect(throws: CollectorError.self) {
             try X509CertCollector.make(["sources": .strings(["/a.pem"]), "server_name": .string("a"), "tls_server_name": .string("b")])
         }

@@ -2,9 +2,17 @@ import PluginSupervisor
 import TOMLKit
 import TockModel
 
-/// Reads `[[collectors.NAME]]` sections: each a collector with its schedule (`interval`, `jitter`, `timeout`), its
-/// destination (`database`, `retention-policy`), extra `tags`, and its plugin's options. An unknown collector, an
-/// unknown option or a value of the wrong type is refused with the file and the section's line.
+/// Reads `[[collectors.NAME]]` sections: each a collector with its schedule (`interval`, `jitter`, `timeout`,
+/// `gather-timeout`), its destination (`database`, `retention-policy`), extra `tags`, and its plugin's options. An
+/// unknown collector, an unknown option or a value of the wrong type is refused with the file and the section's line.
+///
+/// `timeout` means what it means in Telegraf: for a collector that has a `timeout` option of its own (the probes
+/// `net_response`, `ping`, `dns_query`, `x509_cert`, and `exec`), it is that option; the gather's bound is then
+/// `gather-timeout`, or derived from the collector's options (see ``Collector/gatherBound``). For the others,
+/// `timeout` is the gather's bound, as `gather-timeout` is.
+///
+/// In every string option (and a plugin's `prog`, `args` and `env`), `${TOCK_CONFIG_DIR}` stands for the directory
+/// of the configuration file, as in UDF and notifier sections.
 public enum CollectorsSection {
     /// The sections of `text` (a TOML document), in file order per collector name.
     public static func parse(_ text: String, file: String) throws(CollectorSectionError) -> [CollectorConfig] {
@@ -36,6 +44,7 @@ public enum CollectorsSection {
             throw CollectorSectionError("\(file): collectors must be sections ([[collectors.cpu]])")
         }
         var configs: [CollectorConfig] = []
+        let directory = ConfigDirectory.of(file: file)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         for name in collectors.keys.sorted(by: { line(of: $0, 0, lines) < line(of: $1, 0, lines) }) {
             let entry = collectors[name]!
@@ -49,20 +58,25 @@ public enum CollectorsSection {
             }
             for (index, section) in tables.enumerated() {
                 let at = "\(file):\(line(of: name, index, lines)): [[collectors.\(name)]]"
-                configs.append(try config(name, section, at: at))
+                configs.append(try config(name, section, at: at, directory: directory))
             }
         }
         return configs
     }
 
-    static func config(_ name: String, _ section: TOMLTable, at: String) throws(CollectorSectionError) -> CollectorConfig {
+    /// One section; `directory` is what `${TOCK_CONFIG_DIR}` stands for.
+    static func config(_ name: String, _ section: TOMLTable, at: String, directory: String) throws(CollectorSectionError) -> CollectorConfig {
         var values: [String: CollectorOptions.Value] = [:]
         var config = CollectorConfig(name: name)
         var plugin: CollectorPluginConfiguration?
+        let expand = { (text: String) in ConfigDirectory.expand(text, directory: directory) }
         if let prog = section["prog"] {
             guard let program = prog.string, !program.isEmpty else { throw CollectorSectionError("\(at): prog must be a program's path") }
-            plugin = CollectorPluginConfiguration(name: name, program: program)
+            plugin = CollectorPluginConfiguration(name: name, program: expand(program))
         }
+        let ownsTimeout = plugin == nil && CollectorRegistry.type(named: name)?.ownsTimeoutOption == true
+        // Whether the section bounds its gathers itself (else the bound is derived from the collector's options).
+        var bounded = false
         for key in section.keys.sorted() {
             let value = section[key]!
             if var p = plugin, !CollectorConfig.commonKeys.contains(key) {
@@ -72,10 +86,10 @@ public enum CollectorsSection {
                     guard let list = value.array?.map({ $0.string }), !list.contains(nil) else {
                         throw CollectorSectionError("\(at): args must be a list of strings")
                     }
-                    p.arguments = list.map { $0! }
+                    p.arguments = list.map { expand($0!) }
                 case "env":
                     guard let env = value.table else { throw CollectorSectionError("\(at): env must be a table ({ KEY = \"value\" })") }
-                    for k in env.keys { p.environment[k] = env[k]!.string ?? ConfigurationText.text(env[k]!) }
+                    for k in env.keys { p.environment[k] = expand(env[k]!.string ?? ConfigurationText.text(env[k]!)) }
                 case "plugin-timeout":
                     guard let text = value.string, let ns = GoDuration.parse(text), ns > 0 else {
                         throw CollectorSectionError("\(at): plugin-timeout must be a duration such as \"10s\"")
@@ -83,7 +97,7 @@ public enum CollectorsSection {
                     p.timeout = ns
                 default:
                     // The plugin's own options: checked against its handshake when it starts.
-                    guard let option = pluginOption(value) else {
+                    guard let option = pluginOption(value, expand) else {
                         throw CollectorSectionError("\(at): option \(key) has a value Tock cannot send to a plugin")
                     }
                     p.options[key] = option
@@ -91,8 +105,13 @@ public enum CollectorsSection {
                 plugin = p
                 continue
             }
+            if key == "timeout" && ownsTimeout {
+                // Telegraf's meaning: the collector's own option, read (and checked) by the collector.
+                values[key] = try optionValue(value, key, at: at, expand)
+                continue
+            }
             switch key {
-            case "interval", "jitter", "timeout":
+            case "interval", "jitter", "timeout", "gather-timeout":
                 guard let text = value.string, let ns = GoDuration.parse(text), ns >= 0 else {
                     throw CollectorSectionError("\(at): \(key) must be a duration such as \"10s\"")
                 }
@@ -103,8 +122,10 @@ public enum CollectorsSection {
                 } else if key == "jitter" {
                     config.jitter = duration
                 } else {
-                    guard ns > 0 else { throw CollectorSectionError("\(at): timeout must be more than 0") }
-                    config.timeout = duration
+                    guard ns > 0 else { throw CollectorSectionError("\(at): \(key) must be more than 0") }
+                    // gather-timeout wins over a timeout that is the bound too.
+                    if key == "gather-timeout" || section["gather-timeout"] == nil { config.timeout = duration }
+                    bounded = true
                 }
             case "tags":
                 guard let tags = value.table else { throw CollectorSectionError("\(at): tags must be a table ({ dc = \"par1\" })") }
@@ -112,12 +133,7 @@ public enum CollectorsSection {
             case "database": config.database = value.string ?? ""
             case "retention-policy", "retention_policy": config.retentionPolicy = value.string ?? ""
             default:
-                if let b = value.bool { values[key] = .bool(b) }
-                else if let i = value.int { values[key] = .int(Int64(i)) }
-                else if let d = value.double { values[key] = .double(d) }
-                else if let s = value.string { values[key] = .string(s) }
-                else if let array = value.array { values[key] = .strings(array.map { $0.string ?? ConfigurationText.text($0) }) }
-                else { throw CollectorSectionError("\(at): option \(key) has a value Tock cannot read (a table?)") }
+                values[key] = try optionValue(value, key, at: at, expand)
             }
         }
         config.options = CollectorOptions(collector: name, values)
@@ -126,25 +142,41 @@ public enum CollectorsSection {
             return config
         }
         // Builds it once, so that a bad option is refused here, with the file and line.
-        do { _ = try CollectorRegistry.instance(name, options: config.options) } catch {
+        let instance: CollectorInstance
+        do { instance = try CollectorRegistry.instance(name, options: config.options) } catch {
             throw CollectorSectionError("\(at): \(error.message)")
+        }
+        if !bounded, case .polled(let collector) = instance, let bound = collector.gatherBound {
+            config.timeout = max(CollectorConfig.defaultTimeout, bound + CollectorConfig.gatherMargin)
         }
         return config
     }
 
-    static func pluginOption(_ value: any TOMLValueConvertible) -> HandlerOption? {
+    /// A built-in collector's option, its strings with `${TOCK_CONFIG_DIR}` expanded.
+    static func optionValue(_ value: any TOMLValueConvertible, _ key: String, at: String,
+                            _ expand: (String) -> String) throws(CollectorSectionError) -> CollectorOptions.Value {
+        if let b = value.bool { return .bool(b) }
+        if let i = value.int { return .int(Int64(i)) }
+        if let d = value.double { return .double(d) }
+        if let s = value.string { return .string(expand(s)) }
+        if let array = value.array { return .strings(array.map { $0.string.map(expand) ?? ConfigurationText.text($0) }) }
+        throw CollectorSectionError("\(at): option \(key) has a value Tock cannot read (a table?)")
+    }
+
+    /// A plugin's option as the plugin protocol carries it, its strings with `${TOCK_CONFIG_DIR}` expanded.
+    static func pluginOption(_ value: any TOMLValueConvertible, _ expand: (String) -> String) -> HandlerOption? {
         if let b = value.bool { return .bool(b) }
         if let i = value.int { return .int(Int64(i)) }
         if let d = value.double { return .float(d) }
-        if let s = value.string { return .string(s) }
+        if let s = value.string { return .string(expand(s)) }
         if let array = value.array {
-            let items = array.compactMap { pluginOption($0) }
+            let items = array.compactMap { pluginOption($0, expand) }
             return items.count == array.count ? .list(items) : nil
         }
         if let table = value.table {
             var object: [String: HandlerOption] = [:]
             for key in table.keys {
-                guard let v = pluginOption(table[key]!) else { return nil }
+                guard let v = pluginOption(table[key]!, expand) else { return nil }
                 object[key] = v
             }
             return .object(object)

@@ -19,10 +19,21 @@ public protocol Collector: Sendable {
     /// Whether the first gather reports less than later ones (rates and percentages need two readings): a one-shot
     /// run (`tock collect --once`) gathers such a collector twice, a short while apart.
     static var needsTwoReadings: Bool { get }
+    /// Whether Telegraf's `timeout` option is this collector's own (a probe's timeout, `exec`'s limit per command).
+    /// In a `[[collectors.NAME]]` section, `timeout` then goes to the collector, and the bound of a whole gather is
+    /// the section's `gather-timeout`, or else ``gatherBound`` plus ``CollectorConfig/gatherMargin``.
+    static var ownsTimeoutOption: Bool { get }
+    /// The longest one gather takes by this collector's own options (its probes' timeouts, the requests it makes
+    /// one after the other), or `nil` when its options set none: a section without `gather-timeout` bounds its
+    /// gathers by this plus ``CollectorConfig/gatherMargin`` (and never by less than the default bound), so that a
+    /// probe reports its own timeout before the gather is abandoned.
+    var gatherBound: Duration? { get }
 }
 
 extension Collector {
     public static var needsTwoReadings: Bool { false }
+    public static var ownsTimeoutOption: Bool { false }
+    public var gatherBound: Duration? { nil }
 }
 
 /// What a gather reads from and reports to.
@@ -33,7 +44,8 @@ public struct GatherContext: Sendable {
     public var host: HostFS
     /// Debug and warning lines (a file that could not be read), named by the collector.
     public var log: @Sendable (CollectorLogLevel, String) -> Void
-    /// How long the gather may take (the section's `timeout`): a collector that runs programs kills them after it.
+    /// How long the gather may take (``CollectorConfig/timeout``, the section's bound): a collector that runs
+    /// programs or waits on the network stays within it.
     public var timeout: Duration
 
     public init(time: Timestamp, host: HostFS = .live, timeout: Duration = .seconds(5),

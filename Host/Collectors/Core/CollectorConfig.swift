@@ -9,6 +9,11 @@ import TockModel
 ///   jitter = "1s"
 ///   tags = { dc = "par1" }
 ///   percpu = false
+///
+/// [[collectors.net_response]]
+///   address = "db1:5432"
+///   timeout = "2s"             # the probe's own, as in Telegraf
+///   gather-timeout = "10s"     # optional: the whole gather's bound (derived when left out)
 /// ```
 public struct CollectorConfig: Sendable, Equatable {
     public var name: String
@@ -18,8 +23,16 @@ public struct CollectorConfig: Sendable, Equatable {
     public private(set) var intervalSet = false
     /// A random delay of up to this much before each gather, so that many hosts do not read at the same instant.
     public var jitter: Duration = .zero
-    /// How long one gather may take before it is abandoned and reported as failed.
-    public var timeout: Duration = .seconds(5)
+    /// How long one gather may take before it is abandoned and reported as failed: the section's `gather-timeout`;
+    /// for a collector whose `timeout` is not its own option (see ``Collector/ownsTimeoutOption``), its `timeout`
+    /// too; else the collector's ``Collector/gatherBound`` plus ``gatherMargin``, never less than
+    /// ``defaultTimeout``.
+    public var timeout: Duration = CollectorConfig.defaultTimeout
+    /// The gather bound of a section that sets none and whose collector knows none (Telegraf's common 5 s).
+    public static let defaultTimeout: Duration = .seconds(5)
+    /// What a derived gather bound adds to the collector's own worst case, so that a probe reports its own timeout
+    /// (a point with `result=timeout`) before the gather is abandoned.
+    public static let gatherMargin: Duration = .seconds(1)
     /// Added to every point (the point's own tags win).
     public var tags: [String: String] = [:]
     public var database = ""
@@ -36,7 +49,7 @@ public struct CollectorConfig: Sendable, Equatable {
     }
 
     /// The settings every collector section takes besides its plugin's options.
-    public static let commonKeys: Set<String> = ["interval", "jitter", "timeout", "tags", "database", "retention-policy"]
+    public static let commonKeys: Set<String> = ["interval", "jitter", "timeout", "gather-timeout", "tags", "database", "retention-policy"]
     /// What a plugin's section takes besides the common keys and its plugin's options.
     public static let pluginKeys: Set<String> = ["prog", "args", "env", "plugin-timeout"]
 

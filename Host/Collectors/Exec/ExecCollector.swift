@@ -3,8 +3,8 @@ import PluginSupervisor
 import Synchronization
 import TockModel
 
-/// Telegraf's `exec` input: runs each of `commands` at every gather, at most `timeout` each (the section's), and
-/// reads its stdout in `data_format`. A command that fails, times out or prints garbage is reported with its last
+/// Telegraf's `exec` input: runs each of `commands` at every gather, at most `timeout` each (default 5 s, as in
+/// Telegraf), and reads its stdout in `data_format`. A command that fails, times out or prints garbage is reported with its last
 /// stderr lines; the other commands' points are kept.
 public struct ExecCollector: Collector {
     public static let name = "exec"
@@ -13,6 +13,8 @@ public struct ExecCollector: Collector {
     let commands: [[String]]
     let environment: [String: String]
     let format: DataParser
+    /// Each command's limit, nanoseconds.
+    let timeout: Int64
 
     public init(options: CollectorOptions) throws(CollectorError) {
         var o = options
@@ -28,23 +30,33 @@ public struct ExecCollector: Collector {
         self.commands = commands
         environment = try ShellWords.environment(o.strings("environment", default: []), collector: Self.name)
         format = try DataParser.option(&o)
+        timeout = try o.duration("timeout", default: 5 * GoDuration.second)
+        guard timeout > 0 else { throw CollectorError(Self.name, "timeout must be more than 0") }
         try o.finish()
     }
+
+    /// `timeout` is each command's, as in Telegraf.
+    public static var ownsTimeoutOption: Bool { true }
+
+    /// One command's `timeout`: the commands run side by side.
+    public var gatherBound: Duration? { .nanoseconds(timeout) }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
         let results = Mutex<[[Point]]>(Array(repeating: [], count: commands.count))
         let failures = Mutex<[String]>([])
         let commands = self.commands, environment = self.environment, format = self.format
+        // Within the section's bound too (a gather-timeout shorter than timeout), less a moment to report in time.
+        let limit = min(timeout, max(GoDuration.millisecond, context.timeout.nanosecondsValue - 50 * GoDuration.millisecond))
         // The commands run side by side, as Telegraf runs them.
         DispatchQueue.concurrentPerform(iterations: commands.count) { i in
             let command = commands[i]
             let shown = command.joined(separator: " ")
             do throws(SpawnError) {
                 let run = try OneShotProcess.run(program: command[0], arguments: Array(command.dropFirst()),
-                                                 environment: environment, timeout: UInt64(context.timeout.nanosecondsValue))
+                                                 environment: environment, timeout: UInt64(limit))
                 let stderr = run.stderrTail.isEmpty ? "" : "; stderr: " + run.stderrTail.suffix(5).joined(separator: " | ")
                 if run.timedOut {
-                    failures.withLock { $0.append("command \"\(shown)\" timed out after \(context.timeout) and was killed\(stderr)") }
+                    failures.withLock { $0.append("command \"\(shown)\" timed out after \(GoDuration.format(limit)) and was killed\(stderr)") }
                     return
                 }
                 guard run.termination.isSuccess else {

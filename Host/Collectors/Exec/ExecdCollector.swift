@@ -4,7 +4,8 @@ import PluginSupervisor
 import Synchronization
 import TockModel
 
-/// Telegraf's `execd` input, run unchanged: a long-running program that prints line protocol on stdout, signalled at
+/// Telegraf's `execd` input, run unchanged: a long-running program that prints line protocol on stdout (or, with
+/// `data_format`, a json document per line, or Prometheus text), signalled at
 /// each interval as `signal` says (`none`, `STDIN` — a newline —, `SIGHUP`, `SIGUSR1`, `SIGUSR2`), its stderr logged
 /// at the level of Telegraf's prefixes (`E! `, `W! `, `I! `, `D! `; other lines as errors), and restarted
 /// `restart_delay` after it ends. It runs under the plugin supervisor: its own process group, SIGTERM then SIGKILL
@@ -17,7 +18,7 @@ public final class ExecdCollector: StreamingCollector {
     let environment: [String: String]
     let signal: String
     let restartDelay: Duration
-    /// How its output is read: line protocol, or json a document per line.
+    /// How its output is read: line protocol, json a document per line, or Prometheus text a line at a time.
     let parser: DataParser
     private let state = Mutex<State>(State())
 
@@ -46,9 +47,7 @@ public final class ExecdCollector: StreamingCollector {
         restartDelay = .nanoseconds(ns)
         let parser = try DataParser.option(&o)
         self.parser = parser
-        guard parser.format == .influx || parser.format == .json else {
-            throw CollectorError(Self.name, "data_format \"\(parser.format.rawValue)\": execd reads line protocol (influx) or json, a document per line")
-        }
+        // Every DataFormat reads a line on its own, as execd hands them over.
         _ = try o.int("buffer_size", default: 0)
         try o.finish()
     }
@@ -110,10 +109,12 @@ public final class ExecdCollector: StreamingCollector {
         context.log(.info, "\(label): started (pid \(process.pid.map(String.init) ?? "?"))")
     }
 
+    /// Reads one line of the program's output. Telegraf's execd hands formats other than line protocol to their
+    /// parser one line at a time: with `prometheus`, a `# TYPE` line is read on its own and types nothing, so every
+    /// sample is untyped (its value in a field `value`, a histogram's buckets points of their own), as in Telegraf.
     static func read(_ line: UnsafeRawBufferPointer, parser: DataParser, context: StreamContext, label: String) {
         guard !line.isEmpty else { return }
         if parser.format != .influx || !parser.nameOverride.isEmpty {
-            // Telegraf's execd hands other formats one line at a time.
             let parsed = parser.parse(Array(line), time: context.clock(), measurement: "execd")
             for error in parsed.errors.prefix(3) { context.log(.error, "\(label): cannot read its output: \(error)") }
             if !parsed.points.isEmpty { context.emit(parsed.points) }

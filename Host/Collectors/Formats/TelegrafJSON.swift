@@ -6,9 +6,10 @@ import TockModel
 /// As in Telegraf, nested objects and arrays are flattened into field names joined by `_` (`{"b": {"c": 6}}` is the
 /// field `b_c`, `{"d": [1, 2]}` the fields `d_0` and `d_1`); every number is a float field; strings and booleans are
 /// left out unless their key matches `tag_keys` (they become tags) or `json_string_fields` (they stay fields).
-/// `json_query` (a GJSON path) picks the part of the document to read, `json_name_key` the key naming the measurement,
-/// `json_time_key` and `json_time_format` (`unix`, `unix_ms`, `unix_us`, `unix_ns` or a Go layout such as
-/// `2006-01-02T15:04:05Z07:00`, or a layout's name, `RFC3339`) the point's time.
+/// `json_query` (a GJSON path, with queries and modifiers: see ``GJSONPath``) picks the part of the document to read,
+/// `json_name_key` the key naming the measurement, `json_time_key` and `json_time_format` (`unix`, `unix_ms`,
+/// `unix_us`, `unix_ns` or a Go layout such as `2006-01-02T15:04:05Z07:00`, or a layout's name, `RFC3339`) the
+/// point's time.
 public struct TelegrafJSON: Sendable, Hashable {
     public var nameKey = ""
     public var tagKeys: [String] = []
@@ -34,6 +35,7 @@ public struct TelegrafJSON: Sendable, Hashable {
         format.timeFormat = try o.string("json_time_format", default: "")
         format.timezone = try o.string("json_timezone", default: "")
         format.strict = try o.bool("json_strict", default: true)
+        if let problem = GJSONPath.problem(format.query) { throw CollectorError(o.collector, "json_query \"\(format.query)\": \(problem)") }
         for pattern in format.tagKeys + format.stringFields {
             if let problem = Glob.problem(pattern) { throw CollectorError(o.collector, "bad pattern \"\(pattern)\": \(problem)") }
         }
@@ -173,51 +175,5 @@ public indirect enum JSONValue: Sendable, Hashable, Decodable {
         else if let s = try? container.decode(String.self) { self = .string(s) }
         else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-}
-
-/// The part of GJSON's path syntax Telegraf configurations use: keys separated by `.` (`\.` for a dot inside a key),
-/// array indexes (`items.0`), `#` for an array's length at the end of a path, and `#` followed by more of the path
-/// to collect that path from every element (`items.#.value`), giving an array.
-enum GJSONPath {
-    static func select(_ path: String, in value: JSONValue) -> JSONValue? {
-        select(components(path)[...], in: value)
-    }
-
-    static func components(_ path: String) -> [String] {
-        var parts: [String] = []
-        var current = ""
-        var escaped = false
-        for c in path {
-            if escaped { current.append(c); escaped = false; continue }
-            if c == "\\" { escaped = true; continue }
-            if c == "." { parts.append(current); current = ""; continue }
-            current.append(c)
-        }
-        parts.append(current)
-        return parts
-    }
-
-    static func select(_ path: ArraySlice<String>, in value: JSONValue) -> JSONValue? {
-        guard let key = path.first else { return value }
-        let rest = path.dropFirst()
-        switch value {
-        case .object(let object):
-            if let exact = object[key] { return select(rest, in: exact) }
-            // GJSON's wildcards in keys: `*` and `?`; the first matching key, in the document's order GJSON would
-            // use — here the sorted order, since the decoder does not keep it.
-            if key.contains("*") || key.contains("?"),
-               let match = object.keys.sorted().first(where: { Glob.matches(key, $0) }) { return select(rest, in: object[match]!) }
-            return nil
-        case .array(let elements):
-            if key == "#" {
-                if rest.isEmpty { return .number(Double(elements.count)) }
-                return .array(elements.compactMap { select(rest, in: $0) })
-            }
-            guard let index = Int(key), elements.indices.contains(index) else { return nil }
-            return select(rest, in: elements[index])
-        default:
-            return nil
-        }
     }
 }

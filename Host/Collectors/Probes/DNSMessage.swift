@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The few parts of the DNS wire format (RFC 1035) that `dns_query` needs: a query with one question, and the
 /// header, questions and answer records of a response. Written by hand because it is small — a 12-byte header,
 /// length-prefixed labels and compression pointers — and a resolver library would bring far more than a probe uses.
@@ -29,6 +33,21 @@ struct DNSMessage: Sendable, Hashable {
         var type: UInt16
         var ttl: UInt32
         var data: [UInt8]
+
+        /// The address of an A or AAAA record, as Go's `net.IP.String()` prints it (an IPv4-mapped IPv6 address in
+        /// dotted form); `nil` for other records.
+        var address: String? {
+            if type == 1 && data.count == 4 { return data.map(String.init).joined(separator: ".") }
+            guard type == 28 && data.count == 16 else { return nil }
+            if data[0..<10].allSatisfy({ $0 == 0 }) && data[10] == 0xff && data[11] == 0xff {
+                return data[12...].map(String.init).joined(separator: ".")
+            }
+            var address = in6_addr()
+            withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: data) }
+            var buffer = [CChar](repeating: 0, count: 64)
+            guard inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
     }
 
     var id: UInt16

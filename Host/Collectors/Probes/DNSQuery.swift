@@ -9,7 +9,12 @@ import TockModel
 /// tcp, to `port`) and reports one `dns_query` point per pair, tagged `server`, `domain`, `record_type`, `result`
 /// (`success`, `timeout`, `error`) and, when the server answered, `rcode` (`NOERROR`, `NXDOMAIN`…); with fields
 /// `query_time_ms` (0 when there was no answer), `result_code` (0 success, 1 timeout, 2 error) and `rcode_value`.
-/// An answer whose rcode is not NOERROR is an error, as in Telegraf. No query waits longer than `timeout`.
+/// An answer whose rcode is not NOERROR is an error, as in Telegraf. No query waits longer than `timeout`
+/// (default 2 s; a duration, or a number of seconds as older Telegrafs wrote it).
+///
+/// `include_fields` adds Telegraf's extra fields to a successful answer: `first_ip` the field `ip`, the address of
+/// the first A or AAAA record of the answer section; `all_ips` the fields `ip_N`, N the index of each A or AAAA
+/// record among all the answer's records (a CNAME before them takes index 0).
 public struct DNSQueryCollector: Collector {
     public static let name = "dns_query"
     public static let summary = "DNS probe: query_time_ms, result_code, rcode per server and domain"
@@ -31,9 +36,11 @@ public struct DNSQueryCollector: Collector {
     let recordType: DNSMessage.RecordType
     let tcp: Bool
     let port: UInt16
-    /// Nanoseconds; `nil` takes the section's timeout (in a configuration file, a section's `timeout` is the
-    /// section's, which bounds every gather).
-    var timeout: Int64?
+    /// Nanoseconds (Telegraf's default: 2 s).
+    var timeout: Int64
+    /// `include_fields`: whether to add `ip` (`first_ip`) and `ip_N` (`all_ips`).
+    let firstIP: Bool
+    let allIPs: Bool
 
     public init(options: CollectorOptions) throws(CollectorError) {
         var o = options
@@ -61,29 +68,30 @@ public struct DNSQueryCollector: Collector {
         let port = try o.int("port", default: 53)
         guard let p = UInt16(exactly: port), p > 0 else { throw CollectorError(Self.name, "port \(port) is not a port number") }
         self.port = p
-        timeout = try Self.timeoutOption(&o)
+        // `timeout`: a duration (`"2s"`, Telegraf ≥ 1.26) or a number of seconds (earlier Telegrafs).
+        // 0 is miekg/dns' default, 2 s, as Telegraf's client ends up with.
+        let timeout = try o.duration("timeout", default: 2 * GoDuration.second)
+        self.timeout = timeout == 0 ? 2 * GoDuration.second : timeout
+        let included = try o.strings("include_fields", default: [])
+        for field in included where field != "first_ip" && field != "all_ips" {
+            throw CollectorError(Self.name, "invalid field \"\(field)\" included (include_fields takes first_ip and all_ips)")
+        }
+        firstIP = included.contains("first_ip")
+        allIPs = included.contains("all_ips")
         try o.finish()
     }
 
-    /// `timeout`: a duration (`"2s"`, Telegraf ≥ 1.26) or a number of seconds (earlier Telegrafs).
-    static func timeoutOption(_ o: inout CollectorOptions) throws(CollectorError) -> Int64? {
-        var seconds: Double?
-        do { seconds = try o.double("timeout", default: .nan) } catch { seconds = nil }
-        if let seconds {
-            if seconds.isNaN { return nil }
-            guard seconds > 0 else { throw CollectorError(name, "timeout must be positive") }
-            return Int64(seconds * 1e9)
-        }
-        let text = try o.string("timeout", default: "")
-        guard let ns = GoDuration.parse(text), ns > 0 else { throw CollectorError(name, "timeout \"\(text)\" is not a duration") }
-        return ns
-    }
+    /// `timeout` is each query's, as in Telegraf.
+    public static var ownsTimeoutOption: Bool { true }
+
+    /// One query's `timeout`: every pair is asked at once.
+    public var gatherBound: Duration? { .nanoseconds(timeout) }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
         let pairs = domains.flatMap { domain in servers.map { (domain: domain, server: $0) } }
         let points = Mutex<[Point?]>(Array(repeating: nil, count: pairs.count))
         var bounded = self
-        bounded.timeout = min(timeout ?? Int64.max, max(GoDuration.millisecond, context.timeout.nanosecondsValue - 50 * GoDuration.millisecond))
+        bounded.timeout = min(timeout, max(GoDuration.millisecond, context.timeout.nanosecondsValue - 50 * GoDuration.millisecond))
         let collector = bounded
         // Every pair is asked at once, as Telegraf does, so a silent server costs one timeout, not one per pair.
         DispatchQueue.concurrentPerform(iterations: pairs.count) { i in
@@ -96,7 +104,6 @@ public struct DNSQueryCollector: Collector {
     func probe(domain: String, server: String, context: GatherContext) -> Point {
         var tags = ["server": server, "domain": domain, "record_type": recordType.rawValue, "result": Result.error.tag]
         var fields: [(String, FieldValue)] = [("query_time_ms", .double(0)), ("result_code", .uint(Result.error.rawValue))]
-        let timeout = self.timeout ?? 2 * GoDuration.second
         let exchange = Self.exchange(server: server, port: port, tcp: tcp, timeout: timeout,
                                      name: domain, type: recordType.code)
         switch exchange {
@@ -113,6 +120,12 @@ public struct DNSQueryCollector: Collector {
             if message.rcode == 0 {
                 tags["result"] = Result.success.tag
                 fields[1].1 = .uint(Result.success.rawValue)
+                if firstIP, let first = message.answers.lazy.compactMap(\.address).first { fields.append(("ip", .string(first))) }
+                if allIPs {
+                    for (index, record) in message.answers.enumerated() {
+                        if let address = record.address { fields.append(("ip_\(index)", .string(address))) }
+                    }
+                }
             } else {
                 context.log(.error, "dns_query: invalid answer (\(DNSMessage.rcodeName(message.rcode))) from \(server) after \(recordType.rawValue) query for \(domain)")
             }

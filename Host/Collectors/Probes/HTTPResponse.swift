@@ -70,6 +70,9 @@ public struct HTTPResponseCollector: Collector {
         try o.finish()
     }
 
+    /// A `response_timeout` per URL: they are asked in turn.
+    public var gatherBound: Duration? { .nanoseconds(timeout * Int64(urls.count)) }
+
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
         let client = try ProbeHTTP.client(timeout: timeout, insecure: insecure, followRedirects: followRedirects)
         defer { try? client.syncShutdown() }

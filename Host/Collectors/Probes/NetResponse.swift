@@ -49,8 +49,8 @@ public struct NetResponseCollector: Collector {
         guard proto == "tcp" || proto == "udp" else { throw CollectorError(Self.name, "protocol must be tcp or udp, not \"\(proto)\"") }
         udp = proto == "udp"
         func duration(_ key: String) throws(CollectorError) -> Int64 {
-            let text = try o.string(key, default: "1s")
-            guard let ns = GoDuration.parse(text), ns > 0 else { throw CollectorError(Self.name, "\(key) \"\(text)\" is not a duration") }
+            let ns = try o.duration(key, default: GoDuration.second)
+            guard ns > 0 else { throw CollectorError(Self.name, "\(key) must be more than 0") }
             return ns
         }
         timeout = try duration("timeout")
@@ -65,6 +65,12 @@ public struct NetResponseCollector: Collector {
         }
         try o.finish()
     }
+
+    /// `timeout` is the connect's limit, as in Telegraf.
+    public static var ownsTimeoutOption: Bool { true }
+
+    /// The connect, then the read of the first line.
+    public var gatherBound: Duration? { .nanoseconds(timeout + readTimeout) }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
         let started = monotonic()

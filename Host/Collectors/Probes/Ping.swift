@@ -11,6 +11,9 @@ import TockModel
 /// `average_response_ms`, `maximum_response_ms`, `standard_deviation_ms` and `result_code` (0 ok, 1 unknown host or
 /// no reply, 2 ping error).
 ///
+/// With `percentiles = [50, 95, 99]`, the native method also reports `percentile50_ms`… of the round-trip times
+/// (Telegraf's interpolation, see ``percentile(_:_:)``).
+///
 /// `method = "native"` (the default) pings from this process over an ICMP socket (see ``ICMPEcho``); where this
 /// process may open none, it falls back to the system's `ping` program, says so once in the log, and reads its
 /// output as `method = "exec"` does. A run lasts at most `deadline` (default 10 s) and never longer than the
@@ -28,6 +31,8 @@ public struct PingCollector: Collector {
     /// The whole run's limit, nanoseconds; 0 means none but the section's timeout.
     let deadline: Int64
     let interface: String
+    /// The percentiles of the round-trip times reported as `percentileN_ms` (native method only, as in Telegraf).
+    let percentiles: [Int64]
     let native: Bool
     let ipv4: Bool
     let ipv6: Bool
@@ -46,14 +51,10 @@ public struct PingCollector: Collector {
         let count = try o.int("count", default: 1)
         guard count > 0, count <= 10_000 else { throw CollectorError(Self.name, "count must be between 1 and 10000, not \(count)") }
         self.count = Int(count)
-        func duration(_ key: String, _ fallback: String) throws(CollectorError) -> Int64 {
-            let text = try o.string(key, default: fallback)
-            guard let ns = GoDuration.parse(text), ns >= 0 else { throw CollectorError(Self.name, "\(key) \"\(text)\" is not a duration") }
-            return ns
-        }
-        interval = max(200 * GoDuration.millisecond, try duration("ping_interval", "1s"))
-        timeout = try duration("timeout", "0s")
-        deadline = try duration("deadline", "10s")
+        interval = max(200 * GoDuration.millisecond, try o.duration("ping_interval", default: GoDuration.second))
+        timeout = try o.duration("timeout", default: 0)
+        deadline = try o.duration("deadline", default: 10 * GoDuration.second)
+        percentiles = try o.ints("percentiles", default: [])
         interface = try o.string("interface", default: "")
         let method = try o.string("method", default: "native")
         guard method == "native" || method == "exec" else {
@@ -68,6 +69,15 @@ public struct PingCollector: Collector {
         binary = try o.string("binary", default: "ping")
         arguments = try o.strings("arguments", default: [])
         try o.finish()
+    }
+
+    /// `timeout` is `ping -W` (the wait for each reply), as in Telegraf.
+    public static var ownsTimeoutOption: Bool { true }
+
+    /// `deadline`; without one, the requests' spacing and the wait for the last reply (hosts are pinged side by side).
+    public var gatherBound: Duration? {
+        if deadline > 0 { return .nanoseconds(deadline) }
+        return .nanoseconds(Int64(count) * interval + max(timeout, GoDuration.second))
     }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
@@ -130,11 +140,26 @@ public struct PingCollector: Collector {
         let average = rtts.reduce(0, +) / Double(rtts.count)
         // pro-bing's standard deviation: the population's, over the replies received.
         let deviation = (rtts.map { ($0 - average) * ($0 - average) }.reduce(0, +) / Double(rtts.count)).squareRoot()
+        let sorted = rtts.map { Int64(($0 * 1e6).rounded()) }.sorted()
+        for p in percentiles {
+            fields.append(("percentile\(p)_ms", .double(Double(Self.percentile(sorted, p)) / 1e6)))
+        }
         if let ttl = stats.ttl { fields.append(("ttl", .int(Int64(ttl)))) }
         fields += [("percent_packet_loss", .double(Double(stats.sent - stats.received) / Double(stats.sent) * 100)),
                    ("minimum_response_ms", .double(rtts.min()!)), ("average_response_ms", .double(average)),
                    ("maximum_response_ms", .double(rtts.max()!)), ("standard_deviation_ms", .double(deviation))]
         return fields
+    }
+
+    /// Telegraf's percentile of sorted round-trip times in nanoseconds: R7 of Hyndman and Fan (Excel's), `p` clamped
+    /// to 0…100, the interpolation truncated to whole nanoseconds as Go's `time.Duration` truncates it.
+    static func percentile(_ sorted: [Int64], _ p: Int64) -> Int64 {
+        guard !sorted.isEmpty else { return 0 }
+        let rank = Double(min(100, max(0, p))) / 100 * Double(sorted.count - 1)
+        let index = Int(rank)
+        if index >= sorted.count - 1 { return sorted[sorted.count - 1] }
+        let lower = sorted[index], upper = sorted[index + 1]
+        return lower + Int64((rank - rank.rounded(.down)) * Double(upper - lower))
     }
 
     /// The first address of `host` in `family` (IPv4 preferred when both are allowed), or `nil` when it has none.

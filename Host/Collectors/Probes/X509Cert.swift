@@ -10,47 +10,42 @@ import Synchronization
 import TockModel
 import X509
 
-/// Telegraf's `x509_cert` input: reads the certificates of each of `sources` — the chain a TLS server presents
-/// (`https://host:port`, `tcp://host:port`) or the PEM certificates of a file (`file:///path`, or a plain path) — and
-/// reports one `x509_cert` point per certificate with `age`, `expiry`, `startdate`, `enddate` (seconds),
-/// `verification_code` (0 valid, 1 invalid) and `verification_error`, tagged `source`, the subject's
-/// `common_name`, `country`, `province`, `locality`, `organization`, `organizational_unit`, `serial_number`,
-/// `signature_algorithm`, `public_key_algorithm`, `issuer_common_name`, `issuer_serial_number`, `san` and
-/// `verification` (`valid`/`invalid`).
+/// Telegraf's `x509_cert` input: reads the certificates of each of `sources` (see ``X509Source``) — the chain a TLS
+/// server presents (`https://host:port`, `tcp://host:port`), the chain a mail server presents after `STARTTLS`
+/// (`smtp://host:port`), or the PEM certificates of the files a path or a glob names (`file:///path/*.pem`, or a
+/// plain absolute path) — and reports one `x509_cert` point per certificate with `age`, `expiry`, `startdate`,
+/// `enddate` (seconds), `verification_code` (0 valid, 1 invalid) and `verification_error`, tagged `source` (the URL;
+/// `file:///path` for each file a glob matched), the subject's `common_name`, `country`, `province`, `locality`,
+/// `organization`, `organizational_unit`, `serial_number`, `signature_algorithm`, `public_key_algorithm`,
+/// `issuer_common_name`, `issuer_serial_number`, `san` and `verification` (`valid`/`invalid`).
 ///
 /// As in Telegraf, the chain is read without checking it, then each certificate is verified against `tls_ca` (or
 /// the system's roots): the first with the others as intermediates and `server_name` (else the source's host) as
-/// its name, the others on their own.
+/// its name, the others on their own. `exclude_root_certs = true` reports only the first certificate of each
+/// source (Telegraf stops after it, so intermediates are left out as well as roots). Each network source may take
+/// `timeout` (default 5 s); they are read one after the other.
 public struct X509CertCollector: Collector {
     public static let name = "x509_cert"
-    public static let summary = "TLS certificates of servers and files: expiry, age, verification, subject tags"
+    public static let summary = "TLS certificates of servers (TLS, SMTP STARTTLS) and files: expiry, age, verification, subject tags"
 
-    let sources: [String]
-    /// Nanoseconds; `nil` takes the section's timeout.
-    let timeout: Int64?
+    let sources: [(text: String, source: X509Source)]
+    /// Nanoseconds.
+    let timeout: Int64
     let serverName: String
     let caFile: String
     let certFile: String
     let keyFile: String
+    let excludeRootCerts: Bool
 
     public init(options: CollectorOptions) throws(CollectorError) {
         var o = options
-        sources = try o.strings("sources", default: [])
-        guard !sources.isEmpty else { throw CollectorError(Self.name, "sources is empty: name at least one certificate source") }
-        for source in sources {
-            guard let url = Self.location(source) else { throw CollectorError(Self.name, "source \"\(source)\" is not a URL or a path") }
-            guard ["https", "tcp", "tcp4", "tcp6", "file"].contains(url.scheme ?? "") else {
-                throw CollectorError(Self.name, "unsupported scheme '\(url.scheme ?? "")' in source \(source) (https, tcp, file or a path)")
-            }
-            if url.scheme != "file" && url.host == nil { throw CollectorError(Self.name, "source \"\(source)\" has no host") }
-        }
-        let text = try o.string("timeout", default: "")
-        if text.isEmpty {
-            timeout = nil
-        } else {
-            guard let ns = GoDuration.parse(text), ns > 0 else { throw CollectorError(Self.name, "timeout \"\(text)\" is not a duration") }
-            timeout = ns
-        }
+        let texts = try o.strings("sources", default: [])
+        guard !texts.isEmpty else { throw CollectorError(Self.name, "sources is empty: name at least one certificate source") }
+        var sources: [(String, X509Source)] = []
+        for text in texts { sources.append((text, try X509Source.parse(text))) }
+        self.sources = sources
+        timeout = try o.duration("timeout", default: 5 * GoDuration.second)
+        guard timeout > 0 else { throw CollectorError(Self.name, "timeout must be more than 0") }
         let serverName = try o.string("server_name", default: "")
         let tlsServerName = try o.string("tls_server_name", default: "")
         if !serverName.isEmpty && !tlsServerName.isEmpty {
@@ -61,20 +56,24 @@ public struct X509CertCollector: Collector {
         certFile = try o.string("tls_cert", default: "")
         keyFile = try o.string("tls_key", default: "")
         if certFile.isEmpty != keyFile.isEmpty { throw CollectorError(Self.name, "tls_cert and tls_key go together") }
+        excludeRootCerts = try o.bool("exclude_root_certs", default: false)
         // Accepted for Telegraf's configurations: the chain is always read unchecked, then verified on its own.
         _ = try o.bool("insecure_skip_verify", default: false)
         try o.finish()
     }
 
-    /// A source as a URL: plain paths are files.
-    static func location(_ source: String) -> URL? {
-        if source.hasPrefix("/") { return URL(fileURLWithPath: source) }
-        return URL(string: source)
+    /// `timeout` is each connection's, as in Telegraf.
+    public static var ownsTimeoutOption: Bool { true }
+
+    /// A `timeout` per network source (they are read in turn); files take no time worth bounding.
+    public var gatherBound: Duration? {
+        .nanoseconds(timeout * Int64(max(1, sources.filter { $0.source.isNetwork }.count)))
     }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
         let now = Date(timeIntervalSince1970: Double(context.time) / 1e9)
-        let timeout = self.timeout ?? context.timeout.nanosecondsValue
+        // Within the section's bound too (a gather-timeout shorter than timeout), less a moment to report in time.
+        let timeout = min(self.timeout, max(GoDuration.millisecond, context.timeout.nanosecondsValue - 50 * GoDuration.millisecond))
         var roots: [Certificate]?
         if !caFile.isEmpty {
             do { roots = try Self.readPEM(caFile) } catch {
@@ -83,39 +82,64 @@ public struct X509CertCollector: Collector {
         }
         var points: [Point] = []
         var failures: [String] = []
-        for source in sources {
-            guard let url = Self.location(source) else { continue }
-            let certificates: [Certificate]
-            do {
-                certificates = try fetch(url, timeout: timeout)
-            } catch {
-                failures.append("cannot get SSL cert '\(source)': \(error)")
-                continue
-            }
-            let name = url.scheme == "file" ? "" : (serverName.isEmpty ? (url.host ?? "") : serverName)
-            for (index, certificate) in certificates.enumerated() {
-                var tags = Self.tags(certificate, source: source)
-                var fields: [(String, FieldValue)] = [
-                    ("age", .int(Int64(now.timeIntervalSince(certificate.notValidBefore)))),
-                    ("expiry", .int(Int64(certificate.notValidAfter.timeIntervalSince(now)))),
-                    ("startdate", .int(Int64(certificate.notValidBefore.timeIntervalSince1970))),
-                    ("enddate", .int(Int64(certificate.notValidAfter.timeIntervalSince1970))),
-                ]
-                let intermediates = index == 0 ? Array(certificates.dropFirst()) : []
-                if let error = Self.verify(certificate, intermediates: intermediates, roots: roots,
-                                           name: index == 0 ? name : "") {
-                    tags["verification"] = "invalid"
-                    fields += [("verification_code", .int(1)), ("verification_error", .string(error))]
-                } else {
-                    tags["verification"] = "valid"
-                    fields.append(("verification_code", .int(0)))
+        for (text, source) in sources {
+            var read: [(location: String, certificates: [Certificate], name: String)] = []
+            switch source {
+            case .files(let pattern):
+                let paths = FileGlob.matches(pattern)
+                if paths.isEmpty {
+                    failures.append("could not find file: \(pattern)")
+                    continue
                 }
-                points.append(Point(name: "x509_cert", tags: Tags(tags.filter { !$0.value.isEmpty }), fields: Fields(fields), time: context.time))
+                for path in paths {
+                    do {
+                        let certificates = try Self.readPEM(path)
+                        guard !certificates.isEmpty else { throw X509SourceFailure(description: "failed to parse certificate PEM") }
+                        read.append(("file://" + path, certificates, ""))
+                    } catch {
+                        failures.append("cannot get SSL cert '\("file://" + path)': \(error)")
+                    }
+                }
+            case .tls(let host, _, let location), .smtp(let host, _, let location):
+                do {
+                    read.append((location, try fetch(source, timeout: timeout), serverName.isEmpty ? host : serverName))
+                } catch {
+                    failures.append("cannot get SSL cert '\(text)': \(error)")
+                }
+            }
+            for (location, certificates, name) in read {
+                points += self.points(certificates, location: location, name: name, roots: roots, now: now, time: context.time)
             }
         }
         if !failures.isEmpty {
             if points.isEmpty { throw CollectorError(Self.name, failures.joined(separator: "; ")) }
             for failure in failures { context.log(.error, "x509_cert: \(failure)") }
+        }
+        return points
+    }
+
+    /// The points of one source's certificates (only the first with `exclude_root_certs`).
+    func points(_ certificates: [Certificate], location: String, name: String, roots: [Certificate]?, now: Date,
+                time: Timestamp) -> [Point] {
+        var points: [Point] = []
+        for (index, certificate) in certificates.enumerated() {
+            var tags = Self.tags(certificate, source: location)
+            var fields: [(String, FieldValue)] = [
+                ("age", .int(Int64(now.timeIntervalSince(certificate.notValidBefore)))),
+                ("expiry", .int(Int64(certificate.notValidAfter.timeIntervalSince(now)))),
+                ("startdate", .int(Int64(certificate.notValidBefore.timeIntervalSince1970))),
+                ("enddate", .int(Int64(certificate.notValidAfter.timeIntervalSince1970))),
+            ]
+            let intermediates = index == 0 ? Array(certificates.dropFirst()) : []
+            if let error = Self.verify(certificate, intermediates: intermediates, roots: roots, name: index == 0 ? name : "") {
+                tags["verification"] = "invalid"
+                fields += [("verification_code", .int(1)), ("verification_error", .string(error))]
+            } else {
+                tags["verification"] = "valid"
+                fields.append(("verification_code", .int(0)))
+            }
+            points.append(Point(name: "x509_cert", tags: Tags(tags.filter { !$0.value.isEmpty }), fields: Fields(fields), time: time))
+            if excludeRootCerts { break }
         }
         return points
     }
@@ -207,84 +231,6 @@ public struct X509CertCollector: Collector {
         if text.hasPrefix("Ed25519") { return "Ed25519" }
         if text.hasPrefix("P256") || text.hasPrefix("P384") || text.hasPrefix("P521") { return "ECDSA" }
         return text
-    }
-
-    static func readPEM(_ path: String) throws -> [Certificate] {
-        try NIOSSLCertificate.fromPEMFile(path).map { try Certificate(derEncoded: $0.toDERBytes()) }
-    }
-
-    // MARK: reading and verifying
-
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    func fetch(_ url: URL, timeout: Int64) throws -> [Certificate] {
-        if url.scheme == "file" {
-            let certificates = try Self.readPEM(url.path)
-            guard !certificates.isEmpty else { throw Failure(description: "failed to parse certificate PEM") }
-            return certificates
-        }
-        let host = url.host ?? ""
-        let port = url.port ?? 443
-        let name = serverName.isEmpty ? host : serverName
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        if !certFile.isEmpty {
-            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certFile).map { .certificate($0) }
-            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
-        }
-        return try Self.peerChain(host: host, port: port, serverName: name, configuration: configuration, timeout: timeout)
-            .map { try Certificate(derEncoded: $0) }
-    }
-
-    /// The DER certificates a TLS server presents, leaf first, read during a handshake that accepts any chain; all
-    /// within `timeout`.
-    static func peerChain(host: String, port: Int, serverName: String, configuration: TLSConfiguration, timeout: Int64) throws -> [[UInt8]] {
-        var configuration = configuration
-        configuration.certificateVerification = .noHostnameVerification
-        let context = try NIOSSLContext(configuration: configuration)
-        let group = MultiThreadedEventLoopGroup.singleton
-        let chain = group.next().makePromise(of: [[UInt8]].self)
-        let sni = serverName.isIPAddress ? nil : serverName
-        let deadline = NIODeadline.now() + .nanoseconds(timeout)
-        let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(.nanoseconds(timeout))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let handler = try NIOSSLClientHandler(context: context, serverHostname: sni, customVerificationCallback: { certificates, verdict in
-                        chain.completeWith(Result { try certificates.map { try $0.toDERBytes() } })
-                        verdict.succeed(.certificateVerified)
-                    })
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                    try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(chain: chain))
-                }
-            }
-        let timer = group.next().scheduleTask(deadline: deadline) {
-            chain.fail(Failure(description: "no TLS handshake within \(GoDuration.format(timeout))"))
-        }
-        defer { timer.cancel() }
-        let connected = bootstrap.connect(host: host, port: port)
-        connected.whenFailure { chain.fail($0) }
-        defer { connected.whenSuccess { $0.close(promise: nil) } }
-        return try chain.futureResult.wait()
-    }
-
-    /// Fails the chain's promise when the connection fails or closes before the server sent its certificates.
-    final class HandshakeWatcher: ChannelInboundHandler, Sendable {
-        typealias InboundIn = NIOAny
-        let chain: EventLoopPromise<[[UInt8]]>
-
-        init(chain: EventLoopPromise<[[UInt8]]>) { self.chain = chain }
-
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            chain.fail(error)
-            context.close(promise: nil)
-        }
-
-        func channelInactive(context: ChannelHandlerContext) {
-            chain.fail(Failure(description: "the server closed the connection during the TLS handshake"))
-            context.fireChannelInactive()
-        }
     }
 
     /// Why `certificate` does not verify (`nil` when it does): a chain to `roots` (the system's when `nil`) through

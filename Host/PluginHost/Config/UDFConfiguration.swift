@@ -52,9 +52,6 @@ public struct UDFFunctionConfiguration: Sendable, Hashable {
 /// (Tock's extra), so a file can name programs beside it and work from any current directory; relative paths
 /// are otherwise relative to the current directory, as in Kapacitor.
 public struct UDFConfiguration: Sendable {
-    /// What `${TOCK_CONFIG_DIR}` is replaced with in `prog`, `args` and `env`: the configuration file's directory.
-    public static let configDirectoryVariable = "${TOCK_CONFIG_DIR}"
-
     public var functions: [String: UDFFunctionConfiguration]
     /// The `[notifiers.NAME]` sections: notifier plugins, by name.
     public var notifiers: [String: NotifierConfiguration] = [:]
@@ -130,15 +127,12 @@ private struct Parser {
     init(file: String, locator: KeyLocator) {
         self.file = file
         self.locator = locator
-        let cwd = FileManager.default.currentDirectoryPath
-        configDirectory = file == "<config>" ? cwd
-            : URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true))
-                .standardizedFileURL.deletingLastPathComponent().path
+        configDirectory = ConfigDirectory.of(file: file)
     }
 
     /// `text` with `${TOCK_CONFIG_DIR}` replaced by the file's directory.
     func expand(_ text: String) -> String {
-        text.replacingOccurrences(of: UDFConfiguration.configDirectoryVariable, with: configDirectory)
+        ConfigDirectory.expand(text, directory: configDirectory)
     }
 
     func error(_ path: [String], _ message: String) -> ConfigDiagnostic {
