@@ -45,7 +45,10 @@ public enum StartupPages {
         fclose(file)
         var advised: UInt = 0
         for mapping in cleanReadOnlyMappings(String(decoding: text, as: UTF8.self)) {
-            if madvise(UnsafeMutableRawPointer(bitPattern: mapping.start), Int(mapping.length), MADV_DONTNEED) == 0 {
+            let start = UnsafeMutableRawPointer(bitPattern: mapping.start)
+            // Random access: a later fault maps the page it needs, not the kernel's 64-KiB window around it.
+            _ = madvise(start, Int(mapping.length), MADV_RANDOM)
+            if madvise(start, Int(mapping.length), MADV_DONTNEED) == 0 {
                 advised += mapping.length
             }
         }
