@@ -65,7 +65,7 @@ public final class CollectorAgent: Sendable {
             group.addTask { [self] in
                 while !Task.isCancelled {
                     shipper.submit([heartbeat()])
-                    try? await Task.sleep(for: configuration.heartbeatInterval)
+                    try? await Task.sleep(for: configuration.heartbeatInterval, tolerance: CollectorScheduler.tolerance(of: configuration.heartbeatInterval))
                 }
             }
             await group.waitForAll()

@@ -1,3 +1,4 @@
+import Collectors
 import CompressNIO
 import Foundation
 import LineProtocol
@@ -150,7 +151,7 @@ public final class Shipper: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: configuration.flushInterval)
+                    try? await Task.sleep(for: configuration.flushInterval, tolerance: CollectorScheduler.tolerance(of: configuration.flushInterval))
                     if !Task.isCancelled { seal() }
                 }
             }

@@ -127,6 +127,11 @@ public final class CollectorScheduler: Sendable {
         for task in all { await task.value }
     }
 
+    /// How late a round may start so that timers due together fire together: 1 % of the interval, at most 100 ms.
+    public static func tolerance(of interval: Duration) -> Duration {
+        min(interval / 100, .milliseconds(100))
+    }
+
     private func run(key: String, config: CollectorConfig, collector: any Collector) async {
         let box = CollectorBox(collector)
         while !Task.isCancelled {
@@ -168,7 +173,9 @@ public final class CollectorScheduler: Sendable {
                 ("errors", .int(Int64(stats.errors))), ("up", .int(up ? 1 : 0)),
             ]), time: time)
             sink(config.finish(points + [selfMetric], hostTags: hostTags))
-            if (try? await Task.sleep(for: max(.zero, config.interval - jitter - elapsed))) == nil { return }
+            // The tolerance lets the timers of collectors due at about the same time fire together (one wake-up).
+            if (try? await Task.sleep(for: max(.zero, config.interval - jitter - elapsed),
+                                      tolerance: Self.tolerance(of: config.interval))) == nil { return }
         }
     }
 }
@@ -192,7 +199,7 @@ extension CollectorScheduler {
         defer { collector.stop() }
         while !Task.isCancelled {
             let interval = config.intervalSet ? config.interval : collector.preferredInterval ?? config.interval
-            if (try? await Task.sleep(for: interval)) == nil { return }
+            if (try? await Task.sleep(for: interval, tolerance: Self.tolerance(of: interval))) == nil { return }
             collector.tick()
             let up = collector.isRunning
             let stats = counters.withLock { all -> Stats in
