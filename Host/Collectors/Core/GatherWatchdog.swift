@@ -1,4 +1,5 @@
 import Foundation
+import PluginSupervisor
 
 /// Times gathers out from one thread that sleeps until the earliest deadline of the gathers in progress, instead of
 /// a timer task per gather: a round of gathers that all finish in time costs this thread at most one wake-up, and
@@ -24,9 +25,7 @@ final class GatherWatchdog: @unchecked Sendable {
         entries[nextID] = (deadline, fire)
         if !started {
             started = true
-            let thread = Thread { [self] in watch() }
-            thread.name = "tock-gather-watchdog"
-            thread.start()
+            startThread(name: "tock-gather-watchdog") { [self] in watch() }
         } else if sleepingUntil.map({ deadline < $0 }) ?? true {
             condition.signal()
         }

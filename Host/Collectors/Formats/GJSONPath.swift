@@ -186,7 +186,8 @@ enum GJSONPath {
         return Query(path: path.isEmpty ? [] : try parse(path), op: "", value: "")
     }
 
-    /// A JSON string's escapes undone (`\"`, `\\`, `\n`, `\uXXXX`…).
+    /// A JSON string's escape sequences decoded (`\"`, `\\`, `\n`, `\uXXXX`…), leniently: an unknown escape
+    /// keeps its character.
     static func unquote(_ text: String) -> String {
         var result = ""
         var chars = text.unicodeScalars.makeIterator()

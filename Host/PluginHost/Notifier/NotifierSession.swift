@@ -36,19 +36,13 @@ final class NotifierSession: @unchecked Sendable {
                       ended: @escaping @Sendable (NotifierSession, String?) -> Void) throws(NotifierError) -> NotifierSession {
         let name = configuration.name
         let session = NotifierSession(name: name, info: NotifierInfo(name: name, version: "", options: [:], inFlight: 1), onEnd: ended)
-        var options = PluginConnection.Options(label: "notifier:" + name)
-        options.keepaliveTimeout = UInt64(configuration.timeout)
-        options.startupTimeout = UInt64(configuration.timeout)
-        options.grace = UInt64(min(max(configuration.timeout, 200 * GoDuration.millisecond), 5 * GoDuration.second))
-        options.maxFrameSize = 16 << 20
+        let options = PluginWire.connectionOptions(kind: "notifier", name: name, timeout: configuration.timeout)
         do {
             session.connection = try PluginConnection(
                 endpoint: configuration.endpoint, options: options,
-                handlers: .init(
-                    frame: { bytes in try session.handle(bytes) },
-                    stderrLine: { line in log(PluginWire.stderrLevel(of: line), "notifier \(name): \(line)") },
-                    keepalive: { PluginWire.frame(.with { $0.keepalive = .with { $0.time = wallClockNanos() } }) },
-                    ended: { end in session.connectionEnded(end) }))
+                handlers: PluginWire.handlers(kind: "notifier", name: name, log: log,
+                                              frame: { bytes in try session.handle(bytes) },
+                                              ended: { end in session.connectionEnded(end) }))
         } catch {
             throw NotifierError(notifier: name, message: "could not start: \(error)")
         }

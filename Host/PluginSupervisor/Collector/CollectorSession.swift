@@ -88,21 +88,15 @@ public final class CollectorSession: @unchecked Sendable {
                              ended: @escaping @Sendable (String?) -> Void) throws(CollectorPluginError) -> CollectorSession {
         let name = configuration.name
         let session = CollectorSession(name: name, streamed: streamed, onEnd: ended)
-        var options = PluginConnection.Options(label: "collector:" + name)
-        options.keepaliveTimeout = UInt64(configuration.timeout)
-        options.startupTimeout = UInt64(configuration.timeout)
-        options.grace = UInt64(min(max(configuration.timeout, 200 * GoDuration.millisecond), 5 * GoDuration.second))
-        options.maxFrameSize = 16 << 20
+        let options = PluginWire.connectionOptions(kind: "collector", name: name, timeout: configuration.timeout)
         do {
             session.connection = try PluginConnection(
                 endpoint: .process(program: configuration.program, arguments: configuration.arguments,
                                    environment: configuration.environment),
                 options: options,
-                handlers: .init(
-                    frame: { bytes in try session.handle(bytes) },
-                    stderrLine: { line in log(PluginWire.stderrLevel(of: line), "collector \(name): \(line)") },
-                    keepalive: { PluginWire.frame(.with { $0.keepalive = .with { $0.time = wallClockNanos() } }) },
-                    ended: { end in session.connectionEnded(end) }))
+                handlers: PluginWire.handlers(kind: "collector", name: name, log: log,
+                                              frame: { bytes in try session.handle(bytes) },
+                                              ended: { end in session.connectionEnded(end) }))
         } catch {
             throw CollectorPluginError(plugin: name, message: "could not start: \(error)")
         }

@@ -12,6 +12,28 @@ package enum PluginWire {
         return FrameEncoder.frame(payload)
     }
 
+    /// How the host runs a `plugin.proto` plugin of `kind` (`collector`, `notifier`): keepalives and the start-up
+    /// silence bounded by its `timeout` (nanoseconds), a stop's grace period derived from it.
+    package static func connectionOptions(kind: String, name: String, timeout: Int64) -> PluginConnection.Options {
+        var options = PluginConnection.Options(label: kind + ":" + name)
+        options.keepaliveTimeout = UInt64(timeout)
+        options.startupTimeout = UInt64(timeout)
+        options.grace = UInt64(min(max(timeout, 200 * GoDuration.millisecond), 5 * GoDuration.second))
+        options.maxFrameSize = 16 << 20
+        return options
+    }
+
+    /// The handlers every `plugin.proto` session shares: stderr lines logged at their Telegraf-style level under
+    /// `"<kind> <name>: "`, keepalives stamped with the wall clock.
+    package static func handlers(kind: String, name: String, log: @escaping @Sendable (LogLevel, String) -> Void,
+                                 frame: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void,
+                                 ended: @escaping @Sendable (ConnectionEnd) -> Void) -> PluginConnection.Handlers {
+        .init(frame: frame,
+              stderrLine: { line in log(stderrLevel(of: line), "\(kind) \(name): \(line)") },
+              keepalive: { PluginWire.frame(.with { $0.keepalive = .with { $0.time = wallClockNanos() } }) },
+              ended: ended)
+    }
+
     package static func fieldValue(_ v: FieldValue) -> Tock_Plugin_FieldValue {
         .with {
             switch v {
