@@ -105,6 +105,9 @@ enum NumberParser {
         case outOfRange
     }
 
+    /// 10⁰ … 10²², each exact in a `Double`.
+    static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { p, _ in p * 10 } }
+
     /// `-?[0-9]+` as Int64.
     @inline(__always)
     static func int64(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Result<Int64> {
@@ -229,8 +232,7 @@ enum NumberParser {
         if !inexact && mantissa <= (1 << 53) && exponent >= -22 && exponent <= 22 {
             var value = Double(mantissa)
             if exponent != 0 {
-                var power = 1.0
-                for _ in 0..<exponent.magnitude { power *= 10 }
+                let power = powersOfTen[Int(exponent.magnitude)]
                 value = exponent < 0 ? value / power : value * power
             }
             return .value(negative ? -value : value)

@@ -118,22 +118,36 @@ struct FieldKeyCache: Sendable {
         return h
     }
 
+    /// The entry the last line used (-1 when none): lines of one source usually repeat their field keys, so it is
+    /// compared first, before hashing.
+    var recent = -1
+
     @inline(__always)
     func lookup(_ p: UnsafePointer<UInt8>, _ spans: UnsafeBufferPointer<KeySpan>, hash: UInt64) -> Int? {
         bytes.withUnsafeBufferPointer { stored in
-            index.find(hash) { e in
-                if keyCounts[e] != spans.count { return false }
-                var at = offsets[e]
-                var l = lengthStarts[e]
-                for s in spans {
-                    let n = s.end - s.start
-                    if keyLengths[l] != n || !bytesEqual(stored.baseAddress! + at, p + s.start, n) { return false }
-                    at += n
-                    l += 1
-                }
-                return true
-            }
+            index.find(hash) { e in matches(e, stored.baseAddress!, p, spans) }
         }
+    }
+
+    /// Whether entry `e` holds the keys of `spans`.
+    @inline(__always)
+    func matches(_ e: Int, _ p: UnsafePointer<UInt8>, _ spans: UnsafeBufferPointer<KeySpan>) -> Bool {
+        bytes.withUnsafeBufferPointer { matches(e, $0.baseAddress!, p, spans) }
+    }
+
+    @inline(__always)
+    private func matches(_ e: Int, _ stored: UnsafePointer<UInt8>, _ p: UnsafePointer<UInt8>,
+                         _ spans: UnsafeBufferPointer<KeySpan>) -> Bool {
+        if keyCounts[e] != spans.count { return false }
+        var at = offsets[e]
+        var l = lengthStarts[e]
+        for s in spans {
+            let n = s.end - s.start
+            if keyLengths[l] != n || !bytesEqual(stored + at, p + s.start, n) { return false }
+            at += n
+            l += 1
+        }
+        return true
     }
 
     mutating func insert(_ p: UnsafePointer<UInt8>, _ spans: UnsafeBufferPointer<KeySpan>, hash: UInt64,
@@ -151,6 +165,7 @@ struct FieldKeyCache: Sendable {
             orders.removeAll(keepingCapacity: true)
             self.sortedKeys.removeAll(keepingCapacity: true)
             index.removeAll()
+            recent = -1
         }
         offsets.append(bytes.count)
         lengthStarts.append(keyLengths.count)

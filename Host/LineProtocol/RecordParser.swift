@@ -277,24 +277,33 @@ extension LineProtocolParser {
     @inline(__always)
     mutating func makeFields(_ p: UnsafePointer<UInt8>) -> Fields? {
         let n = fieldCount
-        let hash = keySpans.withUnsafeBufferPointer { FieldKeyCache.hash(p, UnsafeBufferPointer(rebasing: $0[..<n])) }
-        if let e = keySpans.withUnsafeBufferPointer({ fieldKeyLists.lookup(p, UnsafeBufferPointer(rebasing: $0[..<n]), hash: hash) }) {
+        var hash: UInt64 = 0
+        let found: Int? = keySpans.withUnsafeBufferPointer {
+            let spans = UnsafeBufferPointer(rebasing: $0[..<n])
+            let recent = fieldKeyLists.recent
+            if recent >= 0 && fieldKeyLists.matches(recent, p, spans) { return recent }
+            hash = FieldKeyCache.hash(p, spans)
+            return fieldKeyLists.lookup(p, spans, hash: hash)
+        }
+        if let e = found {
+            fieldKeyLists.recent = e
             let keys = fieldKeyLists.sortedKeys[e]
             let o = fieldKeyLists.orderStarts[e]
-            // Array literals allocate on a faster path than the generic initializers.
-            let sortedValues: [FieldValue]
+            let first = values[fieldKeyLists.orders[o]]
+            // One field (most lines): stored inline in the point, nothing allocated. Array literals allocate on a
+            // faster path than the generic initializers.
+            let others: [FieldValue]
             switch keys.count {
-            case 1: sortedValues = [values[fieldKeyLists.orders[o]]]
-            case 2: sortedValues = [values[fieldKeyLists.orders[o]], values[fieldKeyLists.orders[o + 1]]]
-            case 3: sortedValues = [values[fieldKeyLists.orders[o]], values[fieldKeyLists.orders[o + 1]],
-                                    values[fieldKeyLists.orders[o + 2]]]
+            case 1: others = []
+            case 2: others = [values[fieldKeyLists.orders[o + 1]]]
+            case 3: others = [values[fieldKeyLists.orders[o + 1]], values[fieldKeyLists.orders[o + 2]]]
             default:
                 var v: [FieldValue] = []
-                v.reserveCapacity(keys.count)
-                for k in 0..<keys.count { v.append(values[fieldKeyLists.orders[o + k]]) }
-                sortedValues = v
+                v.reserveCapacity(keys.count - 1)
+                for k in 1..<keys.count { v.append(values[fieldKeyLists.orders[o + k]]) }
+                others = v
             }
-            return Fields(sortedKeys: keys, values: sortedValues)
+            return Fields(sortedKeys: keys, firstValue: first, otherValues: others)
         }
         var pairs: [(key: String, index: Int)] = []
         pairs.reserveCapacity(n)
