@@ -1,16 +1,17 @@
 /// A set of tags kept sorted by key, keys unique.
 ///
-/// Sorted storage makes group keys, serialization and equality canonical without extra work,
-/// and costs one allocation for the whole set.
+/// Sorted storage makes group keys, serialization and equality canonical without extra work.
+/// Keys and values live in one shared, copy-on-write storage object, so a copy of a set (every point of a series
+/// holds one) costs one reference count, not two.
 public struct Tags: Sendable, Hashable, RandomAccessCollection {
     public typealias Element = (key: String, value: String)
 
-    @usableFromInline var keys: [String]
-    @usableFromInline var values: [String]
+    @usableFromInline var storage: TagStorage
+    @usableFromInline var keys: [String] { storage.keys }
+    @usableFromInline var values: [String] { storage.values }
 
     public init() {
-        keys = []
-        values = []
+        storage = TagStorage.empty
     }
 
     /// Builds a tag set from pairs in any order; a later duplicate key replaces an earlier one.
@@ -21,15 +22,13 @@ public struct Tags: Sendable, Hashable, RandomAccessCollection {
 
     public init(_ dictionary: [String: String]) {
         let sorted = dictionary.sorted { $0.key < $1.key }
-        keys = sorted.map(\.key)
-        values = sorted.map(\.value)
+        storage = TagStorage(keys: sorted.map(\.key), values: sorted.map(\.value))
     }
 
     /// Builds a tag set from keys that are already sorted and unique (as a parser that sorted them has).
     public init(sortedKeys: [String], values: [String]) {
         precondition(sortedKeys.count == values.count)
-        self.keys = sortedKeys
-        self.values = values
+        storage = sortedKeys.isEmpty ? TagStorage.empty : TagStorage(keys: sortedKeys, values: values)
     }
 
     public var startIndex: Int { 0 }
@@ -38,6 +37,7 @@ public struct Tags: Sendable, Hashable, RandomAccessCollection {
 
     @inlinable
     func index(ofKey key: String) -> (found: Bool, index: Int) {
+        let keys = storage.keys
         var lo = 0, hi = keys.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -53,10 +53,14 @@ public struct Tags: Sendable, Hashable, RandomAccessCollection {
         }
         set {
             let (found, i) = index(ofKey: key)
+            if !found && newValue == nil { return }
+            if !isKnownUniquelyReferenced(&storage) {
+                storage = TagStorage(keys: storage.keys, values: storage.values)
+            }
             switch (found, newValue) {
-            case (true, let v?): values[i] = v
-            case (true, nil): keys.remove(at: i); values.remove(at: i)
-            case (false, let v?): keys.insert(key, at: i); values.insert(v, at: i)
+            case (true, let v?): storage.values[i] = v
+            case (true, nil): storage.keys.remove(at: i); storage.values.remove(at: i)
+            case (false, let v?): storage.keys.insert(key, at: i); storage.values.insert(v, at: i)
             case (false, nil): break
             }
         }
@@ -68,13 +72,13 @@ public struct Tags: Sendable, Hashable, RandomAccessCollection {
 
     public var sortedKeys: [String] { keys }
 
-    /// The addresses of the set's storage: equal for copies of one set (they share it), and never those of another
-    /// set while a copy of this one is alive. A cache that keeps a copy can recognize the set by it without comparing
-    /// strings.
+    /// The address of the set's storage (in both members): equal for copies of one set (they share it), and never
+    /// that of another set while a copy of this one is alive. A cache that keeps a copy can recognize the set by it
+    /// without comparing strings.
     @inlinable
     public var storageIdentity: StorageIdentity {
-        StorageIdentity(keys: keys.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) },
-                        values: values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
+        let address = UInt(bitPattern: ObjectIdentifier(storage))
+        return StorageIdentity(keys: address, values: address)
     }
 
     /// See ``storageIdentity``.
@@ -94,10 +98,28 @@ public struct Tags: Sendable, Hashable, RandomAccessCollection {
         return out
     }
 
-    public static func == (a: Tags, b: Tags) -> Bool { a.keys == b.keys && a.values == b.values }
+    public static func == (a: Tags, b: Tags) -> Bool {
+        a.storage === b.storage || (a.keys == b.keys && a.values == b.values)
+    }
     public func hash(into h: inout Hasher) { h.combine(keys); h.combine(values) }
 }
 
 extension Tags: ExpressibleByDictionaryLiteral {
     public init(dictionaryLiteral elements: (String, String)...) { self.init(elements) }
+}
+
+/// The keys and values of a ``Tags``, shared by its copies and copied before a change when shared.
+@usableFromInline
+final class TagStorage: @unchecked Sendable {
+    // Changed only through a Tags that holds the sole reference (isKnownUniquelyReferenced), hence unchecked.
+    @usableFromInline var keys: [String]
+    @usableFromInline var values: [String]
+
+    /// The storage of every empty set (never changed: a set that changes it copies it first, as it is shared).
+    @usableFromInline static let empty = TagStorage(keys: [], values: [])
+
+    @usableFromInline init(keys: [String], values: [String]) {
+        self.keys = keys
+        self.values = values
+    }
 }

@@ -12,6 +12,26 @@ import TockModel
         #expect(tags.count == 2)
     }
 
+    @Test func copiesShareStorageUntilOneChanges() {
+        let original: Tags = ["host": "a", "region": "eu"]
+        var copy = original
+        #expect(copy.storageIdentity == original.storageIdentity, "copies share their storage")
+        copy["host"] = "b"
+        #expect(original["host"] == "a", "changing a copy leaves the original alone")
+        #expect(copy["host"] == "b")
+        #expect(copy.storageIdentity != original.storageIdentity)
+        copy["host"] = "a"
+        #expect(copy == original && copy.hashValue == original.hashValue, "equal by content, not by storage")
+        var emptied = Tags(sortedKeys: ["k"], values: ["v"])
+        emptied["k"] = nil
+        #expect(emptied == Tags() && emptied.isEmpty)
+        var fromEmpty = Tags()
+        fromEmpty["k"] = "v"
+        #expect(Tags().isEmpty && Tags(sortedKeys: [], values: []).isEmpty, "the shared empty storage is never changed")
+        #expect(fromEmpty.sortedKeys == ["k"] && fromEmpty["k"] == "v")
+        #expect(original.storageIdentity.keys != 0)
+    }
+
     @Test func groupIDSpellsGroupingTagsLikeKapacitor() {
         let tags: Tags = ["host": "a", "region": "eu", "cpu": "0"]
         #expect(GroupID(name: "cpu", tags: tags, dimensions: Dimensions(tagNames: ["region", "host"])).rawValue == "host=a,region=eu")
