@@ -160,8 +160,8 @@ extension LineProtocolParser {
         let keyEnd = scanSeriesKey(p, start, end)
         // A cached series is read from the cache only when the point is built (one retain each).
         var entry = -1
-        var parsedName = ""
-        var parsedTags = Tags()
+        // Only for a series the cache cannot hold (nothing built for a cached one: Tags() would retain shared storage).
+        var parsed: (name: String, tags: Tags)? = nil
         let onSpace = keyEnd < end && p[keyEnd] == Byte.space
         let hash = hashBytes(p, start, keyEnd)
         if onSpace, let e = series.lookup(p, start, keyEnd, hash: hash) {
@@ -174,10 +174,7 @@ extension LineProtocolParser {
                     return .failure(at: start, "the measurement and tags are longer than InfluxDB's limit of 65535 bytes")
                 }
                 entry = series.insert(p, start, keyEnd, hash: hash, name: n, tags: t) ?? -1
-                if entry < 0 {
-                    parsedName = n
-                    parsedTags = t
-                }
+                if entry < 0 { parsed = (n, t) }
             }
         }
 
@@ -261,12 +258,12 @@ extension LineProtocolParser {
         guard let fields = makeFields(p) else {
             return .failure(at: firstInvalidKey(p), "invalid UTF-8 in field key")
         }
-        if entry >= 0 {
-            points.append(Point(name: series.names[entry], tags: series.tags[entry], fields: fields, time: time,
+        if let parsed {
+            points.append(Point(name: parsed.name, tags: parsed.tags, fields: fields, time: time,
                                 database: database, retentionPolicy: retentionPolicy, group: noGroup,
                                 dimensions: noDimensions))
         } else {
-            points.append(Point(name: parsedName, tags: parsedTags, fields: fields, time: time,
+            points.append(Point(name: series.names[entry], tags: series.tags[entry], fields: fields, time: time,
                                 database: database, retentionPolicy: retentionPolicy, group: noGroup,
                                 dimensions: noDimensions))
         }

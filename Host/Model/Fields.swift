@@ -47,9 +47,9 @@ public struct Fields: Sendable, Hashable, RandomAccessCollection {
         rest = otherValues
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { keys.count }
-    public subscript(position: Int) -> Element { (keys[position], value(at: position)) }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { keys.count }
+    @inlinable public subscript(position: Int) -> Element { (keys[position], value(at: position)) }
 
     @inlinable
     func value(at i: Int) -> FieldValue {

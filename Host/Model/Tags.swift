@@ -2,16 +2,16 @@
 ///
 /// Sorted storage makes group keys, serialization and equality canonical without extra work.
 /// Keys and values live in one shared, copy-on-write storage object, so a copy of a set (every point of a series
-/// holds one) costs one reference count, not two.
+/// holds one) costs one reference count, not two; an empty set has no storage (nil), so it costs none.
 public struct Tags: Sendable, Hashable, RandomAccessCollection {
     public typealias Element = (key: String, value: String)
 
-    @usableFromInline var storage: TagStorage
-    @usableFromInline var keys: [String] { storage.keys }
-    @usableFromInline var values: [String] { storage.values }
+    @usableFromInline var storage: TagStorage?
+    @usableFromInline var keys: [String] { storage?.keys ?? [] }
+    @usableFromInline var values: [String] { storage?.values ?? [] }
 
     public init() {
-        storage = TagStorage.empty
+        storage = nil
     }
 
     /// Builds a tag set from pairs in any order; a later duplicate key replaces an earlier one.
@@ -22,22 +22,25 @@ public struct Tags: Sendable, Hashable, RandomAccessCollection {
 
     public init(_ dictionary: [String: String]) {
         let sorted = dictionary.sorted { $0.key < $1.key }
-        storage = TagStorage(keys: sorted.map(\.key), values: sorted.map(\.value))
+        storage = sorted.isEmpty ? nil : TagStorage(keys: sorted.map(\.key), values: sorted.map(\.value))
     }
 
     /// Builds a tag set from keys that are already sorted and unique (as a parser that sorted them has).
     public init(sortedKeys: [String], values: [String]) {
         precondition(sortedKeys.count == values.count)
-        storage = sortedKeys.isEmpty ? TagStorage.empty : TagStorage(keys: sortedKeys, values: values)
+        storage = sortedKeys.isEmpty ? nil : TagStorage(keys: sortedKeys, values: values)
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { keys.count }
-    public subscript(position: Int) -> Element { (keys[position], values[position]) }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { keys.count }
+    @inlinable public subscript(position: Int) -> Element {
+        let s = storage!
+        return (s.keys[position], s.values[position])
+    }
 
     @inlinable
     func index(ofKey key: String) -> (found: Bool, index: Int) {
-        let keys = storage.keys
+        guard let keys = storage?.keys else { return (false, 0) }
         var lo = 0, hi = keys.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -55,14 +58,16 @@ public struct Tags: Sendable, Hashable, RandomAccessCollection {
             let (found, i) = index(ofKey: key)
             if !found && newValue == nil { return }
             if !isKnownUniquelyReferenced(&storage) {
-                storage = TagStorage(keys: storage.keys, values: storage.values)
+                storage = TagStorage(keys: keys, values: values)
             }
+            let s = storage!
             switch (found, newValue) {
-            case (true, let v?): storage.values[i] = v
-            case (true, nil): storage.keys.remove(at: i); storage.values.remove(at: i)
-            case (false, let v?): storage.keys.insert(key, at: i); storage.values.insert(v, at: i)
+            case (true, let v?): s.values[i] = v
+            case (true, nil): s.keys.remove(at: i); s.values.remove(at: i)
+            case (false, let v?): s.keys.insert(key, at: i); s.values.insert(v, at: i)
             case (false, nil): break
             }
+            if s.keys.isEmpty { storage = nil }
         }
     }
 
@@ -72,12 +77,12 @@ public struct Tags: Sendable, Hashable, RandomAccessCollection {
 
     public var sortedKeys: [String] { keys }
 
-    /// The address of the set's storage (in both members): equal for copies of one set (they share it), and never
-    /// that of another set while a copy of this one is alive. A cache that keeps a copy can recognize the set by it
-    /// without comparing strings.
+    /// The address of the set's storage (in both members; 1 for every empty set, which has none): equal for copies
+    /// of one set (they share it), and never that of another set while a copy of this one is alive. A cache that keeps
+    /// a copy can recognize the set by it without comparing strings.
     @inlinable
     public var storageIdentity: StorageIdentity {
-        let address = UInt(bitPattern: ObjectIdentifier(storage))
+        let address = storage.map { UInt(bitPattern: ObjectIdentifier($0)) } ?? 1
         return StorageIdentity(keys: address, values: address)
     }
 
@@ -108,15 +113,12 @@ extension Tags: ExpressibleByDictionaryLiteral {
     public init(dictionaryLiteral elements: (String, String)...) { self.init(elements) }
 }
 
-/// The keys and values of a ``Tags``, shared by its copies and copied before a change when shared.
+/// The keys and values of a non-empty ``Tags``, shared by its copies and copied before a change when shared.
 @usableFromInline
 final class TagStorage: @unchecked Sendable {
     // Changed only through a Tags that holds the sole reference (isKnownUniquelyReferenced), hence unchecked.
     @usableFromInline var keys: [String]
     @usableFromInline var values: [String]
-
-    /// The storage of every empty set (never changed: a set that changes it copies it first, as it is shared).
-    @usableFromInline static let empty = TagStorage(keys: [], values: [])
 
     @usableFromInline init(keys: [String], values: [String]) {
         self.keys = keys

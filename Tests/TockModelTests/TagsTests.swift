@@ -27,7 +27,9 @@ import TockModel
         #expect(emptied == Tags() && emptied.isEmpty)
         var fromEmpty = Tags()
         fromEmpty["k"] = "v"
-        #expect(Tags().isEmpty && Tags(sortedKeys: [], values: []).isEmpty, "the shared empty storage is never changed")
+        #expect(Tags().isEmpty && Tags(sortedKeys: [], values: []).isEmpty, "adding to an empty set changes no other")
+        #expect(emptied.storageIdentity == Tags().storageIdentity && Tags([:]).storageIdentity == Tags().storageIdentity,
+                "every empty set has the same identity")
         #expect(fromEmpty.sortedKeys == ["k"] && fromEmpty["k"] == "v")
         #expect(original.storageIdentity.keys != 0)
     }
