@@ -190,46 +190,11 @@ public struct TockAPI: Sendable {
         ])
     }
 
-    /// The counters in Prometheus text exposition format.
+    /// Every metric of the daemon in Prometheus text exposition format, after copying in what the tasks and
+    /// alert handlers count.
     func prometheus() -> String {
-        let snapshot = metrics.snapshot()
-        var out = "# HELP tock_points_received_total Points accepted by /write, by database, retention policy and measurement.\n"
-        out += "# TYPE tock_points_received_total counter\n"
-        for p in snapshot.pointsReceived {
-            let i = p.ingress
-            out += "tock_points_received_total{database=\(Self.label(i.database)),retention_policy=\(Self.label(i.retentionPolicy)),measurement=\(Self.label(i.measurement))} \(p.count)\n"
-        }
-        out += "# HELP tock_write_requests_total Requests to /write.\n# TYPE tock_write_requests_total counter\n"
-        out += "tock_write_requests_total \(snapshot.writeRequests)\n"
-        out += "# HELP tock_write_errors_total Bad lines rejected by /write.\n# TYPE tock_write_errors_total counter\n"
-        out += "tock_write_errors_total \(snapshot.writeErrors)\n"
-        let running = master.runningSnapshot()
-        out += "# HELP tock_udf_restarts_total Restarts of a task's UDF child processes, by node.\n# TYPE tock_udf_restarts_total counter\n"
-        for (task, _) in running {
-            for (node, count) in master.udfRestarts(task: task).sorted(by: { $0.key < $1.key }) {
-                out += "tock_udf_restarts_total{task=\(Self.label(task)),node=\(Self.label(node))} \(count)\n"
-            }
-        }
-        out += "# HELP tock_task_queued_points Points written to a task and not yet processed.\n# TYPE tock_task_queued_points gauge\n"
-        for (task, runner) in running {
-            out += "tock_task_queued_points{task=\(Self.label(task))} \(runner.queuedPointCount)\n"
-        }
-        for (metric, help) in [("in", "Messages received by a task's node."), ("out", "Messages emitted by a task's node."),
-                               ("errors", "Messages whose processing failed in a task's node.")] {
-            out += "# HELP tock_node_\(metric)_total \(help)\n# TYPE tock_node_\(metric)_total counter\n"
-            for (task, runner) in running {
-                for s in runner.stats() {
-                    let value = metric == "in" ? s.received : metric == "out" ? s.emitted : s.errors
-                    out += "tock_node_\(metric)_total{task=\(Self.label(task)),node=\(Self.label(s.node))} \(value)\n"
-                }
-            }
-        }
-        return out
-    }
-
-    static func label(_ value: String) -> String {
-        "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        statistics.sampleMetrics()
+        return metrics.registry.emitToString()
     }
 
     // MARK: Helpers
