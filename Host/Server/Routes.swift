@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Storage
 
 /// The daemon's HTTP API: `/write`, `/ping`, `/metrics` and Kapacitor's `/kapacitor/v1` resources.
@@ -14,7 +15,7 @@ public struct TockAPI: Sendable {
     let tasks: TaskAPI
     let hostname: String
     let started = nowNanoseconds()
-    let log: LogSink
+    let log: Logger
     let logRequests: Bool
     let users: UserAPI
     /// `/recordings` and `/replays`.
@@ -36,7 +37,9 @@ public struct TockAPI: Sendable {
         var tokens: SubscriptionTokens?
         if configuration.authEnabled {
             do { tokens = try SubscriptionTokens.load(dataDirectory: configuration.dataDirectory) } catch {
-                master.log.log(.error, "InfluxDB subscriptions cannot write to Tock: no subscription key", ["err": "\(error)"])
+                master.log.error("InfluxDB subscriptions cannot write to Tock: no subscription key", metadata: [
+                    "err": "\(error)",
+                ])
             }
         }
         self.subscriptionTokens = tokens
@@ -46,7 +49,7 @@ public struct TockAPI: Sendable {
         var hosts: HostInventory?
         if configuration.hosts.enabled {
             do { hosts = try HostInventory(store: master.store, settings: configuration.hosts) } catch {
-                master.log.log(.error, "host inventory disabled: cannot read the hosts", ["err": "\(error)"])
+                master.log.error("host inventory disabled: cannot read the hosts", metadata: ["err": "\(error)"])
             }
         }
         self.hosts = hosts
@@ -151,7 +154,7 @@ public struct TockAPI: Sendable {
                 match[k] = v
             }
             let json = request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false
-            let lines = log.follow(match: match, json: json)
+            let lines = try logOutput().follow(match: match, json: json)
             return Response(status: .ok, headers: [.contentType: json ? "application/json" : "text/plain; charset=utf-8"],
                             body: ResponseBody(asyncSequence: lines.map { ByteBuffer(string: $0) }))
         }
@@ -161,10 +164,18 @@ public struct TockAPI: Sendable {
                   ["debug", "info", "warn", "error"].contains(level.lowercased()) else {
                 throw APIError(.badRequest, "invalid log level: use debug, info or error")
             }
-            log.setLevel(level)
+            try logOutput().level = Logger.Level(configured: level)
             return Response(status: .noContent)
         }
         return router
+    }
+
+    /// Where the daemon's logger writes, for following the log and changing its level.
+    func logOutput() throws(APIError) -> LogOutput {
+        guard let output = (log.handler as? TockLogHandler)?.output else {
+            throw APIError(.notImplemented, "the daemon logs through another log handler than Tock's")
+        }
+        return output
     }
 
     // MARK: Self-monitoring
@@ -223,7 +234,7 @@ public struct TockAPI: Sendable {
 struct TockResponder<Inner: HTTPResponder<BasicRequestContext>>: HTTPResponder {
     typealias Context = BasicRequestContext
     let inner: Inner
-    let log: LogSink
+    let log: Logger
     let logRequests: Bool
     let auth: Authenticator?
     let subscriptions: SubscriptionTokens?
@@ -270,8 +281,9 @@ struct TockResponder<Inner: HTTPResponder<BasicRequestContext>>: HTTPResponder {
         }
         response.headers[Self.versionHeader] = TockAPI.version
         if logRequests {
-            log.log(.debug, "http request", ["method": "\(request.method)", "path": request.uri.path,
-                                            "status": "\(response.status.code)"])
+            log.debug("http request", metadata: [
+                "method": "\(request.method)", "path": .string(request.uri.path), "status": "\(response.status.code)",
+            ])
         }
         return response
     }
