@@ -111,12 +111,14 @@ public final class LogOutput: @unchecked Sendable {
 /// A swift-log handler writing to a ``LogOutput``: the logger's metadata and the line's become the line's fields
 /// (`task`, `node`, …), in key order.
 public struct TockLogHandler: LogHandler {
+    /// Where the lines go.
     public let output: LogOutput
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     /// This logger's own level; lines also need the output's (``LogOutput/level``).
     private var floor: Logger.Level = .trace
 
+    /// A handler with no metadata of its own, at the output's level.
     public init(output: LogOutput) {
         self.output = output
     }

@@ -60,6 +60,8 @@ struct MetricsAgreementTests {
             // The counts are the writes' own, not zeros that agree.
             #expect(Self.sample(metrics, "tock_write_requests_total") == 4)
             #expect(Self.sample(metrics, "tock_write_errors_total") == 1)
+            #expect(metrics.contains("# HELP tock_write_requests_total Requests to /write.\n# TYPE tock_write_requests_total counter\n"))
+            #expect(metrics.contains("# TYPE tock_task_queued_points gauge\n"))
             #expect(stats.first { $0.0 == "ingress:printer:autogen:temps" }?.1["values"]?["points_received"] == .int(7))
             #expect(stats.first { $0.0 == "nodes:p:from1" }?.1["values"]?["emitted"] == .int(7))
         }

@@ -30,6 +30,7 @@ public final class Metrics: Sendable {
         var measurement: String
     }
 
+    /// - Parameter registry: where the metrics are kept; a new one by default, so that each daemon counts alone.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         let factory = HelpfulPrometheusFactory(registry: registry)
