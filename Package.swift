@@ -33,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Host — the engine and everything around it
@@ -114,7 +117,10 @@ let package = Package(
                                .product(name: "CompressNIO", package: "compress-nio"),
                                .product(name: "NIOPosix", package: "swift-nio"),
                                .product(name: "TOMLKit", package: "TOMLKit"),
-                               .product(name: "Yams", package: "Yams")],
+                               .product(name: "Yams", package: "Yams"),
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "CoreMetrics", package: "swift-metrics"),
+                               .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Host/Server", swiftSettings: swiftSettings),
         // Pictures without Graphviz or a browser library: SVG charts, the pipeline graph's layout, self-contained HTML.
         .target(name: "Report", path: "Host/Report", swiftSettings: swiftSettings),
@@ -126,7 +132,8 @@ let package = Package(
                                          .product(name: "Yams", package: "Yams"),
                                          .product(name: "NIOPosix", package: "swift-nio"),
                                          .product(name: "NIOHTTP1", package: "swift-nio"),
-                                         .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                                         .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                         .product(name: "Logging", package: "swift-log")],
                           path: "Host/tock", swiftSettings: swiftSettings),
 
         // MARK: Protocol — wire format and plugin SDKs (nothing of the host)
@@ -192,7 +199,8 @@ let package = Package(
         .testTarget(name: "ServerTests",
                     dependencies: ["Server", "Storage", "Engine", "Alerting", "Collectors", "TockModel", .product(name: "TOMLKit", package: "TOMLKit"),
                                    .product(name: "Hummingbird", package: "hummingbird"),
-                                   .product(name: "CompressNIO", package: "compress-nio")],
+                                   .product(name: "CompressNIO", package: "compress-nio"),
+                                   .product(name: "Logging", package: "swift-log")],
                     path: "Tests/ServerTests"),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Engine", "TockModel", "TICKScript", "HTTPTesting",
                                                    .product(name: "NIOCore", package: "swift-nio"),

@@ -18,25 +18,27 @@ public enum Daemon {
     /// - Parameters:
     ///   - udfs: the UDFs of the `[udf]` section, for tasks that call them; their snapshots are saved in the
     ///     store at shutdown and handed back at the next start.
+    ///   - log: where the daemon logs; the preview API follows the log and changes its level when the logger writes
+    ///     through a ``TockLogHandler`` (``LogOutput/logger(label:)`` of the `[logging]` section).
     ///   - onListening: called with the bound port once the server accepts connections.
-    public static func run(configuration: ServerConfiguration, udfs: UDFRegistry? = nil,
+    public static func run(configuration: ServerConfiguration, udfs: UDFRegistry? = nil, log: Logger,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let log = try LogSink(destination: configuration.logFile, level: configuration.logLevel, format: configuration.logFormat)
         for section in configuration.unusedSections {
-            log.log(.warn, "configuration section is not used by this build", ["section": section])
+            log.warning("configuration section is not used by this build", metadata: ["section": .string(section)])
         }
         let bind = try configuration.bind
         let tls = configuration.httpsEnabled
             ? try ServerTLS.configuration(certificate: configuration.httpsCertificate, privateKey: configuration.httpsPrivateKey)
             : nil
         let store = try Store(path: configuration.resolvedStoragePath)
-        log.log(.info, "opened storage", ["path": store.path])
+        log.info("opened storage", metadata: ["path": .string(store.path)])
         if configuration.authEnabled {
             if try store.users().contains(where: { $0.type == "admin" || $0.permissionList.contains("admin") }) {
-                log.log(.info, "authentication enabled")
+                log.info("authentication enabled")
             } else {
-                log.log(.warn, "authentication enabled but no admin user exists: create one with `tock users add NAME --admin --data-dir DIR`",
-                        ["data_dir": configuration.dataDirectory])
+                log.warning("authentication enabled but no admin user exists: create one with `tock users add NAME --admin --data-dir DIR`", metadata: [
+                    "data_dir": .string(configuration.dataDirectory),
+                ])
             }
         }
         if let udfs {
@@ -46,10 +48,10 @@ public enum Daemon {
         let master = TaskMaster(store: store, udfProvider: udfs, log: log, execPolicy: configuration.execPolicy,
                                 configSections: configuration.configSections, influxDB: influxDB)
         let notifiers = (udfs?.configuration.notifiers ?? [:]).mapValues { config in
-            NotifierPlugin(configuration: config, log: { level, message in log.log(LogSink.Level(level.rawValue), message) })
+            NotifierPlugin(configuration: config, log: { level, message in log.log(level: Logger.Level(level), "\(message)") })
         }
         let deadLetters = DeadLetterOffice(limit: configuration.alerting.deadLetterMax, archive: StoreDeadLetterArchive(store: store),
-                                           log: { level, message in log.log(LogSink.Level(level.rawValue), message) })
+                                           log: { level, message in log.log(level: Logger.Level(level), "\(message)") })
         let alerting = try configuration.applyingConfigOverrides(from: store).makeAlertingService(notifiers: notifiers,
                                                                                                  execPolicy: configuration.execPolicy,
                                                                                                  deadLetters: deadLetters)
@@ -60,7 +62,7 @@ public enum Daemon {
         // Topic event states reach the store in batches, at most once a second, and once more at shutdown.
         let topicPersister = Task { await TopicAPI.persist(alerting.topics, to: store, log: log) }
         defer { topicPersister.cancel() }
-        if configuration.configSections.deadman.global { log.log(.info, "deadman's switch is configured globally", [:]) }
+        if configuration.configSections.deadman.global { log.info("deadman's switch is configured globally") }
         try master.startEnabledTasks()
         let api = TockAPI(master: master, configuration: configuration)
         let ingest = Ingest(handler: api.write, log: log)
@@ -81,14 +83,16 @@ public enum Daemon {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
                 ingest.reloadCollectors(try CollectorsSection.parseWithScrapers(text, file: file))
             } catch {
-                log.log(.error, "SIGHUP: collectors not reloaded, the running ones are kept", ["err": "\(error)"])
+                log.error("SIGHUP: collectors not reloaded, the running ones are kept", metadata: ["err": "\(error)"])
             }
         }
         defer { services.stop() }
         let app = try application(api: api, host: bind.host, port: bind.port,
                               tls: tls, idleTimeout: configuration.readTimeout, onListening: { port in
-                                  log.log(.info, "listening", ["address": "\(bind.host):\(port)",
-                                                               "scheme": tls == nil ? "http" : "https"])
+                                  log.info("listening", metadata: [
+                                      "address": "\(bind.host):\(port)",
+                                      "scheme": .string(tls == nil ? "http" : "https"),
+                                  ])
                                   KapacitorURL.set(hostname: configuration.hostname, port: port, https: tls != nil)
                                   ingest.startSubscriptions(influxDB, configuration: configuration, boundPort: port)
                                   onListening(port)
@@ -112,33 +116,36 @@ public enum Daemon {
         persister?.cancel()
         services.stop()
         await ingest.stop()
-        log.log(.info, "shutting down: draining tasks")
+        log.info("shutting down: draining tasks")
         master.stopAll()
         // What the last points changed in the host inventory.
-        do { try api.hosts?.flush() } catch { log.log(.error, "cannot save hosts", ["err": "\(error)"]) }
+        do { try api.hosts?.flush() } catch { log.error("cannot save hosts", metadata: ["err": "\(error)"]) }
         // Handlers get drain-timeout to deliver what the stopped tasks left them; the rest becomes dead letters.
         if !alerting.settle(within: configuration.alerting.drainTimeout) {
-            log.log(.warn, "alert handlers still had events after drain-timeout: kept as dead letters",
-                    ["drain_timeout": "\(configuration.alerting.drainTimeout)"])
+            log.warning("alert handlers still had events after drain-timeout: kept as dead letters", metadata: [
+                "drain_timeout": "\(configuration.alerting.drainTimeout)",
+            ])
         }
         topicPersister.cancel()
         await topicPersister.value
         if let udfs {
             let count = try saveSnapshots(udfs, to: store)
-            log.log(.info, "saved UDF snapshots", ["count": "\(count)"])
+            log.info("saved UDF snapshots", metadata: ["count": "\(count)"])
         }
-        log.log(.info, "stopped")
+        log.info("stopped")
     }
 
     /// The enabled `[[influxdb]]` sections as clusters; `nil` when none is enabled.
-    static func influxDBClusters(_ configuration: ServerConfiguration, log: LogSink) throws(ConfigurationError) -> InfluxDBClusters? {
+    static func influxDBClusters(_ configuration: ServerConfiguration, log: Logger) throws(ConfigurationError) -> InfluxDBClusters? {
         let clusters: InfluxDBClusters?
         do { clusters = try InfluxDBClusters.make(configuration.influxDB) } catch {
             throw ConfigurationError("\(configuration.file ?? "configuration") \(error)")
         }
         for cluster in clusters?.ordered ?? [] {
-            log.log(.info, "influxdb cluster configured", ["cluster": cluster.name, "urls": cluster.configuration.urls.joined(separator: ","),
-                                                           "default": "\(cluster.name == clusters?.defaultCluster)"])
+            log.info("influxdb cluster configured", metadata: [
+                "cluster": .string(cluster.name), "urls": .string(cluster.configuration.urls.joined(separator: ",")),
+                "default": "\(cluster.name == clusters?.defaultCluster)",
+            ])
         }
         return clusters
     }
@@ -152,7 +159,7 @@ public enum Daemon {
     }
 
     /// Saves the UDF snapshots every `interval` nanoseconds when they changed, until cancelled.
-    static func persistSnapshots(_ udfs: UDFRegistry, to store: Store, every interval: Int64, log: LogSink) async {
+    static func persistSnapshots(_ udfs: UDFRegistry, to store: Store, every interval: Int64, log: Logger) async {
         var saved: [UDFSnapshotStore.Key: [UInt8]] = [:]
         while !Task.isCancelled {
             do { try await Task.sleep(for: .nanoseconds(interval)) } catch { return }
@@ -162,7 +169,7 @@ public enum Daemon {
                 try saveSnapshots(udfs, to: store)
                 saved = current
             } catch {
-                log.log(.error, "cannot save UDF snapshots", ["err": "\(error)"])
+                log.error("cannot save UDF snapshots", metadata: ["err": "\(error)"])
             }
         }
     }
@@ -176,8 +183,9 @@ public enum Daemon {
     public static func application(api: TockAPI, host: String, port: Int, tls: TLSConfiguration? = nil,
                                    idleTimeout: Int64 = 0,
                                    onListening: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
-        var logger = Logger(label: "tock.http")
+        var logger = api.log
         logger.logLevel = .warning
+        logger[metadataKey: "service"] = "http"
         let http1 = HTTP1Channel.Configuration(idleTimeout: idleTimeout > 0 ? .nanoseconds(idleTimeout) : nil)
         return Application(
             responder: api.responder(),

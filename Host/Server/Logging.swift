@@ -1,26 +1,14 @@
 import Foundation
+import Logging
+import TockModel
 
-/// Writes the daemon's log as logfmt lines (`ts=… lvl=info msg="…" key=value`), or as one JSON object per
-/// line, to standard error, standard output or a file. Task and node names go in as fields (`task=…`, `node=…`).
-public final class LogSink: @unchecked Sendable {
-    public enum Level: Int, Comparable, Sendable {
-        case debug, info, warn, error
-        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
-        var name: String { ["debug", "info", "warn", "error"][rawValue] }
-
-        init(_ text: String) {
-            switch text.uppercased() {
-            case "DEBUG": self = .debug
-            case "WARN", "WARNING": self = .warn
-            case "ERROR": self = .error
-            default: self = .info
-            }
-        }
-    }
-
+/// Where the daemon's log goes: logfmt lines (`ts=… lvl=info msg="…" key=value`) or one JSON object per line, to
+/// standard error, standard output or a file, and to the followers of `/kapacitor/v1preview/logs`. Code logs through a
+/// swift-log `Logger` whose handler is a ``TockLogHandler`` writing here (``logger(label:)``).
+public final class LogOutput: @unchecked Sendable {
     private let lock = NSLock()
     private let handle: FileHandle
-    private var minimum: Level
+    private var minimum: Logger.Level
     private let json: Bool
     /// Followers of the log (`/kapacitor/v1preview/logs`), by ID.
     private var followers: [Int: Follower] = [:]
@@ -38,9 +26,10 @@ public final class LogSink: @unchecked Sendable {
 
     /// - Parameters:
     ///   - destination: `STDERR`, `STDOUT` or a file path (appended to).
+    ///   - level: `DEBUG`, `INFO`, `WARN` or `ERROR` (``Logger/Level/init(configured:)``).
     ///   - format: `logfmt` or `json`.
     public init(destination: String = "STDERR", level: String = "INFO", format: String = "logfmt") throws(ConfigurationError) {
-        minimum = Level(level)
+        minimum = Logger.Level(configured: level)
         json = format.lowercased() == "json"
         switch destination.uppercased() {
         case "STDERR", "": handle = .standardError
@@ -57,21 +46,25 @@ public final class LogSink: @unchecked Sendable {
         }
     }
 
-    /// Changes the level below which lines are dropped.
-    public func setLevel(_ text: String) {
-        lock.lock()
-        minimum = Level(text)
-        lock.unlock()
+    /// A logger that writes here.
+    public func logger(label: String = "tock") -> Logger {
+        Logger(label: label) { _ in TockLogHandler(output: self) }
     }
 
-    public func log(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
+    /// The level below which lines are dropped, for every logger writing here (`POST /kapacitor/v1preview/loglevel`).
+    public var level: Logger.Level {
+        get { lock.withLock { minimum } }
+        set { lock.withLock { minimum = newValue } }
+    }
+
+    /// Writes one line, and gives it to the followers whose match it has.
+    func write(_ level: Logger.Level, _ message: String, _ fields: [(String, String)]) {
         lock.lock()
         defer { lock.unlock() }
-        guard level >= minimum else { return }
         let time = nowNanoseconds()
         handle.write(Data(Self.line(json: json, time: time, level: level, message: message, fields: fields).utf8))
         for follower in followers.values
-        where follower.match.allSatisfy({ pair in fields.contains { $0.key == pair.key && $0.value == pair.value } }) {
+        where follower.match.allSatisfy({ pair in fields.contains { $0.0 == pair.key && $0.1 == pair.value } }) {
             follower.continuation.yield(Self.line(json: follower.json, time: time, level: level, message: message, fields: fields))
         }
     }
@@ -95,15 +88,14 @@ public final class LogSink: @unchecked Sendable {
     /// How many follow the log now.
     public var followerCount: Int { lock.withLock { followers.count } }
 
-    private static func line(json: Bool, time: Int64, level: Level, message: String,
-                             fields: KeyValuePairs<String, String>) -> String {
+    private static func line(json: Bool, time: Int64, level: Logger.Level, message: String, fields: [(String, String)]) -> String {
         if json {
-            var members: [(String, JSON)] = [("ts", .string(rfc3339Nano(time))), ("lvl", .string(level.name)),
+            var members: [(String, JSON)] = [("ts", .string(rfc3339Nano(time))), ("lvl", .string(level.tockName)),
                                              ("msg", .string(message))]
             for (k, v) in fields { members.append((k, .string(v))) }
             return JSON.object(members).serialized + "\n"
         }
-        var line = "ts=\(rfc3339Nano(time)) lvl=\(level.name) msg=\(Self.value(message))"
+        var line = "ts=\(rfc3339Nano(time)) lvl=\(level.tockName) msg=\(Self.value(message))"
         for (k, v) in fields { line += " \(k)=\(Self.value(v))" }
         return line + "\n"
     }
@@ -113,5 +105,79 @@ public final class LogSink: @unchecked Sendable {
         var out = ""
         JSON.quote(s, into: &out)
         return out
+    }
+}
+
+/// A swift-log handler writing to a ``LogOutput``: the logger's metadata and the line's become the line's fields
+/// (`task`, `node`, …), in key order.
+public struct TockLogHandler: LogHandler {
+    /// Where the lines go.
+    public let output: LogOutput
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    /// This logger's own level; lines also need the output's (``LogOutput/level``).
+    private var floor: Logger.Level = .trace
+
+    /// A handler with no metadata of its own, at the output's level.
+    public init(output: LogOutput) {
+        self.output = output
+    }
+
+    /// The stricter of this logger's level and the output's: a logger may be quieter than the daemon, not louder.
+    public var logLevel: Logger.Level {
+        get { max(floor, output.level) }
+        set { floor = newValue }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var all = metadata
+        if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }
+        if let own = event.metadata { all.merge(own) { $1 } }
+        let fields = all.sorted { $0.key < $1.key }.map { ($0.key, Self.text($0.value)) }
+        output.write(event.level, event.message.description, fields)
+    }
+
+    static func text(_ value: Logger.MetadataValue) -> String {
+        if case .string(let s) = value { return s }
+        return value.description
+    }
+}
+
+extension Logger.Level {
+    /// A level as `[logging] level` and `POST /loglevel` name it: `DEBUG`, `INFO`, `WARN` (or `WARNING`), `ERROR`,
+    /// in any case; anything else is `info`.
+    public init(configured text: String) {
+        switch text.uppercased() {
+        case "DEBUG": self = .debug
+        case "WARN", "WARNING": self = .warning
+        case "ERROR": self = .error
+        default: self = .info
+        }
+    }
+
+    /// The level of a task's or plugin's log line.
+    public init(_ level: LogLevel) {
+        switch level {
+        case .debug: self = .debug
+        case .info: self = .info
+        case .warning: self = .warning
+        case .error: self = .error
+        }
+    }
+
+    /// The level's name in Tock's lines (`lvl=warn`): swift-log's trace is written as debug, notice as info and
+    /// critical as error, so the lines keep Kapacitor's four levels.
+    var tockName: String {
+        switch self {
+        case .trace, .debug: "debug"
+        case .info, .notice: "info"
+        case .warning: "warn"
+        case .error, .critical: "error"
+        }
     }
 }

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Storage
 
 /// The daemon's HTTP API: `/write`, `/ping`, `/metrics` and Kapacitor's `/kapacitor/v1` resources.
@@ -14,7 +15,7 @@ public struct TockAPI: Sendable {
     let tasks: TaskAPI
     let hostname: String
     let started = nowNanoseconds()
-    let log: LogSink
+    let log: Logger
     let logRequests: Bool
     let users: UserAPI
     /// `/recordings` and `/replays`.
@@ -36,7 +37,9 @@ public struct TockAPI: Sendable {
         var tokens: SubscriptionTokens?
         if configuration.authEnabled {
             do { tokens = try SubscriptionTokens.load(dataDirectory: configuration.dataDirectory) } catch {
-                master.log.log(.error, "InfluxDB subscriptions cannot write to Tock: no subscription key", ["err": "\(error)"])
+                master.log.error("InfluxDB subscriptions cannot write to Tock: no subscription key", metadata: [
+                    "err": "\(error)",
+                ])
             }
         }
         self.subscriptionTokens = tokens
@@ -46,7 +49,7 @@ public struct TockAPI: Sendable {
         var hosts: HostInventory?
         if configuration.hosts.enabled {
             do { hosts = try HostInventory(store: master.store, settings: configuration.hosts) } catch {
-                master.log.log(.error, "host inventory disabled: cannot read the hosts", ["err": "\(error)"])
+                master.log.error("host inventory disabled: cannot read the hosts", metadata: ["err": "\(error)"])
             }
         }
         self.hosts = hosts
@@ -151,7 +154,7 @@ public struct TockAPI: Sendable {
                 match[k] = v
             }
             let json = request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false
-            let lines = log.follow(match: match, json: json)
+            let lines = try logOutput().follow(match: match, json: json)
             return Response(status: .ok, headers: [.contentType: json ? "application/json" : "text/plain; charset=utf-8"],
                             body: ResponseBody(asyncSequence: lines.map { ByteBuffer(string: $0) }))
         }
@@ -161,10 +164,18 @@ public struct TockAPI: Sendable {
                   ["debug", "info", "warn", "error"].contains(level.lowercased()) else {
                 throw APIError(.badRequest, "invalid log level: use debug, info or error")
             }
-            log.setLevel(level)
+            try logOutput().level = Logger.Level(configured: level)
             return Response(status: .noContent)
         }
         return router
+    }
+
+    /// Where the daemon's logger writes, for following the log and changing its level.
+    func logOutput() throws(APIError) -> LogOutput {
+        guard let output = (log.handler as? TockLogHandler)?.output else {
+            throw APIError(.notImplemented, "the daemon logs through another log handler than Tock's")
+        }
+        return output
     }
 
     // MARK: Self-monitoring
@@ -190,46 +201,11 @@ public struct TockAPI: Sendable {
         ])
     }
 
-    /// The counters in Prometheus text exposition format.
+    /// Every metric of the daemon in Prometheus text exposition format, after copying in what the tasks and
+    /// alert handlers count.
     func prometheus() -> String {
-        let snapshot = metrics.snapshot()
-        var out = "# HELP tock_points_received_total Points accepted by /write, by database, retention policy and measurement.\n"
-        out += "# TYPE tock_points_received_total counter\n"
-        for p in snapshot.pointsReceived {
-            let i = p.ingress
-            out += "tock_points_received_total{database=\(Self.label(i.database)),retention_policy=\(Self.label(i.retentionPolicy)),measurement=\(Self.label(i.measurement))} \(p.count)\n"
-        }
-        out += "# HELP tock_write_requests_total Requests to /write.\n# TYPE tock_write_requests_total counter\n"
-        out += "tock_write_requests_total \(snapshot.writeRequests)\n"
-        out += "# HELP tock_write_errors_total Bad lines rejected by /write.\n# TYPE tock_write_errors_total counter\n"
-        out += "tock_write_errors_total \(snapshot.writeErrors)\n"
-        let running = master.runningSnapshot()
-        out += "# HELP tock_udf_restarts_total Restarts of a task's UDF child processes, by node.\n# TYPE tock_udf_restarts_total counter\n"
-        for (task, _) in running {
-            for (node, count) in master.udfRestarts(task: task).sorted(by: { $0.key < $1.key }) {
-                out += "tock_udf_restarts_total{task=\(Self.label(task)),node=\(Self.label(node))} \(count)\n"
-            }
-        }
-        out += "# HELP tock_task_queued_points Points written to a task and not yet processed.\n# TYPE tock_task_queued_points gauge\n"
-        for (task, runner) in running {
-            out += "tock_task_queued_points{task=\(Self.label(task))} \(runner.queuedPointCount)\n"
-        }
-        for (metric, help) in [("in", "Messages received by a task's node."), ("out", "Messages emitted by a task's node."),
-                               ("errors", "Messages whose processing failed in a task's node.")] {
-            out += "# HELP tock_node_\(metric)_total \(help)\n# TYPE tock_node_\(metric)_total counter\n"
-            for (task, runner) in running {
-                for s in runner.stats() {
-                    let value = metric == "in" ? s.received : metric == "out" ? s.emitted : s.errors
-                    out += "tock_node_\(metric)_total{task=\(Self.label(task)),node=\(Self.label(s.node))} \(value)\n"
-                }
-            }
-        }
-        return out
-    }
-
-    static func label(_ value: String) -> String {
-        "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        statistics.sampleMetrics()
+        return metrics.registry.emitToString()
     }
 
     // MARK: Helpers
@@ -258,7 +234,7 @@ public struct TockAPI: Sendable {
 struct TockResponder<Inner: HTTPResponder<BasicRequestContext>>: HTTPResponder {
     typealias Context = BasicRequestContext
     let inner: Inner
-    let log: LogSink
+    let log: Logger
     let logRequests: Bool
     let auth: Authenticator?
     let subscriptions: SubscriptionTokens?
@@ -305,8 +281,9 @@ struct TockResponder<Inner: HTTPResponder<BasicRequestContext>>: HTTPResponder {
         }
         response.headers[Self.versionHeader] = TockAPI.version
         if logRequests {
-            log.log(.debug, "http request", ["method": "\(request.method)", "path": request.uri.path,
-                                            "status": "\(response.status.code)"])
+            log.debug("http request", metadata: [
+                "method": "\(request.method)", "path": .string(request.uri.path), "status": "\(response.status.code)",
+            ])
         }
         return response
     }

@@ -1,6 +1,7 @@
 import Alerting
 import Engine
 import Foundation
+import Logging
 import PluginHost
 import Storage
 import TICKScript
@@ -15,7 +16,7 @@ public final class TaskMaster: @unchecked Sendable {
     let store: Store
     let udfProvider: (any UDFProvider)?
     let metrics: Metrics
-    let log: LogSink
+    let log: Logger
     /// The programs alert `.exec()` handlers of API-defined tasks may start.
     let execPolicy: ExecPolicy
     /// `[[httppost]]` endpoints and `[deadman]` defaults for the tasks' scripts.
@@ -40,7 +41,7 @@ public final class TaskMaster: @unchecked Sendable {
 
     /// - Parameter influxDB: the clusters tasks query and write to; `nil` refuses `query` and `influxDBOut`.
     /// - Parameter execPolicy: by default no `.exec()` program is allowed (`[alert] exec-allowed` empty).
-    public init(store: Store, udfProvider: (any UDFProvider)? = nil, metrics: Metrics = Metrics(), log: LogSink,
+    public init(store: Store, udfProvider: (any UDFProvider)? = nil, metrics: Metrics = Metrics(), log: Logger,
                 execPolicy: ExecPolicy = ServerConfiguration().execPolicy, configSections: ConfigSections = ConfigSections(),
                 influxDB: (any InfluxDBService)? = nil) {
         self.influxDB = influxDB
@@ -58,9 +59,9 @@ public final class TaskMaster: @unchecked Sendable {
         for task in try store.tasks() where task.status == "enabled" {
             do {
                 try start(task)
-                log.log(.info, "started task", ["task": task.id])
+                log.info("started task", metadata: ["task": .string(task.id)])
             } catch {
-                log.log(.error, "failed to start task", ["task": task.id, "err": "\(error)"])
+                log.error("failed to start task", metadata: ["task": .string(task.id), "err": "\(error)"])
             }
         }
     }
@@ -74,7 +75,7 @@ public final class TaskMaster: @unchecked Sendable {
         lock.unlock()
         for (id, runner) in all.sorted(by: { $0.key < $1.key }) {
             do { try runner.stop() } catch {
-                log.log(.error, "task ended with an error", ["task": id, "err": "\(error)"])
+                log.error("task ended with an error", metadata: ["task": .string(id), "err": "\(error)"])
             }
         }
     }
@@ -221,11 +222,13 @@ public final class TaskMaster: @unchecked Sendable {
                     self.httpOut[taskID, default: [:]][endpoint] = result
                     self.lock.unlock()
                 case .alert(let json):
-                    self.log.log(.debug, "alert", ["task": taskID, "node": node, "event": json])
+                    self.log.debug("alert", metadata: [
+                        "task": .string(taskID), "node": .string(node), "event": .string(json),
+                    ])
                 }
             },
             log: { [weak self] level, node, message in
-                self?.log.log(LogSink.Level(level.rawValue), message, ["task": taskID, "node": node])
+                self?.log.log(level: Logger.Level(level), "\(message)", metadata: ["task": .string(taskID), "node": .string(node)])
             })
         let dbrps = task.dbrps.map { DBRP($0.db, $0.rp) }
         let runner: TaskRunner
@@ -260,7 +263,7 @@ public final class TaskMaster: @unchecked Sendable {
         lock.unlock()
         guard let runner else { return }
         do { try runner.stop() } catch {
-            log.log(.error, "task ended with an error", ["task": id, "err": "\(error)"])
+            log.error("task ended with an error", metadata: ["task": .string(id), "err": "\(error)"])
         }
     }
 
@@ -280,7 +283,7 @@ public final class TaskMaster: @unchecked Sendable {
 /// updates. A store failure is logged and the alert goes on (it then starts from OK next time).
 struct StoredAlertStates: AlertStateStore {
     let store: Store
-    let log: LogSink
+    let log: Logger
 
     func lastLevel(taskID: String, nodeID: String, alertID: String) -> (level: AlertLevel, time: Int64)? {
         do {
@@ -288,7 +291,9 @@ struct StoredAlertStates: AlertStateStore {
                   let level = AlertLevel(rawValue: saved.level) else { return nil }
             return (level, saved.time)
         } catch {
-            log.log(.error, "cannot read alert state", ["task": taskID, "node": nodeID, "err": "\(error)"])
+            log.error("cannot read alert state", metadata: [
+                "task": .string(taskID), "node": .string(nodeID), "err": "\(error)",
+            ])
             return nil
         }
     }
@@ -297,7 +302,9 @@ struct StoredAlertStates: AlertStateStore {
         do {
             try store.saveAlertState(taskID: taskID, nodeID: nodeID, alertID: alertID, level: level.rawValue, time: time)
         } catch {
-            log.log(.error, "cannot save alert state", ["task": taskID, "node": nodeID, "err": "\(error)"])
+            log.error("cannot save alert state", metadata: [
+                "task": .string(taskID), "node": .string(nodeID), "err": "\(error)",
+            ])
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PluginHost
 import PluginSupervisor
 import Server
@@ -41,6 +42,16 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        let output: LogOutput
+        do {
+            output = try LogOutput(destination: configuration.logFile, level: configuration.logLevel,
+                                   format: configuration.logFormat)
+        } catch {
+            Stderr.write("tock serve: \(error)\n")
+            throw ExitCode(2)
+        }
+        // Every library's logger writes the daemon's lines to the [logging] destination.
+        LoggingSystem.bootstrap { _ in TockLogHandler(output: output) }
         // What the UDFs start comes back to the daemon when its parent dies, and is stopped before it exits.
         Descendants.becomeSubreaper()
         defer {
@@ -48,7 +59,7 @@ struct Serve: AsyncParsableCommand {
             Descendants.terminateAll()
         }
         do {
-            try await Daemon.run(configuration: configuration, udfs: udfs)
+            try await Daemon.run(configuration: configuration, udfs: udfs, log: output.logger())
         } catch {
             Stderr.write("tock serve: \(error)\n")
             throw ExitCode(1)

@@ -313,7 +313,7 @@ struct UDPListenerTests {
         #expect(values?.first?.first as? String == "2023-11-14T22:13:22Z", "precision s applies to the datagram's times")
         try await DaemonProcess.waitUntil("the bad line is logged with its line and column") {
             let text = (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? ""
-            return text.contains("bad line protocol in UDP datagram") && text.contains("line=2 column=")
+            return text.contains("bad line protocol in UDP datagram") && text.contains(" line=2 ") && text.contains(" column=")
         }
     }
 
@@ -334,7 +334,7 @@ struct UDPListenerTests {
         }
         try await DaemonProcess.waitUntil("the bad line is logged with its datagram and its line there") {
             let text = (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? ""
-            return text.contains("bad line protocol in UDP datagram") && text.contains("datagram=\"3 of 3\"") && text.contains("line=2 column=")
+            return text.contains("bad line protocol in UDP datagram") && text.contains("datagram=\"3 of 3\"") && text.contains(" line=2 ") && text.contains(" column=")
         }
     }
 

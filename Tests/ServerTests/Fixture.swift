@@ -20,7 +20,7 @@ struct Fixture {
     /// A fresh daemon over the fixture's data directory (a second call simulates a restart).
     func master() throws -> TaskMaster {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let log = try LogSink(destination: directory + "/tock.log", level: "DEBUG")
+        let log = try LogOutput(destination: directory + "/tock.log", level: "DEBUG").logger()
         let master = TaskMaster(store: try Store(path: configuration.resolvedStoragePath), log: log,
                                 execPolicy: configuration.execPolicy)
         try master.startEnabledTasks()

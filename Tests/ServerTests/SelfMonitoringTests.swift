@@ -54,8 +54,8 @@ struct SelfMonitoringTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         var configuration = ServerConfiguration()
         try configuration.apply(toml: "[logging]\nformat = \"json\"\nfile = \"\(path)\"\n")
-        let log = try LogSink(destination: configuration.logFile, level: "INFO", format: configuration.logFormat)
-        log.log(.info, "started task", ["task": "cpu \"alert\""])
+        let log = try LogOutput(destination: configuration.logFile, level: "INFO", format: configuration.logFormat).logger()
+        log.info("started task", metadata: ["task": "cpu \"alert\""])
         let line = try String(contentsOfFile: path, encoding: .utf8)
         let object = try JSON.parse(Array(line.utf8))
         #expect(object["lvl"] == .string("info"))

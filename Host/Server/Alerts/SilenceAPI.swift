@@ -2,6 +2,7 @@ import Alerting
 import Engine
 import Foundation
 import Hummingbird
+import Logging
 import Storage
 import TockModel
 
@@ -38,11 +39,11 @@ struct SilenceAPI: Sendable {
     }
 
     /// Loads the stored silences into `silences` and saves every later change to `store`.
-    static func restore(_ silences: Silences, from store: Store, log: LogSink) throws {
+    static func restore(_ silences: Silences, from store: Store, log: Logger) throws {
         var restored: [Silence] = []
         for stored in try store.silences() {
             guard let json = try? JSON.parse(Array(stored.json.utf8)), let silence = try? silence(stored: json, id: stored.id) else {
-                log.log(.warn, "skipping a stored silence that cannot be read", ["silence": stored.id])
+                log.warning("skipping a stored silence that cannot be read", metadata: ["silence": .string(stored.id)])
                 continue
             }
             restored.append(silence)
@@ -51,7 +52,7 @@ struct SilenceAPI: Sendable {
             do {
                 try store.replaceSilences(with: all.map { StoredSilence(id: $0.id, json: Self.stored($0).serialized) })
             } catch {
-                log.log(.error, "failed to save silences", ["err": "\(error)"])
+                log.error("failed to save silences", metadata: ["err": "\(error)"])
             }
         }
     }

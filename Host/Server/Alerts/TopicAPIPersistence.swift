@@ -1,6 +1,7 @@
 import Alerting
 import Engine
 import Foundation
+import Logging
 import Storage
 import TockModel
 
@@ -9,8 +10,8 @@ import TockModel
 extension TopicAPI {
     /// Defines the stored handlers (one that can no longer be defined is logged and skipped, and stays stored) and
     /// puts back the stored event states.
-    static func restore(_ alerting: AlertingService, from store: Store, log: LogSink) throws {
-        alerting.topicRouter.setLog { level, message in log.log(LogSink.Level(level.rawValue), message) }
+    static func restore(_ alerting: AlertingService, from store: Store, log: Logger) throws {
+        alerting.topicRouter.setLog { level, message in log.log(level: Logger.Level(level), "\(message)") }
         for stored in try store.topicHandlers() {
             do {
                 guard let json = try? JSON.parse(Array(stored.json.utf8)) else { throw TopicHandlerError("the stored handler is not JSON") }
@@ -18,7 +19,9 @@ extension TopicAPI {
                 spec.id = stored.id
                 try alerting.defineTopicHandler(spec)
             } catch {
-                log.log(.error, "failed to load handler on startup", ["topic": stored.topic, "handler": stored.id, "err": "\(error)"])
+                log.error("failed to load handler on startup", metadata: [
+                    "topic": .string(stored.topic), "handler": .string(stored.id), "err": "\(error)",
+                ])
             }
         }
         var byTopic: [String: [TopicStates.EventState]] = [:]
@@ -28,11 +31,11 @@ extension TopicAPI {
                 duration: e.duration))
         }
         for (topic, events) in byTopic { alerting.topics.restore(topic, events: events) }
-        if !byTopic.isEmpty { log.log(.info, "restored topic states", ["topics": "\(byTopic.count)"]) }
+        if !byTopic.isEmpty { log.info("restored topic states", metadata: ["topics": "\(byTopic.count)"]) }
     }
 
     /// Saves the topics' changes every `interval` (nanoseconds) until cancelled, then once more.
-    static func persist(_ topics: TopicStates, to store: Store, every interval: Int64 = GoDuration.second, log: LogSink) async {
+    static func persist(_ topics: TopicStates, to store: Store, every interval: Int64 = GoDuration.second, log: Logger) async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: .nanoseconds(interval)) } catch { break }
             save(topics, to: store, log: log)
@@ -41,7 +44,7 @@ extension TopicAPI {
     }
 
     /// Writes what changed since the last save, in one transaction.
-    static func save(_ topics: TopicStates, to store: Store, log: LogSink) {
+    static func save(_ topics: TopicStates, to store: Store, log: Logger) {
         let changes = topics.takeChanges()
         guard !changes.isEmpty else { return }
         do {
@@ -52,7 +55,7 @@ extension TopicAPI {
                 }) },
                 deleted: changes.deleted)
         } catch {
-            log.log(.error, "failed to save topic states", ["err": "\(error)"])
+            log.error("failed to save topic states", metadata: ["err": "\(error)"])
         }
     }
 }

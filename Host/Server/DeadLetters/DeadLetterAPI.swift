@@ -2,6 +2,7 @@ import Alerting
 import Engine
 import Foundation
 import Hummingbird
+import Logging
 import TockModel
 
 /// `/kapacitor/v1/alerts/dead-letters`: the events handlers gave up (a Tock extension; Kapacitor has none).
@@ -17,7 +18,7 @@ struct DeadLetterAPI: Sendable {
     static let path = TaskAPI.base + "/alerts/dead-letters"
     static let filterKeys = ["task", "node", "topic", "handler", "kind", "reason"]
     let alerting: AlertingService
-    let log: LogSink
+    let log: Logger
 
     func register(on router: Router<BasicRequestContext>) {
         let office = alerting.deadLetters
@@ -87,7 +88,8 @@ struct DeadLetterAPI: Sendable {
             for letter in letters {
                 do {
                     let (handler, running) = try alerting.replay(letter) { level, message in
-                        log.log(LogSink.Level(level.rawValue), message, ["task": letter.origin.task, "node": letter.origin.node])
+                        log.log(level: Logger.Level(level), "\(message)",
+                                metadata: ["task": .string(letter.origin.task), "node": .string(letter.origin.node)])
                     }
                     replayed.append(.object([("id", .int(letter.id)), ("handler", .string(handler)), ("running", .bool(running))]))
                 } catch {

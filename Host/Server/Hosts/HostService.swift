@@ -1,6 +1,7 @@
 import Dispatch
 import Engine
 import Foundation
+import Logging
 import TockModel
 
 /// The host inventory's background work: every second the hosts changed by points reach the store; every
@@ -10,15 +11,17 @@ import TockModel
 final class HostService: @unchecked Sendable {
     let inventory: HostInventory
     let master: TaskMaster
-    let log: LogSink
+    let log: Logger
     private let queue = DispatchQueue(label: "tock.hosts")
     private var timer: (any DispatchSourceTimer)?
     /// When the last `tock_hosts` points were written (touched on `queue` only).
     private var lastReport: Int64 = 0
 
-    init(inventory: HostInventory, master: TaskMaster, log: LogSink) {
+    init(inventory: HostInventory, master: TaskMaster, log: Logger) {
         self.inventory = inventory
         self.master = master
+        var log = log
+        log[metadataKey: "service"] = "hosts"
         self.log = log
     }
 
@@ -30,8 +33,10 @@ final class HostService: @unchecked Sendable {
         self.timer = timer
         timer.resume()
         let settings = inventory.settings
-        log.log(.info, "opened service", ["service": "hosts", "check_interval": GoDuration.format(settings.checkInterval),
-                                          "db": settings.database, "rp": settings.retentionPolicy])
+        log.info("opened service", metadata: [
+            "check_interval": .string(GoDuration.format(settings.checkInterval)),
+            "db": .string(settings.database), "rp": .string(settings.retentionPolicy),
+        ])
     }
 
     /// Stops the timer and saves what the points changed.
@@ -51,7 +56,7 @@ final class HostService: @unchecked Sendable {
     }
 
     func flush() {
-        do { try inventory.flush() } catch { log.log(.error, "cannot save hosts", ["service": "hosts", "err": "\(error)"]) }
+        do { try inventory.flush() } catch { log.error("cannot save hosts", metadata: ["err": "\(error)"]) }
     }
 
     /// Writes the `tock_hosts` points of `now` into the tasks reading the `[hosts]` database and retention policy.

@@ -2,6 +2,7 @@ import Collectors
 import Foundation
 import InfluxDB
 import LineProtocol
+import Logging
 import Synchronization
 import TockModel
 
@@ -10,12 +11,12 @@ import TockModel
 /// so their points reach the same stream tasks and count in the same ingress statistics.
 final class Ingest: Sendable {
     let handler: WriteHandler
-    let log: LogSink
+    let log: Logger
     private let udp = Mutex<[UDPListener]>([])
     private let linkers = Mutex<[(linker: SubscriptionLinker, task: Task<Void, Never>)]>([])
     private let collectors = Mutex<CollectorScheduler?>(nil)
 
-    init(handler: WriteHandler, log: LogSink) {
+    init(handler: WriteHandler, log: Logger) {
         self.handler = handler
         self.log = log
     }
@@ -33,7 +34,9 @@ final class Ingest: Sendable {
                 readBuffer: section.readBuffer, handler: handler, log: log,
                 label: "[[udp]] #\(i + 1) \(section.bindAddress)")
             udp.withLock { $0.append(listener) }
-            log.log(.info, "listening for UDP line protocol", ["address": "\(bind.host):\(listener.port)", "db": section.database, "rp": rp])
+            log.info("listening for UDP line protocol", metadata: [
+                "address": "\(bind.host):\(listener.port)", "db": .string(section.database), "rp": .string(rp),
+            ])
         }
     }
 
@@ -44,13 +47,15 @@ final class Ingest: Sendable {
             do {
                 name = try InstanceID.subscriptionName(mode: cluster.configuration.subscriptionMode, dataDirectory: configuration.dataDirectory)
             } catch {
-                log.log(.error, "cannot keep the instance id for subscriptions", ["cluster": cluster.name, "dir": configuration.dataDirectory, "err": "\(error)"])
+                log.error("cannot keep the instance id for subscriptions", metadata: [
+                    "cluster": .string(cluster.name), "dir": .string(configuration.dataDirectory), "err": "\(error)",
+                ])
                 continue
             }
             var tokens: SubscriptionTokens?
             if configuration.authEnabled {
                 do { tokens = try SubscriptionTokens.load(dataDirectory: configuration.dataDirectory) } catch {
-                    log.log(.error, "cannot make subscription tokens", ["cluster": cluster.name, "err": "\(error)"])
+                    log.error("cannot make subscription tokens", metadata: ["cluster": .string(cluster.name), "err": "\(error)"])
                     continue
                 }
             }
@@ -68,46 +73,50 @@ final class Ingest: Sendable {
         let log = self.log
         let handler = self.handler
         let scheduler = CollectorScheduler(configs, hostTags: ["host": HostFS.hostname], clock: { Self.now }, log: { level, line in
-            let mapped: LogSink.Level = switch level {
+            let mapped: Logger.Level = switch level {
             case .debug: .debug
             case .info: .info
-            case .warning: .warn
+            case .warning: .warning
             case .error: .error
             }
-            log.log(mapped, line)
+            log.log(level: mapped, "\(line)")
         }, sink: { points in Self.write(points, to: handler, log: log) })
         try scheduler.start()
         collectors.withLock { $0 = scheduler }
-        log.log(.info, "collectors started", ["collectors": configs.map(\.name).joined(separator: ",")])
+        log.info("collectors started", metadata: ["collectors": .string(configs.map(\.name).joined(separator: ","))])
     }
 
     /// Runs the collectors of a reloaded configuration (SIGHUP): unchanged sections keep their schedule, changed and
     /// new ones start, removed ones stop. A bad section leaves the running set as it was, and the error is logged.
     func reloadCollectors(_ configs: [CollectorConfig]) {
         guard let scheduler = collectors.withLock({ $0 }) else {
-            do { try startCollectors(configs) } catch { log.log(.error, "collectors not reloaded", ["err": error.description]) }
+            do { try startCollectors(configs) } catch {
+                log.error("collectors not reloaded", metadata: ["err": .string(error.description)])
+            }
             return
         }
         do {
             let changes = try scheduler.update(configs)
-            log.log(.info, "collectors reloaded", ["kept": changes.kept.joined(separator: ","),
-                                                   "started": changes.started.joined(separator: ","),
-                                                   "stopped": changes.stopped.joined(separator: ",")])
+            log.info("collectors reloaded", metadata: [
+                "kept": .string(changes.kept.joined(separator: ",")),
+                "started": .string(changes.started.joined(separator: ",")),
+                "stopped": .string(changes.stopped.joined(separator: ",")),
+            ])
         } catch {
-            log.log(.error, "collectors not reloaded: the running ones are kept", ["err": error.description])
+            log.error("collectors not reloaded: the running ones are kept", metadata: ["err": .string(error.description)])
         }
     }
 
     static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
 
     /// Hands collected points to the `/write` path, by database and retention policy.
-    static func write(_ points: [Point], to handler: WriteHandler, log: LogSink) {
+    static func write(_ points: [Point], to handler: WriteHandler, log: Logger) {
         let serializer = LineProtocolSerializer()
         let byTarget = Dictionary(grouping: points) { TargetKey(database: $0.database, retentionPolicy: $0.retentionPolicy) }
         for (target, group) in byTarget {
             let bytes: [UInt8]
             do { bytes = try serializer.serialize(group) } catch {
-                log.log(.error, "collected points cannot be written as line protocol", ["err": "\(error)"])
+                log.error("collected points cannot be written as line protocol", metadata: ["err": "\(error)"])
                 continue
             }
             let state = bytes.withUnsafeBytes { raw in
@@ -116,7 +125,7 @@ final class Ingest: Sendable {
                                precision: .nanoseconds, arrival: now)
             }
             if state.badLines > 0 {
-                log.log(.error, "collected points were refused", ["count": "\(state.badLines)"])
+                log.error("collected points were refused", metadata: ["count": "\(state.badLines)"])
             }
         }
     }

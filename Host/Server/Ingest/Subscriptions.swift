@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import InfluxDB
 import LineProtocol
+import Logging
 import Synchronization
 import TockModel
 
@@ -25,7 +26,7 @@ final class SubscriptionLinker: Sendable {
     /// With `auth-enabled`: http(s) destinations carry `~subscriber:<token>@` (Kapacitor's subscription tokens).
     let tokens: SubscriptionTokens?
     let handler: WriteHandler
-    let log: LogSink
+    let log: Logger
     private let listeners = Mutex<[Key: UDPListener]>([:])
 
     struct Key: Hashable, Sendable {
@@ -36,7 +37,7 @@ final class SubscriptionLinker: Sendable {
     var configuration: InfluxDBConfiguration { cluster.configuration }
 
     init(cluster: InfluxDBCluster, subscriptionName: String, hostname: String, boundPort: Int, tokens: SubscriptionTokens? = nil,
-         handler: WriteHandler, log: LogSink) {
+         handler: WriteHandler, log: Logger) {
         self.tokens = tokens
         self.cluster = cluster
         self.subscriptionName = subscriptionName
@@ -51,11 +52,12 @@ final class SubscriptionLinker: Sendable {
     func run() async {
         let c = configuration
         if await waitForInfluxDB(timeout: c.startupTimeout) {
-            log.log(.info, "influxdb cluster answers", ["cluster": cluster.name])
+            log.info("influxdb cluster answers", metadata: ["cluster": .string(cluster.name)])
         } else if !Task.isCancelled {
-            log.log(.warn, "influxdb cluster did not answer /ping within startup-timeout; Tock goes on and retries every subscriptions-sync-interval",
-                    ["cluster": cluster.name, "startup-timeout": GoDuration.format(c.startupTimeout),
-                     "subscriptions-sync-interval": GoDuration.format(c.subscriptionsSyncInterval)])
+            log.warning("influxdb cluster did not answer /ping within startup-timeout; Tock goes on and retries every subscriptions-sync-interval", metadata: [
+                "cluster": .string(cluster.name), "startup-timeout": .string(GoDuration.format(c.startupTimeout)),
+                "subscriptions-sync-interval": .string(GoDuration.format(c.subscriptionsSyncInterval)),
+            ])
         }
         while !Task.isCancelled {
             if await linkLogged() && c.disableSubscriptions { break }
@@ -73,7 +75,7 @@ final class SubscriptionLinker: Sendable {
                 try await cluster.ping()
                 return true
             } catch {
-                log.log(.debug, "influxdb cluster does not answer yet", ["cluster": cluster.name, "err": "\(error)"])
+                log.debug("influxdb cluster does not answer yet", metadata: ["cluster": .string(cluster.name), "err": "\(error)"])
             }
             let now = ContinuousClock.now
             guard now < deadline else { return false }
@@ -89,13 +91,16 @@ final class SubscriptionLinker: Sendable {
         do {
             if configuration.disableSubscriptions {
                 let dropped = try await unlink()
-                if dropped > 0 { log.log(.info, "dropped Tock's subscriptions (disable-subscriptions)", ["cluster": cluster.name, "count": "\(dropped)"]) }
+                if dropped > 0 {
+                    log.info("dropped Tock's subscriptions (disable-subscriptions)",
+                             metadata: ["cluster": .string(cluster.name), "count": "\(dropped)"])
+                }
             } else {
                 try await link()
             }
             return true
         } catch {
-            log.log(.error, "failed to link subscriptions", ["cluster": cluster.name, "err": "\(error)"])
+            log.error("failed to link subscriptions", metadata: ["cluster": .string(cluster.name), "err": "\(error)"])
             return false
         }
     }
@@ -130,8 +135,10 @@ final class SubscriptionLinker: Sendable {
             } else {
                 try await cluster.dropSubscription(name: sub.name, database: sub.database, retentionPolicy: sub.retentionPolicy)
                 await closeListener(key)
-                log.log(.info, "dropped subscription", ["cluster": cluster.name, "db": key.database, "rp": key.retentionPolicy,
-                                                        "destination": sub.destinations.joined(separator: ",")])
+                log.info("dropped subscription", metadata: [
+                    "cluster": .string(cluster.name), "db": .string(key.database), "rp": .string(key.retentionPolicy),
+                    "destination": .string(sub.destinations.joined(separator: ",")),
+                ])
             }
         }
         for key in all where allowed(key) && !existing.contains(key) {
@@ -139,7 +146,10 @@ final class SubscriptionLinker: Sendable {
             if configuration.subscriptionProtocol == "udp" {
                 let listener: UDPListener
                 do { listener = try await startListener(key, port: 0) } catch {
-                    log.log(.error, "failed to start UDP listener", ["cluster": cluster.name, "db": key.database, "rp": key.retentionPolicy, "err": "\(error)"])
+                    log.error("failed to start UDP listener", metadata: [
+                        "cluster": .string(cluster.name), "db": .string(key.database),
+                        "rp": .string(key.retentionPolicy), "err": "\(error)",
+                    ])
                     continue
                 }
                 destination = "udp://\(Self.hostPort(hostname, listener.port))"
@@ -150,8 +160,10 @@ final class SubscriptionLinker: Sendable {
                 database: key.database, retentionPolicy: key.retentionPolicy, name: subscriptionName, mode: "ANY",
                 destinations: [destination]))
             existing.insert(key)
-            log.log(.info, "created subscription", ["cluster": cluster.name, "db": key.database, "rp": key.retentionPolicy,
-                                                    "name": subscriptionName, "destination": destination])
+            log.info("created subscription", metadata: [
+                "cluster": .string(cluster.name), "db": .string(key.database), "rp": .string(key.retentionPolicy),
+                "name": .string(subscriptionName), "destination": .string(destination),
+            ])
         }
         // Listeners of subscriptions that went away with their database or retention policy.
         let stale = listeners.withLock { Array($0.keys.filter { !existing.contains($0) }) }
@@ -200,8 +212,10 @@ final class SubscriptionLinker: Sendable {
             label: "subscription \(cluster.name) \(key.database).\(key.retentionPolicy)")
         let previous = listeners.withLock { $0.updateValue(listener, forKey: key) }
         await previous?.close()
-        log.log(.info, "started UDP listener", ["cluster": cluster.name, "db": key.database, "rp": key.retentionPolicy,
-                                                "port": "\(listener.port)"])
+        log.info("started UDP listener", metadata: [
+            "cluster": .string(cluster.name), "db": .string(key.database), "rp": .string(key.retentionPolicy),
+            "port": "\(listener.port)",
+        ])
         return listener
     }
 

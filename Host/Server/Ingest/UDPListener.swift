@@ -1,5 +1,6 @@
 import Foundation
 import LineProtocol
+import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -68,7 +69,7 @@ final class UDPListener: Sendable {
     ///   - readBuffer: `SO_RCVBUF` in bytes; 0 leaves the system's.
     ///   - label: how log lines name the listener (`[[udp]] 127.0.0.1:8089`, `subscription db.rp`).
     static func start(host: String, port: Int, target: Target, capacity: Int, batching: Batching = .none, readBuffer: Int,
-                      handler: WriteHandler, log: LogSink, label: String) async throws -> UDPListener {
+                      handler: WriteHandler, log: Logger, label: String) async throws -> UDPListener {
         let counters = Counters()
         let (stream, continuation) = AsyncStream.makeStream(of: DatagramBatch.self, bufferingPolicy: .bufferingOldest(max(capacity, 1)))
         var bootstrap = DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -104,7 +105,7 @@ final class UDPListener: Sendable {
     }
 
     private static func consume(_ stream: AsyncStream<DatagramBatch>, target: Target, handler: WriteHandler,
-                                counters: Counters, log: LogSink, label: String) async {
+                                counters: Counters, log: Logger, label: String) async {
         for await batch in stream {
             handler.metrics.writeRequested()
             let state = batch.bytes.withUnsafeReadableBytes { bytes in
@@ -117,9 +118,9 @@ final class UDPListener: Sendable {
             handler.metrics.writeFailed(badLines: state.badLines)
             let (datagram, line) = batch.locate(line: first.line)
             let which = batch.firstLines.count > 1 ? "\(datagram) of \(batch.firstLines.count)" : "1"
-            log.log(.error, "bad line protocol in UDP datagram", [
-                "listener": label, "datagram": which, "line": "\(line)", "column": "\(first.column)", "err": first.message,
-                "bad_lines": "\(state.badLines)", "points": "\(state.delivered)",
+            log.error("bad line protocol in UDP datagram", metadata: [
+                "listener": .string(label), "datagram": .string(which), "line": "\(line)", "column": "\(first.column)",
+                "err": .string(first.message), "bad_lines": "\(state.badLines)", "points": "\(state.delivered)",
             ])
         }
     }

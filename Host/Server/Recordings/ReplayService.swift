@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Logging
 import Recording
 import Storage
 import TICKScript
@@ -31,13 +32,17 @@ final class ReplayService: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            master.log.log(.error, "cannot create the replay directory", ["dir": directory, "err": "\(error)"])
+            master.log.error("cannot create the replay directory", metadata: [
+                "dir": .string(directory), "err": "\(error)",
+            ])
         }
         do {
             let marked = try store.failRunningRecordingsAndReplays(reason: "unexpected Kapacitor shutdown")
-            if marked > 0 { master.log.log(.warn, "marked recordings and replays of the last run failed", ["count": "\(marked)"]) }
+            if marked > 0 { master.log.warning("marked recordings and replays of the last run failed", metadata: [
+                "count": "\(marked)",
+            ]) }
         } catch {
-            master.log.log(.error, "cannot read recordings", ["err": "\(error)"])
+            master.log.error("cannot read recordings", metadata: ["err": "\(error)"])
         }
         syncDirectory()
     }
@@ -60,7 +65,9 @@ final class ReplayService: @unchecked Sendable {
             let recording = StoredRecording(id: id, type: type, size: size, date: Int64(modified.timeIntervalSince1970 * 1e9),
                                             status: "finished", progress: 1, dataPath: path)
             do { try store.save(recording) } catch {
-                master.log.log(.error, "cannot save recording metadata", ["recording": id, "err": "\(error)"])
+                master.log.error("cannot save recording metadata", metadata: [
+                    "recording": .string(id), "err": "\(error)",
+                ])
             }
         }
     }
@@ -93,7 +100,9 @@ final class ReplayService: @unchecked Sendable {
         recorders[id] = recorder
         lock.unlock()
         master.taps.add(recorder)
-        master.log.log(.info, "recording stream", ["recording": id, "task": task.id, "stop": rfc3339Nano(stop)])
+        master.log.info("recording stream", metadata: [
+            "recording": .string(id), "task": .string(task.id), "stop": .string(rfc3339Nano(stop)),
+        ])
         let wait = max(0, stop - now)
         Task.detached { [weak recorder] in
             try? await Task.sleep(nanoseconds: UInt64(wait))
@@ -236,12 +245,12 @@ final class ReplayService: @unchecked Sendable {
         let attributes = try? FileManager.default.attributesOfItem(atPath: recording.dataPath)
         recording.size = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
         do { try store.save(recording) } catch {
-            master.log.log(.error, "cannot save recording metadata", ["recording": id, "err": "\(error)"])
+            master.log.error("cannot save recording metadata", metadata: ["recording": .string(id), "err": "\(error)"])
         }
         if let failure {
-            master.log.log(.error, "recording failed", ["recording": id, "err": "\(failure)"])
+            master.log.error("recording failed", metadata: ["recording": .string(id), "err": "\(failure)"])
         } else {
-            master.log.log(.info, "recording finished", ["recording": id, "size": "\(recording.size)"])
+            master.log.info("recording finished", metadata: ["recording": .string(id), "size": "\(recording.size)"])
         }
     }
 
@@ -304,9 +313,11 @@ final class ReplayService: @unchecked Sendable {
         options.batchSourceMode = .recorded
         let taskOptions = options
         let handlers = run.handlers { level, node, message in
-            log.log(LogSink.Level(level.rawValue), message, ["replay": id, "task": task.id, "node": node])
+            log.log(level: Logger.Level(level), "\(message)", metadata: ["replay": .string(id), "task": .string(task.id), "node": .string(node)])
         }
-        log.log(.info, "replay started", ["replay": id, "task": task.id, "recording": recording])
+        log.info("replay started", metadata: [
+            "replay": .string(id), "task": .string(task.id), "recording": .string(recording),
+        ])
         let thread = Thread { [self] in
             var failure: (any Error)?
             var stats = "{}"
@@ -337,10 +348,10 @@ final class ReplayService: @unchecked Sendable {
             stored.stats = stats
             stored.results = run.resultsJSON()
             do { try store.save(stored) } catch {
-                log.log(.error, "cannot save replay", ["replay": id, "err": "\(error)"])
+                log.error("cannot save replay", metadata: ["replay": .string(id), "err": "\(error)"])
             }
-            if let failure { log.log(.error, "replay failed", ["replay": id, "err": "\(failure)"]) }
-            else { log.log(.info, "replay finished", ["replay": id]) }
+            if let failure { log.error("replay failed", metadata: ["replay": .string(id), "err": "\(failure)"]) }
+            else { log.info("replay finished", metadata: ["replay": .string(id)]) }
         }
         thread.name = "tock-replay-\(id)"
         thread.stackSize = 4 << 20

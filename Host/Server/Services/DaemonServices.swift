@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 
 /// The daemon's background services: `[load]` (at start and on SIGHUP), `[stats]` and `[hosts]`.
 final class DaemonServices: @unchecked Sendable {
@@ -18,7 +19,7 @@ final class DaemonServices: @unchecked Sendable {
 
     /// Loads the load directory, then reloads it on every SIGHUP (as `kapacitord` does), and starts the stats service.
     /// `reload` runs on every SIGHUP too, after the load directory (the daemon re-reads its collectors).
-    static func start(api: TockAPI, configuration: ServerConfiguration, log: LogSink,
+    static func start(api: TockAPI, configuration: ServerConfiguration, log: Logger,
                       reload: @escaping @Sendable () -> Void = {}) -> DaemonServices {
         let load = LoadService(settings: configuration.load, tasks: api.tasks, dataDirectory: configuration.dataDirectory, log: log)
         let stats = configuration.stats.enabled
@@ -29,7 +30,7 @@ final class DaemonServices: @unchecked Sendable {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "tock.sighup"))
         source.setEventHandler {
-            log.log(.info, "SIGHUP: reloading", ["service": "load"])
+            log.info("SIGHUP: reloading", metadata: ["service": "load"])
             load.load()
             reload()
         }

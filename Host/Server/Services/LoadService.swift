@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import Logging
 import Yams
 
 /// Kapacitor's `[load]` service (`services/load/service.go`): defines templates, tasks and template tasks from
@@ -19,13 +20,15 @@ import Yams
 final class LoadService: @unchecked Sendable {
     private let settings: LoadSettings
     private let tasks: TaskAPI
-    private let log: LogSink
+    private let log: Logger
     private let itemsFile: String
     private let lock = NSLock()
 
-    init(settings: LoadSettings, tasks: TaskAPI, dataDirectory: String, log: LogSink) {
+    init(settings: LoadSettings, tasks: TaskAPI, dataDirectory: String, log: Logger) {
         self.settings = settings
         self.tasks = tasks
+        var log = log
+        log[metadataKey: "service"] = "load"
         self.log = log
         itemsFile = (dataDirectory as NSString).appendingPathComponent("load-items.json")
     }
@@ -54,7 +57,7 @@ final class LoadService: @unchecked Sendable {
         defer { lock.unlock() }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: settings.directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            log.log(.info, "skipping load: the load directory does not exist", ["service": "load", "dir": settings.directory])
+            log.info("skipping load: the load directory does not exist", metadata: ["dir": .string(settings.directory)])
             return
         }
         var present = Items()
@@ -85,28 +88,38 @@ final class LoadService: @unchecked Sendable {
             guard let topics, let slash = key.lastIndex(of: "/") else { continue }
             do {
                 try topics.remove(topic: String(key[..<slash]), id: String(key[key.index(after: slash)...]))
-                log.log(.info, "deleted topic handler: its file is gone from the load directory", ["service": "load", "handler": key])
+                log.info("deleted topic handler: its file is gone from the load directory", metadata: [
+                    "handler": .string(key),
+                ])
             } catch {
                 tasks.master.metrics.loadFailed()
-                log.log(.error, "failed to remove missing topic handler", ["service": "load", "handler": key, "err": error.message])
+                log.error("failed to remove missing topic handler", metadata: [
+                    "handler": .string(key), "err": .string(error.message),
+                ])
             }
         }
         for id in previous.tasks where !present.tasks.contains(id) {
             do {
                 try tasks.delete(id)
-                log.log(.info, "deleted task: its file is gone from the load directory", ["service": "load", "task": id])
+                log.info("deleted task: its file is gone from the load directory", metadata: ["task": .string(id)])
             } catch {
                 tasks.master.metrics.loadFailed()
-                log.log(.error, "failed to remove missing task", ["service": "load", "task": id, "err": error.message])
+                log.error("failed to remove missing task", metadata: [
+                    "task": .string(id), "err": .string(error.message),
+                ])
             }
         }
         for id in previous.templates where !present.templates.contains(id) {
             do {
                 try tasks.deleteTemplate(id)
-                log.log(.info, "deleted template: its file is gone from the load directory", ["service": "load", "template": id])
+                log.info("deleted template: its file is gone from the load directory", metadata: [
+                    "template": .string(id),
+                ])
             } catch {
                 tasks.master.metrics.loadFailed()
-                log.log(.error, "failed to remove missing template", ["service": "load", "template": id, "err": error.message])
+                log.error("failed to remove missing template", metadata: [
+                    "template": .string(id), "err": .string(error.message),
+                ])
             }
         }
         writeItems(present)
@@ -115,10 +128,10 @@ final class LoadService: @unchecked Sendable {
     /// Runs `body`, logging and counting its failure; whether it succeeded.
     @discardableResult
     private func loading(_ kind: String, _ file: String, _ body: () throws(LoadError) -> Void) -> Bool {
-        log.log(.debug, "loading \(kind)", ["service": "load", "file": file])
+        log.debug("loading \(kind)", metadata: ["file": .string(file)])
         do { try body() } catch {
             tasks.master.metrics.loadFailed()
-            log.log(.error, "failed to load \(kind) \(file)", ["service": "load", "err": error.description])
+            log.error("failed to load \(kind) \(file)", metadata: ["err": .string(error.description)])
             return false
         }
         return true
@@ -302,7 +315,7 @@ final class LoadService: @unchecked Sendable {
             let data = try JSONEncoder().encode(items)
             try data.write(to: URL(fileURLWithPath: itemsFile), options: .atomic)
         } catch {
-            log.log(.error, "cannot save what was loaded", ["service": "load", "file": itemsFile, "err": "\(error)"])
+            log.error("cannot save what was loaded", metadata: ["file": .string(itemsFile), "err": "\(error)"])
         }
     }
 }

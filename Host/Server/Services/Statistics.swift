@@ -63,37 +63,50 @@ struct DaemonStatistics: Sendable {
                       uptime: Double(nowNanoseconds() - started) / 1e9)
     }
 
-    /// Every statistic but the global ones, in the order debug/vars lists them.
+    /// Every statistic but the global ones, in the order debug/vars lists them. The counts that `/metrics` also
+    /// shows are read from the metrics registry after ``sampleMetrics()``.
     func all() -> [Statistic] {
-        let snapshot = master.metrics.snapshot()
+        let running = sampleMetrics()
+        let values = master.metrics.values()
         var stats: [Statistic] = []
         let common = [("task_master", "main"), ("host", hostname)]
-        for p in snapshot.pointsReceived {
-            let i = p.ingress
-            stats.append(Statistic(
-                key: "ingress:\(i.database):\(i.retentionPolicy):\(i.measurement)", name: "ingress",
-                tags: [("database", i.database), ("retention_policy", i.retentionPolicy), ("measurement", i.measurement)] + common,
-                values: [("points_received", .int(Int64(p.count)))]))
+        let ingress = values.series(MetricNames.pointsReceived).map { p in
+            (labels: p.series.labels.map { ($0.name, $0.value) }, count: p.value)
         }
-        var restarts = 0
-        for (task, runner) in master.runningSnapshot() {
-            let udfRestarts = master.udfRestarts(task: task).values.reduce(0, +)
+        for p in ingress.sorted(by: { $0.labels.map(\.1).lexicographicallyPrecedes($1.labels.map(\.1)) }) {
+            let name = p.labels.map(\.1).joined(separator: ":")
+            stats.append(Statistic(key: "ingress:\(name)", name: "ingress", tags: p.labels + common,
+                                   values: [("points_received", .int(p.count))]))
+        }
+        var restarts: Int64 = 0
+        for (task, runner) in running {
+            let udfRestarts = master.udfRestarts(task: task).keys.reduce(Int64(0)) { sum, node in
+                sum + values[MetricNames.udfRestarts, ("task", task), ("node", node)]
+            }
             restarts += udfRestarts
             stats.append(Statistic(
                 key: "task:\(task)", name: "task", tags: [("task", task)] + common,
-                values: [("queued_points", .int(Int64(runner.queuedPointCount))), ("udf_restarts", .int(Int64(udfRestarts)))]))
+                values: [("queued_points", .int(values[MetricNames.queuedPoints, ("task", task)])),
+                         ("udf_restarts", .int(udfRestarts))]))
             let nodeStats = runner.stats()
+            var emitted: [String: Int64] = [:]
             for s in nodeStats {
+                let labels = [("task", task), ("node", s.node)]
+                let counted = [("collected", values.value(MetricNames.nodeIn, labels)),
+                               ("emitted", values.value(MetricNames.nodeOut, labels)),
+                               ("errors", values.value(MetricNames.nodeErrors, labels))]
+                emitted[s.node] = counted[1].1
                 stats.append(Statistic(
-                    key: "nodes:\(task):\(s.node)", name: "nodes", tags: [("task", task), ("node", s.node)] + common,
-                    values: s.kapacitorStatistics.map { ($0.name, .int($0.value)) }))
+                    key: "nodes:\(task):\(s.node)", name: "nodes", tags: labels + common,
+                    values: s.kapacitorStatistics.map { stat in
+                        (stat.name, .int(counted.first { $0.0 == stat.name }?.1 ?? stat.value))
+                    }))
             }
             // Kapacitor counts each edge; here every edge of a node carries all that the node emits.
-            let emitted = Dictionary(nodeStats.map { ($0.node, $0.emitted) }, uniquingKeysWith: { a, _ in a })
             let nodes = runner.pipeline.nodes
             for parent in nodes {
                 for child in parent.children {
-                    let count = Int64(emitted[parent.id] ?? 0)
+                    let count = emitted[parent.id] ?? 0
                     let child = nodes[child.node].id
                     stats.append(Statistic(
                         key: "edges:\(task):\(parent.id):\(child)", name: "edges",
@@ -104,21 +117,56 @@ struct DaemonStatistics: Sendable {
             }
         }
         for h in (master.alertService as? AlertingService)?.deliveryStats ?? [] {
+            let labels = [("task", h.task), ("node", h.node), ("handler", h.handler)]
             stats.append(Statistic(
-                key: "alert_handler:\(h.task):\(h.node):\(h.handler)", name: "alert_handler",
-                tags: [("task", h.task), ("node", h.node), ("handler", h.handler)] + common,
-                values: [("sent", .int(Int64(h.stats.sent))), ("retried", .int(Int64(h.stats.retried))),
-                         ("failed", .int(Int64(h.stats.failed))), ("dropped", .int(Int64(h.stats.dropped))),
-                         ("queued", .int(Int64(h.stats.queued)))]))
+                key: "alert_handler:\(h.task):\(h.node):\(h.handler)", name: "alert_handler", tags: labels + common,
+                values: [("sent", .int(values.value(MetricNames.alertsSent, labels))),
+                         ("retried", .int(values.value(MetricNames.alertsRetried, labels))),
+                         ("failed", .int(values.value(MetricNames.alertsFailed, labels))),
+                         ("dropped", .int(values.value(MetricNames.alertsDropped, labels))),
+                         ("queued", .int(values.value(MetricNames.alertsQueued, labels)))]))
         }
         stats.append(Statistic(key: "write", name: "write", tags: [("host", hostname)],
-                               values: [("requests", .int(Int64(snapshot.writeRequests))),
-                                        ("write_errors", .int(Int64(snapshot.writeErrors)))]))
+                               values: [("requests", .int(values[MetricNames.writeRequests])),
+                                        ("write_errors", .int(values[MetricNames.writeErrors]))]))
         stats.append(Statistic(key: "udf", name: "udf", tags: [("host", hostname)],
-                               values: [("restarts", .int(Int64(restarts)))]))
+                               values: [("restarts", .int(restarts))]))
         stats.append(Statistic(key: "load", name: "load", tags: [("host", hostname)],
-                               values: [("errors", .int(Int64(master.metrics.loadErrorCount)))]))
+                               values: [("errors", .int(values[MetricNames.loadErrors]))]))
         return stats
+    }
+
+    /// Copies into the metrics registry what the running tasks and the alert handlers count themselves
+    /// (``Metrics/sample(_:)``), and returns the running tasks it read.
+    @discardableResult
+    func sampleMetrics() -> [(id: String, runner: TaskRunner)] {
+        let running = master.runningSnapshot()
+        var samples: [Sample] = []
+        for (task, runner) in running {
+            samples.append(Sample(series: Series(MetricNames.queuedPoints, [("task", task)]),
+                                  value: Int64(runner.queuedPointCount), kind: .gauge))
+            for (node, count) in master.udfRestarts(task: task) {
+                samples.append(Sample(series: Series(MetricNames.udfRestarts, [("task", task), ("node", node)]),
+                                      value: Int64(count), kind: .counter))
+            }
+            for s in runner.stats() {
+                let labels = [("task", task), ("node", s.node)]
+                samples += [(MetricNames.nodeIn, s.received), (MetricNames.nodeOut, s.emitted),
+                            (MetricNames.nodeErrors, s.errors)].map { name, value in
+                    Sample(series: Series(name, labels), value: Int64(value), kind: .counter)
+                }
+            }
+        }
+        for h in (master.alertService as? AlertingService)?.deliveryStats ?? [] {
+            let labels = [("task", h.task), ("node", h.node), ("handler", h.handler)]
+            samples += [(MetricNames.alertsSent, h.stats.sent), (MetricNames.alertsRetried, h.stats.retried),
+                        (MetricNames.alertsFailed, h.stats.failed), (MetricNames.alertsDropped, h.stats.dropped)].map {
+                Sample(series: Series($0.0, labels), value: Int64($0.1), kind: .counter)
+            }
+            samples.append(Sample(series: Series(MetricNames.alertsQueued, labels), value: Int64(h.stats.queued), kind: .gauge))
+        }
+        master.metrics.sample(samples)
+        return running
     }
 
     /// What the `[stats]` service writes each interval: Kapacitor's `kapacitor` point (the global counters, no

@@ -1,6 +1,7 @@
 import Dispatch
 import Engine
 import Foundation
+import Logging
 import TockModel
 
 /// Kapacitor's `[stats]` service (`services/stats/service.go`): every `stats-interval` the daemon's statistics (the
@@ -9,13 +10,15 @@ import TockModel
 final class StatsService: @unchecked Sendable {
     private let statistics: DaemonStatistics
     private let settings: StatsSettings
-    private let log: LogSink
+    private let log: Logger
     private let queue = DispatchQueue(label: "tock.stats")
     private var timer: (any DispatchSourceTimer)?
 
-    init(statistics: DaemonStatistics, settings: StatsSettings, log: LogSink) {
+    init(statistics: DaemonStatistics, settings: StatsSettings, log: Logger) {
         self.statistics = statistics
         self.settings = settings
+        var log = log
+        log[metadataKey: "service"] = "stats"
         self.log = log
     }
 
@@ -27,8 +30,10 @@ final class StatsService: @unchecked Sendable {
         timer.setEventHandler { [weak self] in self?.report() }
         self.timer = timer
         timer.resume()
-        log.log(.info, "opened service", ["service": "stats", "interval": GoDuration.format(settings.interval),
-                                          "db": settings.database, "rp": settings.retentionPolicy])
+        log.info("opened service", metadata: [
+            "interval": .string(GoDuration.format(settings.interval)),
+            "db": .string(settings.database), "rp": .string(settings.retentionPolicy),
+        ])
     }
 
     /// Stops the reports. A report in progress is not waited for: it may be waiting for a task's full input, and
@@ -44,7 +49,7 @@ final class StatsService: @unchecked Sendable {
             points = try statistics.points(database: settings.database, retentionPolicy: settings.retentionPolicy,
                                            time: nowNanoseconds())
         } catch {
-            log.log(.error, "error getting stats data", ["service": "stats", "err": "\(error)"])
+            log.error("error getting stats data", metadata: ["err": "\(error)"])
             return
         }
         let master = statistics.master
