@@ -129,3 +129,103 @@ struct GatherThreadPoolTests {
         #expect(seen.count == 2 && seen[0] != seen[1])
     }
 }
+
+/// A collector that reports one point stamped with its gather's time, after sleeping `delay` seconds.
+struct SleepyCollector: Collector {
+    static let name = "sleepy"
+    static let summary = "test"
+    let delay: Double
+    init(options: CollectorOptions) throws(CollectorError) { delay = 0 }
+    init(delay: Double) { self.delay = delay }
+
+    mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        return [Point(name: "sleepy", fields: Fields([("v", .int(1))]), time: context.time)]
+    }
+}
+
+@Suite("collector scheduler: rounds of collectors due together")
+struct CollectorRoundTests {
+    static func wallClock() -> Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    @Test("collectors with the same interval hand over their points together: one sink call per round")
+    func oneSinkCallPerRound() async throws {
+        let configs = ["cpu", "mem", "disk"].map { name in
+            var c = CollectorConfig(name: name)
+            c.interval = .milliseconds(100)
+            return c
+        }
+        let calls = Mutex<[[Point]]>([])
+        let scheduler = CollectorScheduler(configs, clock: { 1 }, log: { _, _ in },
+                                           factory: { _ throws(CollectorError) in .polled(ScriptedCollector()) },
+                                           sink: { points in calls.withLock { $0.append(points) } })
+        try scheduler.start()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, calls.withLock({ $0.count }) < 3 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        scheduler.stop()
+        let rounds = calls.withLock { $0 }
+        #expect(rounds.count >= 3)
+        for round in rounds {
+            // Each collector's point and its self-metric, in the sections' order.
+            #expect(round.count == 6)
+            #expect(round.filter { $0.name == "internal_gather" }.compactMap { $0.tags["input"] } == ["cpu", "mem", "disk"])
+        }
+    }
+
+    @Test("a slow gather hands the rest of its round to another thread: the next collector does not wait for it")
+    func slowGatherHandsOver() async throws {
+        var slow = CollectorConfig(name: "slow")
+        slow.interval = .seconds(60)
+        slow.timeout = .seconds(10)
+        var quick = CollectorConfig(name: "quick")
+        quick.interval = .seconds(60)
+        let calls = Mutex<[[Point]]>([])
+        let scheduler = CollectorScheduler([slow, quick], clock: { Self.wallClock() }, log: { _, _ in },
+                                           factory: { config throws(CollectorError) in
+            .polled(SleepyCollector(delay: config.name == "slow" ? 1.5 : 0))
+        }, sink: { points in calls.withLock { $0.append(points) } })
+        try scheduler.start()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, calls.withLock({ $0.isEmpty }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        scheduler.stop()
+        let round = try #require(calls.withLock { $0.first })
+        let selfMetrics = round.filter { $0.name == "internal_gather" }
+        let slowTime = try #require(selfMetrics.first { $0.tags["input"] == "slow" }?.time)
+        let quickTime = try #require(selfMetrics.first { $0.tags["input"] == "quick" }?.time)
+        // quick started well before slow's 1.5 s were over (the hand-over comes after 100 ms).
+        #expect(quickTime - slowTime < 1_200_000_000)
+        // The round still waited for slow, which finished within its timeout: both are up.
+        #expect(selfMetrics.allSatisfy { $0.fields.first { $0.key == "up" }?.value == .int(1) })
+        #expect(round.filter { $0.name == "sleepy" }.count == 2)
+    }
+
+    @Test("a collector with a jitter gathers on its own, not in its interval's round")
+    func jitterGathersAlone() async throws {
+        var plain = CollectorConfig(name: "plain")
+        plain.interval = .milliseconds(100)
+        var jittered = CollectorConfig(name: "jittered")
+        jittered.interval = .milliseconds(100)
+        jittered.jitter = .milliseconds(10)
+        let calls = Mutex<[[Point]]>([])
+        let scheduler = CollectorScheduler([plain, jittered], clock: { 1 }, log: { _, _ in },
+                                           factory: { _ throws(CollectorError) in .polled(ScriptedCollector()) },
+                                           sink: { points in calls.withLock { $0.append(points) } })
+        try scheduler.start()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, calls.withLock({ $0.count }) < 4 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        scheduler.stop()
+        let inputs = calls.withLock { $0 }.map { Set($0.compactMap { $0.tags["input"] }) }
+        #expect(inputs.count >= 4)
+        #expect(inputs.allSatisfy { $0 == ["plain"] || $0 == ["jittered"] })
+    }
+}

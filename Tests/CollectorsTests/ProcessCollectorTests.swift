@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TockModel
 @testable import Collectors
@@ -147,5 +148,27 @@ struct ProcessCollectorTests {
         #expect(field(p, "machine_id") == .string("0123456789abcdef"))
         #expect(field(p, "ipv4") == .string("10.0.0.7"))
         #expect(field(p, "ipv6") == .string("2001:db8::1"))
+    }
+}
+
+@Suite("host_facts: each fact read as often as it can change")
+struct HostFactsCachingTests {
+    @Test("the OS is read again when os-release changes; the kernel, lasting until a reboot, is read once")
+    func rereadsOnlyWhatChanged() throws {
+        let fixture = FixtureHost()
+        fixture.write("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n")
+        fixture.write("proc/sys/kernel/osrelease", "6.1.0-18-amd64\n")
+        fixture.write("proc/meminfo", "MemTotal: 2048 kB\n")
+        var facts = try HostFactsCollector.make()
+        _ = try facts.gather(fixture.context())
+        // An upgrade rewrites os-release (a new modification time); the running kernel stays until a reboot.
+        Thread.sleep(forTimeInterval: 0.02)
+        fixture.write("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\n")
+        fixture.write("proc/sys/kernel/osrelease", "6.12.0-1-amd64\n")
+        fixture.write("proc/meminfo", "MemTotal: 4096 kB\n")
+        let p = try facts.gather(fixture.context())[0]
+        #expect(field(p, "os") == .string("Debian GNU/Linux 13 (trixie)"))
+        #expect(field(p, "kernel") == .string("6.1.0-18-amd64"))
+        #expect(field(p, "mem_total") == .int(4096 * 1024))
     }
 }

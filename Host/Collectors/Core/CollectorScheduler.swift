@@ -5,14 +5,16 @@ import TockModel
 /// Runs collectors on their intervals and hands their points to a sink: the daemon's ingest (points enter the engine
 /// exactly as `/write` points do) or an agent's shipper.
 ///
-/// Each collector gathers on its own task, at its interval plus a random jitter, bounded by its timeout. A gather
-/// that hangs past its timeout is reported failed and the collector is skipped until it returns, so one slow
-/// collector never delays another nor runs twice at once. After every gather a self-metric point
-/// `internal_gather,input=NAME` (Telegraf's internal plugin's names) reports `gather_time_ns`, `metrics_gathered`,
-/// `errors` (since start) and `up` (1 when the gather succeeded, 0 otherwise), so a task can alert on a collector
-/// that stopped working.
+/// Collectors started together with the same interval and no jitter gather in rounds: one timer a round, the
+/// gathers one after another on one thread (``GatherRound``), and one call of the sink with every point of the round.
+/// A collector with a jitter gathers on its own, at its interval plus a random delay. Every gather is bounded by its
+/// section's timeout: a gather that hangs past it is reported failed and the collector is skipped until it returns,
+/// and a slow gather hands the rest of its round to another thread, so one slow collector never holds up another nor
+/// runs twice at once. After every gather a self-metric point `internal_gather,input=NAME` (Telegraf's internal
+/// plugin's names) reports `gather_time_ns`, `metrics_gathered`, `errors` (since start) and `up` (1 when the gather
+/// succeeded, 0 otherwise), so a task can alert on a collector that stopped working.
 public final class CollectorScheduler: Sendable {
-    /// Receives each gather's points (the collector's, then its self-metric).
+    /// Receives the points of each round (each collector's, then its self-metric).
     public typealias Sink = @Sendable ([Point]) -> Void
 
     private let initial: [CollectorConfig]
@@ -21,9 +23,16 @@ public final class CollectorScheduler: Sendable {
     private let sink: Sink
     private let log: @Sendable (CollectorLogLevel, String) -> Void
     private let clock: @Sendable () -> Timestamp
-    private let running = Mutex<[String: (config: CollectorConfig, task: Task<Void, Never>)]>([:])
+    private let running = Mutex<[String: Running]>([:])
     private let counters = Mutex<[String: Stats]>([:])
     private let factory: Factory
+
+    /// A running section: a member of a round, or a streaming collector's own task.
+    private struct Running: Sendable {
+        var config: CollectorConfig
+        var round: Round?
+        var task: Task<Void, Never>?
+    }
 
     /// Builds a section's collector: the built-ins by default; a test gives its own.
     public typealias Factory = @Sendable (CollectorConfig) throws(CollectorError) -> CollectorInstance
@@ -68,8 +77,8 @@ public final class CollectorScheduler: Sendable {
     }
 
     /// Runs `configs` from now on (a configuration reloaded on SIGHUP): a section whose settings did not change keeps
-    /// running on its schedule; changed or new ones start, removed ones stop. Every new section is built first: when
-    /// one is refused, nothing changes.
+    /// running on its schedule; changed or new ones start (in rounds of their own), removed ones stop. Every new
+    /// section is built first: when one is refused, nothing changes.
     @discardableResult
     public func update(_ configs: [CollectorConfig]) throws(CollectorError) -> Changes {
         var wanted: [(key: String, config: CollectorConfig)] = []
@@ -79,52 +88,75 @@ public final class CollectorScheduler: Sendable {
             wanted.append((seen[config.name]! == 1 ? config.name : "\(config.name)#\(seen[config.name]!)", config))
         }
         let current = running.withLock { $0 }
-        var built: [(String, CollectorConfig, CollectorInstance)] = []
+        var built: [(key: String, config: CollectorConfig, instance: CollectorInstance)] = []
         for (key, config) in wanted where current[key]?.config != config {
             built.append((key, config, try factory(config)))
         }
         var changes = Changes()
         let wantedKeys = Set(wanted.map(\.key))
+        let rebuilt = Set(built.map(\.key))
+        var emptied: [Round] = []
         running.withLock { running in
-            for (key, entry) in running where !wantedKeys.contains(key) || built.contains(where: { $0.0 == key }) {
-                entry.task.cancel()
+            for (key, entry) in running where !wantedKeys.contains(key) || rebuilt.contains(key) {
+                entry.task?.cancel()
+                if let round = entry.round, round.remove(key) { emptied.append(round) }
                 running[key] = nil
                 if !wantedKeys.contains(key) { changes.stopped.append(key) }
             }
+            // The polled sections started now form one round per interval; a jittered one gathers on its own.
+            var byInterval: [Duration: Round] = [:]
+            var rounds: [Round] = []
             for (key, config, instance) in built {
-                let task: Task<Void, Never>
                 switch instance {
                 case .polled(let collector):
-                    task = Task { [self] in await self.run(key: key, config: config, collector: collector) }
+                    let member = Round.Member(key: key, config: config, box: CollectorBox(collector))
+                    if config.jitter == .zero, let round = byInterval[config.interval] {
+                        round.add(member)
+                        running[key] = Running(config: config, round: round)
+                    } else {
+                        let round = Round(interval: config.interval, jitter: config.jitter, first: member)
+                        if config.jitter == .zero { byInterval[config.interval] = round }
+                        rounds.append(round)
+                        running[key] = Running(config: config, round: round)
+                    }
                 case .streaming(let collector):
-                    task = Task { [self] in await self.run(key: key, config: config, streaming: collector) }
+                    let task = Task { [self] in await self.run(key: key, config: config, streaming: collector) }
+                    running[key] = Running(config: config, task: task)
                 }
-                running[key] = (config, task)
                 changes.started.append(key)
             }
-            changes.kept = wanted.map(\.key).filter { key in !built.contains { $0.0 == key } }
+            for round in rounds { round.start { [self] in await self.run(round) } }
+            changes.kept = wanted.map(\.key).filter { !rebuilt.contains($0) }
         }
+        for round in emptied { round.cancel() }
         return changes
     }
 
     /// Stops every collector; a gather in progress finishes on its own thread and is discarded.
     public func stop() {
-        let all = running.withLock { running in
-            defer { running = [:] }
-            return running.values.map(\.task)
-        }
-        for task in all { task.cancel() }
+        for task in takeAll() { task.cancel() }
     }
 
     /// Stops every collector and waits until the gathers in progress have handed over their points (each within
     /// its section's timeout): an agent that stops loses no gather that was under way.
     public func drain() async {
-        let all = running.withLock { running in
-            defer { running = [:] }
-            return running.values.map(\.task)
-        }
+        let all = takeAll()
         for task in all { task.cancel() }
         for task in all { await task.value }
+    }
+
+    /// Every task running a round or a streaming collector, forgotten.
+    private func takeAll() -> [Task<Void, Never>] {
+        running.withLock { running in
+            defer { running = [:] }
+            var rounds: [ObjectIdentifier: Task<Void, Never>] = [:]
+            var tasks: [Task<Void, Never>] = []
+            for entry in running.values {
+                if let task = entry.task { tasks.append(task) }
+                if let round = entry.round, let task = round.task { rounds[ObjectIdentifier(round)] = task }
+            }
+            return tasks + rounds.values
+        }
     }
 
     /// How late a round may start so that timers due together fire together: 1 % of the interval, at most 100 ms.
@@ -132,52 +164,104 @@ public final class CollectorScheduler: Sendable {
         min(interval / 100, .milliseconds(100))
     }
 
-    private func run(key: String, config: CollectorConfig, collector: any Collector) async {
-        let box = CollectorBox(collector)
+    private func run(_ round: Round) async {
         while !Task.isCancelled {
-            let jitter = config.jitter == .zero ? Duration.zero
-                : .nanoseconds(Int64.random(in: 0...max(0, config.jitter.nanosecondsValue)))
+            let jitter = round.jitter == .zero ? Duration.zero
+                : .nanoseconds(Int64.random(in: 0...max(0, round.jitter.nanosecondsValue)))
             if jitter > .zero, (try? await Task.sleep(for: jitter)) == nil { return }
             let started = ContinuousClock.now
-            let time = clock()
-            let outcome = await box.gather(GatherContext(time: time, host: host, timeout: config.timeout, log: { [log] level, line in
-                log(level, "[collectors.\(config.name)] \(line)")
-            }), timeout: config.timeout)
-            // A gather that completed while the collectors were stopping still hands over its points.
+            let members = round.members
+            let results = await GatherRound(members: members.map { member in
+                let name = member.config.name
+                return GatherRound.Member(box: member.box, context: { [clock, host, log] in
+                    GatherContext(time: clock(), host: host, timeout: member.config.timeout, log: { level, line in
+                        log(level, "[collectors.\(name)] \(line)")
+                    })
+                }, timeout: member.config.timeout)
+            }).run()
+            // A round that completed while the collectors were stopping still hands over its points.
+            var batch: [Point] = []
+            for (member, result) in zip(members, results) { batch += report(member, result) }
+            sink(batch)
+            // The tolerance lets the timers of rounds due at about the same time fire together (one wake-up).
             let elapsed = ContinuousClock.now - started
-            var points: [Point] = []
-            var up = true
-            switch outcome {
-            case .points(let gathered): points = gathered
-            case .failed(let error):
-                up = false
-                log(.error, "[collectors.\(config.name)] \(error.message)")
-            case .timedOut:
-                up = false
-                log(.error, "[collectors.\(config.name)] gather took longer than its timeout (\(config.timeout)); skipped until it returns")
-            case .busy:
-                up = false
-                log(.warning, "[collectors.\(config.name)] the previous gather has not returned yet; this one is skipped")
-            }
-            let stats = counters.withLock { all -> Stats in
-                var s = all[key] ?? Stats()
-                s.gathers += 1
-                if !up { s.errors += 1 }
-                if case .timedOut = outcome { s.timeouts += 1 }
-                if case .failed(let error) = outcome { s.lastError = error.message }
-                all[key] = s
-                return s
-            }
-            let selfMetric = Point(name: "internal_gather", tags: Tags(["input": config.name]), fields: Fields([
-                ("gather_time_ns", .int(elapsed.nanosecondsValue)), ("metrics_gathered", .int(Int64(points.count))),
-                ("errors", .int(Int64(stats.errors))), ("up", .int(up ? 1 : 0)),
-            ]), time: time)
-            sink(config.finish(points + [selfMetric], hostTags: hostTags))
-            // The tolerance lets the timers of collectors due at about the same time fire together (one wake-up).
-            if (try? await Task.sleep(for: max(.zero, config.interval - jitter - elapsed),
-                                      tolerance: Self.tolerance(of: config.interval))) == nil { return }
+            if (try? await Task.sleep(for: max(.zero, round.interval - jitter - elapsed),
+                                      tolerance: Self.tolerance(of: round.interval))) == nil { return }
         }
     }
+
+    /// Logs a failed gather, counts it, and returns the member's points with its self-metric, finished.
+    private func report(_ member: Round.Member, _ result: GatherRound.Result) -> [Point] {
+        let config = member.config
+        var points: [Point] = []
+        var up = true
+        switch result.outcome {
+        case .points(let gathered): points = gathered
+        case .failed(let error):
+            up = false
+            log(.error, "[collectors.\(config.name)] \(error.message)")
+        case .timedOut:
+            up = false
+            log(.error, "[collectors.\(config.name)] gather took longer than its timeout (\(config.timeout)); skipped until it returns")
+        case .busy:
+            up = false
+            log(.warning, "[collectors.\(config.name)] the previous gather has not returned yet; this one is skipped")
+        }
+        let stats = counters.withLock { all -> Stats in
+            var s = all[member.key] ?? Stats()
+            s.gathers += 1
+            if !up { s.errors += 1 }
+            if case .timedOut = result.outcome { s.timeouts += 1 }
+            if case .failed(let error) = result.outcome { s.lastError = error.message }
+            all[member.key] = s
+            return s
+        }
+        let selfMetric = Point(name: "internal_gather", tags: Tags(["input": config.name]), fields: Fields([
+            ("gather_time_ns", .int(result.elapsed.nanosecondsValue)), ("metrics_gathered", .int(Int64(points.count))),
+            ("errors", .int(Int64(stats.errors))), ("up", .int(up ? 1 : 0)),
+        ]), time: result.time)
+        points.append(selfMetric)
+        return config.finish(points, hostTags: hostTags)
+    }
+}
+
+/// Collectors that gather together: started by the same ``CollectorScheduler/update(_:)`` with the same interval (or
+/// one collector with a jitter). Members leave when their section is stopped or changed; a round left empty stops.
+private final class Round: Sendable {
+    struct Member: Sendable {
+        var key: String
+        var config: CollectorConfig
+        var box: CollectorBox
+    }
+
+    let interval: Duration
+    let jitter: Duration
+    private let state: Mutex<(members: [Member], task: Task<Void, Never>?)>
+
+    init(interval: Duration, jitter: Duration, first: Member) {
+        self.interval = interval
+        self.jitter = jitter
+        state = Mutex(([first], nil))
+    }
+
+    var members: [Member] { state.withLock { $0.members } }
+    var task: Task<Void, Never>? { state.withLock { $0.task } }
+
+    func add(_ member: Member) { state.withLock { $0.members.append(member) } }
+
+    /// Removes a member; true when none is left.
+    func remove(_ key: String) -> Bool {
+        state.withLock { state in
+            state.members.removeAll { $0.key == key }
+            return state.members.isEmpty
+        }
+    }
+
+    func start(_ body: @escaping @Sendable () async -> Void) {
+        state.withLock { $0.task = Task { await body() } }
+    }
+
+    func cancel() { task?.cancel() }
 }
 
 extension CollectorScheduler {
@@ -214,100 +298,6 @@ extension CollectorScheduler {
                 ("errors", .int(Int64(stats.errors))), ("up", .int(up ? 1 : 0)),
             ]), time: clock())
             sink(config.finish([selfMetric], hostTags: hostTags))
-        }
-    }
-}
-
-/// A collector value and whether a gather of it is in progress; gathers run on a thread of their own so that a
-/// collector stuck in a read (a hung NFS mount under `statfs`) never blocks Swift's cooperative pool.
-final class CollectorBox: @unchecked Sendable {
-    enum Outcome: Sendable {
-        case points([Point])
-        case failed(CollectorError)
-        case timedOut
-        case busy
-    }
-
-    private let lock = Mutex<(collector: (any Collector)?, busy: Bool)>((nil, false))
-
-    init(_ collector: any Collector) {
-        lock.withLock { $0 = (collector, false) }
-    }
-
-    func gather(_ context: GatherContext, timeout: Duration) async -> Outcome {
-        guard let collector = lock.withLock({ state -> (any Collector)? in
-            guard !state.busy else { return nil }
-            state.busy = true
-            return state.collector
-        }) else { return .busy }
-        let resumed = Mutex(false)
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            let resume: @Sendable (Outcome) -> Void = { outcome in
-                let first = resumed.withLock { done -> Bool in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume(returning: outcome) }
-            }
-            let watch = GatherWatchdog.shared.add(after: timeout) { resume(.timedOut) }
-            GatherThread.run { [self] in
-                var c = collector
-                let outcome: Outcome
-                do throws(CollectorError) { outcome = .points(try c.gather(context)) } catch { outcome = .failed(error) }
-                let finished = c
-                lock.withLock { $0 = (finished, false) }
-                resume(outcome)
-                GatherWatchdog.shared.remove(watch)
-            }
-        }
-    }
-}
-
-/// The threads gathers run on: one per gather in progress, so that a stuck one (a hung mount) holds only its own
-/// thread, never one of Swift's pooled ones. A thread that finishes waits for the next gather and ends after a minute
-/// without one, so collectors gathering every few seconds reuse the same few threads instead of starting one per
-/// gather.
-enum GatherThread {
-    private static let pool = GatherThreadPool()
-
-    static func run(_ body: @escaping @Sendable () -> Void) { pool.run(body) }
-}
-
-final class GatherThreadPool: @unchecked Sendable {
-    /// Guards `jobs` and `idle`.
-    private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
-    /// Threads waiting for a job (each will take one).
-    private var idle = 0
-    private let idleLifetime: TimeInterval
-
-    init(idleLifetime: TimeInterval = 60) { self.idleLifetime = idleLifetime }
-
-    func run(_ body: @escaping @Sendable () -> Void) {
-        condition.lock()
-        jobs.append(body)
-        let spawn = jobs.count > idle
-        condition.signal()
-        condition.unlock()
-        if spawn { Thread { [self] in work() }.start() }
-    }
-
-    private func work() {
-        condition.lock()
-        while true {
-            while jobs.isEmpty {
-                idle += 1
-                let woken = condition.wait(until: Date(timeIntervalSinceNow: idleLifetime))
-                idle -= 1
-                if !woken && jobs.isEmpty {
-                    condition.unlock()
-                    return
-                }
-            }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job()
-            condition.lock()
         }
     }
 }

@@ -64,6 +64,14 @@ public struct HostFS: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// When `path` (followed through symbolic links) was last modified, in nanoseconds since the epoch; `nil` when it
+    /// does not exist.
+    public func modified(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    }
+
     /// The bytes of `path`, or `nil` when it cannot be read. Reads to the end: `/proc` files report no size.
     public func bytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

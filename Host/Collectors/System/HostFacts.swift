@@ -7,9 +7,18 @@ import TockModel
 /// OS (`/etc/os-release`), kernel, CPU model and count, memory, boot time, machine ID and the host's addresses
 /// (IPv4 from `/proc/net/fib_trie`, IPv6 from `/proc/net/if_inet6`; loopback and link-local left out). One point,
 /// `host_facts`, with string and integer fields.
+///
+/// Each fact is read only as often as it can change: the kernel, CPU model and count and boot time once (they change
+/// with a reboot, which restarts the collector; Telegraf's `n_cpus` is also counted once, at start), the OS and the
+/// machine ID when their file's modification time changes, memory and addresses at every gather.
 public struct HostFactsCollector: Collector {
     public static let name = "host_facts"
     public static let summary = "static facts: os, kernel, cpu_model, n_cpus, mem_total, boot_time, machine_id, ipv4, ipv6"
+
+    /// The facts that last until a reboot, from the first gather.
+    private var bootFacts: [(String, FieldValue)]?
+    /// os-release's and machine-id's fields, with the modification time they were read at.
+    private var osFacts: (modified: [Int64?], fields: [(String, FieldValue)])?
 
     public init(options: CollectorOptions) throws(CollectorError) {
         try options.finish()
@@ -18,6 +27,26 @@ public struct HostFactsCollector: Collector {
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
         let host = context.host
         var fields: [(String, FieldValue)] = [("hostname", .string(HostFS.hostname))]
+        let modified = [host.modified(host.etc + "/os-release"), host.modified(host.etc + "/machine-id")]
+        if osFacts == nil || osFacts?.modified != modified {
+            osFacts = (modified, Self.osFields(context))
+        }
+        let boot = bootFacts ?? Self.bootFields(host)
+        bootFacts = boot
+        let os = osFacts?.fields ?? []
+        fields += os.filter { $0.0 != "machine_id" } + boot
+        if let meminfo = try? host.text(host.proc + "/meminfo") { fields.append(("mem_total", .int(MemInfo(meminfo)["MemTotal"]))) }
+        fields += os.filter { $0.0 == "machine_id" }
+        let v4 = Self.ipv4(host), v6 = Self.ipv6(host)
+        if !v4.isEmpty { fields.append(("ipv4", .string(v4.joined(separator: ",")))) }
+        if !v6.isEmpty { fields.append(("ipv6", .string(v6.joined(separator: ",")))) }
+        return [Point(name: "host_facts", fields: Fields(fields), time: context.time)]
+    }
+
+    /// The OS from `/etc/os-release` and the machine ID.
+    static func osFields(_ context: GatherContext) -> [(String, FieldValue)] {
+        let host = context.host
+        var fields: [(String, FieldValue)] = []
         if let release = try? host.text(host.etc + "/os-release") {
             let values = Self.keyValues(release)
             if let name = values["PRETTY_NAME"] { fields.append(("os", .string(name))) }
@@ -26,6 +55,13 @@ public struct HostFactsCollector: Collector {
         } else {
             context.log(.debug, "host_facts: cannot read \(host.etc)/os-release")
         }
+        if let id = try? host.text(host.etc + "/machine-id") { fields.append(("machine_id", .string(id.trimmingCharacters(in: "\n ")))) }
+        return fields
+    }
+
+    /// The kernel, the CPU model and count, and the boot time.
+    static func bootFields(_ host: HostFS) -> [(String, FieldValue)] {
+        var fields: [(String, FieldValue)] = []
         if let kernel = try? host.text(host.proc + "/sys/kernel/osrelease") {
             fields.append(("kernel", .string(kernel.trimmingCharacters(in: "\n "))))
         }
@@ -38,12 +74,7 @@ public struct HostFactsCollector: Collector {
         if let btime = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") })?.words.last.flatMap({ Int64($0) }) {
             fields.append(("boot_time", .int(btime)))
         }
-        if let meminfo = try? host.text(host.proc + "/meminfo") { fields.append(("mem_total", .int(MemInfo(meminfo)["MemTotal"]))) }
-        if let id = try? host.text(host.etc + "/machine-id") { fields.append(("machine_id", .string(id.trimmingCharacters(in: "\n ")))) }
-        let v4 = Self.ipv4(host), v6 = Self.ipv6(host)
-        if !v4.isEmpty { fields.append(("ipv4", .string(v4.joined(separator: ",")))) }
-        if !v6.isEmpty { fields.append(("ipv6", .string(v6.joined(separator: ",")))) }
-        return [Point(name: "host_facts", fields: Fields(fields), time: context.time)]
+        return fields
     }
 
     /// `KEY=value` or `KEY="value"` lines.
