@@ -172,3 +172,39 @@ struct HostFactsCachingTests {
         #expect(field(p, "mem_total") == .int(4096 * 1024))
     }
 }
+
+@Suite("/proc/<pid> files read as bytes")
+struct ProcFileParsingTests {
+    @Test("stat: a command name holding spaces and parentheses, then the state and numbered fields")
+    func stat() throws {
+        let line = "42 (my (odd) proc) S 1 42 42 0 -1 4194560 100 0 0 0 250 75 0 0 20 -5 3 0 12345 1000 50\n"
+        let stat = try #require(ProcStat(Array(line.utf8)))
+        #expect(stat.name == "my (odd) proc")
+        #expect(stat.state == UInt8(ascii: "S"))
+        let field = stat.numbers(through: 42)
+        #expect(field(4) == 1)
+        #expect(field(14) == 250 && field(15) == 75)
+        #expect(field(19) == -5 && field(20) == 3 && field(22) == 12345)
+        #expect(field(42) == 0, "a field past the end reads 0")
+        #expect(ProcStat(Array("42 (truncated".utf8)) == nil)
+    }
+
+    @Test("cmdline: arguments joined by single spaces, empty ones left out, as pgrep -f matches them")
+    func commandLine() throws {
+        let fixture = FixtureHost()
+        fixture.write("proc/7/cmdline", bytes: Array("python3\0\0-u\0/opt/app/server.py\0".utf8))
+        let host = fixture.context().host
+        #expect(ProcessSnapshot.commandLine(pid: 7, host: host) == "python3 -u /opt/app/server.py")
+        #expect(ProcstatCollector.contains(ProcessSnapshot.commandLineBytes(pid: 7, host: host)!, Array("-u /opt".utf8)))
+        #expect(!ProcstatCollector.contains(ProcessSnapshot.commandLineBytes(pid: 7, host: host)!, Array("python3  -u".utf8)))
+    }
+
+    @Test("status and io: the sizes procstat reports, kB made bytes")
+    func statusLines() {
+        var seen: [String: Int64] = [:]
+        forEachLine(Array("Name:\tx\nVmRSS:\t  1024 kB\nThreads:\t3\n".utf8)) { key, value in
+            seen[String(decoding: key, as: UTF8.self)] = value.firstNumber.map { value.endsWithKilobytes ? $0 * 1024 : $0 }
+        }
+        #expect(seen == ["VmRSS": 1024 * 1024, "Threads": 3], "Name has no number")
+    }
+}

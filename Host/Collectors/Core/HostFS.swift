@@ -107,6 +107,20 @@ public struct HostFS: Sendable {
         return names
     }
 
+    /// How many entries a directory has besides `.` and `..` (a process's open files), or 0 when it cannot be read.
+    public func entryCount(_ path: String) -> Int {
+        guard let dir = opendir(path) else { return 0 }
+        defer { closedir(dir) }
+        var count = 0
+        while let entry = readdir(dir) {
+            let dots = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                raw[0] == UInt8(ascii: ".") && (raw[1] == 0 || (raw[1] == UInt8(ascii: ".") && raw[2] == 0))
+            }
+            if !dots { count += 1 }
+        }
+        return count
+    }
+
     /// `statvfs` of a mount point: what `df` reports.
     public static let statvfsUsage: @Sendable (String) -> FileSystemUsage? = { path in
         var s = statvfs()

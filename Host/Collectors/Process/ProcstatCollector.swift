@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TockModel
 
 /// Telegraf's `procstat` input: the processes a query finds — by `pid_file`, `exe` (a regular expression on the
@@ -149,8 +152,8 @@ public struct ProcstatCollector: Collector {
         case .pattern(let pattern) where Self.literal(pattern) != nil:
             let needle = Array(pattern.utf8)
             return ProcessSnapshot.pids(host).filter { pid in
-                guard let cmdline = ProcessSnapshot.commandLine(pid: pid, host: host), !cmdline.isEmpty else { return false }
-                return Self.contains(Array(cmdline.utf8), needle)
+                guard let cmdline = ProcessSnapshot.commandLineBytes(pid: pid, host: host), !cmdline.isEmpty else { return false }
+                return Self.contains(cmdline, needle)
             }
         case .exe(let pattern):
             let regex: Regex<AnyRegexOutput>
@@ -197,16 +200,23 @@ public struct ProcstatCollector: Collector {
         return !pattern.isEmpty && !pattern.utf8.contains(where: special.contains) ? pattern : nil
     }
 
-    /// Whether `needle` occurs in `haystack`.
+    /// Whether `needle` occurs in `haystack`: `memchr` to each candidate first byte, `memcmp` for the rest.
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return needle.isEmpty }
-        let first = needle[0]
-        var i = 0
-        while i <= haystack.count - needle.count {
-            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
-            i += 1
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count else { return false }
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                let base = h.baseAddress!
+                let end = base + (h.count - n.count + 1)
+                var at = base
+                while at < end, let found = memchr(at, Int32(n[0]), end - at) {
+                    let candidate = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(candidate, n.baseAddress!, n.count) == 0 { return true }
+                    at = candidate + 1
+                }
+                return false
+            }
         }
-        return false
     }
 
     static func uid(of name: String, host: HostFS) -> Int? {

@@ -109,29 +109,25 @@ public struct ProcessesCollector: Collector {
                                        "total": 0, "unknown": 0, "dead": 0, "paging": 0, "total_threads": 0, "idle": 0]
         for pid in host.entries(host.proc) where pid.first?.isNumber == true {
             // A process may end between the listing and the read: skip it.
-            guard let bytes = host.bytes(host.proc + "/" + pid + "/stat"),
-                  let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { continue }
-            let rest = String(decoding: bytes[(close + 1)...], as: UTF8.self).words
-            guard let state = rest.first?.first else { continue }
+            guard let bytes = host.bytes(host.proc + "/" + pid + "/stat"), let stat = ProcStat(bytes) else { continue }
             let key: String
-            switch state {
-            case "R": key = "running"
-            case "S": key = "sleeping"
-            case "D": key = "blocked"
-            case "Z": key = "zombies"
-            case "X": key = "dead"
-            case "T", "t": key = "stopped"
-            case "W": key = "paging"
-            case "I": key = "idle"
-            case "P": key = "parked"
+            switch stat.state {
+            case UInt8(ascii: "R"): key = "running"
+            case UInt8(ascii: "S"): key = "sleeping"
+            case UInt8(ascii: "D"): key = "blocked"
+            case UInt8(ascii: "Z"): key = "zombies"
+            case UInt8(ascii: "X"): key = "dead"
+            case UInt8(ascii: "T"), UInt8(ascii: "t"): key = "stopped"
+            case UInt8(ascii: "W"): key = "paging"
+            case UInt8(ascii: "I"): key = "idle"
+            case UInt8(ascii: "P"): key = "parked"
             default:
-                context.log(.info, "processes: unknown state \"\(state)\" in \(host.proc)/\(pid)/stat")
+                context.log(.info, "processes: unknown state \"\(Character(Unicode.Scalar(stat.state)))\" in \(host.proc)/\(pid)/stat")
                 key = "unknown"
             }
             counts[key, default: 0] += 1
             counts["total"]! += 1
-            // num_threads is the 20th field of stat, the 18th after the state.
-            if rest.count > 17, let threads = Int64(rest[17]) { counts["total_threads"]! += threads }
+            counts["total_threads"]! += stat.numbers(through: 20)(20)
         }
         return [Point(name: "processes", fields: Fields(counts.mapValues { FieldValue.int($0) }), time: context.time)]
     }
