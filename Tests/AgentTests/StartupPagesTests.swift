@@ -38,4 +38,15 @@ struct StartupPagesTests {
         let after = (1...1000).map { String($0) }.joined(separator: ",")
         #expect(before == after)
     }
+
+    @Test("the executable's constants (.rodata) are found from its ELF section headers and dropped; they read the same after")
+    func constantsReleased() throws {
+        let range = try #require(StartupPages.executableSection(".rodata"))
+        let base = try #require(StartupPages.loadBase())
+        #expect(range.lowerBound > base && range.count > 0)
+        #expect(StartupPages.executableSection(".no-such-section") == nil)
+        let before = "a constant string in .rodata, long enough not to be stored inline"
+        _ = StartupPages.releaseConstants()
+        #expect(before == "a constant string in .rodata, long enough not to be stored inline")
+    }
 }
