@@ -199,6 +199,26 @@ struct ProcFileParsingTests {
         #expect(!ProcstatCollector.contains(ProcessSnapshot.commandLineBytes(pid: 7, host: host)!, Array("python3  -u".utf8)))
     }
 
+    @Test("a pattern is found in a long command line, also across two reads, and the read stops at the match")
+    func longCommandLine() throws {
+        let fixture = FixtureHost()
+        // "needle-app" starts 3 bytes before the end of the first read (4 KiB + the overlap of 9 bytes): at 4,102.
+        let args = "java\0-cp\0" + String(repeating: "x", count: 4092) + "\0needle-app\0" + String(repeating: "y", count: 20_000)
+        fixture.write("proc/8/cmdline", bytes: Array(args.utf8))
+        fixture.write("proc/8/stat", "8 (java) S 1 8 8 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n")
+        fixture.write("proc/9/cmdline", bytes: Array(("java\0" + String(repeating: "z", count: 9000) + "\0").utf8))
+        fixture.write("proc/9/stat", "9 (java) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n")
+        let host = fixture.context().host
+        #expect(try ProcstatCollector.make(["pattern": .string("needle-app")]).find(host) == [8])
+        #expect(try ProcstatCollector.make(["pattern": .string("x needle")]).find(host) == [8], "a space matches between two arguments")
+        var reads = 0
+        #expect(host.scan(host.proc + "/8/cmdline", overlap: 9) { piece in
+            reads += 1
+            return ProcstatCollector.contains(piece, Array("needle-app".utf8))
+        } == true)
+        #expect(reads == 2)
+    }
+
     @Test("status and io: the sizes procstat reports, kB made bytes")
     func statusLines() {
         var seen: [String: Int64] = [:]

@@ -93,6 +93,31 @@ public struct HostFS: Sendable {
         return out
     }
 
+    /// Reads `path` a piece at a time (each holding the last `overlap` bytes of the one before, then what followed)
+    /// until `body` returns true; returns whether it did, or `nil` when the file cannot be read.
+    public func scan(_ path: String, overlap: Int, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let size = 4096 + overlap
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
+        defer { buffer.deallocate() }
+        var kept = 0
+        var total = 0
+        while total < 64 << 20 {
+            let n = read(fd, buffer.baseAddress! + kept, size - kept)
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { return false }
+            total += n
+            if body(UnsafeRawBufferPointer(rebasing: buffer[0..<(kept + n)])) { return true }
+            // Keep the tail, so that what spans two reads is found.
+            let keep = min(overlap, kept + n)
+            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + (kept + n - keep), byteCount: keep)
+            kept = keep
+        }
+        return false
+    }
+
     /// The entries of a directory, or an empty list when it cannot be listed.
     public func entries(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }

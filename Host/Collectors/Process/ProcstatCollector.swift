@@ -149,6 +149,13 @@ public struct ProcstatCollector: Collector {
                 guard let comm = host.bytes(host.proc + "/\(pid)/comm") else { return false }
                 return Self.contains(comm, needle)
             }
+        case .pattern(let pattern) where Self.literal(pattern) != nil && !pattern.contains(" "):
+            // Without a space the pattern cannot span two arguments, so the NUL-separated bytes are searched as
+            // they come, and the read stops at the first match (a JVM's command line can be megabytes long).
+            let needle = Array(pattern.utf8)
+            return ProcessSnapshot.pids(host).filter { pid in
+                host.scan(host.proc + "/\(pid)/cmdline", overlap: needle.count - 1) { Self.contains($0, needle) } ?? false
+            }
         case .pattern(let pattern) where Self.literal(pattern) != nil:
             let needle = Array(pattern.utf8)
             return ProcessSnapshot.pids(host).filter { pid in
@@ -200,22 +207,23 @@ public struct ProcstatCollector: Collector {
         return !pattern.isEmpty && !pattern.utf8.contains(where: special.contains) ? pattern : nil
     }
 
-    /// Whether `needle` occurs in `haystack`: `memchr` to each candidate first byte, `memcmp` for the rest.
+    /// Whether `needle` occurs in `haystack`.
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        haystack.withUnsafeBytes { contains($0, needle) }
+    }
+
+    /// Whether `needle` occurs in `haystack`: `memchr` to each candidate first byte, `memcmp` for the rest.
+    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty else { return true }
-        guard haystack.count >= needle.count else { return false }
-        return haystack.withUnsafeBufferPointer { h in
-            needle.withUnsafeBufferPointer { n in
-                let base = h.baseAddress!
-                let end = base + (h.count - n.count + 1)
-                var at = base
-                while at < end, let found = memchr(at, Int32(n[0]), end - at) {
-                    let candidate = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
-                    if memcmp(candidate, n.baseAddress!, n.count) == 0 { return true }
-                    at = candidate + 1
-                }
-                return false
+        guard haystack.count >= needle.count, let base = haystack.baseAddress else { return false }
+        return needle.withUnsafeBytes { n in
+            let end = base + (haystack.count - n.count + 1)
+            var at = base
+            while at < end, let found = memchr(at, Int32(n[0]), end - at) {
+                if memcmp(found, n.baseAddress!, n.count) == 0 { return true }
+                at = UnsafeRawPointer(found) + 1
             }
+            return false
         }
     }
 
