@@ -10,7 +10,8 @@ import TockModel
 /// the buffer's batches, oldest first, to the server.
 ///
 /// A batch is sealed per database and retention policy when it holds `batch-size` points, at every flush interval,
-/// and when the agent stops. While no server takes writes, the sender waits with an exponential backoff (1 s doubling
+/// and when the agent stops. Until then its points are also appended to an ``OpenBatchJournal``, so that an agent
+/// killed between two flushes loses none of them. While no server takes writes, the sender waits with an exponential backoff (1 s doubling
 /// to `retry-max-interval`) and the batches wait on disk, within the buffer's bound.
 public final class Shipper: Sendable {
     /// The agent's shipping counters, reported in its heartbeats.
@@ -36,6 +37,9 @@ public final class Shipper: Sendable {
     private let counters = Mutex(Stats())
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
+    private let journal: OpenBatchJournal
+    /// Whether the last journal append failed (logged once until one succeeds again).
+    private let journalFailing = Mutex(false)
 
     struct Target: Hashable {
         var database: String
@@ -47,12 +51,25 @@ public final class Shipper: Sendable {
         var points = 0
     }
 
+    /// Makes a shipper over `buffer`. Points an earlier run had journaled but not sealed (it was killed between two
+    /// flushes) are sealed into the buffer first.
     public init(configuration: AgentConfiguration, buffer: DiskBuffer, log: @escaping AgentLog, send: @escaping Send) {
         self.configuration = configuration
         self.buffer = buffer
         self.send = send
         self.log = log
+        journal = OpenBatchJournal(directory: buffer.directory)
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (records, torn) = OpenBatchJournal.recover(directory: buffer.directory)
+        for record in records {
+            store(Target(database: record.database, retentionPolicy: record.retentionPolicy),
+                  Pending(bytes: record.body, points: record.points))
+        }
+        OpenBatchJournal.discardRecovered(directory: buffer.directory)
+        if !records.isEmpty {
+            log(.info, "\(records.reduce(0) { $0 + $1.points }) points collected but not sealed by the last run were recovered from its journal")
+        }
+        if torn { log(.warning, "the last run's journal ended in a record cut short (the agent was killed while writing it); that record is lost") }
     }
 
     public var stats: Stats { counters.withLock { $0 } }
@@ -79,11 +96,15 @@ public final class Shipper: Sendable {
                 while !rest.isEmpty {
                     let chunk = rest.prefix(max(1, configuration.batchSize - (pending[target]?.points ?? 0)))
                     rest = rest.dropFirst(chunk.count)
-                    do { pending[target, default: Pending()].bytes += try serializer.serialize(chunk) } catch {
+                    let bytes: [UInt8]
+                    do { bytes = try serializer.serialize(chunk) } catch {
                         failure = error
                         continue
                     }
+                    pending[target, default: Pending()].bytes += bytes
                     pending[target]!.points += chunk.count
+                    journaled(journal.append(database: target.database, retentionPolicy: target.retentionPolicy,
+                                             points: chunk.count, body: bytes))
                     if pending[target]!.points >= configuration.batchSize {
                         full.append((target, pending.removeValue(forKey: target)!))
                     }
@@ -91,16 +112,40 @@ public final class Shipper: Sendable {
             }
         }
         if let failure { log(.error, "points from the collectors cannot be written as line protocol: \(failure)") }
+        guard !full.isEmpty else { return }
         for (target, batch) in full { store(target, batch) }
+        // The journal keeps only what is still open.
+        pending.withLock { pending in
+            journal.replace(with: pending.map { target, open in
+                OpenBatchJournal.Record(database: target.database, retentionPolicy: target.retentionPolicy,
+                                        points: open.points, body: open.bytes)
+            })
+        }
+    }
+
+    /// Logs a journal failure once, and its recovery.
+    private func journaled(_ error: String?) {
+        let changed = journalFailing.withLock { failing -> Bool in
+            defer { failing = error != nil }
+            return failing != (error != nil)
+        }
+        guard changed else { return }
+        if let error {
+            log(.warning, "\(error); the open batch is kept in memory only until it is sealed")
+        } else {
+            log(.info, "the open batch journal is written again")
+        }
     }
 
     /// Seals every open batch into the buffer (at the flush interval, and when the agent stops).
     public func seal() {
         let all = pending.withLock { pending in
             defer { pending = [:] }
+            journal.beginSeal()
             return pending
         }
         for (target, batch) in all.sorted(by: { $0.key.database < $1.key.database }) { store(target, batch) }
+        journal.endSeal()
     }
 
     private func store(_ target: Target, _ pending: Pending) {

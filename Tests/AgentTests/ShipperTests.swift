@@ -156,3 +156,68 @@ struct ShipperTestError: Error, CustomStringConvertible {
     var description: String
     init(_ what: String) { description = "timed out waiting for \(what)" }
 }
+
+@Suite("The agent's open batch journal: points collected between two flushes survive a kill")
+struct OpenBatchJournalTests {
+    /// The points of every batch in `buffer`, as line protocol.
+    static func bufferedLines(_ buffer: DiskBuffer) throws -> [String] {
+        var lines: [String] = []
+        while let entry = buffer.oldest() {
+            let batch = try #require(try buffer.read(entry))
+            let text = batch.gzip ? try Shipper.gunzip(batch.body) : batch.body
+            lines += String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
+            buffer.remove(entry)
+        }
+        return lines
+    }
+
+    @Test("a shipper killed before its flush: the next one on the same directory seals the journaled points first")
+    func recoveredAfterKill() throws {
+        let dir = try DiskBufferTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            // Never sealed, never sent: the process "dies" with the batch open.
+            let killed = Shipper(configuration: ShipperTests.configuration(), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
+                                 log: { _, _ in }) { _ in .retry("down") }
+            killed.submit(ShipperTests.points(0..<3))
+            killed.submit(ShipperTests.points(3..<5, database: "other"))
+        }
+        let logged = Mutex<[String]>([])
+        let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
+        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer,
+                    log: { level, line in logged.withLock { $0.append("\(level.rawValue)! \(line)") } }) { _ in .written }
+        #expect(buffer.totals.points == 5)
+        #expect(try Self.bufferedLines(buffer).sorted() == (0..<5).map { "seq,host=h1 n=\($0)i \($0)" }.sorted())
+        #expect(logged.withLock { $0 }.contains { $0.hasPrefix("I! 5 points collected but not sealed") })
+        // Recovered once: a third run finds nothing more.
+        let again = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
+        _ = Shipper(configuration: ShipperTests.configuration(), buffer: again, log: { _, _ in }) { _ in .written }
+        #expect(again.totals.points == 0)
+    }
+
+    @Test("sealed points are not journaled twice: after a flush, or a batch filled by batch-size, nothing is left to recover")
+    func nothingLeftAfterSeal() throws {
+        let dir = try DiskBufferTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let shipper = Shipper(configuration: ShipperTests.configuration(batchSize: 4), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
+                                  log: { _, _ in }) { _ in .retry("down") }
+            shipper.submit(ShipperTests.points(0..<6))  // one full batch of 4 sealed, 2 open
+            #expect(OpenBatchJournal.recover(directory: dir).records.map(\.points) == [2])
+            shipper.seal()
+            #expect(OpenBatchJournal.recover(directory: dir).records.isEmpty)
+        }
+        let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
+        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer, log: { _, _ in }) { _ in .written }
+        #expect(buffer.totals.points == 6)
+    }
+
+    @Test("a record cut short by the kill is left out; the ones before it are recovered")
+    func tornRecord() {
+        let whole = Array("2 10 8:telegrafautogen\nab\ncd 1 2\n".utf8)
+        let parsed = OpenBatchJournal.parse(whole + Array("1 99 1:x".utf8))
+        #expect(!parsed.complete)
+        #expect(parsed.records == [OpenBatchJournal.Record(database: "telegraf", retentionPolicy: "autogen", points: 2,
+                                                            body: Array("ab\ncd 1 2\n".utf8))])
+    }
+}

@@ -110,6 +110,53 @@ struct AgentModeTests {
         #expect(((selfMetrics.first?["count"] as? NSNumber)?.intValue ?? 0) > 0)
     }
 
+    @Test("an agent killed with SIGKILL between two flushes loses none of the points it had collected: the next run sends them",
+          .enabled(if: InfluxDBServer.isAvailable, "influxd (Debian's influxdb) is not installed"))
+    func killedBetweenFlushes() async throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let influx = try await InfluxDBServer.start()
+        defer { influx.destroy() }
+        let fixture = TockBinary.root + "/Tests/Fixtures/collectors/seq_exec.py"
+        let ledger = dir + "/ledger"
+        func config(flush: String) -> String {
+            """
+            [agent]
+              urls = ["\(influx.url)"]
+              database = "agent_kill"
+              flush-interval = "\(flush)"
+              heartbeat-interval = "1h"
+              buffer-dir = "\(dir)/buffer"
+
+            [[collectors.exec]]
+              interval = "100ms"
+              commands = ["python3 \(fixture) \(dir)/state \(ledger)"]
+            """
+        }
+        func written() -> [Int] {
+            ((try? String(contentsOfFile: ledger, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
+        }
+        // A flush interval of an hour: nothing is sealed before the kill.
+        try config(flush: "1h").write(toFile: dir + "/agent.conf", atomically: true, encoding: .utf8)
+        var agent = try AgentProcess(["--config", dir + "/agent.conf"], logPath: dir + "/agent.log")
+        try await DaemonProcess.waitUntil("the agent collected ten points") { written().count >= 10 }
+        kill(agent.process.processIdentifier, SIGKILL)
+        agent.process.waitUntilExit()
+        let collected = written()
+        #expect(FileManager.default.fileExists(atPath: dir + "/buffer/open.journal"))
+
+        try config(flush: "200ms").write(toFile: dir + "/agent.conf", atomically: true, encoding: .utf8)
+        agent = try AgentProcess(["--config", dir + "/agent.conf"], logPath: dir + "/agent.log")
+        // The last gather may have been under way when the agent was killed: it was never collected.
+        let expected = Set(collected.dropLast(1))
+        try await DaemonProcess.waitUntil("the first run's points reach InfluxDB", timeout: 30) {
+            let rows = (try? await influx.rows("SELECT n FROM agent_seq", database: "agent_kill")) ?? []
+            return Set(rows.compactMap { ($0["n"] as? NSNumber)?.intValue }).isSuperset(of: expected)
+        }
+        #expect(agent.stop() == 0)
+        #expect(agent.log.contains("collected but not sealed by the last run were recovered from its journal"), "\(agent.log)")
+    }
+
     @Test("to tock serve: gzip-compressed batches arrive as /write points; a task sees the heartbeat; the inventory registers the host")
     func toTockServe() async throws {
         let dir = try DaemonProcess.temporaryDirectory()
