@@ -169,6 +169,7 @@ public final class Store: Sendable {
         registerTopicMigrations(&migrator)
         registerDeadLetterMigrations(&migrator)
         registerHostMigrations(&migrator)
+        registerHostSampleMigrations(&migrator)
         return migrator
     }
 

@@ -323,3 +323,54 @@ struct RecentMetricsTests {
         #expect(try inventory.flush() == 100)
     }
 }
+
+@Suite("the host inventory's recent metrics are kept in the store: a restarted daemon still answers them")
+struct HostRecentMetricsStoreTests {
+    static func point(host: String, cpu: String, _ value: Double, at seconds: Int64) -> Point {
+        Point(name: "cpu", tags: Tags([("host", host), ("cpu", cpu)]),
+              fields: Fields([("usage_user", .double(value)), ("usage_system", .double(value / 2))]), time: seconds * GoDuration.second)
+    }
+
+    @Test("values saved at a flush come back in a new inventory on the same store; a deleted host's do not")
+    func survivesRestart() throws {
+        let directory = NSTemporaryDirectory() + "tock-hosts-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now: Int64 = 1_000 * GoDuration.second
+        do {
+            let first = try HostInventory(store: try Store(path: directory + "/tock.db"), settings: HostsSettings(), now: now)
+            first.observe([Self.point(host: "web1", cpu: "cpu0", 10, at: 900), Self.point(host: "web1", cpu: "cpu0", 20, at: 950),
+                           Self.point(host: "web1", cpu: "cpu1", 30, at: 950), Self.point(host: "db1", cpu: "cpu0", 40, at: 950)],
+                          database: "telegraf", arrival: now)
+            try first.flush(now: now)
+            try first.delete("db1")
+        }
+        let second = try HostInventory(store: try Store(path: directory + "/tock.db"), settings: HostsSettings(), now: now)
+        let series = second.metrics.query(host: "web1", measurement: "cpu", field: "usage_user", start: 0, stop: now)
+        #expect(series.map { $0.tags["cpu"] } == ["cpu0", "cpu1"])
+        #expect(series[0].samples.map(\.value) == [10, 20])
+        #expect(series[0].samples.map(\.time) == [900 * GoDuration.second, 950 * GoDuration.second])
+        #expect(second.metrics.query(host: "web1", measurement: "cpu", field: "usage_system", start: 0, stop: now)[1].samples.map(\.value) == [15])
+        #expect(second.metrics.query(host: "db1", measurement: "cpu", field: nil, start: 0, stop: now).isEmpty)
+        #expect(second.metrics.counts.series == 4)
+    }
+
+    @Test("the stored values are bounded like the ones in memory: older than retention, or beyond max-values, they go")
+    func prunedToItsBounds() throws {
+        let directory = NSTemporaryDirectory() + "tock-hosts-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = HostsSettings()
+        settings.retention = 100 * GoDuration.second
+        settings.maxValues = 6
+        let store = try Store(path: directory + "/tock.db")
+        let inventory = try HostInventory(store: store, settings: settings, now: 0)
+        let now: Int64 = 1_000 * GoDuration.second
+        // Four times of one series (two fields each): the first is past the retention at `now`.
+        inventory.observe((0..<4).map { Self.point(host: "web1", cpu: "cpu0", Double($0), at: [850, 920, 950, 990][$0]) },
+                          database: "telegraf", arrival: now)
+        try inventory.flush(now: now)
+        let stored = try store.hostSamples(since: 0)
+        #expect(stored.count == 6)
+        #expect(stored.map(\.time).min() == 920 * GoDuration.second)
+    }
+}
+

@@ -64,17 +64,46 @@ final class HostInventory: Sendable {
         var hosts: [String: HostRecord] = [:]
         /// Hosts changed by points since the last flush.
         var dirty: Set<String> = []
+        /// Recent-metric values kept since the last flush, for the store (at most ``pendingLimit``).
+        var samples: [RecentMetrics.Sample] = []
+        /// Values not saved because the store could not keep up (they stay in memory).
+        var unsavedSamples = 0
+        /// When the store's recent metrics were last pruned.
+        var lastPrune: Int64 = 0
     }
 
-    /// Loads the hosts from `store`.
-    init(store: Store, settings: HostsSettings) throws(StoreError) {
+    /// At most this many values wait for the store; beyond, the oldest are not saved (they stay in memory).
+    static let pendingLimit = 1_000_000
+
+    /// Loads the hosts and their recent metrics (those within `[hosts] retention`) from `store`.
+    init(store: Store, settings: HostsSettings, now: Int64 = nowNanoseconds()) throws(StoreError) {
         self.store = store
         self.settings = settings
         self.metrics = RecentMetrics(settings: settings)
         let stored = try store.hosts()
         state.withLock { s in
             for h in stored { s.hosts[h.name] = Self.record(h) }
+            s.lastPrune = now
         }
+        metrics.record(Self.points(try store.hostSamples(since: now - settings.retention)))
+    }
+
+    /// Stored values as points: one per series and time, its fields together.
+    static func points(_ samples: [StoredSample]) -> [Point] {
+        var points: [Point] = []
+        var index: [String: Int] = [:]
+        for s in samples {
+            let key = "\(s.measurement)\u{0}\(s.tags.sorted { $0.key < $1.key })\u{0}\(s.time)"
+            if let i = index[key] {
+                var fields = Array(points[i].fields.map { ($0.key, $0.value) })
+                fields.append((s.field, .double(s.value)))
+                points[i].fields = Fields(fields)
+            } else {
+                index[key] = points.count
+                points.append(Point(name: s.measurement, tags: Tags(s.tags), fields: Fields([(s.field, .double(s.value))]), time: s.time))
+            }
+        }
+        return points
     }
 
     // MARK: The write path
@@ -130,22 +159,50 @@ final class HostInventory: Sendable {
                 s.dirty.insert(host)
             }
         }
-        metrics.record(points)
+        let kept = metrics.record(points)
+        guard !kept.isEmpty else { return }
+        state.withLock { s in
+            s.samples += kept
+            if s.samples.count > Self.pendingLimit {
+                let over = s.samples.count - Self.pendingLimit
+                s.samples.removeFirst(over)
+                s.unsavedSamples += over
+            }
+        }
     }
 
     // MARK: Persistence
 
-    /// Saves the hosts changed by points since the last flush; returns how many.
+    /// Saves the hosts changed by points since the last flush, and the recent-metric values kept since; every
+    /// `check-interval`, prunes the stored values to `retention` and `max-values`. Returns how many hosts were saved.
     @discardableResult
-    func flush() throws(StoreError) -> Int {
+    func flush(now: Int64 = nowNanoseconds()) throws(StoreError) -> Int {
         try saving.withLock { _ throws(StoreError) -> Int in
-            let changed = state.withLock { s -> [StoredHost] in
+            let (changed, samples, prune) = state.withLock { s -> ([StoredHost], [RecentMetrics.Sample], Bool) in
                 let out = s.dirty.compactMap { s.hosts[$0] }.map(Self.stored)
                 s.dirty = []
-                return out
+                defer { s.samples = [] }
+                let prune = now - s.lastPrune >= settings.checkInterval
+                if prune { s.lastPrune = now }
+                return (out, s.samples, prune)
             }
             do throws(StoreError) { try store.saveHosts(changed) } catch {
-                state.withLock { s in for h in changed { s.dirty.insert(h.name) } }
+                state.withLock { s in
+                    for h in changed { s.dirty.insert(h.name) }
+                    s.samples = samples + s.samples
+                }
+                throw error
+            }
+            do throws(StoreError) {
+                try store.saveHostSamples(samples.map { sample in
+                    StoredSample(host: sample.key.tags["host"] ?? "", measurement: sample.key.measurement,
+                                 tags: sample.key.tags.dictionary, field: sample.field, time: sample.time, value: sample.value)
+                })
+                if prune { try store.pruneHostSamples(before: now - settings.retention, maxValues: settings.maxValues) }
+            } catch {
+                state.withLock { s in
+                    s.samples = Array((samples + s.samples).suffix(Self.pendingLimit))
+                }
                 throw error
             }
             return changed.count
@@ -187,9 +244,13 @@ final class HostInventory: Sendable {
                 return s.hosts.removeValue(forKey: name) != nil
             }
             guard existed else { throw HostError(kind: .notFound, description: "host \(name) does not exist") }
-            do { try store.saveHosts([], deleting: [name]) } catch {
+            do {
+                try store.saveHosts([], deleting: [name])
+                try store.deleteHostSamples(host: name)
+            } catch {
                 throw HostError(kind: .storage, description: "\(error)")
             }
+            state.withLock { $0.samples.removeAll { $0.key.tags["host"] == name } }
         }
         metrics.forget(host: name)
     }

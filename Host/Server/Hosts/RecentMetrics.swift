@@ -87,7 +87,8 @@ struct MetricSeries: Sendable {
 /// most `max-values / series` of its newest, and at most `retention / resolution`), one value per series per
 /// `resolution` (the last one written wins). Values older than `retention` and series left empty go at ``prune(now:)``.
 ///
-/// In memory, under one lock taken once per batch of points.
+/// In memory, under one lock taken once per batch of points; ``HostInventory`` saves the values kept to the store
+/// and loads them back at start, so a restarted daemon keeps its hosts' recent metrics.
 final class RecentMetrics: Sendable {
     struct SeriesKey: Hashable, Sendable {
         var measurement: String
@@ -130,10 +131,20 @@ final class RecentMetrics: Sendable {
         max(1, min(settings.valuesPerSeries, settings.maxValues / max(series, 1)))
     }
 
+    /// A value kept by ``record(_:)``, for the store.
+    struct Sample: Sendable {
+        var key: SeriesKey
+        var field: String
+        var time: Int64
+        var value: Double
+    }
+
     /// Keeps the numeric fields of the points that carry a `host` tag: one hash of the measurement and tags per
-    /// point, one small lookup per field, under one lock per batch.
-    func record(_ points: [Point]) {
+    /// point, one small lookup per field, under one lock per batch. Returns the values kept (for the store).
+    @discardableResult
+    func record(_ points: [Point]) -> [Sample] {
         let resolution = max(settings.resolution, 1)
+        var kept: [Sample] = []
         state.withLock { s in
             for p in points {
                 guard let host = p.tags["host"], !host.isEmpty else { continue }
@@ -141,7 +152,9 @@ final class RecentMetrics: Sendable {
                 let (quotient, rest) = p.time.quotientAndRemainder(dividingBy: resolution)
                 let bucket = rest < 0 ? quotient - 1 : quotient
                 let created = Self.add(p.fields, at: bucket * resolution, to: &s.series[key, default: [:]], state: &s.counts,
-                                       settings: settings)
+                                       settings: settings) { field, value in
+                    kept.append(Sample(key: key, field: field, time: bucket * resolution, value: value))
+                }
                 if created {
                     if s.series[key]!.isEmpty {
                         s.series[key] = nil
@@ -153,11 +166,12 @@ final class RecentMetrics: Sendable {
             // New series shrink every series' share: the older ones give back what is now beyond theirs.
             if s.valueCount > settings.maxValues { Self.trim(&s, settings, before: .min) }
         }
+        return kept
     }
 
     /// Adds the numeric `fields` to the rings of one key; answers whether the key was new (`rings` empty).
     private static func add(_ fields: Fields, at time: Int64, to rings: inout [String: SampleRing], state counts: inout Counts,
-                            settings: HostsSettings) -> Bool {
+                            settings: HostsSettings, kept: (String, Double) -> Void) -> Bool {
         let created = rings.isEmpty
         for (field, value) in fields {
             guard let number = value.numeric else { continue }
@@ -169,7 +183,10 @@ final class RecentMetrics: Sendable {
                 counts.series += 1
             }
             let limit = Self.capacity(settings, series: counts.series)
-            counts.values += rings[field, default: SampleRing()].add(number, at: time, capacity: limit) ?? 0
+            if let added = rings[field, default: SampleRing()].add(number, at: time, capacity: limit) {
+                counts.values += added
+                kept(field, number)
+            }
         }
         return created
     }
