@@ -372,5 +372,26 @@ struct HostRecentMetricsStoreTests {
         #expect(stored.count == 6)
         #expect(stored.map(\.time).min() == 920 * GoDuration.second)
     }
+
+    @Test("a flush saves only what changed: a value replaced in its bucket is saved again, an unchanged series is not")
+    func savesOnlyWhatChanged() throws {
+        let directory = NSTemporaryDirectory() + "tock-hosts-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now: Int64 = 1_000 * GoDuration.second
+        let store = try Store(path: directory + "/tock.db")
+        let inventory = try HostInventory(store: store, settings: HostsSettings(), now: now)
+        inventory.observe([Self.point(host: "web1", cpu: "cpu0", 1, at: 950), Self.point(host: "web1", cpu: "cpu1", 5, at: 950)],
+                          database: "telegraf", arrival: now)
+        try inventory.flush(now: now)
+        #expect(inventory.metrics.takeUnsaved().isEmpty)
+        // The same 10-second bucket, a new value: the last written wins, in memory and in the store.
+        inventory.observe([Self.point(host: "web1", cpu: "cpu0", 2, at: 951)], database: "telegraf", arrival: now)
+        let unsaved = inventory.metrics.takeUnsaved()
+        #expect(Set(unsaved.map { $0.key.tags["cpu"] }) == ["cpu0"])
+        inventory.metrics.markUnsaved(unsaved)
+        try inventory.flush(now: now)
+        let stored = try store.hostSamples(since: 0).filter { $0.tags["cpu"] == "cpu0" && $0.field == "usage_user" }
+        #expect(stored.map(\.value) == [2])
+    }
 }
 

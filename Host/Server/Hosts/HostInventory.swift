@@ -64,16 +64,9 @@ final class HostInventory: Sendable {
         var hosts: [String: HostRecord] = [:]
         /// Hosts changed by points since the last flush.
         var dirty: Set<String> = []
-        /// Recent-metric values kept since the last flush, for the store (at most ``pendingLimit``).
-        var samples: [RecentMetrics.Sample] = []
-        /// Values not saved because the store could not keep up (they stay in memory).
-        var unsavedSamples = 0
         /// When the store's recent metrics were last pruned.
         var lastPrune: Int64 = 0
     }
-
-    /// At most this many values wait for the store; beyond, the oldest are not saved (they stay in memory).
-    static let pendingLimit = 1_000_000
 
     /// Loads the hosts and their recent metrics (those within `[hosts] retention`) from `store`.
     init(store: Store, settings: HostsSettings, now: Int64 = nowNanoseconds()) throws(StoreError) {
@@ -86,6 +79,7 @@ final class HostInventory: Sendable {
             s.lastPrune = now
         }
         metrics.record(Self.points(try store.hostSamples(since: now - settings.retention)))
+        metrics.markAllSaved()
     }
 
     /// Stored values as points: one per series and time, its fields together.
@@ -159,16 +153,7 @@ final class HostInventory: Sendable {
                 s.dirty.insert(host)
             }
         }
-        let kept = metrics.record(points)
-        guard !kept.isEmpty else { return }
-        state.withLock { s in
-            s.samples += kept
-            if s.samples.count > Self.pendingLimit {
-                let over = s.samples.count - Self.pendingLimit
-                s.samples.removeFirst(over)
-                s.unsavedSamples += over
-            }
-        }
+        metrics.record(points)
     }
 
     // MARK: Persistence
@@ -178,21 +163,18 @@ final class HostInventory: Sendable {
     @discardableResult
     func flush(now: Int64 = nowNanoseconds()) throws(StoreError) -> Int {
         try saving.withLock { _ throws(StoreError) -> Int in
-            let (changed, samples, prune) = state.withLock { s -> ([StoredHost], [RecentMetrics.Sample], Bool) in
+            let (changed, prune) = state.withLock { s -> ([StoredHost], Bool) in
                 let out = s.dirty.compactMap { s.hosts[$0] }.map(Self.stored)
                 s.dirty = []
-                defer { s.samples = [] }
                 let prune = now - s.lastPrune >= settings.checkInterval
                 if prune { s.lastPrune = now }
-                return (out, s.samples, prune)
+                return (out, prune)
             }
             do throws(StoreError) { try store.saveHosts(changed) } catch {
-                state.withLock { s in
-                    for h in changed { s.dirty.insert(h.name) }
-                    s.samples = samples + s.samples
-                }
+                state.withLock { s in for h in changed { s.dirty.insert(h.name) } }
                 throw error
             }
+            let samples = metrics.takeUnsaved()
             do throws(StoreError) {
                 try store.saveHostSamples(samples.map { sample in
                     StoredSample(host: sample.key.tags["host"] ?? "", measurement: sample.key.measurement,
@@ -200,9 +182,7 @@ final class HostInventory: Sendable {
                 })
                 if prune { try store.pruneHostSamples(before: now - settings.retention, maxValues: settings.maxValues) }
             } catch {
-                state.withLock { s in
-                    s.samples = Array((samples + s.samples).suffix(Self.pendingLimit))
-                }
+                metrics.markUnsaved(samples)
                 throw error
             }
             return changed.count
@@ -250,7 +230,6 @@ final class HostInventory: Sendable {
             } catch {
                 throw HostError(kind: .storage, description: "\(error)")
             }
-            state.withLock { $0.samples.removeAll { $0.key.tags["host"] == name } }
         }
         metrics.forget(host: name)
     }

@@ -7,6 +7,8 @@ struct SampleRing: Sendable {
     private(set) var values: [Double] = []
     /// The index of the oldest value once the ring is full.
     private var head = 0
+    /// The time of the newest value the store has (it may have been replaced since): saving starts there.
+    var savedThrough: Int64 = .min
 
     var count: Int { times.count }
 
@@ -101,6 +103,8 @@ final class RecentMetrics: Sendable {
         var series: [SeriesKey: [String: SampleRing]] = [:]
         /// Host → its keys in ``series``.
         var byHost: [String: Set<SeriesKey>] = [:]
+        /// Series written since the store last took their values.
+        var unsaved: Set<SeriesKey> = []
         var counts = Counts()
         var seriesCount: Int {
             get { counts.series }
@@ -131,7 +135,7 @@ final class RecentMetrics: Sendable {
         max(1, min(settings.valuesPerSeries, settings.maxValues / max(series, 1)))
     }
 
-    /// A value kept by ``record(_:)``, for the store.
+    /// A value to save to the store.
     struct Sample: Sendable {
         var key: SeriesKey
         var field: String
@@ -140,11 +144,9 @@ final class RecentMetrics: Sendable {
     }
 
     /// Keeps the numeric fields of the points that carry a `host` tag: one hash of the measurement and tags per
-    /// point, one small lookup per field, under one lock per batch. Returns the values kept (for the store).
-    @discardableResult
-    func record(_ points: [Point]) -> [Sample] {
+    /// point, one small lookup per field, under one lock per batch. The series written are marked unsaved.
+    func record(_ points: [Point]) {
         let resolution = max(settings.resolution, 1)
-        var kept: [Sample] = []
         state.withLock { s in
             for p in points {
                 guard let host = p.tags["host"], !host.isEmpty else { continue }
@@ -152,9 +154,7 @@ final class RecentMetrics: Sendable {
                 let (quotient, rest) = p.time.quotientAndRemainder(dividingBy: resolution)
                 let bucket = rest < 0 ? quotient - 1 : quotient
                 let created = Self.add(p.fields, at: bucket * resolution, to: &s.series[key, default: [:]], state: &s.counts,
-                                       settings: settings) { field, value in
-                    kept.append(Sample(key: key, field: field, time: bucket * resolution, value: value))
-                }
+                                       settings: settings)
                 if created {
                     if s.series[key]!.isEmpty {
                         s.series[key] = nil
@@ -162,16 +162,60 @@ final class RecentMetrics: Sendable {
                         s.byHost[host, default: []].insert(key)
                     }
                 }
+                if s.series[key] != nil { s.unsaved.insert(key) }
             }
             // New series shrink every series' share: the older ones give back what is now beyond theirs.
             if s.valueCount > settings.maxValues { Self.trim(&s, settings, before: .min) }
         }
-        return kept
+    }
+
+    /// The values written since the last call (of every series marked unsaved: its values from the newest one saved
+    /// before, which may have been replaced since, on), for the store; the series are then marked saved.
+    func takeUnsaved() -> [Sample] {
+        state.withLock { s in
+            var out: [Sample] = []
+            for key in s.unsaved {
+                guard var fields = s.series[key] else { continue }
+                for (field, ring) in fields {
+                    let from = ring.savedThrough
+                    for sample in ring.samples(from: from, to: .max) {
+                        out.append(Sample(key: key, field: field, time: sample.time, value: sample.value))
+                    }
+                    fields[field]!.savedThrough = ring.lastTime ?? from
+                }
+                s.series[key] = fields
+            }
+            s.unsaved = []
+            return out
+        }
+    }
+
+    /// Marks the series of `samples` unsaved again from their times on (the store refused them).
+    func markUnsaved(_ samples: [Sample]) {
+        state.withLock { s in
+            for sample in samples {
+                guard s.series[sample.key]?[sample.field] != nil else { continue }
+                s.series[sample.key]![sample.field]!.savedThrough = min(s.series[sample.key]![sample.field]!.savedThrough, sample.time)
+                s.unsaved.insert(sample.key)
+            }
+        }
+    }
+
+    /// Marks every series saved (what was just loaded from the store).
+    func markAllSaved() {
+        state.withLock { s in
+            for key in s.unsaved {
+                guard var fields = s.series[key] else { continue }
+                for field in Array(fields.keys) { fields[field]!.savedThrough = fields[field]!.lastTime ?? .min }
+                s.series[key] = fields
+            }
+            s.unsaved = []
+        }
     }
 
     /// Adds the numeric `fields` to the rings of one key; answers whether the key was new (`rings` empty).
     private static func add(_ fields: Fields, at time: Int64, to rings: inout [String: SampleRing], state counts: inout Counts,
-                            settings: HostsSettings, kept: (String, Double) -> Void) -> Bool {
+                            settings: HostsSettings) -> Bool {
         let created = rings.isEmpty
         for (field, value) in fields {
             guard let number = value.numeric else { continue }
@@ -183,10 +227,7 @@ final class RecentMetrics: Sendable {
                 counts.series += 1
             }
             let limit = Self.capacity(settings, series: counts.series)
-            if let added = rings[field, default: SampleRing()].add(number, at: time, capacity: limit) {
-                counts.values += added
-                kept(field, number)
-            }
+            counts.values += rings[field, default: SampleRing()].add(number, at: time, capacity: limit) ?? 0
         }
         return created
     }
