@@ -63,6 +63,13 @@ struct GJSONPathTests {
         ("nested.@flatten", "[1,2,3,4,5,[6,7]]"), (#"nested.@flatten:{"deep":true}"#, "[1,2,3,4,5,6,7]"),
         ("age.@this", "37"), ("name|@valid.first", #""Tom""#), ("embedded.@fromstr.up", "1"),
         ("@timestamp", #""2026-12-02""#), ("friends.9.first", nil),
+        // Multipaths and literals (SYNTAX.md's examples).
+        (#"{name.first,age,"the_murphys":friends.#(last="Murphy")#.first}"#, #"{"first":"Tom","age":37,"the_murphys":["Dale","Jane"]}"#),
+        ("[name.first,age,children.0]", #"["Tom",37,"Sara"]"#),
+        (#"{name.first,age,"company":!"Acme"}"#, #"{"first":"Tom","age":37,"company":"Acme"}"#),
+        ("!true", "true"), ("!12.5", "12.5"), (#"{"a":!{"b":[1,2]}}.a.b.1"#, "2"),
+        ("[name.first,zzz,age]", #"["Tom",37]"#), ("friends.#.{first,age}", #"[{"first":"Dale","age":44},{"first":"Roger","age":68},{"first":"Jane","age":47}]"#),
+        ("[children.0,children.1]|@reverse", #"["Alex","Sara"]"#),
     ]
 
     @Test("every path of GJSON's SYNTAX.md gives its documented value", arguments: cases)
@@ -72,12 +79,14 @@ struct GJSONPathTests {
         #expect(GJSONPath.select(path, in: document) == want, "\(path)")
     }
 
-    @Test("paths Tock cannot read are refused with a reason: order-dependent modifiers, multipaths, literals, an unclosed query")
+    @Test("paths Tock cannot read are refused with a reason: order-dependent modifiers, a bad literal, an unclosed query or multipath")
     func problems() {
         #expect(GJSONPath.problem("friends.@keys")?.contains("@keys is not supported") == true)
         #expect(GJSONPath.problem("@join") != nil)
-        #expect(GJSONPath.problem("[name.first,age]")?.contains("multipaths") == true)
-        #expect(GJSONPath.problem("!true") != nil)
+        #expect(GJSONPath.problem("[name.first,age]") == nil)
+        #expect(GJSONPath.problem("!true") == nil)
+        #expect(GJSONPath.problem("!tru")?.contains("not a JSON literal") == true)
+        #expect(GJSONPath.problem("[name.first,age")?.contains("unclosed") == true)
         #expect(GJSONPath.problem(#"friends.#(last=="Murphy""#)?.contains("unclosed") == true)
         #expect(GJSONPath.problem(#"friends.#(last=="Murphy")x"#) != nil)
         #expect(GJSONPath.problem(#"friends.#(nets.#(=="fb"))#.first"#) == nil)

@@ -9,10 +9,13 @@ import TockModel
 /// to compare a value's truthiness, nested queries, and a bare `#(%"a*")` to test the elements themselves; and the
 /// modifiers `@reverse`, `@flatten` (`@flatten:{"deep":true}`), `@this`, `@valid`, `@ugly`, `@pretty` and `@fromstr`.
 ///
+/// Multipaths join paths into a new array (`[name.first,age]`: the values found, in order) or object
+/// (`{name.first,"n":age}`: each value under its given key, or else its path's last key); literals (`!true`, `!"USA"`,
+/// `!{"a":1}`) give their own JSON value, so `{name.first,"adult":!true}` adds a constant member.
+///
 /// After `#` or `#(…)#`, a `.` applies the rest of the path to each element and a `|` to the array itself. Objects are
 /// read without their members' order, so `@reverse` leaves an object as it is (the json format's fields do not depend
-/// on it) and the order-dependent modifiers (`@keys`, `@values`, `@join`, `@tostr`), multipaths (`[a,b]`, `{a,b}`) and
-/// literals (`!true`) are refused by ``problem(_:)``.
+/// on it) and the order-dependent modifiers (`@keys`, `@values`, `@join`, `@tostr`) are refused by ``problem(_:)``.
 enum GJSONPath {
     /// The value at `path` in `value`, or `nil` when nothing matches (or the path cannot be read).
     static func select(_ path: String, in value: JSONValue) -> JSONValue? {
@@ -42,6 +45,15 @@ enum GJSONPath {
         case each
         case query(Query, all: Bool)
         case modifier(String, argument: String)
+        /// `[a,b]` (an array) or `{a,"k":b}` (an object): each path's value, under its key in an object.
+        case multipath([MultipathMember], object: Bool)
+        /// `!true`, `!"text"`, `!{…}`: a JSON value of its own.
+        case literal(JSONValue)
+    }
+
+    struct MultipathMember: Hashable {
+        var key: String
+        var path: [Component]
     }
 
     struct Component: Hashable {
@@ -66,16 +78,30 @@ enum GJSONPath {
 
     static func parse(_ path: String) throws(Failure) -> [Component] {
         let chars = Array(path)
-        if let first = chars.first, first == "[" || first == "{" {
-            throw Failure(message: "GJSON multipaths ([a,b] and {a,b}) are not supported")
-        }
-        if chars.first == "!" { throw Failure(message: "GJSON literals (!true) are not supported") }
         var components: [Component] = []
         var i = 0
         var piped = false
         while i <= chars.count {
             let step: Step
-            if i < chars.count && chars[i] == "#" && i + 1 < chars.count && chars[i + 1] == "(" {
+            if i < chars.count && (chars[i] == "[" || chars[i] == "{") {
+                let close = try closing(chars, from: i)
+                step = .multipath(try members(chars, from: i + 1, to: close), object: chars[i] == "{")
+                i = close + 1
+                guard i == chars.count || chars[i] == "." || chars[i] == "|" else {
+                    throw Failure(message: "unexpected \"\(chars[i])\" after a multipath in \"\(path)\"")
+                }
+            } else if i < chars.count && chars[i] == "!" {
+                let end = try literalEnd(chars, from: i + 1)
+                let text = String(chars[(i + 1)..<end])
+                guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+                    throw Failure(message: "\"!\(text)\" in \"\(path)\" is not a JSON literal (!true, !false, !null, !12, !\"text\", ![…], !{…})")
+                }
+                step = .literal(value)
+                i = end
+                guard i == chars.count || chars[i] == "." || chars[i] == "|" else {
+                    throw Failure(message: "unexpected \"\(chars[i])\" after a literal in \"\(path)\"")
+                }
+            } else if i < chars.count && chars[i] == "#" && i + 1 < chars.count && chars[i + 1] == "(" {
                 let close = try closing(chars, from: i + 1)
                 let query = try parseQuery(String(chars[(i + 2)..<close]))
                 i = close + 1
@@ -125,6 +151,72 @@ enum GJSONPath {
             i += 1
         }
         return components
+    }
+
+    /// The members of a multipath between `start` and `end` (the brackets excluded): paths separated by commas at the
+    /// top level, each with an optional `"key":` (an object's member name; else the path's last key).
+    static func members(_ chars: [Character], from start: Int, to end: Int) throws(Failure) -> [MultipathMember] {
+        var members: [MultipathMember] = []
+        var i = start
+        while i < end {
+            var key: String?
+            if chars[i] == "\"" {
+                var j = i + 1
+                while j < end && chars[j] != "\"" { if chars[j] == "\\" { j += 1 }; j += 1 }
+                if j + 1 < end && chars[j + 1] == ":" {
+                    key = unquote(String(chars[(i + 1)..<j]))
+                    i = j + 2
+                }
+            }
+            // The member runs to the next comma outside brackets and quoted strings.
+            var j = i
+            var depth = 0
+            var quoted = false
+            while j < end {
+                let c = chars[j]
+                if quoted {
+                    if c == "\\" { j += 1 } else if c == "\"" { quoted = false }
+                } else if c == "\"" {
+                    quoted = true
+                } else if c == "(" || c == "{" || c == "[" {
+                    depth += 1
+                } else if c == ")" || c == "}" || c == "]" {
+                    depth -= 1
+                } else if c == "," && depth == 0 {
+                    break
+                }
+                j += 1
+            }
+            let text = String(chars[i..<j]).trimmingCharacters(in: .whitespaces)
+            if !text.isEmpty {
+                let path = try parse(text)
+                members.append(MultipathMember(key: key ?? Self.lastKey(path, text), path: path))
+            }
+            i = j + 1
+        }
+        return members
+    }
+
+    /// GJSON's name for a multipath member without a key: its path's last plain key, else the path as written.
+    static func lastKey(_ path: [Component], _ text: String) -> String {
+        if case .key(let key, _) = path.last?.step { return key }
+        return text
+    }
+
+    /// Where a literal starting at `start` ends: past a quoted string or a bracketed value, else at the next `.`
+    /// (not inside a number), `|`, `,`, or the end.
+    static func literalEnd(_ chars: [Character], from start: Int) throws(Failure) -> Int {
+        guard start < chars.count else { return start }
+        if chars[start] == "{" || chars[start] == "[" { return try closing(chars, from: start) + 1 }
+        var i = start
+        if chars[i] == "\"" {
+            i += 1
+            while i < chars.count && chars[i] != "\"" { if chars[i] == "\\" { i += 1 }; i += 1 }
+            return min(i + 1, chars.count)
+        }
+        let number = chars[i] == "-" || chars[i].isNumber
+        while i < chars.count && chars[i] != "|" && chars[i] != "," && (chars[i] != "." || number) { i += 1 }
+        return i
     }
 
     /// The index of the bracket closing the one at `open` (`(`, `{` or `[`), past nested ones and quoted strings.
@@ -217,6 +309,18 @@ enum GJSONPath {
         switch component.step {
         case .modifier(let name, let argument):
             return apply(name, argument, to: value).flatMap { select(rest, in: $0) }
+        case .literal(let literal):
+            return select(rest, in: literal)
+        case .multipath(let members, let object):
+            // A member that finds nothing is left out, as in GJSON.
+            if object {
+                var joined: [String: JSONValue] = [:]
+                for member in members {
+                    if let found = select(member.path[...], in: value) { joined[member.key] = found }
+                }
+                return select(rest, in: .object(joined))
+            }
+            return select(rest, in: .array(members.compactMap { select($0.path[...], in: value) }))
         case .key(let key, let wild):
             switch value {
             case .object(let object):
