@@ -53,7 +53,7 @@ struct SchemaUpgradeTests {
         #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state",
                                                   "v4: users and tokens", "v5: recordings and replays", "v6: config overrides", "v7: silences",
                                                   "v8: topic handlers and topic events",
-                                                  "v9: dead letters", "v10: hosts"])
+                                                  "v9: dead letters", "v10: hosts", "v11: host recent metrics"])
         let task = try #require(try store.task("cpu_alert"))
         #expect(task.dbrps == [StoredDBRP(db: "telegraf", rp: "autogen")])
         #expect(task.script == "stream|from().measurement('cpu')")
@@ -73,10 +73,12 @@ struct SchemaUpgradeTests {
         #expect(try store.configOverrides(section: "slack").map(\.options) == [##"{"channel":"#ops"}"##])
         try store.saveTopicHandler(StoredTopicHandler(topic: "cpu", id: "ops", json: ##"{"id":"ops","kind":"log"}"##))
         #expect(try store.topicHandlers().map(\.id) == ["ops"])
+        try store.saveHostSamples([StoredSample(host: "web1", measurement: "cpu", tags: ["host": "web1"], field: "usage_user", time: 10, value: 1.5)])
+        #expect(try store.hostSamples(since: 0).map(\.value) == [1.5])
 
         // Opening it again applies nothing twice.
         let reopened = try Store(path: path)
-        #expect(try reopened.appliedMigrations().count == 10)
+        #expect(try reopened.appliedMigrations().count == 11)
         #expect(try reopened.tasks().map(\.id) == ["cpu_alert"])
     }
 }

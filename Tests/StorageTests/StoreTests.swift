@@ -66,7 +66,7 @@ struct StoreTests {
         #expect(try store.appliedMigrations() == ["v1: tasks and templates", "v2: udf snapshots", "v3: alert state",
                                                   "v4: users and tokens", "v5: recordings and replays", "v6: config overrides", "v7: silences",
                                                   "v8: topic handlers and topic events",
-                                                  "v9: dead letters", "v10: hosts"])
+                                                  "v9: dead letters", "v10: hosts", "v11: host recent metrics"])
         #expect(FileManager.default.fileExists(atPath: directory + "/tock.db-wal"))
     }
 
