@@ -169,24 +169,7 @@ enum GJSONPath {
                 }
             }
             // The member runs to the next comma outside brackets and quoted strings.
-            var j = i
-            var depth = 0
-            var quoted = false
-            while j < end {
-                let c = chars[j]
-                if quoted {
-                    if c == "\\" { j += 1 } else if c == "\"" { quoted = false }
-                } else if c == "\"" {
-                    quoted = true
-                } else if c == "(" || c == "{" || c == "[" {
-                    depth += 1
-                } else if c == ")" || c == "}" || c == "]" {
-                    depth -= 1
-                } else if c == "," && depth == 0 {
-                    break
-                }
-                j += 1
-            }
+            let j = scan(chars, from: i, to: end) { c, depth in c == "," && depth == 0 } ?? end
             let text = String(chars[i..<j]).trimmingCharacters(in: .whitespaces)
             if !text.isEmpty {
                 let path = try parse(text)
@@ -221,24 +204,32 @@ enum GJSONPath {
 
     /// The index of the bracket closing the one at `open` (`(`, `{` or `[`), past nested ones and quoted strings.
     static func closing(_ chars: [Character], from open: Int) throws(Failure) -> Int {
+        let isClosing: Set<Character> = [")", "}", "]"]
+        guard let close = scan(chars, from: open, to: chars.count, until: { c, depth in depth == 0 && isClosing.contains(c) }) else {
+            throw Failure(message: "unclosed \"\(chars[open])\" in \"\(String(chars))\"")
+        }
+        return close
+    }
+
+    /// The index of the first character in `start..<end` outside quoted strings for which `stop` is true, given the
+    /// bracket depth after that character; `nil` when there is none.
+    static func scan(_ chars: [Character], from start: Int, to end: Int, until stop: (Character, Int) -> Bool) -> Int? {
         var depth = 0
-        var i = open
+        var i = start
         var quoted = false
-        while i < chars.count {
+        while i < end {
             let c = chars[i]
             if quoted {
                 if c == "\\" { i += 1 } else if c == "\"" { quoted = false }
             } else if c == "\"" {
                 quoted = true
-            } else if c == "(" || c == "{" || c == "[" {
-                depth += 1
-            } else if c == ")" || c == "}" || c == "]" {
-                depth -= 1
-                if depth == 0 { return i }
+            } else {
+                if c == "(" || c == "{" || c == "[" { depth += 1 } else if c == ")" || c == "}" || c == "]" { depth -= 1 }
+                if stop(c, depth) { return i }
             }
             i += 1
         }
-        throw Failure(message: "unclosed \"\(chars[open])\" in \"\(String(chars))\"")
+        return nil
     }
 
     /// `path op value`, the operator found outside nested queries and quoted strings.
