@@ -127,7 +127,8 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "CoreMetrics", package: "swift-metrics"),
                                .product(name: "Prometheus", package: "swift-prometheus"),
-                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                               .product(name: "UnixSignals", package: "swift-service-lifecycle")],
                 path: "Host/Server", swiftSettings: swiftSettings),
         // Pictures without Graphviz or a browser library: SVG charts, the pipeline graph's layout, self-contained HTML.
         .target(name: "Report", path: "Host/Report", swiftSettings: swiftSettings),
