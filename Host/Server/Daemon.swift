@@ -9,12 +9,17 @@ import InfluxDB
 import Logging
 import NIOCore
 import PluginHost
+import ServiceLifecycle
 import Storage
+import UnixSignals
 
 /// `tock serve`: the HTTP daemon, from start to graceful shutdown.
 public enum Daemon {
     /// Opens the store, starts the enabled tasks and serves until SIGTERM or SIGINT; then stops accepting
-    /// connections, drains every task (UDF children included) and returns.
+    /// connections, drains every task (UDF children included) and returns. The long-lived parts run as services
+    /// of one swift-service-lifecycle `ServiceGroup` (``services(app:daemonServices:hangups:reload:ingest:master:api:alerting:drainTimeout:store:udfs:log:)``),
+    /// which handles the signals: SIGTERM and SIGINT shut it down gracefully, SIGHUP reloads `[load]` and the
+    /// collectors.
     /// - Parameters:
     ///   - udfs: the UDFs of the `[udf]` section, for tasks that call them; their snapshots are saved in the
     ///     store at shutdown and handed back at the next start.
@@ -48,10 +53,10 @@ public enum Daemon {
         let master = TaskMaster(store: store, udfProvider: udfs, log: log, execPolicy: configuration.execPolicy,
                                 configSections: configuration.configSections, influxDB: influxDB)
         let notifiers = (udfs?.configuration.notifiers ?? [:]).mapValues { config in
-            NotifierPlugin(configuration: config, log: { level, message in log.log(level: Logger.Level(level), "\(message)") })
+            NotifierPlugin(configuration: config, logger: log)
         }
         let deadLetters = DeadLetterOffice(limit: configuration.alerting.deadLetterMax, archive: StoreDeadLetterArchive(store: store),
-                                           log: { level, message in log.log(level: Logger.Level(level), "\(message)") })
+                                           logger: log)
         let alerting = try configuration.applyingConfigOverrides(from: store).makeAlertingService(notifiers: notifiers,
                                                                                                  execPolicy: configuration.execPolicy,
                                                                                                  deadLetters: deadLetters)
@@ -59,9 +64,6 @@ public enum Daemon {
         try SilenceAPI.restore(alerting.silences, from: store, log: log)
         try TopicAPI.restore(alerting, from: store, log: log)
         defer { alerting.shutdown() }
-        // Topic event states reach the store in batches, at most once a second, and once more at shutdown.
-        let topicPersister = Task { await TopicAPI.persist(alerting.topics, to: store, log: log) }
-        defer { topicPersister.cancel() }
         if configuration.configSections.deadman.global { log.info("deadman's switch is configured globally") }
         try master.startEnabledTasks()
         let api = TockAPI(master: master, configuration: configuration)
@@ -76,17 +78,9 @@ public enum Daemon {
             master.stopAll()
             throw ConfigurationError("\(configuration.file ?? "configuration"): \(error)")
         }
-        let services = DaemonServices.start(api: api, configuration: configuration, log: log) {
-            // The collectors of the configuration file as it is now; the rest of the file is not re-read.
-            guard let file = configuration.file else { return }
-            do {
-                let text = try String(contentsOfFile: file, encoding: .utf8)
-                ingest.reloadCollectors(try CollectorsSection.parseWithScrapers(text, file: file))
-            } catch {
-                log.error("SIGHUP: collectors not reloaded, the running ones are kept", metadata: ["err": "\(error)"])
-            }
-        }
-        defer { services.stop() }
+        // SIGHUP is trapped from here on; the group's SIGTERM and SIGINT once it runs.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let daemonServices = DaemonServices.start(api: api, configuration: configuration, log: log)
         let app = try application(api: api, host: bind.host, port: bind.port,
                               tls: tls, idleTimeout: configuration.readTimeout, onListening: { port in
                                   log.info("listening", metadata: [
@@ -97,41 +91,28 @@ public enum Daemon {
                                   ingest.startSubscriptions(influxDB, configuration: configuration, boundPort: port)
                                   onListening(port)
                               })
-        // UDF nodes snapshot themselves every [task] snapshot-interval; the snapshots reach the database on
-        // the same beat, so a crash loses at most one interval of UDF state.
-        let persister = udfs.flatMap { udfs in
-            udfs.configuration.snapshotInterval > 0 ? Task {
-                await persistSnapshots(udfs, to: store, every: udfs.configuration.snapshotInterval, log: log)
-            } : nil
-        }
-        defer { persister?.cancel() }
-        do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        } catch {
-            services.stop()
-            await ingest.stop()
-            master.stopAll()
-            throw error
-        }
-        persister?.cancel()
-        services.stop()
-        await ingest.stop()
-        log.info("shutting down: draining tasks")
-        master.stopAll()
-        // What the last points changed in the host inventory.
-        do { try api.hosts?.flush() } catch { log.error("cannot save hosts", metadata: ["err": "\(error)"]) }
-        // Handlers get drain-timeout to deliver what the stopped tasks left them; the rest becomes dead letters.
-        if !alerting.settle(within: configuration.alerting.drainTimeout) {
-            log.warning("alert handlers still had events after drain-timeout: kept as dead letters", metadata: [
-                "drain_timeout": "\(configuration.alerting.drainTimeout)",
-            ])
-        }
-        topicPersister.cancel()
-        await topicPersister.value
-        if let udfs {
-            let count = try saveSnapshots(udfs, to: store)
-            log.info("saved UDF snapshots", metadata: ["count": "\(count)"])
-        }
+        let services = Self.services(
+            app: app, daemonServices: daemonServices, hangups: hangups,
+            reload: {
+                // The collectors of the configuration file as it is now; the rest of the file is not re-read.
+                guard let file = configuration.file else { return }
+                do {
+                    let text = try String(contentsOfFile: file, encoding: .utf8)
+                    ingest.reloadCollectors(try CollectorsSection.parseWithScrapers(text, file: file))
+                } catch {
+                    log.error("SIGHUP: collectors not reloaded, the running ones are kept", metadata: ["err": "\(error)"])
+                }
+            },
+            ingest: ingest, master: master, api: api, alerting: alerting, drainTimeout: configuration.alerting.drainTimeout,
+            store: store, udfs: udfs, log: log)
+        // One group: SIGTERM or SIGINT shuts its services down gracefully, in the reverse of their order.
+        var serviceLogger = log
+        serviceLogger[metadataKey: "service"] = "lifecycle"
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services,
+                                                                          gracefulShutdownSignals: [.sigterm, .sigint],
+                                                                          logger: serviceLogger))
+        defer { daemonServices.stop() }
+        try await group.run()
         log.info("stopped")
     }
 

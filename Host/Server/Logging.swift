@@ -150,34 +150,13 @@ public struct TockLogHandler: LogHandler {
 
 extension Logger.Level {
     /// A level as `[logging] level` and `POST /loglevel` name it: `DEBUG`, `INFO`, `WARN` (or `WARNING`), `ERROR`,
-    /// in any case; anything else is `info`.
+    /// in any case (``TockModel/LogLevel/init(configured:)``); anything else is `info`. Mapped by the one table of
+    /// ``Logging/Logger/Level/init(_:)``.
     public init(configured text: String) {
-        switch text.uppercased() {
-        case "DEBUG": self = .debug
-        case "WARN", "WARNING": self = .warning
-        case "ERROR": self = .error
-        default: self = .info
-        }
-    }
-
-    /// The level of a task's or plugin's log line.
-    public init(_ level: LogLevel) {
-        switch level {
-        case .debug: self = .debug
-        case .info: self = .info
-        case .warning: self = .warning
-        case .error: self = .error
-        }
+        self.init(LogLevel(configured: text) ?? .info)
     }
 
     /// The level's name in Tock's lines (`lvl=warn`): swift-log's trace is written as debug, notice as info and
-    /// critical as error, so the lines keep Kapacitor's four levels.
-    var tockName: String {
-        switch self {
-        case .trace, .debug: "debug"
-        case .info, .notice: "info"
-        case .warning: "warn"
-        case .error, .critical: "error"
-        }
-    }
+    /// critical as error (``TockModel/LogLevel/init(_:)``), so the lines keep Kapacitor's four levels.
+    var tockName: String { LogLevel(self).rawValue.lowercased() }
 }

@@ -227,9 +227,7 @@ public final class TaskMaster: @unchecked Sendable {
                     ])
                 }
             },
-            log: { [weak self] level, node, message in
-                self?.log.log(level: Logger.Level(level), "\(message)", metadata: ["task": .string(taskID), "node": .string(node)])
-            })
+            logger: log.with("task", taskID))
         let dbrps = task.dbrps.map { DBRP($0.db, $0.rp) }
         let runner: TaskRunner
         do {

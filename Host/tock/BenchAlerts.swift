@@ -2,6 +2,7 @@ import Alerting
 import ArgumentParser
 import Engine
 import Foundation
+import Logging
 import PluginHost
 import TockModel
 
@@ -48,6 +49,8 @@ struct BenchAlerts: ParsableCommand {
     }
 
     func run() throws {
+        // Only what goes wrong (a handler's failures, a notifier's crash) is logged, on stderr.
+        _ = VerbLogging.logger(label: "tock.bench", level: .warning)
         let receiver = try BenchAlertsReceiver.start(capacity: max(points, latencyPoints))
         defer { receiver.stop() }
         let template = try bodyTemplate(receiver)
@@ -102,13 +105,15 @@ struct BenchAlerts: ParsableCommand {
         if name == "notifier" {
             notifiers["webhook"] = NotifierPlugin(configuration: NotifierConfiguration(
                 name: "webhook", endpoint: .process(program: "/usr/bin/env", arguments: ["python3", "-u", webhook],
-                                                    environment: ["PYTHONPATH": pythonPath])))
+                                                    environment: ["PYTHONPATH": pythonPath])),
+                                                  logger: Logger(label: "tock.bench"))
         }
         let alerting = try AlertingService(delivery: DeliverySettings(queueSize: count + 1), notifiers: notifiers)
         defer { alerting.shutdown() }
         var options = TaskRunner.Options(taskID: "bench")
         options.alertService = alerting
-        let runner = try TaskRunner(script: Self.script(handler), options: options, handlers: .init())
+        let runner = try TaskRunner(script: Self.script(handler), options: options,
+                                    handlers: .init(logger: Logger(label: "tock.bench").with("task", "bench")))
         try runner.start()
         let cpu = BenchTimer.cpuSeconds(), children = Self.childrenCPUSeconds()
         let first = BenchAlertsReceiver.unixNanoseconds()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Collectors
 import Foundation
 import LineProtocol
+import Logging
 import Server
 import Synchronization
 import TockModel
@@ -57,9 +58,16 @@ struct Collect: AsyncParsableCommand {
         }
         let hostTags = ["host": HostFS.hostname]
         let debug = self.debug
+        // The collectors still log through a closure: its lines go to the verb's logger, in Telegraf's `I! line`.
+        let logger = VerbLogging.logger(label: "tock.collect", level: debug ? .debug : .info, style: .telegraf)
         let log: @Sendable (CollectorLogLevel, String) -> Void = { level, line in
-            guard level != .debug || debug else { return }
-            FileHandle.standardError.write(Data("\(level.rawValue)! \(line)\n".utf8))
+            let mapped: LogLevel = switch level {
+            case .debug: .debug
+            case .info: .info
+            case .warning: .warning
+            case .error: .error
+            }
+            logger.log(level: Logger.Level(mapped), "\(line)")
         }
         guard once else {
             let scheduler = CollectorScheduler(configs, hostTags: hostTags, clock: { Self.now }, log: log,

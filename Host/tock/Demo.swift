@@ -93,9 +93,8 @@ struct PrinterDemo: ParsableCommand {
                 event: { _, event in
                     if case .alert(let json) = event { progress.alert(json) }
                 },
-                log: { level, node, message in
-                    if level >= .warning { Stderr.write("\(level.rawValue) [print_temps:\(node)] \(message)\n") }
-                }))
+                // Warnings and errors only, as `WARN [print_temps:node] message` on stderr.
+                logger: VerbLogging.logger(label: "tock.demo", level: .warning).with("task", "print_temps")))
         try runner.start()
 
         var parser = LineProtocolParser(precision: .seconds, defaultTime: 0, database: "printer", retentionPolicy: "autogen")

@@ -3,6 +3,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import LineProtocol
+import Logging
 import PluginHost
 import PluginSupervisor
 import Recording
@@ -135,6 +136,8 @@ struct Run: ParsableCommand {
         // What the UDFs start comes back to us when its parent dies, and is stopped before we exit.
         Descendants.becomeSubreaper()
         defer { Descendants.terminateAll() }
+        // Every line of the task, its UDFs and its alert handlers: `LEVEL [task:node] message` on stderr.
+        let logger = VerbLogging.logger(label: "tock.run").with("task", taskID)
         var udfs: UDFRegistry?
         var sections = ConfigSections()
         var alerting = try? AlertingService()
@@ -146,9 +149,7 @@ struct Run: ParsableCommand {
                 alerting = try server.makeAlertingService()
                 let configuration = try UDFConfiguration.load(path: config)
                 for warning in configuration.warnings { Stderr.write("warning: \(warning)\n") }
-                udfs = UDFRegistry(configuration: configuration, log: { level, message in
-                    Stderr.write("\(level.rawValue) [\(taskID)] \(message)\n")
-                })
+                udfs = UDFRegistry(configuration: configuration, logger: logger)
             } catch {
                 Stderr.write("\(error)\n")
                 throw ExitCode(2)
@@ -205,7 +206,7 @@ struct Run: ParsableCommand {
                 case .alert(let json): out.line(Self.withNode(node, json))
                 }
             },
-            log: { level, node, message in Stderr.write("\(level.rawValue) [\(taskID):\(node)] \(message)\n") })
+            logger: logger)
         if !printsNothing { handlers.output = printOutput }
         handlers.everyNode = everyNode
         // Line protocol: the task reads the dbrp the points are written to, whatever the script declares.

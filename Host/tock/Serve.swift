@@ -35,13 +35,6 @@ struct Serve: AsyncParsableCommand {
         }
         if let bind { configuration.bindAddress = bind }
         if let dataDir { configuration.dataDirectory = dataDir }
-        var udfs: UDFRegistry?
-        if let file = configuration.file {
-            do { udfs = try UDFRegistry(configurationFile: file) } catch {
-                Stderr.write("tock serve: \(error)\n")
-                throw ExitCode(2)
-            }
-        }
         let output: LogOutput
         do {
             output = try LogOutput(destination: configuration.logFile, level: configuration.logLevel,
@@ -52,6 +45,14 @@ struct Serve: AsyncParsableCommand {
         }
         // Every library's logger writes the daemon's lines to the [logging] destination.
         LoggingSystem.bootstrap { _ in TockLogHandler(output: output) }
+        let log = Logger(label: "tock")
+        var udfs: UDFRegistry?
+        if let file = configuration.file {
+            do { udfs = try UDFRegistry(configurationFile: file, logger: log) } catch {
+                Stderr.write("tock serve: \(error)\n")
+                throw ExitCode(2)
+            }
+        }
         // What the UDFs start comes back to the daemon when its parent dies, and is stopped before it exits.
         Descendants.becomeSubreaper()
         defer {
@@ -59,7 +60,7 @@ struct Serve: AsyncParsableCommand {
             Descendants.terminateAll()
         }
         do {
-            try await Daemon.run(configuration: configuration, udfs: udfs, log: output.logger())
+            try await Daemon.run(configuration: configuration, udfs: udfs, log: log)
         } catch {
             Stderr.write("tock serve: \(error)\n")
             throw ExitCode(1)

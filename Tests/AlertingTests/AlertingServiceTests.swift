@@ -12,7 +12,7 @@ struct AlertingServiceTests {
                                 retryInitialBackoff: .milliseconds(20), retryMaxBackoff: .milliseconds(50))
 
     func node(_ logs: LogLines, topic: String? = nil) -> AlertNodeContext {
-        AlertNodeContext(taskID: "cpu_alert", nodeID: "alert2", topic: topic, log: logs.log)
+        AlertNodeContext(taskID: "cpu_alert", nodeID: "alert2", topic: topic, logger: logs.logger)
     }
 
     func message(_ body: () throws -> Void) -> String? {
@@ -213,7 +213,7 @@ struct LiveConfigurationTests {
         let service = try AlertingService(configuration: ["slack": [["enabled": .bool(true), "url": .string(receiver.url + "/old")]]])
         defer { service.shutdown() }
         let logs = LogLines()
-        let sink = try service.open(AlertNodeContext(taskID: "cpu", nodeID: "alert2", topic: nil, log: logs.log),
+        let sink = try service.open(AlertNodeContext(taskID: "cpu", nodeID: "alert2", topic: nil, logger: logs.logger),
                                     handlers: [AlertHandlerSpec(kind: "slack", options: ["channel": .string("#ops")])])
         sink.collect(Events.critical, inhibited: false)
         _ = try await receiver.waitForRequests(1)

@@ -13,7 +13,7 @@ struct DeadLetterTests {
                                 options: ["address": .string("127.0.0.1:1")])
 
     func queue(_ sender: ScriptedSender, _ settings: DeliverySettings? = nil, office: DeadLetterOffice) -> DeliveryQueue {
-        DeliveryQueue(sender: sender, settings: settings ?? fast, origin: origin, deadLetters: office, log: LogLines().log)
+        DeliveryQueue(sender: sender, settings: settings ?? fast, origin: origin, deadLetters: office, logger: LogLines().logger)
     }
 
     func letters(_ office: DeadLetterOffice) -> [DeadLetter] { (try? office.letters()) ?? [] }
@@ -111,7 +111,7 @@ struct DeadLetterTests {
     @Test("the office keeps at most its limit, removing the oldest, counting them; IDs keep increasing")
     func bounded() {
         let logs = LogLines()
-        let office = DeadLetterOffice(limit: 3, log: logs.log)
+        let office = DeadLetterOffice(limit: 3, logger: logs.logger)
         for i in 1...5 {
             office.record(DeadLetter(time: 1, handler: "h", origin: origin, event: event("e\(i)"), reason: .refused, detail: "", attempts: 1))
         }
@@ -171,7 +171,7 @@ struct DeadLetterTests {
         let listener = try LineListener()
         defer { listener.stop() }
         let service = try AlertingService(delivery: fast, kinds: [TCPService.self])
-        let context = AlertNodeContext(taskID: "cpu_alert", nodeID: "alert2", topic: nil, log: LogLines().log)
+        let context = AlertNodeContext(taskID: "cpu_alert", nodeID: "alert2", topic: nil, logger: LogLines().logger)
         let options: [String: HandlerOption] = ["address": .string("127.0.0.1:\(listener.port)")]
         let sink = try service.open(context, handlers: [AlertHandlerSpec(kind: "tcp", options: options)])
         let origin = DeliveryOrigin(task: "cpu_alert", node: "alert2", topic: "main:cpu_alert:alert2", kind: "tcp", options: options)
@@ -185,7 +185,7 @@ struct DeadLetterTests {
     @Test("settle waits for closed queues to deliver, then stops the rest: what is left becomes dead letters")
     func settle() async throws {
         let service = try AlertingService(delivery: fast, kinds: [TCPService.self])
-        let context = AlertNodeContext(taskID: "cpu_alert", nodeID: "alert2", topic: nil, log: LogLines().log)
+        let context = AlertNodeContext(taskID: "cpu_alert", nodeID: "alert2", topic: nil, logger: LogLines().logger)
         // Nothing listens on this port: every attempt is refused and retried with a long backoff.
         let port = try Loopback.freePort()
         var slow = fast

@@ -72,7 +72,7 @@ struct DeliveryQueueTests {
         var settings = fast
         settings.retryInitialBackoff = .milliseconds(100)
         settings.retryMaxAttempts = 50
-        let queue = DeliveryQueue(sender: sender, settings: settings, log: logs.log)
+        let queue = DeliveryQueue(sender: sender, settings: settings, logger: logs.logger)
         for i in 1...5 { queue.collect(event("e\(i)", Int64(i))) }
         try await eventually("a first attempt failed and a retry was scheduled") { queue.stats.retried >= 1 }
         let listener = try LineListener(port: port)
@@ -93,7 +93,7 @@ struct DeliveryQueueTests {
         let logs = LogLines()
         var settings = fast
         settings.timeout = .milliseconds(300)
-        let queue = DeliveryQueue(sender: sender, settings: settings, log: logs.log)
+        let queue = DeliveryQueue(sender: sender, settings: settings, logger: logs.logger)
         queue.collect(event("stuck"))
         try await eventually("the first attempt started") { sender.attempts == ["stuck"] }
         for i in 1...20 { queue.collect(event("next\(i)")) }
@@ -111,7 +111,7 @@ struct DeliveryQueueTests {
         defer { receiver.stop() }
         let sender = HTTPTestSender(url: "http://127.0.0.1:\(receiver.port)/hook")
         let logs = LogLines()
-        let queue = DeliveryQueue(sender: sender, settings: fast, log: logs.log)
+        let queue = DeliveryQueue(sender: sender, settings: fast, logger: logs.logger)
         queue.collect(event("cpu:nil"))
         queue.collect(event("mem:nil"))
         try await eventually("both given up") { queue.stats.failed == 2 }
@@ -127,7 +127,7 @@ struct DeliveryQueueTests {
         let logs = LogLines()
         var settings = fast
         settings.retryMaxAttempts = 3
-        let queue = DeliveryQueue(sender: sender, settings: settings, log: logs.log)
+        let queue = DeliveryQueue(sender: sender, settings: settings, logger: logs.logger)
         queue.collect(event("a"))
         try await eventually("given up") { queue.stats.failed == 1 }
         #expect(sender.attempts == ["a", "a", "a"])
@@ -142,7 +142,7 @@ struct DeliveryQueueTests {
         let logs = LogLines()
         var settings = fast
         settings.queueSize = 3
-        let queue = DeliveryQueue(sender: sender, settings: settings, log: logs.log)
+        let queue = DeliveryQueue(sender: sender, settings: settings, logger: logs.logger)
         queue.collect(event("e1"))
         try await eventually("e1 is being attempted") { sender.attempts == ["e1"] }
         for i in 2...10 { queue.collect(event("e\(i)", Int64(i))) }
@@ -160,7 +160,7 @@ struct DeliveryQueueTests {
         let sender = ScriptedSender([.gate, .fail(.retryable("down")), .deliver])
         var settings = fast
         settings.retryInitialBackoff = .seconds(3600)
-        let queue = DeliveryQueue(sender: sender, settings: settings, log: LogLines().log)
+        let queue = DeliveryQueue(sender: sender, settings: settings, logger: LogLines().logger)
         queue.collect(event("a"))
         queue.collect(event("b"))
         let drained = Mutex(false)

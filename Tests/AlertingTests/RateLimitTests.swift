@@ -64,7 +64,7 @@ struct RateLimitTests {
         // 2 per 2s: a burst of two, then one a second.
         settings.rateLimit = RateLimit(events: 2, per: .seconds(2))
         let sender = ScriptedSender([.deliver])
-        let q = DeliveryQueue(sender: sender, settings: settings, log: LogLines().log)
+        let q = DeliveryQueue(sender: sender, settings: settings, logger: LogLines().logger)
         let started = ContinuousClock.now
         for i in 1...4 { q.collect(event("e\(i)", Int64(i))) }
         try await eventually("the burst of two went at once", within: 0.9) { q.stats.sent == 2 }
@@ -82,7 +82,7 @@ struct RateLimitTests {
         settings.rateLimit = RateLimit(events: 1, per: .seconds(3600))
         let office = DeadLetterOffice()
         let q = DeliveryQueue(sender: ScriptedSender([.deliver]), settings: settings,
-                              origin: DeliveryOrigin(task: "t", node: "n", topic: "x", kind: "tcp"), deadLetters: office, log: LogLines().log)
+                              origin: DeliveryOrigin(task: "t", node: "n", topic: "x", kind: "tcp"), deadLetters: office, logger: LogLines().logger)
         for i in 1...100 { q.collect(event("e\(i)", Int64(i))) }
         try await eventually("the first was sent") { q.stats.sent == 1 }
         #expect(q.stats.queued <= 5)

@@ -63,7 +63,7 @@ struct SilenceTests {
         let service = try AlertingService(delivery: DeliverySettings(queueSize: 10))
         try service.silences.add(Silence(id: "maint", topic: "cpu", tags: ["host": "a"], start: 0, end: Int64.max, created: 0))
         let logs = LogLines()
-        let sink = try service.open(AlertNodeContext(taskID: "t", nodeID: "alert2", topic: "cpu", log: logs.log), handlers: [
+        let sink = try service.open(AlertNodeContext(taskID: "t", nodeID: "alert2", topic: "cpu", logger: logs.logger), handlers: [
             AlertHandlerSpec(kind: "log", options: ["path": .string("\(dir)/alerts.log")]),
         ])
         let silenced = tagged("cpu:a", host: "a"), loud = tagged("cpu:b", host: "b")

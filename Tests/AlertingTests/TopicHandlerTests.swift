@@ -106,7 +106,7 @@ struct TopicHandlerTests {
     func publishing() throws {
         let service = try AlertingService(delivery: fast, kinds: [LogService.self])
         let logs = LogLines()
-        service.topicRouter.setLog(logs.log)
+        service.topicRouter.logger = logs.logger
         try service.defineTopicHandler(TopicHandlerSpec(topic: "a", id: "fwd", kind: "publish", options: ["topics": .strings(["b", "c"])]))
         try service.defineTopicHandler(TopicHandlerSpec(topic: "b", id: "back", kind: "publish", options: ["topics": .strings(["a"])]))
         service.topicRouter.publish(event("e", 1), to: "a", inhibited: false)
@@ -138,7 +138,7 @@ struct TopicHandlerTests {
     func routing() throws {
         let service = try AlertingService(delivery: fast, kinds: [LogService.self])
         let logs = LogLines()
-        let bare = try service.open(AlertNodeContext(taskID: "t", nodeID: "alert2", topic: "cpu", log: logs.log), handlers: [])
+        let bare = try service.open(AlertNodeContext(taskID: "t", nodeID: "alert2", topic: "cpu", logger: logs.logger), handlers: [])
         bare.collect(event("x", 1), inhibited: false)
         #expect(service.topics.list().map(\.id) == ["cpu"])
         bare.close()
@@ -150,7 +150,7 @@ struct TopicHandlerTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let service = try AlertingService(delivery: fast, kinds: [LogService.self])
         let logs = LogLines()
-        let context = AlertNodeContext(taskID: "t", nodeID: "alert2", topic: nil, log: logs.log)
+        let context = AlertNodeContext(taskID: "t", nodeID: "alert2", topic: nil, logger: logs.logger)
         let handlers = [AlertHandlerSpec(kind: "log", options: ["path": .string("\(dir)/a.log")])]
         let first = try service.open(context, handlers: handlers)
         first.collect(event("x", 1), inhibited: false)

@@ -1,3 +1,5 @@
+import LogTesting
+import Logging
 import Foundation
 import Testing
 import TICKScript
@@ -39,6 +41,7 @@ final class AlertRecordingOutput: NodeOutput, @unchecked Sendable {
         if case .alert(let json) = event { lock.withLock { _alerts.append(json) } }
     }
     func log(_ level: LogLevel, _ message: String) { lock.withLock { _logs.append("\(level.rawValue) \(message)") } }
+    var logger: Logger { .recording { [self] line in log(line.level, line.message) } }
 
     /// Stops `node` and waits (at most `seconds`) until its handlers have delivered everything.
     func stopAndDrain(_ node: any Node, seconds: Double = 20, sourceLocation: SourceLocation = #_sourceLocation) {

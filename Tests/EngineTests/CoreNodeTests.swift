@@ -1,3 +1,4 @@
+import LogTesting
 import Testing
 import TICKScript
 import TockModel
@@ -190,6 +191,33 @@ struct CoreNodeTests {
         #expect(c.logs.map(\.0) == [.warning])
         #expect(c.logs.first?.2 == #"P {"name":"m","columns":["time","v"],"values":[["1970-01-01T00:00:01Z",1]]}"#)
         #expect(c.points.count == 1)
+    }
+
+    @Test("a node logs through the task's swift-log Logger: the task's metadata is kept, the node's name is added")
+    func logMetadata() throws {
+        let recorder = LogRecorder()
+        var logger = recorder.logger
+        logger[metadataKey: "task"] = "cpu"
+        let runner = try TaskRunner(script: "stream|from()|log().level('ERROR')", options: .init(taskID: "cpu"),
+                                    handlers: TaskRunner.Handlers(logger: logger))
+        try runner.start()
+        runner.write([point(fields: ["v": .int(1)], at: 1)])
+        try runner.stop()
+        let line = try #require(recorder.lines.first)
+        #expect(line.level == .error)
+        #expect(line.metadata == ["task": "cpu", "node": "log2"])
+        #expect(line.message.hasPrefix(#"{"name":"m""#))
+    }
+
+    @Test("a `log()` level is DEBUG, INFO, WARN (or WARNING) or ERROR in any case; anything else is refused")
+    func logLevels() throws {
+        for (word, level) in [("debug", LogLevel.debug), ("Info", .info), ("WARNING", .warning), ("error", .error)] {
+            let (c, _) = try run("stream|from()|log().level('\(word)')", [point(fields: ["v": .int(1)], at: 1)])
+            #expect(c.logs.map(\.0) == [level])
+        }
+        #expect(throws: (any Error).self) {
+            try TaskRunner(script: "stream|from()|log().level('LOUD')", options: .init(taskID: "t"), handlers: .init())
+        }
     }
 
     @Test("combine pairs the points of one time that match each lambda; ungrouped, no tag stays unprefixed")

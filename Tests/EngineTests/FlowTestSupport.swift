@@ -1,3 +1,5 @@
+import LogTesting
+import Logging
 import Foundation
 import Synchronization
 import Testing
@@ -26,6 +28,7 @@ final class SignalRecordingOutput: NodeOutput, @unchecked Sendable {
     func finish() {}
     func publish(_ event: TaskEvent) {}
     func log(_ level: LogLevel, _ message: String) { logs.append((level, message)) }
+    var logger: Logger { .recording { [self] line in log(line.level, line.message) } }
 
     var points: [Point] { emitted.compactMap { if case .message(.point(let p)) = $0 { p } else { nil } } }
     var batches: [Batch] { emitted.compactMap { if case .message(.batch(let b)) = $0 { b } else { nil } } }

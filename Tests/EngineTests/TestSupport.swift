@@ -1,3 +1,5 @@
+import LogTesting
+import Logging
 import Foundation
 import Testing
 import TICKScript
@@ -18,7 +20,7 @@ final class Collector: @unchecked Sendable {
     var handlers: TaskRunner.Handlers {
         TaskRunner.Handlers(
             event: { n, e in self.lock.withLock { self._events.append((n, e)) } },
-            log: { l, n, m in self.lock.withLock { self._logs.append((l, n, m)) } },
+            logger: .recording { line in self.lock.withLock { self._logs.append((line.level, line.metadata["node"] ?? "", line.message)) } },
             output: { n, m in self.lock.withLock { self._outputs.append((n, m)) } })
     }
 

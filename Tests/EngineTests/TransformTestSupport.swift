@@ -1,3 +1,5 @@
+import LogTesting
+import Logging
 @testable import Engine
 import TICKScript
 import TockModel
@@ -16,6 +18,7 @@ final class RecordingOutput: NodeOutput, @unchecked Sendable {
     func finish() {}
     func publish(_ event: TaskEvent) {}
     func log(_ level: LogLevel, _ message: String) { logs.append((level, message)) }
+    var logger: Logger { .recording { [self] line in log(line.level, line.message) } }
 
     var points: [Point] {
         messages.compactMap { if case .point(let p) = $0 { p } else { nil } }

@@ -1,3 +1,4 @@
+import LogTesting
 import Engine
 import Foundation
 import PluginHost
@@ -159,6 +160,29 @@ struct FailureTests {
         #expect(output.waitForEnd())
         #expect(output.finished)
         #expect(harness.registry.restartCounts(taskID: "task1") == ["avg2": 1])
+    }
+
+    @Test("a crash's log line names the UDF and carries its last stderr lines as metadata (udf, stderr)")
+    func crashLogMetadata() throws {
+        let marker = temporaryPath("marker")
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        let harness = try Harness(Self.udf("avg", "crashy_avg.py", policy: "restart",
+                                           env: ["CRASH_AT": "2", "CRASH_MARKER": marker]))
+        let (node, output) = try harness.node("avg", nodeID: "avg2")
+        for i in 1...2 { try node.receive(point(Double(i), time: Int64(i)), port: 0, output: output) }
+        #expect(output.wait { $0.logs.contains { $0.1 == "UDF avg restarted" } })
+        let crash = try #require(output.recorder.lines.first { $0.level == .error && $0.message.contains("restarting in") })
+        #expect(crash.metadata["udf"] == "avg")
+        let stderr = try #require(crash.metadata["stderr"])
+        #expect(stderr.split(separator: "\n").last == "ZeroDivisionError: division by zero")
+        #expect(stderr.contains("Traceback (most recent call last):"))
+        // The message still says it all for a reader of plain lines.
+        #expect(crash.message.contains("ZeroDivisionError: division by zero"))
+        // The UDF's own stderr lines are logged with its name as metadata too.
+        // (stderr is read on its own thread and may trail the data.)
+        #expect(output.wait { out in out.recorder.lines.contains { $0.message.hasPrefix("UDF avg: ") && $0.metadata["udf"] == "avg" } })
+        _ = node.stop(output: output)
+        #expect(output.waitForEnd())
     }
 
     @Test("restart policy with a UDF that keeps failing keeps restarting, and stop ends it")

@@ -1,3 +1,5 @@
+import LogTesting
+import Logging
 import Engine
 import Foundation
 import PluginHost
@@ -148,7 +150,7 @@ struct KapacitorExampleTests {
               @movingAvg().field('value').size(2).as('avg')
             """,
             options: .init(taskID: "ma", udfProvider: registry),
-            handlers: .init(log: { level, _, message in logs.append(level, message) },
+            handlers: .init(logger: .recording { logs.append($0.level, $0.message) },
                             output: { _, message in collected.append(message) }))
         try runner.start()
         runner.write([Point(name: "cpu", tags: ["host": "a"], fields: ["value": .double(1)], time: 1)])

@@ -1,3 +1,5 @@
+import LogTesting
+import Logging
 import Engine
 import Foundation
 import PluginHost
@@ -14,8 +16,16 @@ struct NotifierPluginTests {
     final class Logs: @unchecked Sendable {
         private let lock = NSLock()
         private var lines: [String] = []
-        func append(_ level: LogLevel, _ line: String) { lock.withLock { lines.append("\(level.rawValue) \(line)") } }
+        private var kept: [LogRecorder.Line] = []
+        func append(_ line: LogRecorder.Line) {
+            lock.withLock {
+                lines.append("\(line.level.rawValue) \(line.message)")
+                kept.append(line)
+            }
+        }
         var all: [String] { lock.withLock { lines } }
+        /// The lines with their metadata.
+        var recorded: [LogRecorder.Line] { lock.withLock { kept } }
     }
 
     static func plugin(timeout: Int64 = 5 * GoDuration.second, logs: Logs = Logs()) throws -> (NotifierPlugin, String) {
@@ -25,7 +35,7 @@ struct NotifierPluginTests {
             endpoint: .process(program: Repo.python, arguments: ["-u", script],
                                environment: ["PYTHONPATH": Repo.path("Protocol/python"), "NOTIFIER_OUT": out]))
         config.timeout = timeout
-        return (NotifierPlugin(configuration: config, log: { logs.append($0, $1) }), out)
+        return (NotifierPlugin(configuration: config, logger: .recording { logs.append($0) }), out)
     }
 
     static func event(_ id: String = "cpu:host=a", level: AlertLevel = .critical) -> AlertEvent {
@@ -80,6 +90,9 @@ struct NotifierPluginTests {
         #expect(reason.contains("exited with status 3"), "\(reason)")
         #expect(reason.contains("crashing on purpose"), "\(reason)")
         #expect(logs.all.contains { $0.hasPrefix("ERROR notifier scripted: E! scripted: crashing on purpose") })
+        // The plugin's stderr line and its crash are logged with its name as `plugin` metadata.
+        #expect(logs.recorded.contains { $0.message.hasPrefix("notifier scripted: E! ") && $0.metadata["plugin"] == "scripted" })
+        #expect(logs.recorded.filter { $0.level == .error }.allSatisfy { $0.metadata["plugin"] == "scripted" })
         // Restarted once its backoff has passed.
         var delivered = NotifyOutcome.permanent(reason: "not tried")
         for _ in 0..<50 {

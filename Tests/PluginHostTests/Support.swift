@@ -1,3 +1,5 @@
+import LogTesting
+import Logging
 import Engine
 import Foundation
 import PluginHost
@@ -89,6 +91,18 @@ final class RecordingOutput: NodeOutput, @unchecked Sendable {
         _logs.append((level, message))
         lock.broadcast()
         lock.unlock()
+    }
+
+    /// Every line the node logged, with its metadata (`udf`, `stderr`, …).
+    let recorder = LogRecorder()
+
+    var logger: Logger {
+        let recorder = self.recorder
+        return .recording { [self] line in
+            recorder.logger.log(level: Logger.Level(line.level), "\(line.message)",
+                                metadata: line.metadata.mapValues { .string($0) })
+            log(line.level, line.message)
+        }
     }
 
     var messages: [Message] { lock.lock(); defer { lock.unlock() }; return _messages }

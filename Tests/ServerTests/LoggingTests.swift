@@ -85,4 +85,14 @@ struct LoggingTests {
                 == [.debug, .info, .warning, .warning, .error, .info])
         #expect(LogLevel.allCases.map(Logger.Level.init) == [.debug, .info, .warning, .error])
     }
+
+    @Test("one table: a configured word parses as the engine's level, and every engine level survives the round trip")
+    func oneTable() {
+        for word in ["debug", "INFO", "Warn", "WARNING", "error"] {
+            #expect(Logger.Level(configured: word) == Logger.Level(LogLevel(configured: word)!))
+        }
+        #expect(LogLevel(configured: "bogus") == nil)
+        #expect(LogLevel.allCases.map { LogLevel(Logger.Level($0)) } == LogLevel.allCases)
+        #expect([Logger.Level.trace, .notice, .critical].map(LogLevel.init) == [.debug, .info, .error])
+    }
 }

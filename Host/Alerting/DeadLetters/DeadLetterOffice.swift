@@ -1,3 +1,4 @@
+import Logging
 import Engine
 import Foundation
 import Synchronization
@@ -67,15 +68,15 @@ public final class DeadLetterOffice: Sendable {
     /// The most letters kept (`[alerting] dead-letter-max`).
     public let limit: Int
     public let archive: any DeadLetterArchive
-    private let log: @Sendable (LogLevel, String) -> Void
+    private let logger: Logger
     private let counters = Mutex(DeadLetterCounts())
 
-    /// `log` receives one line per letter and any failure to store one.
+    /// `logger` gets a line when the archive prunes letters and when a letter cannot be stored.
     public init(limit: Int = DeliverySettings().deadLetterMax, archive: any DeadLetterArchive = MemoryDeadLetterArchive(),
-                log: @escaping @Sendable (LogLevel, String) -> Void = { _, _ in }) {
+                logger: Logger = .discarding) {
         self.limit = max(1, limit)
         self.archive = archive
-        self.log = log
+        self.logger = logger
     }
 
     /// Keeps `letter` (its ID and time are assigned here when zero).
@@ -90,7 +91,7 @@ public final class DeadLetterOffice: Sendable {
                 c.pruned += pruned
             }
             if pruned > 0 {
-                log(.warning, "dead letters: over dead-letter-max (\(limit)), removed the oldest \(pruned)")
+                logger.warning("dead letters: over dead-letter-max (\(limit)), removed the oldest \(pruned)")
             }
             return kept
         } catch {
@@ -98,7 +99,8 @@ public final class DeadLetterOffice: Sendable {
                 c.recorded[letter.reason, default: 0] += 1
                 c.lost += 1
             }
-            log(.error, "dead letter of \(letter.handler) (task \(letter.origin.task)) could not be stored: \(error); event: \(letter.event.json)")
+            logger.error("dead letter of \(letter.handler) (task \(letter.origin.task)) could not be stored: \(error); event: \(letter.event.json)",
+                         metadata: ["task": .string(letter.origin.task), "node": .string(letter.origin.node)])
             return nil
         }
     }

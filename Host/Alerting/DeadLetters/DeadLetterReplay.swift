@@ -1,3 +1,4 @@
+import Logging
 import TockModel
 import Engine
 import Foundation
@@ -19,7 +20,7 @@ extension AlertingService {
     /// whose sender cannot be built (the service or notifier is no longer configured, its options are refused) stays,
     /// and the refusal says why. If the new attempts fail the event becomes a new dead letter.
     /// - Returns: the handler's description and whether its running queue took the event (`false`: a rebuilt one).
-    public func replay(_ letter: DeadLetter, log: @escaping @Sendable (LogLevel, String) -> Void = { _, _ in })
+    public func replay(_ letter: DeadLetter, logger: Logger = .discarding)
         throws(ReplayRefusal) -> (handler: String, running: Bool) {
         let o = letter.origin
         let running = open.withLock { entries in
@@ -41,7 +42,7 @@ extension AlertingService {
         } catch {
             throw ReplayRefusal(id: letter.id, reason: "its handler (\(letter.handler), kind \(o.kind)) no longer runs and cannot be built again: \(error)")
         }
-        let queue = DeliveryQueue(sender: sender, settings: delivery, origin: o, deadLetters: deadLetters, log: log)
+        let queue = DeliveryQueue(sender: sender, settings: delivery, origin: o, deadLetters: deadLetters, logger: logger)
         open.withLock { $0[ObjectIdentifier(queue)] = (o.task, o.node, queue) }
         queue.collect(letter.event)
         queue.close()

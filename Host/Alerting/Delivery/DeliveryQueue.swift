@@ -1,3 +1,4 @@
+import Logging
 import Engine
 import Synchronization
 import TockModel
@@ -43,7 +44,7 @@ public final class DeliveryQueue: Sendable {
     public let deadLetters: DeadLetterOffice?
     /// The limit this handler delivers under, if any.
     public let rateLimit: RateLimit?
-    private let log: @Sendable (LogLevel, String) -> Void
+    private let logger: Logger
     private let state = Mutex(State())
     private let worker = Mutex<Task<Void, Never>?>(nil)
 
@@ -76,18 +77,19 @@ public final class DeliveryQueue: Sendable {
     /// work goes to ``offload(_:)``; several threads keep one sender that blocks anyway from holding up the others.
     static let executor = IOExecutor(name: "tock-alert-delivery", threads: 8)
 
-    /// Starts the queue's task. `log` receives every failure, retry, give-up and drop, naming the handler.
+    /// Starts the queue's task. `logger` gets every failure, retry, give-up and drop, naming the handler (give the
+    /// task and node, or the topic and handler, as its metadata).
     /// `origin` names the handler in dead letters (and picks its kind's rate limit); `deadLetters` receives every event
     /// given up.
     public init(sender: any AlertSender, settings: DeliverySettings = DeliverySettings(),
                 origin: DeliveryOrigin = DeliveryOrigin(task: "", node: "", topic: "", kind: ""),
-                deadLetters: DeadLetterOffice? = nil, log: @escaping @Sendable (LogLevel, String) -> Void) {
+                deadLetters: DeadLetterOffice? = nil, logger: Logger = .discarding) {
         self.sender = sender
         self.settings = settings
         self.origin = origin
         self.deadLetters = deadLetters
         self.rateLimit = settings.rateLimit(forKind: origin.limitKind)
-        self.log = log
+        self.logger = logger
         let task = Task(executorPreference: Self.executor) { [self] in await self.run() }
         worker.withLock { $0 = task }
     }
@@ -133,7 +135,7 @@ public final class DeliveryQueue: Sendable {
         }
         if let droppedEvent {
             if droppedCount == 1 || droppedCount % 100 == 0 {
-                log(.error, "alert handler \(sender.description): queue full (\(settings.queueSize) events waiting), dropped the oldest event \(droppedEvent.id) at \(RFC3339Nano.format(droppedEvent.time)) (\(droppedCount) dropped so far)")
+                logger.error("alert handler \(sender.description): queue full (\(settings.queueSize) events waiting), dropped the oldest event \(droppedEvent.id) at \(RFC3339Nano.format(droppedEvent.time)) (\(droppedCount) dropped so far)")
             }
             deadLetter(droppedEvent, .queueFull, "queue full: \(settings.queueSize) events were waiting", attempts: 0)
         }
@@ -257,7 +259,7 @@ public final class DeliveryQueue: Sendable {
             guard let failure else { return }
             guard failure.isRetryable else {
                 state.withLock { $0.stats.failed += 1 }
-                log(.error, "\(what): event \(event.id) refused, not retried: \(failure.reason)")
+                logger.error("\(what): event \(event.id) refused, not retried: \(failure.reason)")
                 deadLetter(event, .refused, failure.reason, attempts: attempt)
                 return
             }
@@ -268,7 +270,7 @@ public final class DeliveryQueue: Sendable {
             }
             guard attempt < settings.retryMaxAttempts else {
                 state.withLock { $0.stats.failed += 1 }
-                log(.error, "\(what): gave up on event \(event.id) after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(failure.reason)")
+                logger.error("\(what): gave up on event \(event.id) after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(failure.reason)")
                 deadLetter(event, .retriesExhausted, failure.reason, attempts: attempt)
                 return
             }
@@ -276,7 +278,7 @@ public final class DeliveryQueue: Sendable {
             if case .retryable(let asked) = failure.kind { after = asked }
             let wait = settings.backoff(afterAttempt: attempt, receiverAsked: after)
             state.withLock { $0.stats.retried += 1 }
-            log(.warning, "\(what): attempt \(attempt) of event \(event.id) failed: \(failure.reason); retrying in \(Self.format(wait))")
+            logger.warning("\(what): attempt \(attempt) of event \(event.id) failed: \(failure.reason); retrying in \(Self.format(wait))")
             do { try await Task.sleep(for: wait) } catch {
                 state.withLock { $0.stats.failed += 1 }
                 deadLetter(event, .stopped, "the handler stopped while waiting to retry: \(failure.reason)", attempts: attempt)

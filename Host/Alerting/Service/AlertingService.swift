@@ -114,7 +114,7 @@ public final class AlertingService: AlertService {
             }
         }
         let queues = senders.map {
-            DeliveryQueue(sender: $0.sender, settings: delivery, origin: $0.origin, deadLetters: deadLetters, log: node.log)
+            DeliveryQueue(sender: $0.sender, settings: delivery, origin: $0.origin, deadLetters: deadLetters, logger: node.logger)
         }
         open.withLock { for q in queues { $0[ObjectIdentifier(q)] = (node.taskID, node.nodeID, q) } }
         // Kapacitor records a node's events in its anonymous topic only when the node has handlers of its own.

@@ -30,13 +30,12 @@ extension AlertingService {
                 throw TopicHandlerError("\(error)")
             }
         default:
-            let log = topicRouter.queueLog, topic = spec.topic, id = spec.id
+            let topic = spec.topic, id = spec.id
             // A topic handler's given-up events are dead letters like any handler's, named by the topic and handler.
             let origin = DeliveryOrigin(task: "", node: "topic-handler:" + id, topic: topic, kind: spec.kind, options: spec.options)
             action = .deliver(DeliveryQueue(sender: try topicSender(spec), settings: delivery, origin: origin,
-                                            deadLetters: deadLetters) { level, message in
-                log(level, "topic \(topic) handler \(id): \(message)")
-            })
+                                            deadLetters: deadLetters,
+                                            logger: topicRouter.logger.with("topic", topic).with("handler", id)))
         }
         topicRouter.install(TopicRouter.Entry(spec: spec, match: match, action: action), replacing: old)
     }

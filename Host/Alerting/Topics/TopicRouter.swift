@@ -1,3 +1,4 @@
+import Logging
 import Engine
 import Synchronization
 import TockModel
@@ -29,7 +30,7 @@ public final class TopicRouter: Sendable {
 
     let states: TopicStates
     let silences: Silences
-    private let logger = Mutex<@Sendable (LogLevel, String) -> Void>({ _, _ in })
+    private let currentLogger = Mutex(Logger.discarding)
     private let entries = Mutex<[String: [String: Entry]]>([:])
 
     init(states: TopicStates, silences: Silences) {
@@ -37,13 +38,12 @@ public final class TopicRouter: Sendable {
         self.silences = silences
     }
 
-    /// Where failures of topic handlers are reported (the daemon's log); nowhere until set.
-    public func setLog(_ log: @escaping @Sendable (LogLevel, String) -> Void) { logger.withLock { $0 = log } }
-
-    func log(_ level: LogLevel, _ message: String) { logger.withLock { $0 }(level, message) }
-
-    /// The log as a delivery queue takes it.
-    var queueLog: @Sendable (LogLevel, String) -> Void { { [weak self] level, message in self?.log(level, message) } }
+    /// Where topic handlers log (the daemon's logger; each line has the `topic` and `handler` as metadata); nowhere
+    /// until set. A handler's delivery queue keeps the logger of when the handler was defined: set it first.
+    public var logger: Logger {
+        get { currentLogger.withLock { $0 } }
+        set { currentLogger.withLock { $0 = newValue } }
+    }
 
     // MARK: Handlers
 
@@ -142,7 +142,8 @@ public final class TopicRouter: Sendable {
                 do {
                     guard try match.matches(subject) else { continue }
                 } catch {
-                    log(.error, "topic \(topic) handler \(entry.spec.id): failed to evaluate match expression for event \(event.id): \(error)")
+                    logger.error("failed to evaluate match expression for event \(event.id): \(error)",
+                                 metadata: ["topic": .string(topic), "handler": .string(entry.spec.id)])
                     continue
                 }
             }
@@ -153,7 +154,8 @@ public final class TopicRouter: Sendable {
                 aggregate.collect(event)
             case .publish(let targets):
                 guard hops + 1 <= Self.maxHops else {
-                    log(.error, "topic \(topic) handler \(entry.spec.id): event \(event.id) dropped after \(Self.maxHops) re-publications (do publish or aggregate handlers form a loop?)")
+                    logger.error("event \(event.id) dropped after \(Self.maxHops) re-publications (do publish or aggregate handlers form a loop?)",
+                                 metadata: ["topic": .string(topic), "handler": .string(entry.spec.id)])
                     continue
                 }
                 for target in targets { publish(event, to: target, inhibited: false, hops: hops + 1) }

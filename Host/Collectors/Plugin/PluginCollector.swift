@@ -98,7 +98,7 @@ public final class PluginCollector: StreamingCollector {
         // The handshake blocks up to the plugin's timeout: on a thread of its own.
         GatherThread.run { [self] in
             do throws(CollectorPluginError) {
-                let session = try CollectorSession.start(configuration, log: { level, line in
+                let session = try CollectorSession.start(configuration, logger: .forwarding { level, line in
                     context.log(Self.level(level), line)
                 }, streamed: { points in context.emit(points) }, ended: { [weak self] reason in
                     self?.ended(reason, context: context)

@@ -1,3 +1,4 @@
+import Logging
 import TockModel
 
 /// The kind of data an edge carries.
@@ -81,8 +82,9 @@ public protocol NodeOutput: AnyObject, Sendable {
     /// Hands a result that leaves the pipeline sideways (an alert, an httpOut update) to whoever runs the task.
     func publish(_ event: TaskEvent)
 
-    /// Writes a log line under the task and node's names.
-    func log(_ level: LogLevel, _ message: String)
+    /// Where the node logs: the task's logger, with the node's name as `node` metadata (and the task's as `task`
+    /// where whoever runs the task set it).
+    var logger: Logger { get }
 
     /// Where alert levels outlive the task run; `nil` when nothing keeps them.
     var alertStates: (any AlertStateStore)? { get }
@@ -104,7 +106,7 @@ public protocol NodeOutput: AnyObject, Sendable {
 
 extension NodeOutput {
     public var alertStates: (any AlertStateStore)? { nil }
-    public func countError(_ error: any Error) { log(.error, "\(error)") }
+    public func countError(_ error: any Error) { logger.error("\(error)") }
     public func emit(barrier: Barrier) {}
     public func emit(deleteGroup: GroupID) {}
     public func perform(_ work: @escaping @Sendable () -> Void) { work() }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Logging
 import TockModel
 
 /// A node at run time: its connection to the task (``NodeOutput``), its children and its counters.
@@ -212,7 +213,9 @@ final class NodeRuntime: NodeOutput, @unchecked Sendable {
 
     func publish(_ event: TaskEvent) { runner.handlers.event(nodeID, event) }
 
-    func log(_ level: LogLevel, _ message: String) { runner.handlers.log(level, nodeID, message) }
+    var logger: Logger { runner.handlers.logger.with("node", nodeID) }
+
+    func log(_ level: LogLevel, _ message: String) { logger.log(level: Logger.Level(level), "\(message)") }
 
     func countError(_ error: any Error) {
         runner.enqueue(.run { [self] in

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TICKScript
 import TockModel
 
@@ -16,23 +17,24 @@ import TockModel
 /// task's ``dbrps`` (all points when it has none), and from there to every `from()` that matches. Nodes run on
 /// the executor one message at a time; a node failing (``NodeOutput/fail(_:)``) ends the task with its error.
 public final class TaskRunner: @unchecked Sendable {
-    /// Where a task's results and logs go. Closures may be called from the executor thread or, for `event`
-    /// and `log`, from a node's own threads.
+    /// Where a task's results and logs go. Closures may be called from the executor thread or, for `event`, from a
+    /// node's own threads; the logger from any thread.
     public struct Handlers: Sendable {
         /// Alerts and httpOut updates, with the publishing node's name.
         public var event: @Sendable (_ node: String, _ event: TaskEvent) -> Void
-        /// Log lines of nodes (`log()` nodes and errors of nodes not marked `.quiet()`).
-        public var log: @Sendable (_ level: LogLevel, _ node: String, _ message: String) -> Void
+        /// Where nodes log (`log()` nodes and errors of nodes not marked `.quiet()`): each line has the node's name
+        /// as `node` metadata; give the task's name as `task` metadata here (`logger[metadataKey: "task"]`).
+        public var logger: Logger
         /// Every message a leaf node emits (a node without children), called on the executor.
         public var output: (@Sendable (_ node: String, _ message: Message) -> Void)?
         /// When set, ``output`` gets what every node emits (the `stream` source included), not only the leaves.
         public var everyNode = false
 
         public init(event: @escaping @Sendable (String, TaskEvent) -> Void = { _, _ in },
-                    log: @escaping @Sendable (LogLevel, String, String) -> Void = { _, _, _ in },
+                    logger: Logger = .discarding,
                     output: (@Sendable (String, Message) -> Void)? = nil) {
             self.event = event
-            self.log = log
+            self.logger = logger
             self.output = output
         }
     }
@@ -418,7 +420,7 @@ public final class TaskRunner: @unchecked Sendable {
     private func fail(node: Int?, _ error: any Error) {
         if isOver { return }
         let named: any Error = node.map { TaskError(node: runtimes[$0].nodeID, underlying: error) } ?? error
-        handlers.log(.error, node.map { runtimes[$0].nodeID } ?? taskID, "task \(taskID) failed: \(error)")
+        handlers.logger.error("task \(taskID) failed: \(error)", metadata: ["node": .string(node.map { runtimes[$0].nodeID } ?? taskID)])
         // Give every node the chance to release what it holds (a UDF its child); pending drains are not awaited.
         for (i, r) in runtimes.enumerated() where !stopCalled[i] {
             stopCalled[i] = true

@@ -1,3 +1,4 @@
+import Logging
 import Engine
 import Foundation
 import Synchronization
@@ -217,7 +218,7 @@ public final class UDFNode: Node, @unchecked Sendable {
                 data: { output.post($0) },
                 snapshot: { store.save($0, taskID: taskID, nodeID: nodeID) },
                 snapshotFailed: { [weak self] message in self?.snapshotFailed(message, output: output) },
-                log: { output.log(.info, "UDF \(name): \($0)") },
+                log: { output.logger.info("UDF \(name): \($0)", metadata: ["udf": .string(name)]) },
                 tick: { [weak self] in self?.tick() },
                 ended: { [weak self] session, error in self?.sessionEnded(session, error) }))
         do throws(UDFError) {
@@ -252,7 +253,8 @@ public final class UDFNode: Node, @unchecked Sendable {
         }
         let warning = UDFError(udf: function.name, nodeID: nodeID, reason: .snapshotFailed(message),
                                stderrTail: session?.recentStderr ?? [])
-        output.log(.warning, "\(warning); the task goes on without its snapshot, and it is not asked for one again")
+        output.logger.warning("\(warning); the task goes on without its snapshot, and it is not asked for one again",
+                              metadata: Self.metadata(udf: function.name, stderr: warning.stderrTail))
     }
 
     private func sessionEnded(_ session: UDFSession, _ error: UDFError?) {
@@ -270,9 +272,8 @@ public final class UDFNode: Node, @unchecked Sendable {
                 lock.broadcast()
                 let output = self.output
                 lock.unlock()
-                output?.log(.warning, "UDF \"\(function.name)\" (node \(nodeID)) could not snapshot (\(failure)) and then "
-                    + "ended: \(error.reasonText)\(Self.stderrSuffix(error.stderrTail)); restarting it without state "
-                    + "(restart \(attempt))")
+                output?.logger.warning("UDF \"\(function.name)\" (node \(nodeID)) could not snapshot (\(failure)) and then ended: \(error.reasonText)\(Self.stderrSuffix(error.stderrTail)); restarting it without state (restart \(attempt))",
+                                       metadata: Self.metadata(udf: function.name, stderr: error.stderrTail))
                 startThread(name: "restart:" + nodeID) { [self] in restartLoop(after: 0, restoring: false) }
                 return
             }
@@ -294,7 +295,8 @@ public final class UDFNode: Node, @unchecked Sendable {
             lock.broadcast()
             let output = self.output
             lock.unlock()
-            output?.log(.error, "\(error); restarting in \(GoDuration.format(delay)) (restart \(attempt))")
+            output?.logger.error("\(error); restarting in \(GoDuration.format(delay)) (restart \(attempt))",
+                                 metadata: Self.metadata(udf: function.name, stderr: error.stderrTail))
             startThread(name: "restart:" + nodeID) { [self] in restartLoop(after: delay) }
         case .stopping(let current) where current === session:
             pointsBefore += session.pointsSent
@@ -303,8 +305,8 @@ public final class UDFNode: Node, @unchecked Sendable {
                 state = .stopped
                 lock.broadcast()
                 lock.unlock()
-                output?.log(.warning, "UDF \"\(function.name)\" (node \(nodeID)) could not snapshot (\(failure)) and "
-                    + "ended while stopping: \(error.reasonText)")
+                output?.logger.warning("UDF \"\(function.name)\" (node \(nodeID)) could not snapshot (\(failure)) and ended while stopping: \(error.reasonText)",
+                                       metadata: Self.metadata(udf: function.name, stderr: error.stderrTail))
                 output?.finish()
             } else if let error {
                 state = .failed(error)
@@ -320,6 +322,14 @@ public final class UDFNode: Node, @unchecked Sendable {
         default:
             lock.unlock()
         }
+    }
+
+    /// A UDF line's metadata: the UDF's name as `udf` and, when it wrote any, its last stderr lines (at most 10, one
+    /// per line) as `stderr`.
+    private static func metadata(udf: String, stderr tail: [String] = []) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["udf": .string(udf)]
+        if !tail.isEmpty { metadata["stderr"] = .string(tail.suffix(10).joined(separator: "\n")) }
+        return metadata
     }
 
     private static func stderrSuffix(_ tail: [String]) -> String {
@@ -347,7 +357,7 @@ public final class UDFNode: Node, @unchecked Sendable {
                     return true
                 }
                 if kept {
-                    output.log(.info, "UDF \(function.name) restarted")
+                    output.logger.info("UDF \(function.name) restarted", metadata: Self.metadata(udf: function.name))
                 } else {
                     session.closeInput()
                 }
@@ -369,7 +379,8 @@ public final class UDFNode: Node, @unchecked Sendable {
                     restarts += 1
                     return d
                 }
-                output.log(.error, "\(error); restarting in \(GoDuration.format(next))")
+                output.logger.error("\(error); restarting in \(GoDuration.format(next))",
+                                    metadata: Self.metadata(udf: function.name, stderr: error.stderrTail))
                 delay = next
             }
         }

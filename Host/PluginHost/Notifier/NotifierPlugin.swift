@@ -1,3 +1,4 @@
+import Logging
 import Engine
 import Foundation
 import PluginSupervisor
@@ -42,7 +43,7 @@ public struct NotifierError: Error, Sendable, CustomStringConvertible {
 /// service's delivery path owns queues, timeouts, retries and dead letters.
 public final class NotifierPlugin: @unchecked Sendable {
     public let configuration: NotifierConfiguration
-    private let log: @Sendable (LogLevel, String) -> Void
+    private let logger: Logger
     private let lock = NSLock()
     // Guarded by `lock`.
     private var session: NotifierSession?
@@ -54,9 +55,11 @@ public final class NotifierPlugin: @unchecked Sendable {
     static let initialRestartDelay: UInt64 = 100_000_000
     static let maxRestartDelay: UInt64 = 30_000_000_000
 
-    public init(configuration: NotifierConfiguration, log: @escaping @Sendable (LogLevel, String) -> Void = { _, _ in }) {
+    /// - Parameter logger: where the plugin's starts, crashes and stderr lines go; each line has the notifier's name
+    ///   as `plugin` metadata.
+    public init(configuration: NotifierConfiguration, logger: Logger = .discarding) {
         self.configuration = configuration
-        self.log = log
+        self.logger = logger.with("plugin", configuration.name)
     }
 
     /// The plugin's handshake, starting it if it is not running (blocks up to the timeout).
@@ -142,11 +145,11 @@ public final class NotifierPlugin: @unchecked Sendable {
         startLock.lock()
         defer { startLock.unlock() }
         if let s = lock.withLock({ session }), s.isAlive { return s }
-        let s = try NotifierSession.start(configuration: configuration, log: log, ended: { [weak self] session, reason in
+        let s = try NotifierSession.start(configuration: configuration, logger: logger, ended: { [weak self] session, reason in
             self?.sessionEnded(session, reason)
         })
         lock.withLock { session = s }
-        log(.info, "notifier \(configuration.name) started: \(s.info.name) \(s.info.version)")
+        logger.info("notifier \(configuration.name) started: \(s.info.name) \(s.info.version)")
         return s
     }
 
@@ -163,7 +166,7 @@ public final class NotifierPlugin: @unchecked Sendable {
             return delay
         }
         if let reason, let restart {
-            log(.error, "notifier \(configuration.name) \(reason); starting it again in \(GoDuration.format(Int64(restart))) when needed")
+            logger.error("notifier \(configuration.name) \(reason); starting it again in \(GoDuration.format(Int64(restart))) when needed")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import Engine
 import Foundation
 import PluginSupervisor
@@ -32,7 +33,7 @@ final class NotifierSession: @unchecked Sendable {
     }
 
     /// Starts the program and waits (up to the configured timeout) for its handshake.
-    static func start(configuration: NotifierConfiguration, log: @escaping @Sendable (LogLevel, String) -> Void,
+    static func start(configuration: NotifierConfiguration, logger: Logger,
                       ended: @escaping @Sendable (NotifierSession, String?) -> Void) throws(NotifierError) -> NotifierSession {
         let name = configuration.name
         let session = NotifierSession(name: name, info: NotifierInfo(name: name, version: "", options: [:], inFlight: 1), onEnd: ended)
@@ -40,7 +41,7 @@ final class NotifierSession: @unchecked Sendable {
         do {
             session.connection = try PluginConnection(
                 endpoint: configuration.endpoint, options: options,
-                handlers: PluginWire.handlers(kind: "notifier", name: name, log: log,
+                handlers: PluginWire.handlers(kind: "notifier", name: name, logger: logger,
                                               frame: { bytes in try session.handle(bytes) },
                                               ended: { end in session.connectionEnded(end) }))
         } catch {

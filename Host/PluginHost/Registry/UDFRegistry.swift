@@ -1,3 +1,4 @@
+import Logging
 import Engine
 import Synchronization
 import PluginSupervisor
@@ -12,28 +13,29 @@ public final class UDFRegistry: UDFProvider, @unchecked Sendable {
     public let configuration: UDFConfiguration
     /// Every node's last snapshot; restored when a node starts or restarts.
     public let snapshots: UDFSnapshotStore
-    private let log: @Sendable (LogLevel, String) -> Void
+    private let logger: Logger
 
     private let infos = Mutex<[String: UDFInfo]>([:])
     private let nodes = Mutex<[WeakNode]>([])
 
-    /// - Parameter log: where lines a UDF writes to stderr during its Info call go.
+    /// - Parameter logger: where lines a UDF writes to stderr during its Info call go (with its name as `udf`
+    ///   metadata).
     public init(configuration: UDFConfiguration, snapshots: UDFSnapshotStore = UDFSnapshotStore(),
-                log: @escaping @Sendable (LogLevel, String) -> Void = { _, _ in }) {
+                logger: Logger = .discarding) {
         self.configuration = configuration
         self.snapshots = snapshots
-        self.log = log
+        self.logger = logger
     }
 
     /// Reads a kapacitor.conf-style file (see ``UDFConfiguration/load(path:)``).
-    public convenience init(configurationFile path: String) throws(ConfigDiagnostic) {
-        self.init(configuration: try UDFConfiguration.load(path: path))
+    public convenience init(configurationFile path: String, logger: Logger = .discarding) throws(ConfigDiagnostic) {
+        self.init(configuration: try UDFConfiguration.load(path: path), logger: logger)
     }
 
     public func info(for name: String) throws -> UDFInfo? {
         guard let function = configuration.functions[name] else { return nil }
         if let cached = infos.withLock({ $0[name] }) { return cached }
-        let info = try UDFRegistry.fetchInfo(function, log: log)
+        let info = try UDFRegistry.fetchInfo(function, logger: logger)
         infos.withLock { $0[name] = info }
         return info
     }
@@ -76,14 +78,14 @@ public final class UDFRegistry: UDFProvider, @unchecked Sendable {
         for node in live { node.terminate() }
     }
 
-    static func fetchInfo(_ function: UDFFunctionConfiguration, log: @escaping @Sendable (LogLevel, String) -> Void) throws(UDFError) -> UDFInfo {
+    static func fetchInfo(_ function: UDFFunctionConfiguration, logger: Logger) throws(UDFError) -> UDFInfo {
         let done = ConditionLock()
         let finished = Mutex(false)
         let name = function.name
         let session = try UDFSession(
             function: function, nodeID: nil, provides: nil,
             handlers: .init(
-                log: { log(.info, "UDF \(name): \($0)") },
+                log: { logger.info("UDF \(name): \($0)", metadata: ["udf": .string(name)]) },
                 ended: { _, _ in
                     done.withLock {
                         finished.withLock { $0 = true }

@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import PluginProtocol
 import SwiftProtobuf
@@ -80,10 +81,12 @@ public final class CollectorSession: @unchecked Sendable {
     /// Starts the program, sends the handshake with the options and waits for the answer; checks the options
     /// against those the plugin declares.
     /// - Parameters:
+    ///   - logger: where the plugin's stderr lines go, at their Telegraf-style level, with its name as `plugin`
+    ///     metadata.
     ///   - streamed: points the plugin sends on its own (gather id 0).
     ///   - ended: once, when the process has ended (`nil`: after ``stop()``).
     public static func start(_ configuration: CollectorPluginConfiguration,
-                             log: @escaping @Sendable (LogLevel, String) -> Void,
+                             logger: Logger,
                              streamed: @escaping @Sendable ([Point]) -> Void,
                              ended: @escaping @Sendable (String?) -> Void) throws(CollectorPluginError) -> CollectorSession {
         let name = configuration.name
@@ -94,7 +97,7 @@ public final class CollectorSession: @unchecked Sendable {
                 endpoint: .process(program: configuration.program, arguments: configuration.arguments,
                                    environment: configuration.environment),
                 options: options,
-                handlers: PluginWire.handlers(kind: "collector", name: name, log: log,
+                handlers: PluginWire.handlers(kind: "collector", name: name, logger: logger,
                                               frame: { bytes in try session.handle(bytes) },
                                               ended: { end in session.connectionEnded(end) }))
         } catch {

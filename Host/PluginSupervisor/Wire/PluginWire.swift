@@ -1,3 +1,4 @@
+import Logging
 import PluginProtocol
 import SwiftProtobuf
 import TockModel
@@ -24,12 +25,15 @@ package enum PluginWire {
     }
 
     /// The handlers every `plugin.proto` session shares: stderr lines logged at their Telegraf-style level under
-    /// `"<kind> <name>: "`, keepalives stamped with the wall clock.
-    package static func handlers(kind: String, name: String, log: @escaping @Sendable (LogLevel, String) -> Void,
+    /// `"<kind> <name>: "` with the plugin's name as `plugin` metadata, keepalives stamped with the wall clock.
+    package static func handlers(kind: String, name: String, logger: Logger,
                                  frame: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void,
                                  ended: @escaping @Sendable (ConnectionEnd) -> Void) -> PluginConnection.Handlers {
         .init(frame: frame,
-              stderrLine: { line in log(stderrLevel(of: line), "\(kind) \(name): \(line)") },
+              stderrLine: { line in
+                  logger.log(level: Logger.Level(stderrLevel(of: line)), "\(kind) \(name): \(line)",
+                             metadata: ["plugin": .string(name)])
+              },
               keepalive: { PluginWire.frame(.with { $0.keepalive = .with { $0.time = wallClockNanos() } }) },
               ended: ended)
     }

@@ -11,7 +11,7 @@ extension TopicAPI {
     /// Defines the stored handlers (one that can no longer be defined is logged and skipped, and stays stored) and
     /// puts back the stored event states.
     static func restore(_ alerting: AlertingService, from store: Store, log: Logger) throws {
-        alerting.topicRouter.setLog { level, message in log.log(level: Logger.Level(level), "\(message)") }
+        alerting.topicRouter.logger = log
         for stored in try store.topicHandlers() {
             do {
                 guard let json = try? JSON.parse(Array(stored.json.utf8)) else { throw TopicHandlerError("the stored handler is not JSON") }

@@ -87,10 +87,8 @@ struct DeadLetterAPI: Sendable {
             let log = self.log
             for letter in letters {
                 do {
-                    let (handler, running) = try alerting.replay(letter) { level, message in
-                        log.log(level: Logger.Level(level), "\(message)",
-                                metadata: ["task": .string(letter.origin.task), "node": .string(letter.origin.node)])
-                    }
+                    let (handler, running) = try alerting.replay(
+                        letter, logger: log.with("task", letter.origin.task).with("node", letter.origin.node))
                     replayed.append(.object([("id", .int(letter.id)), ("handler", .string(handler)), ("running", .bool(running))]))
                 } catch {
                     refused.append(.object([("id", .int(letter.id)), ("error", .string((error as? ReplayRefusal)?.reason ?? "\(error)"))]))

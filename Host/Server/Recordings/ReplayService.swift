@@ -312,9 +312,7 @@ final class ReplayService: @unchecked Sendable {
         options.ingress = ReplayIngress(taskDBRPs: dbrps)
         options.batchSourceMode = .recorded
         let taskOptions = options
-        let handlers = run.handlers { level, node, message in
-            log.log(level: Logger.Level(level), "\(message)", metadata: ["replay": .string(id), "task": .string(task.id), "node": .string(node)])
-        }
+        let handlers = run.handlers(logger: log.with("replay", id).with("task", task.id))
         log.info("replay started", metadata: [
             "replay": .string(id), "task": .string(task.id), "recording": .string(recording),
         ])

@@ -1,3 +1,4 @@
+import Logging
 import Engine
 import Foundation
 import Recording
@@ -59,8 +60,8 @@ final class ReplayRun: @unchecked Sendable {
         return c.total == 0 ? 0 : Double(c.fed) / Double(c.total)
     }
 
-    /// The handlers of the task copy: its events are kept here, its logs go to `log`.
-    func handlers(log: @escaping @Sendable (LogLevel, String, String) -> Void) -> TaskRunner.Handlers {
+    /// The handlers of the task copy: its events are kept here, its logs go to `logger`.
+    func handlers(logger: Logger) -> TaskRunner.Handlers {
         TaskRunner.Handlers(event: { [weak self] _, event in
             guard let self else { return }
             self.lock.lock()
@@ -73,7 +74,7 @@ final class ReplayRun: @unchecked Sendable {
                 self.alerts.append(json)
                 if self.alerts.count > Self.keptAlerts { self.alerts.removeFirst(self.alerts.count - Self.keptAlerts) }
             }
-        }, log: log)
+        }, logger: logger)
     }
 
     /// `{"http-out":{"endpoint":{"series":[…]}},"alerts":[…],"alert-count":N}`.

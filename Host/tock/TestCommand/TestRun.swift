@@ -1,3 +1,4 @@
+import Logging
 import Engine
 import Foundation
 import LineProtocol
@@ -56,6 +57,26 @@ final class TestActuals: @unchecked Sendable {
     func snapshot<T>(_ body: (TestActuals) -> T) -> T { lock.withLock { body(self) } }
 }
 
+/// Where a test case's task logs: its warnings and errors become the case's errors, as `LEVEL [node] message`.
+struct ActualsLogHandler: LogHandler {
+    let actuals: TestActuals
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .warning
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var all = metadata
+        if let own = event.metadata { all.merge(own) { $1 } }
+        // The case's task is the file's: only the node is named.
+        all["task"] = nil
+        actuals.error(VerbLogHandler.line(event.level, "\(event.message)", all, style: .bracketed))
+    }
+}
+
 /// Runs one case of a test file as `tock run` runs a script: its own task, no daemon, UDFs from the test's config.
 struct TestCaseRun {
     let file: TockTestFile
@@ -106,9 +127,7 @@ struct TestCaseRun {
                 case .httpOut(let endpoint, _, let result): actuals.httpOut(endpoint: endpoint, result.json)
                 }
             },
-            log: { level, node, message in
-                if level >= .warning { actuals.error("\(level.rawValue) [\(node)] \(message)") }
-            })
+            logger: Logger(label: "tock.test") { _ in ActualsLogHandler(actuals: actuals) })
         handlers.output = { node, message in
             if silent.contains(node) && !tapped.contains(node) { return }
             actuals.row(node: node, Series.json(message))

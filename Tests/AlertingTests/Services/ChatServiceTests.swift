@@ -116,8 +116,7 @@ struct ChatServiceTests {
         let receiver = try await HTTPReceiver.start()
         defer { receiver.stop() }
         let sender = try Configured.service("teams", url: receiver.url).makeSender(options: [:])
-        let queue = DeliveryQueue(sender: sender, origin: DeliveryOrigin(task: "t", node: "alert2", topic: "cpu", kind: "teams"),
-                                  log: { _, _ in })
+        let queue = DeliveryQueue(sender: sender, origin: DeliveryOrigin(task: "t", node: "alert2", topic: "cpu", kind: "teams"))
         defer { queue.cancel() }
         var event = Events.critical
         event.id = ""

@@ -1,3 +1,5 @@
+import Logging
+import LogTesting
 import HTTPTesting
 import Engine
 import Foundation
@@ -147,7 +149,15 @@ struct LoopbackError: Error, CustomStringConvertible {
 final class LogLines: Sendable {
     private let lines = Mutex<[(LogLevel, String)]>([])
     var all: [String] { lines.withLock { $0.map(\.1) } }
-    var log: @Sendable (LogLevel, String) -> Void { { [self] level, text in lines.withLock { $0.append((level, text)) } } }
+    /// A logger whose lines are kept here, with their metadata (`topic`, `handler`, …) after the message as ` key=value`.
+    var logger: Logger {
+        .recording { [self] line in
+            let fields = line.metadata.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+            lines.withLock { $0.append((line.level, line.message + fields)) }
+        }
+    }
+    /// The lines' messages without their metadata.
+    var messages: [String] { lines.withLock { $0.map(\.1) } }
 }
 
 /// An event of alert `id` at `time` seconds, with `value`.

@@ -45,8 +45,7 @@ final class AlertNode: CountingNode {
         if let sink { return sink }
         guard !stopped else { return nil }
         let opened = try service.open(
-            AlertNodeContext(taskID: output.taskID, nodeID: output.nodeID, topic: options.topic,
-                             log: { [weak output] level, message in output?.log(level, message) }),
+            AlertNodeContext(taskID: output.taskID, nodeID: output.nodeID, topic: options.topic, logger: output.logger),
             handlers: options.handlers)
         sink = opened
         return opened
@@ -99,7 +98,7 @@ final class AlertNode: CountingNode {
 
     private func level(of point: Point, current: AlertLevel, output: any NodeOutput) -> AlertLevel {
         options.selector.level(for: point, current: current) { level, isReset, error in
-            output.log(.error, "error evaluating \(isReset ? "reset " : "")expression for level \(level): \(error)")
+            output.logger.error("error evaluating \(isReset ? "reset " : "")expression for level \(level): \(error)")
         }
     }
 

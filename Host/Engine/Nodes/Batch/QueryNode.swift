@@ -166,12 +166,12 @@ final class QueryNode: CountingNode {
                     inFlight: InFlightQuery, output: any NodeOutput) {
         inFlight.task.withLock { current in
             if current != nil {
-                output.log(.debug, "skipping the query due at \(RFC3339Nano.format(run)): the previous one is still running")
+                output.logger.debug("skipping the query due at \(RFC3339Nano.format(run)): the previous one is still running")
                 return
             }
             let (start, stop) = plan.window(forRun: run)
             let query = plan.query(start: start, stop: stop)
-            output.log(.debug, "starting next batch query: \(query.text)")
+            output.logger.debug("starting next batch query: \(query.text)")
             current = Task(executorPreference: IOExecutor.shared) {
                 defer { inFlight.task.withLock { $0 = nil } }
                 do {

@@ -1,3 +1,4 @@
+import Logging
 import TockModel
 
 /// `|log()`: writes each point or batch as its series JSON, at `.level()` (default INFO) with `.prefix()`,
@@ -8,18 +9,15 @@ final class LogNode: Node {
 
     init(_ c: NodeConfiguration) throws {
         let name = (c.string("level") ?? "INFO").uppercased()
-        switch name {
-        case "DEBUG": level = .debug
-        case "INFO": level = .info
-        case "WARN", "WARNING": level = .warning
-        case "ERROR": level = .error
-        default: throw NodeConfigurationError("invalid log level \"\(name)\": use DEBUG, INFO, WARN or ERROR")
+        guard let level = LogLevel(configured: name) else {
+            throw NodeConfigurationError("invalid log level \"\(name)\": use DEBUG, INFO, WARN or ERROR")
         }
+        self.level = level
         prefix = c.string("prefix") ?? ""
     }
 
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
-        output.log(level, (prefix.isEmpty ? "" : prefix + " ") + Series.json(message))
+        output.logger.log(level: Logger.Level(level), "\(prefix.isEmpty ? "" : prefix + " ")\(Series.json(message))")
         output.emit(message)
     }
 }

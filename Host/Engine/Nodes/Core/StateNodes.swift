@@ -140,7 +140,7 @@ final class CombineNode: Node {
                 }
             }
         }
-        if let firstError { output.log(.error, "evaluating lambda expression: \(firstError)") }
+        if let firstError { output.logger.error("evaluating lambda expression: \(firstError)") }
         let dims = Set(buf.dimensions.tagNames)
         var indices = Array(0..<k)
         while true {

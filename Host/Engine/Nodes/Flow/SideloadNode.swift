@@ -94,7 +94,7 @@ final class SideloadNode: Node {
             do {
                 try execution.run(o.nodes, dot: root, into: &out)
             } catch {
-                output.log(.error, "failed to evaluate order template \(o.raw): \(error)")
+                output.logger.error("failed to evaluate order template \(o.raw): \(error)")
                 return
             }
             paths.append(out)
@@ -107,7 +107,7 @@ final class SideloadNode: Node {
             if let v = Self.convert(found, like: fallback) {
                 fields[name] = v
             } else {
-                output.log(.error, "failed to load key \(name): expected \(fallback.goTypeName), got \(found.goTypeName)")
+                output.logger.error("failed to load key \(name): expected \(fallback.goTypeName), got \(found.goTypeName)")
                 fields[name] = fallback
             }
         }
@@ -119,7 +119,7 @@ final class SideloadNode: Node {
             if case .string(let s)? = Self.convert(found, like: .string(fallback)) {
                 tags[name] = s
             } else {
-                output.log(.error, "failed to load key \(name): expected string, got \(found.goTypeName)")
+                output.logger.error("failed to load key \(name): expected string, got \(found.goTypeName)")
                 tags[name] = fallback
             }
         }

@@ -1,3 +1,4 @@
+import Logging
 import TockModel
 import Foundation
 import TICKScript
@@ -36,13 +37,14 @@ public struct AlertNodeContext: Sendable {
     public var nodeID: String
     /// `.topic(name)`; `nil` when the node has none.
     public var topic: String?
-    public var log: @Sendable (LogLevel, String) -> Void
+    /// Where the node's handlers log: the task's logger with the node's name as `node` metadata.
+    public var logger: Logger
 
-    public init(taskID: String, nodeID: String, topic: String?, log: @escaping @Sendable (LogLevel, String) -> Void) {
+    public init(taskID: String, nodeID: String, topic: String?, logger: Logger = .discarding) {
         self.taskID = taskID
         self.nodeID = nodeID
         self.topic = topic
-        self.log = log
+        self.logger = logger
     }
 
     /// Kapacitor's anonymous topic of a node's script handlers: `main:<task>:<node>`.

@@ -172,7 +172,7 @@ final class InfluxDBWriter: @unchecked Sendable {
 
             guard let error = failure else {
                 if failures > 0 {
-                    output.log(.info, "InfluxDB \(clusterName) takes writes again after \(failures) failed attempts")
+                    output.logger.info("InfluxDB \(clusterName) takes writes again after \(failures) failed attempts")
                 }
                 failures = 0
                 continue

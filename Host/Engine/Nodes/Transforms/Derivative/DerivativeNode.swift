@@ -41,7 +41,7 @@ final class DerivativeNode: Node {
                         points.append(bp)
                     }
                 } catch {
-                    output.log(.error, "\(error)")
+                    output.logger.error("\(error)")
                 }
             }
             b.points = points

@@ -59,7 +59,7 @@ final class ChangeDetectNode: Node {
     private func changed(_ prev: Fields?, _ curr: Fields, output: any NodeOutput) -> Bool {
         for field in fields {
             guard let value = curr[field] else {
-                output.log(.error, "invalid field in change detect: expected field \(field) not found")
+                output.logger.error("invalid field in change detect: expected field \(field) not found")
                 continue
             }
             if prev?[field] != value { return true }

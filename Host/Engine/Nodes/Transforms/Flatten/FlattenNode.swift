@@ -70,7 +70,7 @@ final class FlattenNode: Node {
             var prefix = ""
             for (i, tag) in on.enumerated() {
                 guard let v = p.tags[tag] else {
-                    output.log(.error, "point missing tag \"\(tag)\" for flatten operation")
+                    output.logger.error("point missing tag \"\(tag)\" for flatten operation")
                     continue nextPoint
                 }
                 if i > 0 { prefix += delimiter }

@@ -160,7 +160,7 @@ final class InfluxQLNode: Node {
                                   fields: points[0].fields, into: &ctx)
                     size += 1
                 } catch {
-                    output.log(.error, "failed to aggregate point in batch: \(error)")
+                    output.logger.error("failed to aggregate point in batch: \(error)")
                 }
                 first = 1
                 guard let r = ctx.reducer, let kind = ctx.kind, r.valuesOnly else { return }
@@ -177,7 +177,7 @@ final class InfluxQLNode: Node {
                 try aggregate(input(time: bp.time, tags: tags, fields: bp.fields), fields: bp.fields, into: &ctx)
                 size += 1
             } catch {
-                output.log(.error, "failed to aggregate point in batch: \(error)")
+                output.logger.error("failed to aggregate point in batch: \(error)")
             }
         }
         if size == 0 {
@@ -206,7 +206,7 @@ final class InfluxQLNode: Node {
             do {
                 try aggregate(input(time: bp.time, tags: merged(b.tags, bp.tags), fields: bp.fields), fields: bp.fields, into: &ctx)
             } catch {
-                output.log(.error, "failed to aggregate batch point: \(error)")
+                output.logger.error("failed to aggregate batch point: \(error)")
                 continue
             }
             if let p = emitPoint(ctx) { points.append(BatchPoint(time: p.time, fields: p.fields, tags: p.tags)) }
