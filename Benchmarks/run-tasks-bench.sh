@@ -10,7 +10,7 @@
 #   after: VmRSS 3 s after the drain, and the peak (VmHWM);
 #   deliveries per CPU-second: POINTS x TASKS / the daemon's CPU (user + system, /proc/PID/stat) from the POST to the
 #     drain (parsing and HTTP included; the polls of the httpOut endpoints too, a few hundred GETs).
-# Environment: RUNS (3), TASKS (1000), POINTS (200000), TOCK (.build-release/release/tock: the new binary),
+# Environment: RUNS (3), TASKS (1000), POINTS (200000), CASES ("base new": which binaries, in this order), TOCK (.build-release/release/tock: the new binary),
 #   BASE (/tmp/tock-base/.build-release/release/tock: main at 83d15f9, built with
 #   `git archive 83d15f9 | tar -x -C /tmp/tock-base && swift build -c release --product tock --scratch-path /tmp/tock-base/.build-release`).
 TOCK=${TOCK:-.build-release/release/tock}
@@ -19,7 +19,11 @@ NEW=$TOCK
 BASE=${BASE:-/tmp/tock-base/.build-release/release/tock}
 TASKS=${TASKS:-1000}
 POINTS=${POINTS:-200000}
-[[ -x "$NEW" && -x "$BASE" ]] || { echo "need $NEW and $BASE (see the header)" >&2; exit 1; }
+CASES=${CASES:-base new}
+for c in $CASES; do
+  b=$BASE; [[ $c == new ]] && b=$NEW
+  [[ -x "$b" ]] || { echo "need $b (see the header)" >&2; exit 1; }
+done
 
 status() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 python3 - "$POINTS" > "$WORK/burst.lp" <<'PY'
@@ -60,7 +64,7 @@ PY
 echo "machine: $(nproc) cores, load average $(load) at the start; $TASKS tasks, $POINTS points"
 echo "# case threads_idle threads_max rss_idle_MB rss_after_MB rss_peak_MB deliveries_per_cpu_s_M drain_s" > "$WORK/results"
 for r in $(seq "$RUNS"); do
-  for which in base new; do
+  for which in $CASES; do
     if [[ $which == base ]]; then TOCK=$BASE; else TOCK=$NEW; fi
     start_tock "$WORK/tock-$which"
     define_tasks "$TURL" "$TASKS"

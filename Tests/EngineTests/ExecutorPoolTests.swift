@@ -206,6 +206,18 @@ import TockModel
         #expect(budget.heldPoints == 0)
     }
 
+    @Test("filtering a shared write copies it only when a point is removed, and keeps the order of the rest")
+    func sharedFilter() {
+        let shared = (0..<100).map { Self.p($0) }
+        var mine = shared
+        mine.removeAllSparingShared { $0.name != "m" }
+        let same = mine.withUnsafeBufferPointer { a in shared.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+        #expect(same, "nothing removed: the task still reads the shared array")
+        mine.removeAllSparingShared { $0.time % (2 * second) == 0 || $0.time == 99 * second }
+        #expect(mine.map(\.time) == stride(from: 1, to: 99, by: 2).map { Int64($0) * second })
+        #expect(shared.count == 100, "the other tasks' array is untouched")
+    }
+
     func waitUntil(_ what: String, seconds: Double = 20, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() {

@@ -469,7 +469,9 @@ public final class TaskRunner: @unchecked Sendable {
             // One source: the points go on as one run (those of other databases dropped first).
             if !all {
                 let dbrps = self.dbrps
-                points.removeAll { p in !dbrps.contains(where: { $0.database == p.database && $0.retentionPolicy == p.retentionPolicy }) }
+                points.removeAllSparingShared { p in
+                    !dbrps.contains(where: { $0.database == p.database && $0.retentionPolicy == p.retentionPolicy })
+                }
             }
             runtimes[sources[0]].passThrough(points: &points)
             return
