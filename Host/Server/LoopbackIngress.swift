@@ -43,7 +43,7 @@ final class LoopbackIngress: PointIngress {
                 let slice = Array(points[start..<end])
                 master.metrics.received(slice, database: db, retentionPolicy: rp)
                 master.taps.deliver(slice, database: db, retentionPolicy: rp)
-                for runner in master.runners(database: db, retentionPolicy: rp) { runner.write(slice) }
+                TaskRunner.write(slice, to: master.runners(database: db, retentionPolicy: rp))
                 start = end
             }
         }

@@ -197,7 +197,8 @@ struct WriteHandler: Sendable {
         state.delivered += points.count
         taps?.deliver(points, database: state.database, retentionPolicy: state.retentionPolicy)
         hosts?.observe(points, database: state.database, arrival: nowNanoseconds())
-        for runner in runners { runner.write(points) }
+        // One array for every task (each task's queue references it), counted once in the tasks' queue budget.
+        TaskRunner.write(points, to: runners)
     }
 }
 

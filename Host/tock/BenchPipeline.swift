@@ -10,7 +10,7 @@ struct BenchPipeline: ParsableCommand {
         commandName: "pipeline",
         abstract: "Parse line protocol and run it through a TICKscript pipeline; print points/s and peak RSS.",
         discussion: "The parser runs on this thread and hands each chunk's points to the task (TaskRunner), whose "
-            + "executor thread runs the nodes; the leaf's output is counted and its first field summed. "
+            + "executor (a pool thread) runs the nodes; the leaf's output is counted and its first field summed. "
             + "Reports wall time and the process's CPU time (both threads).")
 
     static let defaultScript = "stream|from()|groupBy('host')|window().period(10s).every(10s)|mean('value')"

@@ -43,6 +43,9 @@ public struct PipelineNode {
     /// `stats` node is a source of the pipeline that reads its parent's counters, so `kapacitor show` draws no
     /// edge into it.
     public var drawnAsSource = false
+    /// Whether the node is a UDF's (made by the ``UDFProvider``): such a node may block its task's executor (while
+    /// its child catches up or restarts), so the task gets a thread of its own rather than the shared pool's.
+    public var runsUDF = false
 }
 
 /// A task's checked graph of nodes, ready to run: what ``TaskBuilder`` makes of a script.

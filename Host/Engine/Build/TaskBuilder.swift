@@ -496,7 +496,8 @@ struct BuildState {
             }
             built.append(PipelineNode(id: draft.id, method: draft.method, position: draft.position, inputType: draft.inputType,
                                       outputType: draft.outputType, parents: draft.parents, children: draft.children,
-                                      quiet: quiet, node: node, drawnAsSource: draft.spec?.name == "stats"))
+                                      quiet: quiet, node: node, drawnAsSource: draft.spec?.name == "stats",
+                                      runsUDF: draft.spec == nil && draft.udf != nil && builder.udfProvider != nil))
         }
         if built.isEmpty {
             throw ScriptError("the script defines no pipeline: start one with stream|from()", at: SourcePosition(line: 1, column: 1))

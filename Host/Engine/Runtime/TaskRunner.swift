@@ -3,7 +3,7 @@ import Logging
 import TICKScript
 import TockModel
 
-/// Runs one task: its pipeline on one dedicated executor thread.
+/// Runs one task: its pipeline, serially, on the threads of an ``ExecutorPool`` shared with the other tasks.
 ///
 /// ```swift
 /// let runner = try TaskRunner(program: program, options: .init(taskID: "cpu"), handlers: handlers)
@@ -72,24 +72,34 @@ public final class TaskRunner: @unchecked Sendable {
         }
     }
 
-    /// Points in flight from `write` to the executor, boxed so that the executor can take the array out as its only
-    /// owner (the nodes then change the points in place instead of copying them).
-    final class PointsBox: @unchecked Sendable {
-        var points: [Point]
-        init(_ points: [Point]) { self.points = points }
-    }
-
     enum Job {
-        case points(PointsBox)
+        case points(SharedPoints)
         /// Batches fed to the query node at a pipeline index, and how many points they hold (for the backlog).
         case batches(Int, [Batch], Int)
         case post(Int, Message)
         case fail(Int, any Error)
         case finish(Int)
+        /// Starts every node (the task's first job); `started` hears how it went.
+        case start(StartSignal)
         case stop
         case run(() -> Void)
         /// Work a node scheduled on the executor (``NodeOutput/perform(_:)``); dropped once the task is over.
         case perform(@Sendable () -> Void)
+
+        /// Points the job holds in the task's backlog.
+        var backlog: Int {
+            switch self {
+            case .points(let shared): shared.count
+            case .batches(_, _, let count): count
+            default: 1
+            }
+        }
+    }
+
+    /// How the start job reports to ``TaskRunner/start()``.
+    final class StartSignal: @unchecked Sendable {
+        let semaphore = DispatchSemaphore(value: 0)
+        var error: (any Error)?
     }
 
     public let taskID: String
@@ -98,13 +108,24 @@ public final class TaskRunner: @unchecked Sendable {
     public let dbrps: [DBRP]
     /// Keeps alert levels across runs of the task; set before ``start()``.
     public var alertStates: (any AlertStateStore)?
+    /// The threads the task runs on; set before ``start()``. A task with UDF nodes (which block while their child
+    /// catches up or restarts) gets a thread of its own instead, so that it never holds a shared thread.
+    public var pool: ExecutorPool = .shared
+    /// The bound on what this task and the others of the same budget hold queued together; set before ``start()``.
+    public var budget: QueueBudget = .shared
+    /// Whether the task runs on a thread of its own rather than ``pool`` (it has UDF nodes); known after ``start()``.
+    public private(set) var hasDedicatedThread = false
     let handlers: Handlers
     /// ``Handlers/everyNode``, with an output to hand the messages to.
     let tapsEveryNode: Bool
     private var runtimes: [NodeRuntime] = []
     private let sources: [Int]
 
-    // Executor state, touched only on the executor thread.
+    /// Jobs a slice handles at most, and points: then the task goes to the back of the pool's ready queue.
+    static let sliceJobs = 256
+    static let slicePoints = 8_192
+
+    // Executor state, touched only by the slice running the task (one at a time).
     var childTime: Int64 = 0
     var timingAll = false
     private var stopCalled: [Bool]
@@ -112,17 +133,22 @@ public final class TaskRunner: @unchecked Sendable {
     private var stopping = false
     /// A failure reported on the executor while a node was working; handled before the next message.
     private var pendingFailure: (node: Int, error: any Error)?
-    private var executorThread: pthread_t?
-    /// The jobs the executor has taken out of the queue and not yet processed (in reverse order).
+    /// The jobs the current slice has taken out of the queue and not yet processed (in reverse order).
     private var batch: [Job] = []
+    /// CPU time of the slices so far, and the thread's CPU clock when the current slice began.
+    private var sliceCPU: Int64 = 0
+    private var sliceStart: Int64 = 0
 
     // Shared state, under `condition`.
     private let condition = NSCondition()
-    private var queue: [Job] = []
+    private var queue = RingQueue<Job>()
     private var queuedPoints = 0
     private var done = false
     private var failure: (any Error)?
-    private var thread: Thread?
+    /// Where the task runs, once started.
+    private var lane: ExecutorPool?
+    /// Whether the task is in its pool's ready queue or running a slice.
+    private var scheduled = false
     private var cpuNanoseconds: Int64 = 0
     /// The backlog of written points above which `write` waits.
     public var maxQueuedPoints = 262_144
@@ -166,65 +192,91 @@ public final class TaskRunner: @unchecked Sendable {
         try self.init(program: try Program.parse(script), options: options, handlers: handlers)
     }
 
-    /// Starts the executor and every node (UDF nodes start their child here). Throws the first node's
-    /// start error, after which the task is over.
+    /// Starts every node on the task's executor (UDF nodes start their child here) and waits until they have
+    /// started. Throws the first node's start error, after which the task is over.
+    ///
+    /// The task runs on ``pool``, or on a thread of its own when it has UDF nodes.
     public func start() throws {
-        let started = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var startError: (any Error)? = nil
-        let thread = Thread { [self] in
-            executorThread = pthread_self()
-            for r in runtimes {
-                do {
-                    try r.node.start(output: r)
-                } catch {
-                    startError = error
-                    break
-                }
-            }
-            started.signal()
-            if let startError {
-                fail(node: nil, startError)
-            }
-            loop()
-        }
-        thread.name = "tock-task-\(taskID)"
-        thread.stackSize = 16 << 20
-        self.thread = thread
-        thread.start()
-        started.wait()
-        if let startError { throw startError }
+        let dedicated = pipeline.nodes.contains { $0.runsUDF }
+        let lane = dedicated ? ExecutorPool(name: "tock-task-\(taskID)", threads: 1) : pool
+        hasDedicatedThread = dedicated
+        let signal = StartSignal()
+        condition.lock()
+        self.lane = lane
+        queue.append(.start(signal))
+        scheduleLocked()
+        condition.unlock()
+        signal.semaphore.wait()
+        if let error = signal.error { throw error }
     }
 
     /// Writes points into the task. Points outside the task's dbrps are ignored. Safe from any thread;
-    /// waits while more than ``maxQueuedPoints`` are queued. After the task ended, points are dropped.
+    /// waits while more than ``maxQueuedPoints`` are queued, or while the task's ``budget`` is spent. After the task
+    /// ended, points are dropped.
     public func write(_ points: [Point]) {
-        guard !points.isEmpty else { return }
-        condition.lock()
-        while queuedPoints >= maxQueuedPoints && !done { condition.wait() }
-        if !done {
-            queue.append(.points(PointsBox(points)))
-            queuedPoints += points.count
-            condition.broadcast()
+        Self.write(points, to: [self])
+    }
+
+    /// Writes the same points into several tasks: one array that every task's queue references (it counts once in
+    /// the tasks' ``budget``), in the order of `runners`. Waits while the budget is spent (once, before any task gets
+    /// the points) and, per task, while its backlog is full — except on an executor thread, which never waits (it
+    /// could be the thread the tasks need to drain), and lets the points in over the limits instead.
+    public static func write(_ points: [Point], to runners: [TaskRunner]) {
+        guard !points.isEmpty, let first = runners.first else { return }
+        let budget = first.budget
+        guard runners.allSatisfy({ $0.budget === budget }) else {
+            // Tasks of different budgets (tests): one shared array per budget.
+            var groups: [ObjectIdentifier: [TaskRunner]] = [:]
+            var order: [ObjectIdentifier] = []
+            for r in runners {
+                let id = ObjectIdentifier(r.budget)
+                if groups[id] == nil { order.append(id) }
+                groups[id, default: []].append(r)
+            }
+            for id in order { write(points, to: groups[id]!) }
+            return
         }
+        let wait = !CurrentExecutor.onExecutor
+        budget.acquire(points.count, wait: wait)
+        let shared = SharedPoints(points, holders: runners.count, budget: budget)
+        for runner in runners { runner.enqueue(points: shared, wait: wait) }
+    }
+
+    private func enqueue(points shared: SharedPoints, wait: Bool) {
+        condition.lock()
+        while wait && queuedPoints >= maxQueuedPoints && !done { condition.wait() }
+        if done {
+            condition.unlock()
+            shared.drop()
+            return
+        }
+        queue.append(.points(shared))
+        queuedPoints += shared.count
+        scheduleLocked()
         condition.unlock()
     }
 
     /// Feeds batches to the `query` node ``Pipeline/batchQueries``[`index`], which emits them as if its query had
     /// returned them (a replayed recording, in ``BatchSourceMode/recorded``). Safe from any thread; in order with
-    /// ``write(_:)``; waits while more than ``maxQueuedPoints`` points are queued. Dropped after the task ended or
-    /// when `index` names no query node.
+    /// ``write(_:)``; waits while more than ``maxQueuedPoints`` points are queued or the ``budget`` is spent.
+    /// Dropped after the task ended or when `index` names no query node.
     public func feed(_ batches: [Batch], toQuery index: Int) {
         let queries = pipeline.batchQueries
         guard !batches.isEmpty, queries.indices.contains(index) else { return }
         let count = batches.reduce(0) { $0 + max(1, $1.points.count) }
+        let wait = !CurrentExecutor.onExecutor
+        budget.acquire(count, wait: wait)
         condition.lock()
-        while queuedPoints >= maxQueuedPoints && !done { condition.wait() }
+        while wait && queuedPoints >= maxQueuedPoints && !done { condition.wait() }
         if !done {
             queue.append(.batches(queries[index], batches, count))
             queuedPoints += count
-            condition.broadcast()
+            scheduleLocked()
+            condition.unlock()
+        } else {
+            condition.unlock()
+            budget.release(count)
         }
-        condition.unlock()
     }
 
     /// Ends the input and waits until every node has drained (UDF nodes included), then returns; throws the
@@ -257,8 +309,8 @@ public final class TaskRunner: @unchecked Sendable {
         return (done, failure)
     }
 
-    /// CPU time the executor thread has used, once the task has ended (0 before): the engine's cost without
-    /// the caller's parsing or other tasks.
+    /// CPU time the task's executor used, once the task has ended (0 before): the sum of the thread CPU time of
+    /// every slice that ran it, the engine's cost without the caller's parsing or other tasks.
     public var executorCPUNanoseconds: Int64 {
         condition.lock()
         defer { condition.unlock() }
@@ -268,9 +320,9 @@ public final class TaskRunner: @unchecked Sendable {
     /// The counters of every node, in pipeline order.
     public func stats() -> [NodeStats] {
         condition.lock()
-        let ended = done
+        let quiet = done || lane == nil
         condition.unlock()
-        if ended || thread == nil { return runtimes.map(\.stats) }
+        if quiet || CurrentExecutor.isRunning(self) { return runtimes.map(\.stats) }
         let ready = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: [NodeStats] = []
         enqueue(.run { [self] in
@@ -291,7 +343,7 @@ public final class TaskRunner: @unchecked Sendable {
     /// Records a node's failure: at once when called on the executor (inside the node's work), so no further
     /// message reaches the pipeline; through the queue from other threads.
     func reportFailure(node: Int, _ error: any Error) {
-        if let t = executorThread, pthread_equal(t, pthread_self()) != 0 {
+        if CurrentExecutor.isRunning(self) {
             if pendingFailure == nil { pendingFailure = (node, error) }
         } else {
             enqueue(.fail(node, error))
@@ -306,58 +358,61 @@ public final class TaskRunner: @unchecked Sendable {
             return
         }
         queue.append(job)
-        condition.broadcast()
+        scheduleLocked()
         condition.unlock()
+    }
+
+    /// Puts the task in its pool's ready queue unless it is there or running (or not started); under `condition`.
+    private func scheduleLocked() {
+        guard !scheduled, let lane else { return }
+        scheduled = true
+        lane.schedule(self)
     }
 
     // MARK: The executor
 
-    private func loop() {
-        while true {
-            condition.lock()
-            while queue.isEmpty && !done { condition.wait() }
-            if done {
-                let leftover = queue
-                queue.removeAll()
-                condition.unlock()
-                for case .run(let f) in leftover { f() }
-                return
-            }
-            // Take the jobs out by moving them, so the point arrays they carry stay uniquely owned and their
-            // points can be handed on without copies.
-            batch = queue
-            queue = []
-            condition.unlock()
-            batch.reverse()
-            while let job = batch.popLast() {
-                process(job)
-                if let f = pendingFailure {
-                    pendingFailure = nil
-                    fail(node: f.node, f.error)
-                }
+    /// Runs one slice: up to ``sliceJobs`` jobs holding up to ``slicePoints`` points (at least one job), in order.
+    func runSlice() -> Bool {
+        sliceStart = threadCPUNanoseconds()
+        condition.lock()
+        var points = 0
+        while batch.count < Self.sliceJobs, let next = queue.first?.backlog,
+              batch.isEmpty || points + next <= Self.slicePoints, let job = queue.popFirst() {
+            points += next
+            batch.append(job)
+        }
+        condition.unlock()
+        // Taken out by moving, so the point arrays they carry stay uniquely owned where they can be.
+        batch.reverse()
+        while let job = batch.popLast() {
+            process(job)
+            if let f = pendingFailure {
+                pendingFailure = nil
+                fail(node: f.node, f.error)
             }
         }
+        sliceCPU += threadCPUNanoseconds() - sliceStart
+        condition.lock()
+        let more = !queue.isEmpty && !done
+        if !more { scheduled = false }
+        condition.unlock()
+        return more
     }
 
     private func process(_ job: consuming Job) {
         switch consume job {
-        case .points(let box):
-            var points: [Point] = []
-            swap(&points, &box.points)
+        case .points(let shared):
+            var points = shared.take()
             let count = points.count
             if !stopping && !isOver { route(&points) }
-            condition.lock()
-            queuedPoints -= count
-            condition.broadcast()
-            condition.unlock()
+            points = []
+            taken(count)
         case .batches(let i, let batches, let count):
             if !stopping && !isOver {
                 for b in batches where !failing { runtimes[i].emit(.batch(b)) }
             }
-            condition.lock()
-            queuedPoints -= count
-            condition.broadcast()
-            condition.unlock()
+            taken(count)
+            budget.release(count)
         case .post(let i, let message):
             if !isOver { runtimes[i].emit(message) }
         case .fail(let i, let error):
@@ -367,6 +422,8 @@ public final class TaskRunner: @unchecked Sendable {
                 finished[i] = true
                 advanceStop()
             }
+        case .start(let signal):
+            startNodes(signal)
         case .stop:
             if !stopping {
                 stopping = true
@@ -377,6 +434,29 @@ public final class TaskRunner: @unchecked Sendable {
         case .perform(let f):
             if !isOver { f() }
         }
+    }
+
+    private func startNodes(_ signal: StartSignal) {
+        var startError: (any Error)?
+        for r in runtimes {
+            do {
+                try r.node.start(output: r)
+            } catch {
+                startError = error
+                break
+            }
+        }
+        signal.error = startError
+        signal.semaphore.signal()
+        if let startError { fail(node: nil, startError) }
+    }
+
+    /// `count` points of the backlog were handled: writers waiting for room may go on.
+    private func taken(_ count: Int) {
+        condition.lock()
+        if !done { queuedPoints -= count }
+        condition.broadcast()
+        condition.unlock()
     }
 
     private var isOver: Bool {
@@ -391,7 +471,9 @@ public final class TaskRunner: @unchecked Sendable {
             // One source: the points go on as one run (those of other databases dropped first).
             if !all {
                 let dbrps = self.dbrps
-                points.removeAll { p in !dbrps.contains(where: { $0.database == p.database && $0.retentionPolicy == p.retentionPolicy }) }
+                points.removeAllSparingShared { p in
+                    !dbrps.contains(where: { $0.database == p.database && $0.retentionPolicy == p.retentionPolicy })
+                }
             }
             runtimes[sources[0]].passThrough(points: &points)
             return
@@ -431,30 +513,48 @@ public final class TaskRunner: @unchecked Sendable {
 
     /// Ends the task; called on the executor.
     private func end(_ error: (any Error)?) {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        let cpu = sliceCPU + threadCPUNanoseconds() - sliceStart
         // Work handed over before the end (an error a node counted from another thread) is done before anyone
         // waiting for the end sees it; what comes later runs where it is enqueued.
-        // The rest of the batch the executor took out of the queue comes before anything still queued.
+        // The rest of the batch the slice took out of the queue comes before anything still queued.
         let taken = batch.reversed().compactMap { job -> (() -> Void)? in if case .run(let f) = job { f } else { nil } }
         batch.removeAll { if case .run = $0 { true } else { false } }
         for f in taken { f() }
         condition.lock()
-        while queue.contains(where: { if case .run = $0 { true } else { false } }) {
-            let runs = queue.compactMap { job -> (() -> Void)? in if case .run(let f) = job { f } else { nil } }
-            queue.removeAll { if case .run = $0 { true } else { false } }
+        var leftover: [Job] = []
+        while !queue.isEmpty {
+            let jobs = queue.removeAll()
             condition.unlock()
-            for f in runs { f() }
+            for job in jobs {
+                switch job {
+                case .run(let f): f()
+                default: leftover.append(job)
+                }
+            }
             condition.lock()
         }
-        cpuNanoseconds = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+        cpuNanoseconds = cpu
         done = true
         failure = error
         queuedPoints = 0
         condition.broadcast()
         condition.unlock()
+        // What was queued and will never run gives its share of the budget back.
+        for job in leftover { Self.discard(job, budget: budget) }
+        if hasDedicatedThread { lane?.shutdown() }
+    }
+
+    private static func discard(_ job: Job, budget: QueueBudget) {
+        switch job {
+        case .points(let shared): shared.drop()
+        case .batches(_, _, let count): budget.release(count)
+        case .start(let signal): signal.semaphore.signal()
+        default: break
+        }
     }
 }
+
+extension TaskRunner: PoolClient {}
 
 /// A node ended its task with an error.
 public struct TaskError: Error, CustomStringConvertible, @unchecked Sendable {

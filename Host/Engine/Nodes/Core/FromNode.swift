@@ -150,7 +150,8 @@ final class FromNode: Node {
 extension FromNode: PointRunNode {
     func receive(points: inout [Point], port: Int, output: NodeRuntime) {
         if measurement != nil || database != nil || retentionPolicy != nil || !predicates.isEmpty {
-            points.removeAll { p in
+            // Untouched when every point matches: the array may be shared with other tasks.
+            points.removeAllSparingShared { p in
                 if let measurement, p.name != measurement { return true }
                 if let database, p.database != database { return true }
                 if let retentionPolicy, p.retentionPolicy != retentionPolicy { return true }
