@@ -1,5 +1,6 @@
 import Collectors
 import Foundation
+import Logging
 import Synchronization
 import TockModel
 
@@ -17,34 +18,30 @@ public final class CollectorAgent: Sendable {
     let scheduler: CollectorScheduler
     let shipper: Shipper
     let client: WriteClient
-    let log: AgentLog
+    let logger: Logger
     let started = ContinuousClock.now
     private let collectorCount: Mutex<Int>
 
     /// Opens the disk buffer and builds every collector (refusing bad options before anything runs).
     public init(configuration settings: AgentConfiguration, collectors: [CollectorConfig], version: String,
-                host: HostFS = .live, log: @escaping AgentLog) throws(AgentError) {
+                host: HostFS = .live, logger: Logger = .discarding) throws(AgentError) {
         let configuration: AgentConfiguration
         do { configuration = try settings.resolved() } catch { throw .configuration(error) }
         self.configuration = configuration
         self.version = version
-        self.log = log
+        self.logger = logger
         var tags = ["host": configuration.hostname.isEmpty ? HostFS.hostname : configuration.hostname]
         if !configuration.location.isEmpty { tags["location"] = configuration.location }
         hostTags = tags
         let buffer: DiskBuffer
         do {
-            buffer = try DiskBuffer(directory: configuration.bufferDirectory, maxBytes: configuration.bufferMaxBytes) { line in
-                log(.warning, line)
-            }
+            buffer = try DiskBuffer(directory: configuration.bufferDirectory, maxBytes: configuration.bufferMaxBytes, logger: logger)
         } catch { throw .buffer(error) }
         do { client = try WriteClient(configuration: configuration, version: version) } catch { throw .configuration(error) }
         let client = self.client
-        let shipper = Shipper(configuration: configuration, buffer: buffer, log: log) { batch in await client.write(batch) }
+        let shipper = Shipper(configuration: configuration, buffer: buffer, logger: logger) { batch in await client.write(batch) }
         self.shipper = shipper
-        scheduler = CollectorScheduler(collectors, host: host, hostTags: tags, clock: { Self.now }, log: { level, line in
-            log(AgentLogLevel(rawValue: level.rawValue) ?? .info, line)
-        }, sink: { points in shipper.submit(points) })
+        scheduler = CollectorScheduler(collectors, host: host, hostTags: tags, clock: { Self.now }, logger: logger, sink: { points in shipper.submit(points) })
         collectorCount = Mutex(collectors.count)
         do { try scheduler.start() } catch {
             Task { await client.shutdown() }
@@ -52,14 +49,14 @@ public final class CollectorAgent: Sendable {
         }
         let totals = buffer.totals
         if totals.batches > 0 {
-            log(.info, "\(totals.batches) batches (\(totals.points) points) left buffered by an earlier run will be sent first")
+            logger.info("\(totals.batches) batches (\(totals.points) points) left buffered by an earlier run will be sent first")
         }
     }
 
     /// Ships until cancelled (SIGTERM, SIGINT); then stops the collectors, seals what is open and sends what the
     /// server takes within `drain`, leaving the rest on disk for the next run.
     public func run(drain: Duration = .seconds(3)) async {
-        log(.info, "shipping to \(configuration.urls.joined(separator: ", ")) as host=\(hostTags["host"]!)\(hostTags["location"].map { " location=\($0)" } ?? ""), buffer \(shipper.buffer.directory)")
+        logger.info("shipping to \(configuration.urls.joined(separator: ", ")) as host=\(hostTags["host"]!)\(hostTags["location"].map { " location=\($0)" } ?? ""), buffer \(shipper.buffer.directory)")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in await shipper.run() }
             group.addTask { [self] in
@@ -78,7 +75,7 @@ public final class CollectorAgent: Sendable {
         }.value
         let totals = shipper.buffer.totals
         if totals.batches > 0 {
-            log(.info, "stopped with \(totals.points) points buffered in \(shipper.buffer.directory); they are sent on the next start")
+            logger.info("stopped with \(totals.points) points buffered in \(shipper.buffer.directory); they are sent on the next start")
         }
         await client.shutdown()
     }

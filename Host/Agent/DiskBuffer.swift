@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import Foundation
+import Logging
 import Synchronization
+import TockModel
 
 /// The agent's outbox: sealed batches on disk, oldest first, until a server takes them.
 ///
@@ -58,9 +60,9 @@ public final class DiskBuffer: Sendable {
     }
 
     /// Opens (creating it if needed) the buffer in `directory`; batches left by an earlier run are kept, in order.
-    /// Files that are not batches, or batches whose header cannot be read, are reported through `log` and set aside
+    /// Files that are not batches, or batches whose header cannot be read, are logged and set aside
     /// with a `.bad` suffix.
-    public init(directory: String, maxBytes: Int, log: @Sendable (String) -> Void = { _ in }) throws(DiskBufferError) {
+    public init(directory: String, maxBytes: Int, logger: Logger = .discarding) throws(DiskBufferError) {
         self.directory = directory
         self.maxBytes = maxBytes
         do {
@@ -86,7 +88,7 @@ public final class DiskBuffer: Sendable {
             }
             guard name.hasSuffix(".batch"), let sequence = UInt64(name.dropLast(6)) else { continue }
             guard let header = Self.readHeader(path), let size = Self.size(path) else {
-                log("buffered batch \(path) is unreadable; set aside as \(name).bad")
+                logger.warning("buffered batch \(path) is unreadable; set aside as \(name).bad")
                 rename(path, path + ".bad")
                 continue
             }

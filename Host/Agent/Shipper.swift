@@ -2,6 +2,7 @@ import Collectors
 import CompressNIO
 import Foundation
 import LineProtocol
+import Logging
 import NIOCore
 import Synchronization
 import TockModel
@@ -32,7 +33,7 @@ public final class Shipper: Sendable {
     let configuration: AgentConfiguration
     let buffer: DiskBuffer
     private let send: Send
-    private let log: AgentLog
+    private let logger: Logger
     private let pending = Mutex<[Target: Pending]>([:])
     private let counters = Mutex(Stats())
     private let wake: AsyncStream<Void>.Continuation
@@ -53,11 +54,11 @@ public final class Shipper: Sendable {
 
     /// Makes a shipper over `buffer`. Points an earlier run had journaled but not sealed (it was killed between two
     /// flushes) are sealed into the buffer first.
-    public init(configuration: AgentConfiguration, buffer: DiskBuffer, log: @escaping AgentLog, send: @escaping Send) {
+    public init(configuration: AgentConfiguration, buffer: DiskBuffer, logger: Logger = .discarding, send: @escaping Send) {
         self.configuration = configuration
         self.buffer = buffer
         self.send = send
-        self.log = log
+        self.logger = logger
         journal = OpenBatchJournal(directory: buffer.directory)
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let (records, torn) = OpenBatchJournal.recover(directory: buffer.directory)
@@ -67,9 +68,9 @@ public final class Shipper: Sendable {
         }
         OpenBatchJournal.discardRecovered(directory: buffer.directory)
         if !records.isEmpty {
-            log(.info, "\(records.reduce(0) { $0 + $1.points }) points collected but not sealed by the last run were recovered from its journal")
+            logger.info("\(records.reduce(0) { $0 + $1.points }) points collected but not sealed by the last run were recovered from its journal")
         }
-        if torn { log(.warning, "the last run's journal ended in a record cut short (the agent was killed while writing it); that record is lost") }
+        if torn { logger.warning("the last run's journal ended in a record cut short (the agent was killed while writing it); that record is lost") }
     }
 
     public var stats: Stats { counters.withLock { $0 } }
@@ -111,7 +112,7 @@ public final class Shipper: Sendable {
                 }
             }
         }
-        if let failure { log(.error, "points from the collectors cannot be written as line protocol: \(failure)") }
+        if let failure { logger.error("points from the collectors cannot be written as line protocol: \(failure)") }
         guard !full.isEmpty else { return }
         for (target, batch) in full { store(target, batch) }
         // The journal keeps only what is still open.
@@ -131,9 +132,9 @@ public final class Shipper: Sendable {
         }
         guard changed else { return }
         if let error {
-            log(.warning, "\(error); the open batch is kept in memory only until it is sealed")
+            logger.warning("\(error); the open batch is kept in memory only until it is sealed")
         } else {
-            log(.info, "the open batch journal is written again")
+            logger.info("the open batch journal is written again")
         }
     }
 
@@ -156,7 +157,7 @@ public final class Shipper: Sendable {
                 body = try Self.gzip(pending.bytes)
                 gzip = true
             } catch {
-                log(.error, "cannot compress a batch: \(error); it is kept and sent uncompressed")
+                logger.error("cannot compress a batch: \(error); it is kept and sent uncompressed")
             }
         }
         let batch = DiskBuffer.Batch(database: target.database, retentionPolicy: target.retentionPolicy,
@@ -165,14 +166,14 @@ public final class Shipper: Sendable {
             let dropped = try buffer.append(batch)
             if dropped > 0 {
                 let totals = buffer.totals
-                log(.warning, "buffer full (\(buffer.maxBytes) bytes): dropped the oldest \(dropped) points (\(totals.droppedPoints) since start)")
+                logger.warning("buffer full (\(buffer.maxBytes) bytes): dropped the oldest \(dropped) points (\(totals.droppedPoints) since start)")
             }
         } catch {
             counters.withLock {
                 $0.lostPoints += pending.points
                 $0.lastError = error.description
             }
-            log(.error, "\(pending.points) points lost: \(error)")
+            logger.error("\(pending.points) points lost: \(error)")
         }
         wake.yield()
     }
@@ -218,7 +219,7 @@ public final class Shipper: Sendable {
             case .written, .rejected, .tooLarge:
                 if let since = downSince {
                     let totals = buffer.totals
-                    log(.info, "the server takes writes again after \(Self.format(ContinuousClock.now - since)); sending \(totals.batches) buffered batches (\(totals.points) points)")
+                    logger.info("the server takes writes again after \(Self.format(ContinuousClock.now - since)); sending \(totals.batches) buffered batches (\(totals.points) points)")
                     downSince = nil
                 }
                 backoff = .seconds(1)
@@ -233,12 +234,12 @@ public final class Shipper: Sendable {
                 if downSince == nil {
                     downSince = .now
                     lastReport = .now
-                    log(.error, "cannot write: \(reason); buffering on disk (\(totals.points) points waiting)")
+                    logger.error("cannot write: \(reason); buffering on disk (\(totals.points) points waiting)")
                 } else if ContinuousClock.now - lastReport > .seconds(60) {
                     lastReport = .now
-                    log(.warning, "still cannot write: \(reason); \(totals.batches) batches (\(totals.bytes) bytes, \(totals.points) points) buffered, \(totals.droppedPoints) dropped")
+                    logger.warning("still cannot write: \(reason); \(totals.batches) batches (\(totals.bytes) bytes, \(totals.points) points) buffered, \(totals.droppedPoints) dropped")
                 } else {
-                    log(.debug, "write failed: \(reason); next attempt in \(Self.format(backoff))")
+                    logger.debug("write failed: \(reason); next attempt in \(Self.format(backoff))")
                 }
                 let jitter = Duration.milliseconds(Int.random(in: 0...max(1, Int(backoff.components.seconds) * 100)))
                 try? await Task.sleep(for: backoff + jitter)
@@ -254,7 +255,7 @@ public final class Shipper: Sendable {
             guard let read = try buffer.read(entry) else { return .written }
             batch = read
         } catch {
-            log(.error, "\(error); the batch is dropped")
+            logger.error("\(error); the batch is dropped")
             counters.withLock { $0.lostPoints += entry.points }
             buffer.remove(entry)
             return .rejected(error.description)
@@ -273,7 +274,7 @@ public final class Shipper: Sendable {
                 $0.rejectedPoints += batch.points
                 $0.lastError = reason
             }
-            log(.error, "\(batch.points) points dropped: \(reason)")
+            logger.error("\(batch.points) points dropped: \(reason)")
         case .retry:
             break
         }
@@ -334,10 +335,3 @@ public final class Shipper: Sendable {
         return seconds < 10 ? String(format: "%.1fs", seconds) : "\(Int(seconds))s"
     }
 }
-
-/// The agent's log lines (Telegraf's `E! W! I! D!` levels).
-public enum AgentLogLevel: String, Sendable {
-    case debug = "D", info = "I", warning = "W", error = "E"
-}
-
-public typealias AgentLog = @Sendable (AgentLogLevel, String) -> Void

@@ -3,6 +3,7 @@ import ArgumentParser
 import Collectors
 import Dispatch
 import Foundation
+import Logging
 import TockModel
 
 /// `tock agent`: runs only the collectors and ships their points to a remote Tock or InfluxDB.
@@ -87,12 +88,11 @@ public struct AgentCommand: AsyncParsableCommand {
             for index in collectors.indices where !collectors[index].intervalSet { collectors[index].interval = .nanoseconds(ns) }
         }
         let debug = self.debug
-        let log: AgentLog = { level, line in
-            guard level != .debug || debug else { return }
-            FileHandle.standardError.write(Data("\(Self.timestamp()) \(level.rawValue)! \(line)\n".utf8))
-        }
+        // Telegraf's log lines on standard error, built here rather than bootstrapped: `tock agent` may run inside
+        // `tock`, whose other verbs bootstrap their own handler.
+        let logger = Logger(label: "tock.agent") { _ in TelegrafLogHandler(level: debug ? .debug : .info) }
         let agent: CollectorAgent
-        do { agent = try CollectorAgent(configuration: settings, collectors: collectors, version: TockVersion.current, log: log) } catch {
+        do { agent = try CollectorAgent(configuration: settings, collectors: collectors, version: TockVersion.current, logger: logger) } catch {
             throw ValidationError(error.description)
         }
         let runner = Task { await agent.run() }
@@ -102,7 +102,7 @@ public struct AgentCommand: AsyncParsableCommand {
         let trimmer = Task {
             guard (try? await Task.sleep(for: settle + .seconds(2))) != nil else { return }
             let bytes = StartupPages.release()
-            log(.debug, "start-up pages released from \(bytes >> 20) MiB of read-only mappings")
+            logger.debug("start-up pages released from \(bytes >> 20) MiB of read-only mappings")
         }
         var sources: [any DispatchSourceSignal] = []
         let queue = DispatchQueue(label: "tock.agent.signals")
@@ -110,7 +110,7 @@ public struct AgentCommand: AsyncParsableCommand {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler {
-                log(.info, "signal \(number): stopping")
+                logger.info("signal \(number): stopping")
                 runner.cancel()
             }
             source.resume()
@@ -120,15 +120,15 @@ public struct AgentCommand: AsyncParsableCommand {
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
         let file = config
         hangup.setEventHandler {
-            guard let file else { return log(.info, "SIGHUP: no configuration file to re-read") }
+            guard let file else { return logger.info("SIGHUP: no configuration file to re-read") }
             do {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
                 var sections = try CollectorsSection.parseWithScrapers(text, file: file)
                 if sections.isEmpty { sections = Self.defaultCollectors.map { CollectorConfig(name: $0) } }
                 let changes = try agent.reload(sections)
-                log(.info, "SIGHUP: collectors kept \(changes.kept), started \(changes.started), stopped \(changes.stopped)")
+                logger.info("SIGHUP: collectors kept \(changes.kept), started \(changes.started), stopped \(changes.stopped)")
             } catch {
-                log(.error, "SIGHUP: collectors not reloaded, the running ones are kept: \(error)")
+                logger.error("SIGHUP: collectors not reloaded, the running ones are kept: \(error)")
             }
         }
         hangup.resume()
@@ -165,10 +165,5 @@ public struct AgentCommand: AsyncParsableCommand {
         }
         if let d = try duration(flushInterval, "flush-interval") { settings.flushInterval = d }
         if let d = try duration(heartbeatInterval, "heartbeat-interval") { settings.heartbeatInterval = d }
-    }
-
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date())
     }
 }

@@ -58,19 +58,9 @@ struct Collect: AsyncParsableCommand {
         }
         let hostTags = ["host": HostFS.hostname]
         let debug = self.debug
-        // The collectors still log through a closure: its lines go to the verb's logger, in Telegraf's `I! line`.
         let logger = VerbLogging.logger(label: "tock.collect", level: debug ? .debug : .info, style: .telegraf)
-        let log: @Sendable (CollectorLogLevel, String) -> Void = { level, line in
-            let mapped: LogLevel = switch level {
-            case .debug: .debug
-            case .info: .info
-            case .warning: .warning
-            case .error: .error
-            }
-            logger.log(level: Logger.Level(mapped), "\(line)")
-        }
         guard once else {
-            let scheduler = CollectorScheduler(configs, hostTags: hostTags, clock: { Self.now }, log: log,
+            let scheduler = CollectorScheduler(configs, hostTags: hostTags, clock: { Self.now }, logger: logger,
                                                sink: { points in try? Self.write(points) })
             do { try scheduler.start() } catch { throw ValidationError(error.description) }
             // Until interrupted.
@@ -78,21 +68,22 @@ struct Collect: AsyncParsableCommand {
         }
         var failed = 0
         for (config, instance) in instances {
+            let logger = logger.with("collector", config.name)
             do {
                 switch instance {
                 case .polled(var collector):
                     if type(of: collector).needsTwoReadings {
-                        _ = try collector.gather(GatherContext(time: Self.now, timeout: config.timeout, log: log))
+                        _ = try collector.gather(GatherContext(time: Self.now, timeout: config.timeout, logger: logger))
                         try await Task.sleep(for: .nanoseconds(waitNanos))
                     }
-                    let points = try collector.gather(GatherContext(time: Self.now, timeout: config.timeout, log: log))
+                    let points = try collector.gather(GatherContext(time: Self.now, timeout: config.timeout, logger: logger))
                     try Self.write(config.finish(points, hostTags: hostTags))
                 case .streaming(let collector):
-                    try Self.write(config.finish(try await Self.once(collector, config: config, log: log), hostTags: hostTags))
+                    try Self.write(config.finish(try await Self.once(collector, config: config, logger: logger), hostTags: hostTags))
                 }
             } catch let error as CollectorError {
                 failed += 1
-                log(.error, "[collectors.\(config.name)] \(error.message)")
+                logger.error("\(error.message)")
             }
         }
         if failed > 0 { throw ExitCode(1) }
@@ -101,9 +92,9 @@ struct Collect: AsyncParsableCommand {
     /// Starts a streaming collector, signals it once, and keeps what it prints until it has been quiet for 200 ms
     /// after its first point (or until the section's timeout).
     static func once(_ collector: any StreamingCollector, config: CollectorConfig,
-                     log: @escaping @Sendable (CollectorLogLevel, String) -> Void) async throws -> [Point] {
+                     logger: Logger) async throws -> [Point] {
         let received = Mutex<(points: [Point], last: ContinuousClock.Instant?)>(([], nil))
-        try collector.start(StreamContext(clock: { now }, log: log) { points in
+        try collector.start(StreamContext(clock: { now }, logger: logger) { points in
             received.withLock { $0.points += points; $0.last = .now }
         })
         defer { collector.stop() }

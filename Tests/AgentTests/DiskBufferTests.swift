@@ -1,4 +1,5 @@
 import Foundation
+import LogTesting
 import Testing
 @testable import Agent
 
@@ -64,10 +65,10 @@ struct DiskBufferTests {
         }
         try "partial".write(toFile: dir + "/00000000000000000009.tmp", atomically: false, encoding: .utf8)
         try "not a batch header\n".write(toFile: dir + "/00000000000000000008.batch", atomically: false, encoding: .utf8)
-        let lines = LogLines()
-        let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20) { lines.append($0) }
+        let lines = LogRecorder()
+        let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20, logger: lines.logger)
         #expect(buffer.totals.batches == 3)
-        #expect(lines.all.contains { $0.contains("00000000000000000008.batch") && $0.contains("set aside") })
+        #expect(lines.entries.contains { $0.0 == .warning && $0.1.contains("00000000000000000008.batch") && $0.1.contains("set aside") })
         #expect(!FileManager.default.fileExists(atPath: dir + "/00000000000000000009.tmp"))
         #expect(FileManager.default.fileExists(atPath: dir + "/00000000000000000008.batch.bad"))
         var bodies: [String] = []
@@ -87,11 +88,4 @@ struct DiskBufferTests {
             try DiskBuffer(directory: "/proc/tock-no-such-dir", maxBytes: 1 << 20)
         } throws: { ($0 as? DiskBufferError)?.description.contains("/proc/tock-no-such-dir") == true }
     }
-}
-
-final class LogLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LogTesting
 import Synchronization
 import Testing
 import TockModel
@@ -66,7 +67,7 @@ struct ShipperTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = ScriptedServer([.written])
         let shipper = Shipper(configuration: Self.configuration(batchSize: 10), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                              log: { _, _ in }) { server.send($0) }
+                              logger: .discarding) { server.send($0) }
         let running = Task { await shipper.run() }
         defer { running.cancel() }
         shipper.submit(Self.points(0..<25))
@@ -89,8 +90,8 @@ struct ShipperTests {
         var configuration = Self.configuration(batchSize: 5, gzip: false)
         configuration.retryMaxInterval = .milliseconds(200)
         let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
-        let lines = LogLines()
-        let shipper = Shipper(configuration: configuration, buffer: buffer, log: { level, line in lines.append("\(level.rawValue)! \(line)") }) {
+        let lines = LogRecorder()
+        let shipper = Shipper(configuration: configuration, buffer: buffer, logger: lines.logger) {
             server.send($0)
         }
         let running = Task { await shipper.run() }
@@ -99,12 +100,12 @@ struct ShipperTests {
         try await Self.waitUntil("a failed attempt") { server.attempts.withLock { $0 } >= 2 }
         #expect(buffer.totals.points == 20)
         #expect(shipper.stats.sentPoints == 0)
-        #expect(lines.all.filter { $0.hasPrefix("E! cannot write: connection refused") }.count == 1)
+        #expect(lines.entries.filter { $0.0 == .error && $0.1.hasPrefix("cannot write: connection refused") }.count == 1)
         server.script([.written])
         try await Self.waitUntil("every point taken") { shipper.stats.sentPoints == 20 }
         #expect(server.lines == (0..<20).map { "seq,host=h1 n=\($0)i \($0)" })
         #expect(buffer.totals.batches == 0)
-        #expect(lines.all.contains { $0.hasPrefix("I! the server takes writes again") })
+        #expect(lines.contains(.info, "the server takes writes again"))
     }
 
     @Test("points the server refuses (400) are dropped and counted, not retried; the next batch goes on")
@@ -113,7 +114,7 @@ struct ShipperTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = ScriptedServer([.rejected("partial write: field type conflict"), .written])
         let shipper = Shipper(configuration: Self.configuration(batchSize: 3), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                              log: { _, _ in }) { server.send($0) }
+                              logger: .discarding) { server.send($0) }
         let running = Task { await shipper.run() }
         defer { running.cancel() }
         shipper.submit(Self.points(0..<6))
@@ -129,7 +130,7 @@ struct ShipperTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = ScriptedServer([.tooLarge("413"), .written])
         let shipper = Shipper(configuration: Self.configuration(batchSize: 8), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                              log: { _, _ in }) { server.send($0) }
+                              logger: .discarding) { server.send($0) }
         let running = Task { await shipper.run() }
         defer { running.cancel() }
         shipper.submit(Self.points(0..<8))
@@ -144,7 +145,7 @@ struct ShipperTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = ScriptedServer([.retry("down")])
         let shipper = Shipper(configuration: Self.configuration(batchSize: 1000), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                              log: { _, _ in }) { server.send($0) }
+                              logger: .discarding) { server.send($0) }
         shipper.submit(Self.points(0..<7))
         await shipper.drain(within: .milliseconds(300))
         let reopened = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
@@ -178,20 +179,19 @@ struct OpenBatchJournalTests {
         do {
             // Never sealed, never sent: the process "dies" with the batch open.
             let killed = Shipper(configuration: ShipperTests.configuration(), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                                 log: { _, _ in }) { _ in .retry("down") }
+                                 logger: .discarding) { _ in .retry("down") }
             killed.submit(ShipperTests.points(0..<3))
             killed.submit(ShipperTests.points(3..<5, database: "other"))
         }
-        let logged = Mutex<[String]>([])
+        let logged = LogRecorder()
         let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
-        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer,
-                    log: { level, line in logged.withLock { $0.append("\(level.rawValue)! \(line)") } }) { _ in .written }
+        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer, logger: logged.logger) { _ in .written }
         #expect(buffer.totals.points == 5)
         #expect(try Self.bufferedLines(buffer).sorted() == (0..<5).map { "seq,host=h1 n=\($0)i \($0)" }.sorted())
-        #expect(logged.withLock { $0 }.contains { $0.hasPrefix("I! 5 points collected but not sealed") })
+        #expect(logged.entries.first { $0.1.hasPrefix("5 points collected but not sealed") }?.0 == .info)
         // Recovered once: a third run finds nothing more.
         let again = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
-        _ = Shipper(configuration: ShipperTests.configuration(), buffer: again, log: { _, _ in }) { _ in .written }
+        _ = Shipper(configuration: ShipperTests.configuration(), buffer: again, logger: .discarding) { _ in .written }
         #expect(again.totals.points == 0)
     }
 
@@ -201,14 +201,14 @@ struct OpenBatchJournalTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let shipper = Shipper(configuration: ShipperTests.configuration(batchSize: 4), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                                  log: { _, _ in }) { _ in .retry("down") }
+                                  logger: .discarding) { _ in .retry("down") }
             shipper.submit(ShipperTests.points(0..<6))  // one full batch of 4 sealed, 2 open
             #expect(OpenBatchJournal.recover(directory: dir).records.map(\.points) == [2])
             shipper.seal()
             #expect(OpenBatchJournal.recover(directory: dir).records.isEmpty)
         }
         let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
-        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer, log: { _, _ in }) { _ in .written }
+        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer, logger: .discarding) { _ in .written }
         #expect(buffer.totals.points == 6)
     }
 

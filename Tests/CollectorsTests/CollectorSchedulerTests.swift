@@ -1,4 +1,5 @@
 import Foundation
+import LogTesting
 import Synchronization
 import Testing
 import TockModel
@@ -33,7 +34,8 @@ struct CollectorSchedulerTests {
         var broken = CollectorConfig(name: "broken")
         broken.interval = .milliseconds(50)
         let received = Mutex<[Point]>([])
-        let scheduler = CollectorScheduler([healthy, stuck, broken], hostTags: ["host": "h1"], clock: { 1 }, log: { _, _ in },
+        let log = LogRecorder()
+        let scheduler = CollectorScheduler([healthy, stuck, broken], hostTags: ["host": "h1"], clock: { 1 }, logger: log.logger,
                                            factory: { config throws(CollectorError) in
             .polled(ScriptedCollector(hangs: config.name == "stuck", fails: config.name == "broken"))
         }, sink: { points in received.withLock { $0 += points } })
@@ -57,6 +59,10 @@ struct CollectorSchedulerTests {
         #expect(selfMetrics.filter { $0.tags["input"] == "healthy" }.allSatisfy { $0.fields.first { $0.key == "up" }?.value == .int(1) })
         #expect(scheduler.stats["stuck"]?.timeouts ?? 0 >= 1)
         #expect(scheduler.stats["broken"]?.lastError == "cannot read /proc/nothing")
+        // Each failure is logged once per gather, naming its collector in the `collector` metadata.
+        let failures = log.lines.filter { $0.level == .error && $0.message == "cannot read /proc/nothing" }
+        #expect(!failures.isEmpty && failures.allSatisfy { $0.metadata["collector"] == "broken" })
+        #expect(log.lines.contains { $0.metadata["collector"] == "stuck" && $0.message.hasPrefix("gather took longer than its timeout") })
         // The stuck gather never ran twice at once: the others were skipped as busy, not started.
         #expect(scheduler.stats["stuck"]!.gathers == stuckMetrics.count)
     }
@@ -71,7 +77,7 @@ struct CollectorSchedulerReloadTests {
         var b = CollectorConfig(name: "b")
         b.interval = .seconds(60)
         let built = Mutex<[String]>([])
-        let scheduler = CollectorScheduler([a, b], clock: { 1 }, log: { _, _ in }, factory: { config throws(CollectorError) in
+        let scheduler = CollectorScheduler([a, b], clock: { 1 }, logger: .discarding, factory: { config throws(CollectorError) in
             if config.name == "bad" { throw CollectorError("bad", "refused") }
             built.withLock { $0.append(config.name) }
             return .polled(ScriptedCollector())
@@ -160,7 +166,7 @@ struct CollectorRoundTests {
             return c
         }
         let calls = Mutex<[[Point]]>([])
-        let scheduler = CollectorScheduler(configs, clock: { 1 }, log: { _, _ in },
+        let scheduler = CollectorScheduler(configs, clock: { 1 }, logger: .discarding,
                                            factory: { _ throws(CollectorError) in .polled(ScriptedCollector()) },
                                            sink: { points in calls.withLock { $0.append(points) } })
         try scheduler.start()
@@ -186,7 +192,7 @@ struct CollectorRoundTests {
         var quick = CollectorConfig(name: "quick")
         quick.interval = .seconds(60)
         let calls = Mutex<[[Point]]>([])
-        let scheduler = CollectorScheduler([slow, quick], clock: { Self.wallClock() }, log: { _, _ in },
+        let scheduler = CollectorScheduler([slow, quick], clock: { Self.wallClock() }, logger: .discarding,
                                            factory: { config throws(CollectorError) in
             .polled(SleepyCollector(delay: config.name == "slow" ? 1.5 : 0))
         }, sink: { points in calls.withLock { $0.append(points) } })
@@ -215,7 +221,7 @@ struct CollectorRoundTests {
         jittered.interval = .milliseconds(100)
         jittered.jitter = .milliseconds(10)
         let calls = Mutex<[[Point]]>([])
-        let scheduler = CollectorScheduler([plain, jittered], clock: { 1 }, log: { _, _ in },
+        let scheduler = CollectorScheduler([plain, jittered], clock: { 1 }, logger: .discarding,
                                            factory: { _ throws(CollectorError) in .polled(ScriptedCollector()) },
                                            sink: { points in calls.withLock { $0.append(points) } })
         try scheduler.start()

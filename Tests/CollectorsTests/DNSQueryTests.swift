@@ -1,4 +1,5 @@
 import Foundation
+import LogTesting
 import Glibc
 import Testing
 import TockModel
@@ -95,7 +96,7 @@ final class TinyDNSServer: @unchecked Sendable {
 struct DNSQueryTests {
     func gather(_ options: [String: CollectorOptions.Value], log: LogLines = LogLines()) throws -> [Point] {
         var collector = try DNSQueryCollector.make(options)
-        return try collector.gather(GatherContext(time: 42, timeout: .seconds(5), log: { log.append($0, $1) }))
+        return try collector.gather(GatherContext(time: 42, timeout: .seconds(5), logger: log.logger))
     }
 
     @Test("an answered A query is success with rcode NOERROR and a query time; an unknown name is an error with rcode NXDOMAIN")

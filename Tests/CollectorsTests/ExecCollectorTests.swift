@@ -1,4 +1,5 @@
 import Foundation
+import LogTesting
 import Synchronization
 import Testing
 import TockModel
@@ -19,7 +20,7 @@ struct ExecCollectorTests {
     func gather(_ options: [String: CollectorOptions.Value], timeout: Duration = .seconds(5),
                 log: LogLines = LogLines()) throws -> [Point] {
         var exec = try ExecCollector.make(options)
-        return try exec.gather(GatherContext(time: 7_000_000_000, timeout: timeout, log: { log.append($0, $1) }))
+        return try exec.gather(GatherContext(time: 7_000_000_000, timeout: timeout, logger: log.logger))
     }
 
     @Test("line protocol from each command, lines without a time stamped with the gather's time")
@@ -89,7 +90,7 @@ struct ExecdCollectorTests {
         let points = Mutex<[Point]>([])
         let log = LogLines()
         var context: StreamContext {
-            StreamContext(clock: { 1 }, log: { [log] in log.append($0, $1) }, emit: { [self] new in self.points.withLock { $0 += new } })
+            StreamContext(clock: { 1 }, logger: log.logger, emit: { [self] new in self.points.withLock { $0 += new } })
         }
         var count: Int { points.withLock { $0.count } }
     }

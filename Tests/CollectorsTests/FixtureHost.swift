@@ -1,4 +1,6 @@
 import Foundation
+import LogTesting
+import TockModel
 @testable import Collectors
 
 /// A fake `/` in a temporary directory: tests write the `/proc` and `/sys` files a collector reads.
@@ -33,15 +35,15 @@ final class FixtureHost {
 
     /// A context at `time` (nanoseconds) whose log lines are kept in `logged`.
     func context(time: Int64 = 1_000_000_000, logged: LogLines = LogLines()) -> GatherContext {
-        GatherContext(time: time, host: host, log: { level, line in logged.append(level, line) })
+        GatherContext(time: time, host: host, logger: logged.logger)
     }
 }
 
-final class LogLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [(CollectorLogLevel, String)] = []
-    func append(_ level: CollectorLogLevel, _ line: String) { lock.withLock { lines.append((level, line)) } }
-    var all: [(CollectorLogLevel, String)] { lock.withLock { lines } }
+/// The log lines a test's collector wrote: each line's level and message.
+typealias LogLines = LogRecorder
+
+extension LogRecorder {
+    var all: [(LogLevel, String)] { entries }
 }
 
 extension Collector {

@@ -1,4 +1,5 @@
 import Foundation
+import LogTesting
 import Glibc
 import Testing
 import TockModel
@@ -23,7 +24,7 @@ enum PingSupport {
 @Suite("ping: ICMP echo to loopback, natively and through the ping program")
 struct PingTests {
     func gather(_ collector: inout PingCollector, log: LogLines = LogLines()) -> [Point] {
-        (try? collector.gather(GatherContext(time: 9, timeout: .seconds(5), log: { log.append($0, $1) }))) ?? []
+        (try? collector.gather(GatherContext(time: 9, timeout: .seconds(5), logger: log.logger))) ?? []
     }
 
     func ping(_ options: [String: CollectorOptions.Value], log: LogLines = LogLines()) throws -> Point {

@@ -1,4 +1,5 @@
 import Foundation
+import LogTesting
 import Synchronization
 import Testing
 import TockModel
@@ -19,7 +20,7 @@ struct PluginCollectorTests {
         let points = Mutex<[Point]>([])
         let log = LogLines()
         var context: StreamContext {
-            StreamContext(clock: { 5_000 }, log: { [log] in log.append($0, $1) }, emit: { [self] new in self.points.withLock { $0 += new } })
+            StreamContext(clock: { 5_000 }, logger: log.logger, emit: { [self] new in self.points.withLock { $0 += new } })
         }
         var count: Int { points.withLock { $0.count } }
         func logged(_ text: String) -> Bool { log.all.contains { $0.1.contains(text) } }

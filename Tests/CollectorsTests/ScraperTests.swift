@@ -1,4 +1,5 @@
 import Foundation
+import LogTesting
 import HTTPTesting
 import Testing
 import TockModel
@@ -53,7 +54,7 @@ struct ScraperTests {
             "targets": .strings(["127.0.0.1:\(deadPort)", target, "127.0.0.1:1"]),
             "blacklist": .strings(["127.0.0.1:1"]), "timeout": .string("1s"),
         ])
-        let points = try scraper.gather(GatherContext(time: 1, log: { level, line in lines.append(level, line) }))
+        let points = try scraper.gather(GatherContext(time: 1, logger: lines.logger))
         let ups = Dictionary(uniqueKeysWithValues: points.filter { $0.name == "up" }.map { ($0.tags.dictionary["instance"]!, field($0, "value")) })
         #expect(ups == ["127.0.0.1:\(deadPort)": .double(0), target: .double(1)])
         #expect(lines.all.contains { $0.1.contains("127.0.0.1:\(deadPort)/metrics") })
@@ -72,7 +73,7 @@ struct ScraperTests {
         #expect(points.first { $0.name == "node_load1" }?.tags.dictionary["team"] == "db")
         try "- targets: ['\(target)']\n  labels:\n    team: web\n".write(toFile: dir + "/b.yml", atomically: true, encoding: .utf8)
         let lines = LogLines()
-        points = try scraper.gather(GatherContext(time: 2, log: { lines.append($0, $1) }))
+        points = try scraper.gather(GatherContext(time: 2, logger: lines.logger))
         #expect(lines.all.isEmpty, "\(lines.all)")
         #expect(Set(points.filter { $0.name == "node_load1" }.compactMap { $0.tags.dictionary["team"] }) == ["db", "web"])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LogTesting
 import Glibc
 import Testing
 import TockModel
@@ -78,7 +79,7 @@ struct X509CertTests {
 
     func gather(_ options: [String: CollectorOptions.Value], log: LogLines = LogLines()) throws -> [Point] {
         var collector = try X509CertCollector.make(options)
-        return try collector.gather(GatherContext(time: now, timeout: .seconds(5), log: { log.append($0, $1) }))
+        return try collector.gather(GatherContext(time: now, timeout: .seconds(5), logger: log.logger))
     }
 
     @Test("https: one point per certificate of the served chain, with Telegraf's tags; valid against tls_ca")

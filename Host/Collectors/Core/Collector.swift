@@ -1,3 +1,4 @@
+import Logging
 import TockModel
 
 /// A built-in collector: reads one aspect of the host (its CPUs, its memory, its disks…) and turns it into points
@@ -42,24 +43,20 @@ public struct GatherContext: Sendable {
     public var time: Timestamp
     /// Where `/proc`, `/sys` and friends are.
     public var host: HostFS
-    /// Debug and warning lines (a file that could not be read), named by the collector.
-    public var log: @Sendable (CollectorLogLevel, String) -> Void
+    /// Where debug and warning lines go (a file that could not be read); the scheduler names the collector in its
+    /// `collector` metadata.
+    public var logger: Logger
     /// How long the gather may take (``CollectorConfig/timeout``, the section's bound): a collector that runs
     /// programs or waits on the network stays within it.
     public var timeout: Duration
 
     public init(time: Timestamp, host: HostFS = .live, timeout: Duration = .seconds(5),
-                log: @escaping @Sendable (CollectorLogLevel, String) -> Void = { _, _ in }) {
+                logger: Logger = .discarding) {
         self.time = time
         self.host = host
         self.timeout = timeout
-        self.log = log
+        self.logger = logger
     }
-}
-
-/// The levels of a collector's log lines (Telegraf's `E! W! I! D!`).
-public enum CollectorLogLevel: String, Sendable, Hashable {
-    case debug = "D", info = "I", warning = "W", error = "E"
 }
 
 /// Why a collector could not be configured or could not gather.

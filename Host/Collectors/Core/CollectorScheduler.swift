@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import TockModel
 
@@ -21,7 +22,7 @@ public final class CollectorScheduler: Sendable {
     private let host: HostFS
     private let hostTags: [String: String]
     private let sink: Sink
-    private let log: @Sendable (CollectorLogLevel, String) -> Void
+    private let logger: Logger
     private let clock: @Sendable () -> Timestamp
     private let running = Mutex<[String: Running]>([:])
     private let counters = Mutex<[String: Stats]>([:])
@@ -47,7 +48,7 @@ public final class CollectorScheduler: Sendable {
 
     public init(_ configs: [CollectorConfig], host: HostFS = .live, hostTags: [String: String] = [:],
                 clock: @escaping @Sendable () -> Timestamp,
-                log: @escaping @Sendable (CollectorLogLevel, String) -> Void,
+                logger: Logger = .discarding,
                 factory: @escaping Factory = { config throws(CollectorError) in
                     try CollectorRegistry.instance(for: config)
                 },
@@ -57,7 +58,7 @@ public final class CollectorScheduler: Sendable {
         self.host = host
         self.hostTags = hostTags
         self.clock = clock
-        self.log = log
+        self.logger = logger
         self.sink = sink
     }
 
@@ -172,11 +173,9 @@ public final class CollectorScheduler: Sendable {
             let started = ContinuousClock.now
             let members = round.members
             let results = await GatherRound(members: members.map { member in
-                let name = member.config.name
-                return GatherRound.Member(box: member.box, context: { [clock, host, log] in
-                    GatherContext(time: clock(), host: host, timeout: member.config.timeout, log: { level, line in
-                        log(level, "[collectors.\(name)] \(line)")
-                    })
+                let logger = logger.with("collector", member.config.name)
+                return GatherRound.Member(box: member.box, context: { [clock, host] in
+                    GatherContext(time: clock(), host: host, timeout: member.config.timeout, logger: logger)
                 }, timeout: member.config.timeout)
             }).run()
             // A round that completed while the collectors were stopping still hands over its points.
@@ -195,17 +194,18 @@ public final class CollectorScheduler: Sendable {
         let config = member.config
         var points: [Point] = []
         var up = true
+        let logger = logger.with("collector", config.name)
         switch result.outcome {
         case .points(let gathered): points = gathered
         case .failed(let error):
             up = false
-            log(.error, "[collectors.\(config.name)] \(error.message)")
+            logger.error("\(error.message)")
         case .timedOut:
             up = false
-            log(.error, "[collectors.\(config.name)] gather took longer than its timeout (\(config.timeout)); skipped until it returns")
+            logger.error("gather took longer than its timeout (\(config.timeout)); skipped until it returns")
         case .busy:
             up = false
-            log(.warning, "[collectors.\(config.name)] the previous gather has not returned yet; this one is skipped")
+            logger.warning("the previous gather has not returned yet; this one is skipped")
         }
         let stats = counters.withLock { all -> Stats in
             var s = all[member.key] ?? Stats()
@@ -269,15 +269,13 @@ extension CollectorScheduler {
     /// reported at every interval: `up` while it runs, `metrics_gathered` since the last report.
     fileprivate func run(key: String, config: CollectorConfig, streaming collector: any StreamingCollector) async {
         let received = Atomic<Int>(0)
-        let prefixed: @Sendable (CollectorLogLevel, String) -> Void = { [log] level, line in
-            log(level, "[collectors.\(config.name)] \(line)")
-        }
-        let context = StreamContext(clock: clock, log: prefixed) { [sink, hostTags] points in
+        let logger = logger.with("collector", config.name)
+        let context = StreamContext(clock: clock, logger: logger) { [sink, hostTags] points in
             received.add(points.count, ordering: .relaxed)
             sink(config.finish(points, hostTags: hostTags))
         }
         do { try collector.start(context) } catch {
-            prefixed(.error, error.message)
+            logger.error("\(error.message)")
             return
         }
         defer { collector.stop() }

@@ -1,3 +1,4 @@
+import Logging
 import TockModel
 
 /// A collector that runs on its own and reports points whenever it has them: a Telegraf `execd` program that prints
@@ -24,13 +25,14 @@ extension StreamingCollector {
 /// Where a streaming collector's points and log lines go.
 public struct StreamContext: Sendable {
     public var clock: @Sendable () -> Timestamp
-    public var log: @Sendable (CollectorLogLevel, String) -> Void
+    /// Where log lines go, with the collector named in the `collector` metadata.
+    public var logger: Logger
     public var emit: @Sendable ([Point]) -> Void
 
-    public init(clock: @escaping @Sendable () -> Timestamp, log: @escaping @Sendable (CollectorLogLevel, String) -> Void,
+    public init(clock: @escaping @Sendable () -> Timestamp, logger: Logger,
                 emit: @escaping @Sendable ([Point]) -> Void) {
         self.clock = clock
-        self.log = log
+        self.logger = logger
         self.emit = emit
     }
 }

@@ -64,8 +64,8 @@ public struct ExecCollector: Collector {
                     return
                 }
                 let parsed = format.parse(run.stdout, time: context.time, measurement: "exec")
-                for error in parsed.errors.prefix(5) { context.log(.error, "exec: command \"\(shown)\": \(error)") }
-                if run.truncated { context.log(.warning, "exec: command \"\(shown)\" printed more than 16 MiB; the rest was ignored") }
+                for error in parsed.errors.prefix(5) { context.logger.error("exec: command \"\(shown)\": \(error)") }
+                if run.truncated { context.logger.warning("exec: command \"\(shown)\" printed more than 16 MiB; the rest was ignored") }
                 results.withLock { $0[i] = parsed.points }
             } catch {
                 failures.withLock { $0.append(error.description) }
@@ -76,7 +76,7 @@ public struct ExecCollector: Collector {
         if !failed.isEmpty {
             // Points of the commands that worked still count; the gather as a whole failed.
             if points.isEmpty { throw CollectorError(Self.name, failed.joined(separator: "; ")) }
-            for failure in failed { context.log(.error, "exec: \(failure)") }
+            for failure in failed { context.logger.error("exec: \(failure)") }
         }
         return points
     }

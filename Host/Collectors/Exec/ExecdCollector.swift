@@ -1,5 +1,6 @@
 import Glibc
 import LineProtocol
+import Logging
 import PluginSupervisor
 import Synchronization
 import TockModel
@@ -58,7 +59,7 @@ public final class ExecdCollector: StreamingCollector {
         state.withLock { $0.context = context; $0.stopping = false }
         do throws(CollectorError) { try launch() } catch {
             // A program that cannot start now (not installed yet) is tried again, as after a crash.
-            context.log(.error, "\(error.message); trying again in \(GoDuration.format(restartDelay.nanosecondsValue))")
+            context.logger.error("\(error.message); trying again in \(GoDuration.format(restartDelay.nanosecondsValue))")
             scheduleRestart(context: context, label: "execd \(command[0])")
         }
     }
@@ -106,7 +107,7 @@ public final class ExecdCollector: StreamingCollector {
             return s.stopping
         }
         if stopping { process.stop() }
-        context.log(.info, "\(label): started (pid \(process.pid.map(String.init) ?? "?"))")
+        context.logger.info("\(label): started (pid \(process.pid.map(String.init) ?? "?"))")
     }
 
     /// Reads one line of the program's output. Telegraf's execd hands formats other than line protocol to their
@@ -116,7 +117,7 @@ public final class ExecdCollector: StreamingCollector {
         guard !line.isEmpty else { return }
         if parser.format != .influx || !parser.nameOverride.isEmpty {
             let parsed = parser.parse(Array(line), time: context.clock(), measurement: "execd")
-            for error in parsed.errors.prefix(3) { context.log(.error, "\(label): cannot read its output: \(error)") }
+            for error in parsed.errors.prefix(3) { context.logger.error("\(label): cannot read its output: \(error)") }
             if !parsed.points.isEmpty { context.emit(parsed.points) }
             return
         }
@@ -125,18 +126,18 @@ public final class ExecdCollector: StreamingCollector {
         let errors = parser.parse(line, into: &points)
         if let error = errors.first {
             let text = String(decoding: line.prefix(120), as: UTF8.self)
-            context.log(.error, "\(label): cannot read its output: column \(error.column): \(error.message): \(text)")
+            context.logger.error("\(label): cannot read its output: column \(error.column): \(error.message): \(text)")
         }
         if !points.isEmpty { context.emit(points) }
     }
 
     /// Telegraf's shims prefix their log lines with the level.
     static func logStderr(_ line: String, context: StreamContext, label: String) {
-        let levels: [(String, CollectorLogLevel)] = [("E! ", .error), ("W! ", .warning), ("I! ", .info), ("D! ", .debug), ("T! ", .debug)]
+        let levels: [(String, Logger.Level)] = [("E! ", .error), ("W! ", .warning), ("I! ", .info), ("D! ", .debug), ("T! ", .debug)]
         for (prefix, level) in levels where line.hasPrefix(prefix) {
-            return context.log(level, "\(label): \(line.dropFirst(3))")
+            return context.logger.log(level: level, "\(label): \(line.dropFirst(3))")
         }
-        context.log(.error, "\(label): stderr: \(line)")
+        context.logger.error("\(label): stderr: \(line)")
     }
 
     private func ended(_ end: ConnectionEnd, context: StreamContext, label: String) {
@@ -147,8 +148,8 @@ public final class ExecdCollector: StreamingCollector {
         guard !stopping else { return }
         let how = end.termination.map { $0.description } ?? end.failure?.description ?? "ended"
         let tail = end.stderrTail.suffix(5)
-        context.log(.error, "\(label): process \(how)" + (tail.isEmpty ? "" : "; last stderr: " + tail.joined(separator: " | "))
-                    + "; restarting in \(GoDuration.format(restartDelay.nanosecondsValue))")
+        let stderr = tail.isEmpty ? "" : "; last stderr: " + tail.joined(separator: " | ")
+        context.logger.error("\(label): process \(how)\(stderr); restarting in \(GoDuration.format(restartDelay.nanosecondsValue))")
         scheduleRestart(context: context, label: label)
     }
 
@@ -157,7 +158,7 @@ public final class ExecdCollector: StreamingCollector {
             guard (try? await Task.sleep(for: restartDelay)) != nil, let self else { return }
             guard !self.state.withLock({ $0.stopping }) else { return }
             do throws(CollectorError) { try self.launch() } catch {
-                context.log(.error, "\(error.description); trying again in \(GoDuration.format(restartDelay.nanosecondsValue))")
+                context.logger.error("\(error.description); trying again in \(GoDuration.format(restartDelay.nanosecondsValue))")
                 self.scheduleRestart(context: context, label: label)
             }
         }

@@ -67,7 +67,7 @@ public struct ExceptionCollector: Collector {
                 event("oom", [:], String(line[range.lowerBound...]), pid)
             }
         } else if firstGather {
-            context.log(.debug, "exceptions: cannot read \(kmsgPath) (root only); no oom events")
+            context.logger.debug("exceptions: cannot read \(kmsgPath) (root only); no oom events")
         }
         // Core files.
         for dir in corefileDirs {

@@ -75,7 +75,7 @@ public struct KeywordCollector: Collector {
     mutating func readNewLines(_ path: String, context: GatherContext) -> [String]? {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            context.log(.debug, "keyword: cannot stat \(path)")
+            context.logger.debug("keyword: cannot stat \(path)")
             return nil
         }
         let inode = UInt64(info.st_ino), size = Int64(info.st_size)
@@ -90,7 +90,7 @@ public struct KeywordCollector: Collector {
         }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            context.log(.warning, "keyword: cannot open \(path): \(String(cString: strerror(errno)))")
+            context.logger.warning("keyword: cannot open \(path): \(String(cString: strerror(errno)))")
             return nil
         }
         defer { close(fd) }

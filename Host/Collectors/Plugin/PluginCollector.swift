@@ -61,7 +61,7 @@ public final class PluginCollector: StreamingCollector {
     public func tick() {
         let session: CollectorSession? = state.withLock { s in
             guard let session = s.session, session.isAlive, s.info?.streaming == false, !s.gathering else {
-                if s.gathering { s.context?.log(.warning, "\(configuration.name): the previous gather has not finished; this one is skipped") }
+                if s.gathering { s.context?.logger.warning("\(configuration.name): the previous gather has not finished; this one is skipped") }
                 return nil
             }
             s.gathering = true
@@ -75,9 +75,9 @@ public final class PluginCollector: StreamingCollector {
             do throws(CollectorPluginError) {
                 let (points, error) = try session.gather(time: context.clock(), timeout: timeout)
                 if !points.isEmpty { context.emit(points) }
-                if let error { context.log(.error, "\(name): gather failed: \(error)") } else { failed = false }
+                if let error { context.logger.error("\(name): gather failed: \(error)") } else { failed = false }
             } catch {
-                context.log(.error, error.description)
+                context.logger.error("\(error.description)")
             }
             state.withLock { $0.gathering = false; $0.lastGatherFailed = failed; if !failed { $0.failures = 0 } }
         }
@@ -98,9 +98,7 @@ public final class PluginCollector: StreamingCollector {
         // The handshake blocks up to the plugin's timeout: on a thread of its own.
         GatherThread.run { [self] in
             do throws(CollectorPluginError) {
-                let session = try CollectorSession.start(configuration, logger: .forwarding { level, line in
-                    context.log(Self.level(level), line)
-                }, streamed: { points in context.emit(points) }, ended: { [weak self] reason in
+                let session = try CollectorSession.start(configuration, logger: context.logger, streamed: { points in context.emit(points) }, ended: { [weak self] reason in
                     self?.ended(reason, context: context)
                 })
                 let stopping = state.withLock { s -> Bool in
@@ -112,7 +110,7 @@ public final class PluginCollector: StreamingCollector {
                     return s.stopping
                 }
                 if stopping { session.stop() }
-                context.log(.info, "\(configuration.name): started \(session.info.name) \(session.info.version) (\(session.info.streaming ? "streaming" : "polled"))")
+                context.logger.info("\(configuration.name): started \(session.info.name) \(session.info.version) (\(session.info.streaming ? "streaming" : "polled"))")
             } catch {
                 failed(error.description, context: context)
             }
@@ -137,11 +135,11 @@ public final class PluginCollector: StreamingCollector {
         let wait: Duration
         if failures >= Self.giveUpAfter {
             wait = Self.giveUpPause
-            context.log(.error, "\(message); gave up after \(failures) failures in a row, next try in \(GoDuration.format(wait.nanosecondsValue))")
+            context.logger.error("\(message); gave up after \(failures) failures in a row, next try in \(GoDuration.format(wait.nanosecondsValue))")
             state.withLock { $0.failures = 0 }
         } else {
             wait = min(.seconds(60), backoff * (1 << (failures - 1)))
-            context.log(.error, "\(message); restarting in \(GoDuration.format(wait.nanosecondsValue))")
+            context.logger.error("\(message); restarting in \(GoDuration.format(wait.nanosecondsValue))")
         }
         let task = Task { [weak self] in
             guard (try? await Task.sleep(for: wait)) != nil, let self else { return }
@@ -149,14 +147,5 @@ public final class PluginCollector: StreamingCollector {
             self.launch(context)
         }
         state.withLock { $0.restart = task }
-    }
-
-    static func level(_ level: LogLevel) -> CollectorLogLevel {
-        switch level {
-        case .debug: .debug
-        case .info: .info
-        case .warning: .warning
-        case .error: .error
-        }
     }
 }

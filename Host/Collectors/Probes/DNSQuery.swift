@@ -110,9 +110,9 @@ public struct DNSQueryCollector: Collector {
         case .timedOut:
             tags["result"] = Result.timeout.tag
             fields[1].1 = .uint(Result.timeout.rawValue)
-            context.log(.debug, "dns_query: \(server): no answer about \(domain) within \(GoDuration.format(timeout))")
+            context.logger.debug("dns_query: \(server): no answer about \(domain) within \(GoDuration.format(timeout))")
         case .failed(let message):
-            context.log(.error, "dns_query: \(server): \(domain): \(message)")
+            context.logger.error("dns_query: \(server): \(domain): \(message)")
         case .answered(let message, let elapsed):
             tags["rcode"] = DNSMessage.rcodeName(message.rcode)
             fields.append(("rcode_value", .int(Int64(message.rcode))))
@@ -127,7 +127,7 @@ public struct DNSQueryCollector: Collector {
                     }
                 }
             } else {
-                context.log(.error, "dns_query: invalid answer (\(DNSMessage.rcodeName(message.rcode))) from \(server) after \(recordType.rawValue) query for \(domain)")
+                context.logger.error("dns_query: invalid answer (\(DNSMessage.rcodeName(message.rcode))) from \(server) after \(recordType.rawValue) query for \(domain)")
             }
         }
         return Point(name: "dns_query", tags: Tags(tags), fields: Fields(fields), time: context.time)

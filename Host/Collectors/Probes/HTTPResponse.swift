@@ -110,7 +110,7 @@ public struct HTTPResponseCollector: Collector {
             }
         } catch {
             result = Self.classify(error)
-            context.log(.debug, "http_response: \(url): \(error)")
+            context.logger.debug("http_response: \(url): \(error)")
         }
         tags["result"] = result.tag
         fields.append(("result_type", .string(result.tag)))

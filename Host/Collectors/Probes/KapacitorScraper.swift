@@ -82,7 +82,7 @@ public struct KapacitorScraperCollector: Collector {
     }
 
     public mutating func gather(_ context: GatherContext) throws(CollectorError) -> [Point] {
-        let targets = self.targets.current { context.log(.error, $0) }.filter { !blacklist.contains($0.address) }
+        let targets = self.targets.current { context.logger.error("\($0)") }.filter { !blacklist.contains($0.address) }
         guard !targets.isEmpty else { return [] }
         let client = try ProbeHTTP.client(timeout: timeout, insecure: insecure, followRedirects: true, ca: ca, collector: Self.name)
         defer { try? client.syncShutdown() }
@@ -100,20 +100,20 @@ public struct KapacitorScraperCollector: Collector {
                 let body = response.body.map { Array($0.readableBytesView) } ?? []
                 if !(200..<300).contains(response.status.code) {
                     up = false
-                    context.log(.error, "scraper: \(url) answered \(response.status.code) \(response.status.reasonPhrase)")
+                    context.logger.error("scraper: \(url) answered \(response.status.code) \(response.status.reasonPhrase)")
                 } else if body.count > Self.maxBody {
                     up = false
-                    context.log(.error, "scraper: \(url) sent \(body.count) bytes, over the limit of \(Self.maxBody)")
+                    context.logger.error("scraper: \(url) sent \(body.count) bytes, over the limit of \(Self.maxBody)")
                 } else {
                     let (raw, errors) = PrometheusText.samples(String(decoding: body, as: UTF8.self))
-                    for error in errors.prefix(3) { context.log(.warning, "scraper: \(url): \(error)") }
+                    for error in errors.prefix(3) { context.logger.warning("scraper: \(url): \(error)") }
                     for sample in raw where sample.value.isFinite {
                         samples.append(point(sample.name, sample.labels, sample.value, target: target, time: context.time))
                     }
                 }
             } catch {
                 up = false
-                context.log(.error, "scraper: \(url): \(error)")
+                context.logger.error("scraper: \(url): \(error)")
             }
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -88,8 +88,8 @@ public struct PingCollector: Collector {
                 useExec = true
                 if !fallbackAnnounced {
                     fallbackAnnounced = true
-                    context.log(.warning, "ping: this process may not open ICMP sockets (\(why)); running the \(binary) program instead "
-                                + "(allow it with net.ipv4.ping_group_range or CAP_NET_RAW)")
+                    let allow = "allow it with net.ipv4.ping_group_range or CAP_NET_RAW"
+                    context.logger.warning("ping: this process may not open ICMP sockets (\(why)); running the \(binary) program instead (\(allow))")
                 }
             }
         }
@@ -113,7 +113,7 @@ public struct PingCollector: Collector {
 
     func nativePing(_ url: String, context: GatherContext) -> [(String, FieldValue)] {
         guard let (address, length) = Self.resolve(url, family: ipv6 ? AF_INET6 : ipv4 ? AF_INET : AF_UNSPEC) else {
-            context.log(.error, "ping failed: \(url): unknown host")
+            context.logger.error("ping failed: \(url): unknown host")
             return [("result_code", .int(1))]
         }
         let run = ICMPEcho.run(address: address, length: length, count: count, interval: interval,
@@ -122,7 +122,7 @@ public struct PingCollector: Collector {
         switch run {
         case .success(let s): stats = s
         case .failure(.notPermitted(let why)), .failure(.failed(let why)):
-            context.log(.error, "ping failed: \(url): \(why)")
+            context.logger.error("ping failed: \(url): \(why)")
             return [("result_code", .int(2))]
         }
         var fields: [(String, FieldValue)] = [("result_code", .int(0)), ("packets_transmitted", .int(Int64(stats.sent))),
@@ -216,10 +216,10 @@ public struct PingCollector: Collector {
     func execPing(_ url: String, context: GatherContext) -> [(String, FieldValue)] {
         guard let program = Self.locate(binary) else {
             if Self.resolve(url, family: ipv6 ? AF_INET6 : ipv4 ? AF_INET : AF_UNSPEC) == nil {
-                context.log(.error, "ping failed: \(url): unknown host")
+                context.logger.error("ping failed: \(url): unknown host")
                 return [("result_code", .int(1))]
             }
-            context.log(.error, "ping failed: \(url): no \(binary) program to run (install iputils-ping, or allow ICMP sockets for the native method)")
+            context.logger.error("ping failed: \(url): no \(binary) program to run (install iputils-ping, or allow ICMP sockets for the native method)")
             return [("result_code", .int(2))]
         }
         let limit = runLimit(context)
@@ -228,14 +228,14 @@ public struct PingCollector: Collector {
             run = try OneShotProcess.run(program: program, arguments: execArguments(url, limit: limit), environment: ["LC_ALL": "C"],
                                          timeout: UInt64(limit + 50 * GoDuration.millisecond), grace: 50_000_000)
         } catch {
-            context.log(.error, "ping failed: \(url): \(error)")
+            context.logger.error("ping failed: \(url): \(error)")
             return [("result_code", .int(2))]
         }
         let output = String(decoding: run.stdout, as: UTF8.self)
         let combined = output + "\n" + run.stderrTail.joined(separator: "\n")
         var fields: [(String, FieldValue)] = [("result_code", .int(0))]
         if run.timedOut {
-            context.log(.error, "ping failed: \(url): \(binary) did not finish within \(GoDuration.format(limit))")
+            context.logger.error("ping failed: \(url): \(binary) did not finish within \(GoDuration.format(limit))")
             return [("result_code", .int(2))]
         }
         if case .exited(let status) = run.termination, status != 0 {
@@ -243,17 +243,17 @@ public struct PingCollector: Collector {
             if status != 1 {
                 let unknown = ["Name or service not known", "unknown host", "Temporary failure in name resolution",
                                "No address associated with hostname"].contains { combined.contains($0) }
-                context.log(.error, "ping failed: host \"\(url)\": \(binary) exited with status \(status) - "
-                            + combined.trimmingCharacters(in: .whitespacesAndNewlines))
+                let output = combined.trimmingCharacters(in: .whitespacesAndNewlines)
+                context.logger.error("ping failed: host \"\(url)\": \(binary) exited with status \(status) - \(output)")
                 return [("result_code", .int(unknown ? 1 : 2))]
             }
             fields[0].1 = .int(Int64(status))
         } else if !run.termination.isSuccess {
-            context.log(.error, "ping failed: host \"\(url)\": \(binary) \(run.termination)")
+            context.logger.error("ping failed: host \"\(url)\": \(binary) \(run.termination)")
             return [("result_code", .int(2))]
         }
         guard let stats = PingOutput.parse(output) else {
-            context.log(.error, "ping failed: \"\(url)\": cannot read the output of \(binary): \(output.prefix(200))")
+            context.logger.error("ping failed: \"\(url)\": cannot read the output of \(binary): \(output.prefix(200))")
             return [("result_code", .int(2))]
         }
         fields += [("packets_transmitted", .int(Int64(stats.transmitted))), ("packets_received", .int(Int64(stats.received))),

@@ -66,7 +66,7 @@ public struct PrometheusCollector: Collector {
                     continue
                 }
                 let (samples, errors) = PrometheusText.parse(String(decoding: body, as: UTF8.self), time: context.time)
-                for error in errors.prefix(3) { context.log(.warning, "prometheus: \(url): \(error)") }
+                for error in errors.prefix(3) { context.logger.warning("prometheus: \(url): \(error)") }
                 points += samples.map { sample in
                     var point = sample
                     var tags = point.tags.dictionary
@@ -80,7 +80,7 @@ public struct PrometheusCollector: Collector {
         }
         if !failures.isEmpty {
             if failures.count == urls.count { throw CollectorError(Self.name, failures.joined(separator: "; ")) }
-            for failure in failures { context.log(.error, "prometheus: \(failure)") }
+            for failure in failures { context.logger.error("prometheus: \(failure)") }
         }
         return points
     }

@@ -113,7 +113,7 @@ public struct X509CertCollector: Collector {
         }
         if !failures.isEmpty {
             if points.isEmpty { throw CollectorError(Self.name, failures.joined(separator: "; ")) }
-            for failure in failures { context.log(.error, "x509_cert: \(failure)") }
+            for failure in failures { context.logger.error("x509_cert: \(failure)") }
         }
         return points
     }

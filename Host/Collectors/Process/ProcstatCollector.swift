@@ -78,7 +78,7 @@ public struct ProcstatCollector: Collector {
         do {
             pids = try find(host)
         } catch {
-            context.log(.error, "procstat: \(error.message)")
+            context.logger.error("procstat: \(error.message)")
             lookupTags["result"] = "lookup_error"
             return [Point(name: "procstat_lookup", tags: Tags(lookupTags), fields: Fields([
                 ("pid_count", .int(0)), ("running", .int(0)), ("result_code", .int(1)),

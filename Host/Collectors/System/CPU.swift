@@ -65,7 +65,7 @@ public struct CPUCollector: Collector {
             guard let before = last[times.cpu] else { continue }
             let elapsed = times.total - before.total
             if elapsed < 0 {
-                context.log(.warning, "cpu: \(times.cpu)'s total CPU time went backwards (a CPU went offline?); usage skipped this time")
+                context.logger.warning("cpu: \(times.cpu)'s total CPU time went backwards (a CPU went offline?); usage skipped this time")
                 continue
             }
             if elapsed == 0 { continue }
@@ -93,7 +93,7 @@ public struct CPUCollector: Collector {
     /// `cpuN` → its core and physical package, from `/proc/cpuinfo`.
     static func coreIDs(_ context: GatherContext) -> [String: (core: String, physical: String)] {
         guard let info = try? context.host.text(context.host.proc + "/cpuinfo") else {
-            context.log(.debug, "cpu: cannot read \(context.host.proc)/cpuinfo; no core_id/physical_id tags")
+            context.logger.debug("cpu: cannot read \(context.host.proc)/cpuinfo; no core_id/physical_id tags")
             return [:]
         }
         var result: [String: (core: String, physical: String)] = [:]

@@ -27,7 +27,7 @@ public struct DiskCollector: Collector {
             guard !ignoreFS.contains(mount.fstype), ignoreMountOptions.isDisjoint(with: mount.options),
                   mountPoints.isEmpty || mountPoints.contains(mount.path), seen.insert(mount.path).inserted else { continue }
             guard let usage = host.usage(mount.path) else {
-                context.log(.debug, "disk: cannot statfs \(mount.path)")
+                context.logger.debug("disk: cannot statfs \(mount.path)")
                 continue
             }
             if usage.total == 0 { continue }

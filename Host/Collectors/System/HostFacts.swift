@@ -53,7 +53,7 @@ public struct HostFactsCollector: Collector {
             if let id = values["ID"] { fields.append(("os_id", .string(id))) }
             if let version = values["VERSION_ID"] { fields.append(("os_version", .string(version))) }
         } else {
-            context.log(.debug, "host_facts: cannot read \(host.etc)/os-release")
+            context.logger.debug("host_facts: cannot read \(host.etc)/os-release")
         }
         if let id = try? host.text(host.etc + "/machine-id") { fields.append(("machine_id", .string(id.trimmingCharacters(in: "\n ")))) }
         return fields

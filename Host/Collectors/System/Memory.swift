@@ -83,7 +83,7 @@ public struct SwapCollector: Collector {
                 ("out", .int((pages["pswpout"] ?? 0) * context.host.pageSize)),
             ]), time: context.time))
         } else {
-            context.log(.debug, "swap: cannot read \(context.host.proc)/vmstat; no in/out")
+            context.logger.debug("swap: cannot read \(context.host.proc)/vmstat; no in/out")
         }
         return points
     }

@@ -53,7 +53,7 @@ public struct NetCollector: Collector {
                     points.append(Point(name: "net", tags: ["interface": "all"], fields: Fields(fields), time: context.time))
                 }
             } else {
-                context.log(.debug, "net: cannot read \(host.proc)/net/snmp; no protocol counters")
+                context.logger.debug("net: cannot read \(host.proc)/net/snmp; no protocol counters")
             }
         }
         return points

@@ -25,7 +25,7 @@ public struct SystemCollector: Collector {
             fields.append(("n_users", .int(Int64(users.count))))
             fields.append(("n_unique_users", .int(Int64(Set(users).count))))
         } else {
-            context.log(.debug, "system: cannot read \(host.utmp); no n_users")
+            context.logger.debug("system: cannot read \(host.utmp); no n_users")
         }
         var points = [Point(name: "system", fields: Fields(fields), time: context.time)]
         let uptime = try host.text(host.proc + "/uptime").words.first.flatMap { Double($0) }
@@ -88,7 +88,7 @@ public struct KernelCollector: Collector {
         if let entropy = try? host.text(entropyPath).words.first.flatMap({ Int64($0) }) {
             fields.append(("entropy_avail", .int(entropy)))
         } else {
-            context.log(.debug, "kernel: cannot read \(entropyPath); no entropy_avail")
+            context.logger.debug("kernel: cannot read \(entropyPath); no entropy_avail")
         }
         return [Point(name: "kernel", fields: Fields(fields), time: context.time)]
     }
@@ -122,7 +122,7 @@ public struct ProcessesCollector: Collector {
             case UInt8(ascii: "I"): key = "idle"
             case UInt8(ascii: "P"): key = "parked"
             default:
-                context.log(.info, "processes: unknown state \"\(Character(Unicode.Scalar(stat.state)))\" in \(host.proc)/\(pid)/stat")
+                context.logger.info("processes: unknown state \"\(Character(Unicode.Scalar(stat.state)))\" in \(host.proc)/\(pid)/stat")
                 key = "unknown"
             }
             counts[key, default: 0] += 1

@@ -72,15 +72,7 @@ final class Ingest: Sendable {
         guard !configs.isEmpty else { return }
         let log = self.log
         let handler = self.handler
-        let scheduler = CollectorScheduler(configs, hostTags: ["host": HostFS.hostname], clock: { Self.now }, log: { level, line in
-            let mapped: Logger.Level = switch level {
-            case .debug: .debug
-            case .info: .info
-            case .warning: .warning
-            case .error: .error
-            }
-            log.log(level: mapped, "\(line)")
-        }, sink: { points in Self.write(points, to: handler, log: log) })
+        let scheduler = CollectorScheduler(configs, hostTags: ["host": HostFS.hostname], clock: { Self.now }, logger: log, sink: { points in Self.write(points, to: handler, log: log) })
         try scheduler.start()
         collectors.withLock { $0 = scheduler }
         log.info("collectors started", metadata: ["collectors": .string(configs.map(\.name).joined(separator: ","))])

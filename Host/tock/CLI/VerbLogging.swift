@@ -1,3 +1,4 @@
+import Collectors
 import Foundation
 import Logging
 import Synchronization
@@ -29,14 +30,15 @@ enum VerbLogging {
 
 /// A swift-log handler writing one line per event to standard error, as Tock's verbs have always written them:
 /// `ERROR [task:node] message` (``Style/bracketed``, the `task` and `node` metadata in brackets) or Telegraf's
-/// `E! message` (``Style/telegraf``, `tock collect`). Metadata other than `task` and `node` follows as ` key=value`,
-/// except `udf`, `plugin` and `stderr`, whose content the message of those lines already carries.
+/// `E! [collectors.cpu] message` (``Style/telegraf``, `tock collect`: ``TelegrafLogHandler``'s lines without the time).
+/// Metadata other than `task` and `node` follows as ` key=value`, except `udf`, `plugin` and `stderr`, whose content
+/// the message of those lines already carries.
 struct VerbLogHandler: LogHandler {
     /// The shape of a line.
     enum Style: Sendable {
         /// `LEVEL [task:node] message`; `LEVEL [task] message` without a node, `LEVEL message` without either.
         case bracketed
-        /// `E! message`, `W!`, `I!`, `D!`: Telegraf's prefixes.
+        /// `E! [collectors.NAME] message`, `W!`, `I!`, `D!`: Telegraf's prefixes.
         case telegraf
     }
 
@@ -66,15 +68,10 @@ struct VerbLogHandler: LogHandler {
 
     /// The line for a level, message and metadata, without its newline.
     static func line(_ level: Logger.Level, _ message: String, _ metadata: Logger.Metadata, style: Style) -> String {
+        if style == .telegraf { return TelegrafLogHandler.line(level, message, metadata) }
         let level = LogLevel(level)
-        var line: String
-        switch style {
-        case .telegraf:
-            line = "\(level.rawValue.prefix(1))! \(message)"
-        case .bracketed:
-            let place = [metadata["task"], metadata["node"]].compactMap { $0.map { "\($0)" } }.joined(separator: ":")
-            line = place.isEmpty ? "\(level.rawValue) \(message)" : "\(level.rawValue) [\(place)] \(message)"
-        }
+        let place = [metadata["task"], metadata["node"]].compactMap { $0.map { "\($0)" } }.joined(separator: ":")
+        var line = place.isEmpty ? "\(level.rawValue) \(message)" : "\(level.rawValue) [\(place)] \(message)"
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where !unlisted.contains(key) {
             line += " \(key)=\(value)"
         }
