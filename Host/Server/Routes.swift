@@ -181,7 +181,7 @@ public struct TockAPI: Sendable {
     // MARK: Self-monitoring
 
     /// The daemon's statistics, shared by debug/vars and the `[stats]` service.
-    var statistics: DaemonStatistics { DaemonStatistics(master: master, hostname: hostname, started: started) }
+    var statistics: DaemonStatistics { DaemonStatistics(master: master, hosts: hosts, hostname: hostname, started: started) }
 
     func debugVars() throws(APIError) -> JSON {
         let global: DaemonStatistics.Global

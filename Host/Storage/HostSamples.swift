@@ -87,6 +87,16 @@ extension Store {
         }
     }
 
+    /// How many values and series are stored.
+    public func hostSampleCounts() throws(StoreError) -> (values: Int, series: Int) {
+        try run("count recent metrics") {
+            try pool.read { db in
+                (try Int.fetchOne(db, sql: "SELECT count(*) FROM host_sample") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM host_series") ?? 0)
+            }
+        }
+    }
+
     /// Deletes the values before `cutoff` and then the oldest beyond `maxValues`, and the series left without values.
     /// Returns how many values were deleted.
     @discardableResult

@@ -100,6 +100,24 @@ final class HostInventory: Sendable {
         return points
     }
 
+    /// What the inventory holds: its hosts, the recent-metric series and values kept in memory, the new series refused
+    /// since the start (`max-series` reached), and the values and series in the store (nil when it cannot be read).
+    struct Statistics: Sendable, Hashable {
+        var hosts: Int
+        var series: Int
+        var values: Int
+        var refusedSeries: Int
+        var storedValues: Int?
+        var storedSeries: Int?
+    }
+
+    var statistics: Statistics {
+        let counts = metrics.counts
+        let stored = try? store.hostSampleCounts()
+        return Statistics(hosts: state.withLock { $0.hosts.count }, series: counts.series, values: counts.values,
+                          refusedSeries: counts.refusedSeries, storedValues: stored?.values, storedSeries: stored?.series)
+    }
+
     // MARK: The write path
 
     /// What one batch tells about one host.

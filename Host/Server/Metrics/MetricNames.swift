@@ -16,6 +16,12 @@ enum MetricNames {
     static let alertsFailed = "tock_alert_handler_failed_total"
     static let alertsDropped = "tock_alert_handler_dropped_total"
     static let alertsQueued = "tock_alert_handler_queued"
+    static let hosts = "tock_hosts"
+    static let hostSeries = "tock_host_recent_series"
+    static let hostValues = "tock_host_recent_values"
+    static let hostRefusedSeries = "tock_host_refused_series_total"
+    static let hostStoredSeries = "tock_host_stored_series"
+    static let hostStoredValues = "tock_host_stored_values"
 
     static let help: [String: String] = [
         pointsReceived: "Points accepted by /write, by database, retention policy and measurement.",
@@ -32,5 +38,11 @@ enum MetricNames {
         alertsFailed: "Alert events an alert handler gave up on.",
         alertsDropped: "Alert events an alert handler dropped unsent because its queue was full.",
         alertsQueued: "Alert events waiting in an alert handler's queue.",
+        hosts: "Hosts in the host inventory.",
+        hostSeries: "Series of the hosts' recent metrics kept in memory.",
+        hostValues: "Values of the hosts' recent metrics kept in memory.",
+        hostRefusedSeries: "New series of the hosts' recent metrics not kept because [hosts] max-series was reached.",
+        hostStoredSeries: "Series of the hosts' recent metrics in the store.",
+        hostStoredValues: "Values of the hosts' recent metrics in the store.",
     ]
 }

@@ -44,6 +44,8 @@ struct Statistic: Sendable {
 /// The daemon's statistics: the one source of `/kapacitor/v1/debug/vars` and of the `[stats]` service's points.
 struct DaemonStatistics: Sendable {
     let master: TaskMaster
+    /// The host inventory, when `[hosts]` is enabled.
+    let hosts: HostInventory?
     let hostname: String
     /// When the daemon started (ns since the epoch), for `uptime`.
     let started: Int64
@@ -133,6 +135,16 @@ struct DaemonStatistics: Sendable {
                                values: [("restarts", .int(restarts))]))
         stats.append(Statistic(key: "load", name: "load", tags: [("host", hostname)],
                                values: [("errors", .int(values[MetricNames.loadErrors]))]))
+        if hosts != nil {
+            stats.append(Statistic(key: "hosts", name: "hosts", tags: [("host", hostname)], values: [
+                ("hosts", .int(values[MetricNames.hosts])),
+                ("recent_series", .int(values[MetricNames.hostSeries])),
+                ("recent_values", .int(values[MetricNames.hostValues])),
+                ("refused_series", .int(values[MetricNames.hostRefusedSeries])),
+                ("stored_series", .int(values[MetricNames.hostStoredSeries])),
+                ("stored_values", .int(values[MetricNames.hostStoredValues])),
+            ]))
+        }
         return stats
     }
 
@@ -164,6 +176,17 @@ struct DaemonStatistics: Sendable {
                 Sample(series: Series($0.0, labels), value: Int64($0.1), kind: .counter)
             }
             samples.append(Sample(series: Series(MetricNames.alertsQueued, labels), value: Int64(h.stats.queued), kind: .gauge))
+        }
+        if let inventory = hosts?.statistics {
+            samples += [(MetricNames.hosts, inventory.hosts), (MetricNames.hostSeries, inventory.series),
+                        (MetricNames.hostValues, inventory.values)].map {
+                Sample(series: Series($0.0), value: Int64($0.1), kind: .gauge)
+            }
+            samples.append(Sample(series: Series(MetricNames.hostRefusedSeries), value: Int64(inventory.refusedSeries), kind: .counter))
+            if let values = inventory.storedValues, let series = inventory.storedSeries {
+                samples.append(Sample(series: Series(MetricNames.hostStoredSeries), value: Int64(series), kind: .gauge))
+                samples.append(Sample(series: Series(MetricNames.hostStoredValues), value: Int64(values), kind: .gauge))
+            }
         }
         master.metrics.sample(samples)
         return running
