@@ -35,6 +35,7 @@ RPORT=$(free_port)
 python3 - "$RPORT" <<'PY' &
 import http.server, sys
 class Sink(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"   # keeps the connection open, as InfluxDB and Tock do
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(204); self.end_headers()

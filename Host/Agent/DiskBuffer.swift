@@ -8,8 +8,11 @@ import TockModel
 
 /// The agent's outbox: sealed batches on disk, oldest first, until a server takes them.
 ///
-/// Every batch is written here before it is sent (to a temporary name, synced, then renamed), so a batch survives the
-/// server being down and the agent being restarted or killed. The buffer is bounded by its total size on disk: when a
+/// Every batch is written here before it is sent (to a temporary name, then renamed), so a batch survives the server
+/// being down and the agent being restarted or killed. A batch is made durable against a power cut (`fsync`) only once
+/// it has to wait: ``sync()`` when the server does not take it, or when the agent stops with it unsent. While the server
+/// takes writes, a batch leaves within milliseconds of its writing, and syncing it would cost more than the agent's
+/// collectors do. The buffer is bounded by its total size on disk: when a
 /// new batch would pass the bound, the oldest batches are deleted and their points counted as dropped. Nothing is
 /// dropped while the buffer is under its bound.
 ///
@@ -57,6 +60,8 @@ public final class DiskBuffer: Sendable {
         var entries: [Entry] = []
         var next: UInt64 = 1
         var totals = Totals()
+        /// Batches written but not yet synced to the disk.
+        var unsynced: Set<UInt64> = []
     }
 
     /// Opens (creating it if needed) the buffer in `directory`; batches left by an earlier run are kept, in order.
@@ -106,10 +111,11 @@ public final class DiskBuffer: Sendable {
     /// The oldest batch waiting, if any.
     public func oldest() -> Entry? { state.withLock { $0.entries.first } }
 
-    /// Writes `batch` durably, then drops the oldest batches until the buffer is within its bound again.
+    /// Writes `batch` (synced to the disk when `synced`, else at the next ``sync()``), then drops the oldest batches
+    /// until the buffer is within its bound again.
     /// - Returns: the number of points dropped to make room.
     @discardableResult
-    public func append(_ batch: Batch) throws(DiskBufferError) -> Int {
+    public func append(_ batch: Batch, synced: Bool = true) throws(DiskBufferError) -> Int {
         let sequence = state.withLock { state in
             defer { state.next += 1 }
             return state.next
@@ -119,7 +125,7 @@ public final class DiskBuffer: Sendable {
         let path = "\(directory)/\(name).batch"
         var bytes = Array(Self.header(batch).utf8)
         bytes += batch.body
-        try Self.writeSynced(bytes, to: temporary)
+        try Self.writeFile(bytes, to: temporary, sync: synced)
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
@@ -127,12 +133,14 @@ public final class DiskBuffer: Sendable {
         }
         let dropped = state.withLock { state -> [Entry] in
             state.entries.append(Entry(sequence: sequence, bytes: bytes.count, points: batch.points))
+            if !synced { state.unsynced.insert(sequence) }
             state.totals.batches += 1
             state.totals.bytes += bytes.count
             state.totals.points += batch.points
             var dropped: [Entry] = []
             while state.totals.bytes > maxBytes, !state.entries.isEmpty {
                 let entry = state.entries.removeFirst()
+                state.unsynced.remove(entry.sequence)
                 state.totals.batches -= 1
                 state.totals.bytes -= entry.bytes
                 state.totals.points -= entry.points
@@ -168,6 +176,7 @@ public final class DiskBuffer: Sendable {
         let removed = state.withLock { state -> Bool in
             guard let index = state.entries.firstIndex(of: entry) else { return false }
             state.entries.remove(at: index)
+            state.unsynced.remove(entry.sequence)
             state.totals.batches -= 1
             state.totals.bytes -= entry.bytes
             state.totals.points -= entry.points
@@ -222,7 +231,35 @@ public final class DiskBuffer: Sendable {
         return stat(path, &info) == 0 ? Int(info.st_size) : nil
     }
 
-    static func writeSynced(_ bytes: [UInt8], to path: String) throws(DiskBufferError) {
+    /// How many batches wait to be synced.
+    public var unsyncedCount: Int { state.withLock { $0.unsynced.count } }
+
+    /// Syncs the batches written unsynced, and the directory that names them, to the disk.
+    /// - Returns: why that failed, nil when every waiting batch is on the disk.
+    @discardableResult
+    public func sync() -> String? {
+        let waiting = state.withLock { state -> [UInt64] in
+            defer { state.unsynced = [] }
+            return state.unsynced.sorted()
+        }
+        guard !waiting.isEmpty else { return nil }
+        var failure: String?
+        for sequence in waiting {
+            let path = "\(directory)/\(String(format: "%020llu", sequence)).batch"
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }  // sent or dropped meanwhile
+            if fsync(fd) != 0 { failure = "cannot sync \(path): \(String(cString: strerror(errno)))" }
+            close(fd)
+        }
+        let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            if fsync(dir) != 0 { failure = failure ?? "cannot sync \(directory): \(String(cString: strerror(errno)))" }
+            close(dir)
+        }
+        return failure
+    }
+
+    static func writeFile(_ bytes: [UInt8], to path: String, sync: Bool) throws(DiskBufferError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw DiskBufferError("cannot create \(path): \(String(cString: strerror(errno)))") }
         var written = 0
@@ -235,7 +272,7 @@ public final class DiskBuffer: Sendable {
                 }
                 written += n
             }
-            return fsync(fd) == 0 ? nil : String(cString: strerror(errno))
+            return !sync || fsync(fd) == 0 ? nil : String(cString: strerror(errno))
         }
         close(fd)
         if let failure {

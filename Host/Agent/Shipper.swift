@@ -8,7 +8,8 @@ import Synchronization
 import TockModel
 
 /// Turns the points the collectors hand over into batches, keeps every sealed batch in the ``DiskBuffer`` and sends
-/// the buffer's batches, oldest first, to the server.
+/// the buffer's batches, oldest first, to the server. Batches are synced to the disk once they have to wait (the
+/// server does not take them, or the agent stops), not while the server takes them as they come.
 ///
 /// A batch is sealed per database and retention policy when it holds `batch-size` points, at every flush interval,
 /// and when the agent stops. Until then its points are also appended to an ``OpenBatchJournal``, so that an agent
@@ -41,6 +42,8 @@ public final class Shipper: Sendable {
     private let journal: OpenBatchJournal
     /// Whether the last journal append failed (logged once until one succeeds again).
     private let journalFailing = Mutex(false)
+    /// Whether the server is not taking writes: new batches are then synced to the disk as they are written.
+    private let outage = Atomic<Bool>(false)
 
     struct Target: Hashable {
         var database: String
@@ -163,7 +166,7 @@ public final class Shipper: Sendable {
         let batch = DiskBuffer.Batch(database: target.database, retentionPolicy: target.retentionPolicy,
                                      points: pending.points, gzip: gzip, body: body)
         do {
-            let dropped = try buffer.append(batch)
+            let dropped = try buffer.append(batch, synced: outage.load(ordering: .relaxed))
             if dropped > 0 {
                 let totals = buffer.totals
                 logger.warning("buffer full (\(buffer.maxBytes) bytes): dropped the oldest \(dropped) points (\(totals.droppedPoints) since start)")
@@ -217,6 +220,7 @@ public final class Shipper: Sendable {
             }
             switch await deliver(entry) {
             case .written, .rejected, .tooLarge:
+                outage.store(false, ordering: .relaxed)
                 if let since = downSince {
                     let totals = buffer.totals
                     logger.info("the server takes writes again after \(Self.format(ContinuousClock.now - since)); sending \(totals.batches) buffered batches (\(totals.points) points)")
@@ -230,6 +234,9 @@ public final class Shipper: Sendable {
                     $0.failedWrites += 1
                     $0.lastError = reason
                 }
+                // The batches now wait: on the disk, not only in the page cache.
+                outage.store(true, ordering: .relaxed)
+                if let failure = buffer.sync() { logger.error("\(failure)") }
                 let totals = buffer.totals
                 if downSince == nil {
                     downSince = .now
@@ -328,6 +335,8 @@ public final class Shipper: Sendable {
             guard let outcome else { break }
             if case .retry = outcome { break }
         }
+        // What is left waits for the next run.
+        if let failure = buffer.sync() { logger.error("\(failure)") }
     }
 
     static func format(_ duration: Duration) -> String {

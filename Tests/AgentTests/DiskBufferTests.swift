@@ -34,6 +34,26 @@ struct DiskBufferTests {
         #expect(buffer.totals.points == 2)
     }
 
+    @Test("a batch written unsynced is there for a restarted agent at once, and waits for sync() to reach the disk")
+    func deferredSync() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
+        try buffer.append(Self.batch("a v=1 1\n"), synced: false)
+        try buffer.append(Self.batch("a v=2 2\n"), synced: false)
+        try buffer.append(Self.batch("a v=3 3\n"))
+        #expect(buffer.unsyncedCount == 2)
+        // Another process (a restarted agent) reads them without any sync.
+        let reopened = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
+        #expect(reopened.totals.batches == 3)
+        // A batch sent before the sync is no longer waiting for it.
+        buffer.remove(try #require(buffer.oldest()))
+        #expect(buffer.unsyncedCount == 1)
+        #expect(buffer.sync() == nil)
+        #expect(buffer.unsyncedCount == 0)
+        #expect(buffer.totals.batches == 2)
+    }
+
     @Test("past its bound the buffer drops the oldest batches and counts their points; below it nothing is dropped")
     func bound() throws {
         let dir = try Self.directory()

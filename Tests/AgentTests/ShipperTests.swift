@@ -101,6 +101,8 @@ struct ShipperTests {
         #expect(buffer.totals.points == 20)
         #expect(shipper.stats.sentPoints == 0)
         #expect(lines.entries.filter { $0.0 == .error && $0.1.hasPrefix("cannot write: connection refused") }.count == 1)
+        // Waiting batches are synced to the disk once the server failed to take them.
+        #expect(buffer.unsyncedCount == 0)
         server.script([.written])
         try await Self.waitUntil("every point taken") { shipper.stats.sentPoints == 20 }
         #expect(server.lines == (0..<20).map { "seq,host=h1 n=\($0)i \($0)" })

@@ -86,7 +86,8 @@ public struct ProcstatCollector: Collector {
         }
         let boot = ProcessSnapshot.bootTime(host)
         let memTotal = (try? host.text(host.proc + "/meminfo")).map { MemInfo($0)["MemTotal"] } ?? 0
-        let cpus = max(1, ((try? host.text(host.proc + "/stat")) ?? "").split(separator: "\n")
+        // Only Solaris mode divides by the CPUs: /proc/stat is read for nothing else.
+        let cpus = !solaris ? 1 : max(1, ((try? host.text(host.proc + "/stat")) ?? "").split(separator: "\n")
             .filter { $0.hasPrefix("cpu") && !$0.hasPrefix("cpu ") }.count)
         var points: [Point] = []
         var running = 0
