@@ -36,8 +36,7 @@ final class OpenBatchJournal: Sendable {
 
     /// Appends one submission; an error (disk full) is returned, the points stay in memory all the same.
     func append(database: String, retentionPolicy: String, points: Int, body: [UInt8]) -> String? {
-        var record = Array("\(points) \(body.count) \(database.utf8.count):\(database)\(retentionPolicy)\n".utf8)
-        record += body
+        let record = Self.encode(Record(database: database, retentionPolicy: retentionPolicy, points: points, body: body))
         return file.withLock { fd -> String? in
             if fd < 0 {
                 fd = open(openPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
@@ -78,16 +77,18 @@ final class OpenBatchJournal: Sendable {
             fd = -1
             let temporary = openPath + ".tmp"
             var bytes: [UInt8] = []
-            for r in open where r.points > 0 {
-                bytes += Array("\(r.points) \(r.body.count) \(r.database.utf8.count):\(r.database)\(r.retentionPolicy)\n".utf8)
-                bytes += r.body
-            }
+            for r in open where r.points > 0 { bytes += Self.encode(r) }
             let out = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard out >= 0 else { return }
             let failed = Self.writeAll(out, bytes) != nil
             close(out)
             if failed { unlink(temporary) } else { rename(temporary, openPath) }
         }
+    }
+
+    /// A record as the journal holds it: its header line, then its body.
+    static func encode(_ r: Record) -> [UInt8] {
+        Array("\(r.points) \(r.body.count) \(r.database.utf8.count):\(r.database)\(r.retentionPolicy)\n".utf8) + r.body
     }
 
     /// What the journals of an earlier run hold, merged per target in order (a record cut short by the crash is
