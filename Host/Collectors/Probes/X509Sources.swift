@@ -44,6 +44,10 @@ enum X509Source: Sendable, Hashable {
         case "smtp", "smtp+starttls":
             guard let port = url.port else { throw CollectorError(name, "source \"\(source)\" has no port (smtp://host:25 or :587)") }
             return .smtp(host: host, port: port, location: source)
+        case "udp", "udp4", "udp6":
+            // Telegraf reads these over DTLS (pion/dtls); swift-nio-ssl speaks TLS only, and Tock has no DTLS client.
+            let instead = "use a tcp:// or https:// source of the same server, or a file"
+            throw CollectorError(name, "source \(source): udp:// sources (certificates over DTLS) are not supported by Tock; \(instead)")
         default:
             throw CollectorError(name, "unsupported scheme \"\(scheme)\" in source \(source) (https, tcp, tcp4, tcp6, smtp, file or a path)")
         }
