@@ -46,3 +46,14 @@ extension Logger {
         return copy
     }
 }
+
+extension Logger.Metadata {
+    /// The metadata a line is written with: a handler's own, then its provider's, then the line's (the later wins).
+    public static func merged(_ handler: Logger.Metadata, _ provider: Logger.MetadataProvider?,
+                              _ line: Logger.Metadata?) -> Logger.Metadata {
+        var all = handler
+        if let provided = provider?.get() { all.merge(provided) { $1 } }
+        if let line { all.merge(line) { $1 } }
+        return all
+    }
+}

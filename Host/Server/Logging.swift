@@ -135,9 +135,7 @@ public struct TockLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var all = metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }
-        if let own = event.metadata { all.merge(own) { $1 } }
+        let all = Logger.Metadata.merged(metadata, metadataProvider, event.metadata)
         let fields = all.sorted { $0.key < $1.key }.map { ($0.key, Self.text($0.value)) }
         output.write(event.level, event.message.description, fields)
     }

@@ -26,9 +26,7 @@ public struct TelegrafLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var all = metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }
-        if let own = event.metadata { all.merge(own) { $1 } }
+        let all = Logger.Metadata.merged(metadata, metadataProvider, event.metadata)
         var text = Self.line(event.level, "\(event.message)", all)
         if timestamps { text = Date().formatted(.iso8601) + " " + text }
         FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -60,9 +60,7 @@ struct VerbLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var all = metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }
-        if let own = event.metadata { all.merge(own) { $1 } }
+        let all = Logger.Metadata.merged(metadata, metadataProvider, event.metadata)
         FileHandle.standardError.write(Data((Self.line(event.level, "\(event.message)", all, style: style) + "\n").utf8))
     }
 

@@ -20,8 +20,7 @@ public struct RecordingLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var all = metadata
-        if let own = event.metadata { all.merge(own) { $1 } }
+        let all = Logger.Metadata.merged(metadata, nil, event.metadata)
         record(LogRecorder.Line(level: LogLevel(event.level), message: "\(event.message)",
                                 metadata: all.mapValues { value in
                                     if case .string(let s) = value { return s }
