@@ -67,7 +67,7 @@ public enum Daemon {
         if configuration.configSections.deadman.global { log.info("deadman's switch is configured globally") }
         try master.startEnabledTasks()
         let api = TockAPI(master: master, configuration: configuration)
-        let ingest = Ingest(handler: api.write, log: log)
+        let ingest = api.ingest
         do { try await ingest.startUDP(configuration.udp, defaultRetentionPolicy: configuration.defaultRetentionPolicy) } catch {
             await ingest.stop()
             master.stopAll()

@@ -29,6 +29,8 @@ public struct TockAPI: Sendable {
     let configRoutes: ConfigRoutes
     /// The host inventory (`/hosts`, `/locations`); nil when `[hosts] enabled = false` or its table cannot be read.
     let hosts: HostInventory?
+    /// The inputs besides `/write`: `[[udp]]`, subscriptions and the collectors (whose counts the statistics read).
+    let ingest: Ingest
 
     public init(master: TaskMaster, configuration: ServerConfiguration) {
         self.users = UserAPI(store: master.store)
@@ -56,6 +58,7 @@ public struct TockAPI: Sendable {
         self.write = WriteHandler(master: master, metrics: master.metrics,
                                   defaultRetentionPolicy: configuration.defaultRetentionPolicy,
                                   maxBodySize: configuration.maxBodySize, readTimeout: configuration.readTimeout, hosts: hosts)
+        self.ingest = Ingest(handler: write, log: master.log)
         self.tasks = TaskAPI(master: master)
         self.recordings = RecordingsAPI(service: ReplayService(master: master, directory: configuration.resolvedReplayDirectory))
         self.hostname = configuration.hostname
@@ -181,7 +184,7 @@ public struct TockAPI: Sendable {
     // MARK: Self-monitoring
 
     /// The daemon's statistics, shared by debug/vars and the `[stats]` service.
-    var statistics: DaemonStatistics { DaemonStatistics(master: master, hosts: hosts, hostname: hostname, started: started) }
+    var statistics: DaemonStatistics { DaemonStatistics(master: master, hosts: hosts, ingest: ingest, hostname: hostname, started: started) }
 
     func debugVars() throws(APIError) -> JSON {
         let global: DaemonStatistics.Global

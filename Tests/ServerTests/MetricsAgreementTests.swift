@@ -1,3 +1,4 @@
+import Collectors
 import Foundation
 @testable import Server
 import Testing
@@ -64,6 +65,40 @@ struct MetricsAgreementTests {
             #expect(metrics.contains("# TYPE tock_task_queued_points gauge\n"))
             #expect(stats.first { $0.0 == "ingress:printer:autogen:temps" }?.1["values"]?["points_received"] == .int(7))
             #expect(stats.first { $0.0 == "nodes:p:from1" }?.1["values"]?["emitted"] == .int(7))
+        }
+    }
+
+    @Test("each collector section's gathers, errors and timeouts: the same numbers on /metrics and in debug/vars")
+    func collectorCounts() async throws {
+        let f = Fixture()
+        defer { f.remove() }
+        try await HostsRouteTests.serve(f) { client, api, _, _ in
+            var mem = CollectorConfig(name: "mem")
+            mem.interval = .milliseconds(100)
+            var cert = CollectorConfig(name: "x509_cert", options: CollectorOptions(collector: "x509_cert", [
+                "sources": .strings(["/nonexistent/cert.pem"]),
+            ]))
+            cert.interval = .milliseconds(100)
+            try api.ingest.startCollectors([mem, cert])
+            for _ in 0..<100 where (api.ingest.collectorStats["x509_cert"]?.errors ?? 0) < 2 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            await api.ingest.stop()
+            let metrics = try await client.execute(uri: "/metrics", method: "GET").text
+            let stats = try #require(try await client.execute(uri: "/kapacitor/v1/debug/vars", method: "GET").json["kapacitor"]?.objectValue)
+            for name in ["mem", "x509_cert"] {
+                let values = stats.first { $0.0 == "collector:\(name)" }?.1["values"]
+                let labels = Self.labels([("collector", name)])
+                for (value, series) in [("gathers", "tock_collector_gathers_total"), ("errors", "tock_collector_errors_total"),
+                                        ("timeouts", "tock_collector_timeouts_total")] {
+                    #expect(values?[value]?.int64Value != nil, "\(name) has no \(value)")
+                    #expect(Self.sample(metrics, series + labels).map { Int64($0) } == values?[value]?.int64Value, "\(name) \(value)")
+                }
+            }
+            // The counts are the gathers' own: mem gathered and never failed, the missing certificate failed each time.
+            #expect((Self.sample(metrics, "tock_collector_gathers_total" + Self.labels([("collector", "mem")])) ?? 0) >= 1)
+            #expect(Self.sample(metrics, "tock_collector_errors_total" + Self.labels([("collector", "mem")])) == 0)
+            #expect((Self.sample(metrics, "tock_collector_errors_total" + Self.labels([("collector", "x509_cert")])) ?? 0) >= 2)
         }
     }
 

@@ -66,6 +66,9 @@ final class Ingest: Sendable {
         }
     }
 
+    /// The counters of the running collectors, by name (empty without collector sections).
+    var collectorStats: [String: CollectorScheduler.Stats] { collectors.withLock { $0 }?.stats ?? [:] }
+
     /// Starts the `[[collectors.NAME]]` sections: their points go through the `/write` path, by default into
     /// `telegraf`.`autogen` (where Telegraf writes, so Telegraf-era TICKscripts find them), tagged with the host's name.
     func startCollectors(_ configs: [CollectorConfig]) throws(CollectorError) {

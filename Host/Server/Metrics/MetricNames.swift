@@ -1,6 +1,6 @@
 /// The names of the daemon's metrics and their `# HELP` text. Labels, in the order `/metrics` writes them:
 /// `tock_points_received_total` by `database`, `retention_policy` and `measurement`; the task and node metrics by
-/// `task` (and `node`); the alert handler metrics by `task`, `node` and `handler`.
+/// `task` (and `node`); the alert handler metrics by `task`, `node` and `handler`; the collector metrics by `collector`.
 enum MetricNames {
     static let pointsReceived = "tock_points_received_total"
     static let writeRequests = "tock_write_requests_total"
@@ -22,6 +22,9 @@ enum MetricNames {
     static let hostRefusedSeries = "tock_host_refused_series_total"
     static let hostStoredSeries = "tock_host_stored_series"
     static let hostStoredValues = "tock_host_stored_values"
+    static let collectorGathers = "tock_collector_gathers_total"
+    static let collectorErrors = "tock_collector_errors_total"
+    static let collectorTimeouts = "tock_collector_timeouts_total"
 
     static let help: [String: String] = [
         pointsReceived: "Points accepted by /write, by database, retention policy and measurement.",
@@ -44,5 +47,8 @@ enum MetricNames {
         hostRefusedSeries: "New series of the hosts' recent metrics not kept because [hosts] max-series was reached.",
         hostStoredSeries: "Series of the hosts' recent metrics in the store.",
         hostStoredValues: "Values of the hosts' recent metrics in the store.",
+        collectorGathers: "Gathers of a [[collectors.NAME]] section.",
+        collectorErrors: "Gathers of a collector section that failed, timed out or were skipped as busy.",
+        collectorTimeouts: "Gathers of a collector section still running at its timeout.",
     ]
 }

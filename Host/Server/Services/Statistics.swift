@@ -46,6 +46,8 @@ struct DaemonStatistics: Sendable {
     let master: TaskMaster
     /// The host inventory, when `[hosts]` is enabled.
     let hosts: HostInventory?
+    /// The collectors' counts come from here.
+    let ingest: Ingest
     let hostname: String
     /// When the daemon started (ns since the epoch), for `uptime`.
     let started: Int64
@@ -135,6 +137,14 @@ struct DaemonStatistics: Sendable {
                                values: [("restarts", .int(restarts))]))
         stats.append(Statistic(key: "load", name: "load", tags: [("host", hostname)],
                                values: [("errors", .int(values[MetricNames.loadErrors]))]))
+        for name in ingest.collectorStats.keys.sorted() {
+            let labels = [("collector", name)]
+            stats.append(Statistic(key: "collector:\(name)", name: "collector", tags: labels + common, values: [
+                ("gathers", .int(values.value(MetricNames.collectorGathers, labels))),
+                ("errors", .int(values.value(MetricNames.collectorErrors, labels))),
+                ("timeouts", .int(values.value(MetricNames.collectorTimeouts, labels))),
+            ]))
+        }
         if hosts != nil {
             stats.append(Statistic(key: "hosts", name: "hosts", tags: [("host", hostname)], values: [
                 ("hosts", .int(values[MetricNames.hosts])),
@@ -176,6 +186,12 @@ struct DaemonStatistics: Sendable {
                 Sample(series: Series($0.0, labels), value: Int64($0.1), kind: .counter)
             }
             samples.append(Sample(series: Series(MetricNames.alertsQueued, labels), value: Int64(h.stats.queued), kind: .gauge))
+        }
+        for (name, s) in ingest.collectorStats {
+            samples += [(MetricNames.collectorGathers, s.gathers), (MetricNames.collectorErrors, s.errors),
+                        (MetricNames.collectorTimeouts, s.timeouts)].map {
+                Sample(series: Series($0.0, [("collector", name)]), value: Int64($0.1), kind: .counter)
+            }
         }
         if let inventory = hosts?.statistics {
             samples += [(MetricNames.hosts, inventory.hosts), (MetricNames.hostSeries, inventory.series),
