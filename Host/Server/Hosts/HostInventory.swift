@@ -84,10 +84,15 @@ final class HostInventory: Sendable {
 
     /// Stored values as points: one per series and time, its fields together.
     static func points(_ samples: [StoredSample]) -> [Point] {
+        struct Key: Hashable {
+            var measurement: String
+            var tags: [String: String]
+            var time: Int64
+        }
         var points: [Point] = []
-        var index: [String: Int] = [:]
+        var index: [Key: Int] = [:]
         for s in samples {
-            let key = "\(s.measurement)\u{0}\(s.tags.sorted { $0.key < $1.key })\u{0}\(s.time)"
+            let key = Key(measurement: s.measurement, tags: s.tags, time: s.time)
             if let i = index[key] {
                 var fields = Array(points[i].fields.map { ($0.key, $0.value) })
                 fields.append((s.field, .double(s.value)))
