@@ -79,7 +79,8 @@ struct SeriesCache: Sendable {
         lengths.append(length)
         bytes.append(contentsOf: UnsafeBufferPointer(start: p + start, count: length))
         names.append(name)
-        self.tags.append(tags)
+        // Interned: the points of the series share storage no thread reference-counts (see SeriesInterner).
+        self.tags.append(SeriesInterner.shared.intern(tags))
         index.insert(hash, entry: names.count - 1)
         return names.count - 1
     }
@@ -176,7 +177,7 @@ struct FieldKeyCache: Sendable {
         }
         orderStarts.append(orders.count)
         orders.append(contentsOf: order)
-        self.sortedKeys.append(sortedKeys)
+        self.sortedKeys.append(SeriesInterner.shared.intern(fieldKeys: sortedKeys))
         index.insert(hash, entry: self.sortedKeys.count - 1)
     }
 }
