@@ -177,7 +177,7 @@ struct FieldKeyCache: Sendable {
         }
         orderStarts.append(orders.count)
         orders.append(contentsOf: order)
-        self.sortedKeys.append(SeriesInterner.shared.intern(fieldKeys: sortedKeys))
+        self.sortedKeys.append(sortedKeys)
         index.insert(hash, entry: self.sortedKeys.count - 1)
     }
 }

@@ -98,7 +98,7 @@ struct JSONBytesTests {
     ]
 
     @Test("a message encoded directly is the row SeriesRow builds", arguments: messages)
-    func messages(_ message: Message) {
+    func directRows(_ message: Message) {
         let direct = bytes { Series.appendJSON(message, to: &$0) }
         #expect(direct == SeriesRow(message).json)
         #expect(Series.json(message) == direct)

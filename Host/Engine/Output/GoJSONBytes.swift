@@ -82,7 +82,7 @@ extension GoJSON {
             // numbers: the same digits, so copy them (a short description is a small string: no allocation).
             let text = v.description
             var plain = false
-            text.utf8.withContiguousStorageIfAvailable { b in
+            _ = text.utf8.withContiguousStorageIfAvailable { b in
                 guard !b.contains(UInt8(ascii: "e")) else { return }
                 plain = true
                 var end = b.count
