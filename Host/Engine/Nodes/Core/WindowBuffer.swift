@@ -27,7 +27,7 @@ struct WindowBuffer {
             chunks[last].append(p)
         } else {
             var chunk: [BatchPoint] = []
-            chunk.reserveCapacity(last < 0 ? Swift.max(expected, Self.chunkSize) : Self.chunkSize)
+            chunk.reserveCapacity(last < 0 && expected > 0 ? expected : Self.chunkSize)
             chunk.append(p)
             chunks.append(chunk)
         }
