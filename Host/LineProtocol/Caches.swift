@@ -79,7 +79,8 @@ struct SeriesCache: Sendable {
         lengths.append(length)
         bytes.append(contentsOf: UnsafeBufferPointer(start: p + start, count: length))
         names.append(name)
-        self.tags.append(tags)
+        // Interned: the points of the series share storage no thread reference-counts (see SeriesInterner).
+        self.tags.append(SeriesInterner.shared.intern(tags))
         index.insert(hash, entry: names.count - 1)
         return names.count - 1
     }

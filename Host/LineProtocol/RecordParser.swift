@@ -319,6 +319,8 @@ extension LineProtocolParser {
                 order.append(pair.index)
             }
         }
+        // Interned: the points with these keys share one array that no thread reference-counts (see SeriesInterner).
+        sortedKeys = SeriesInterner.shared.intern(fieldKeys: sortedKeys)
         keySpans.withUnsafeBufferPointer {
             fieldKeyLists.insert(p, UnsafeBufferPointer(rebasing: $0[..<n]), hash: hash, sortedKeys: sortedKeys, order: order)
         }

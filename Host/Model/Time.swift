@@ -27,6 +27,45 @@ public enum RFC3339Nano {
         return s
     }
 
+    /// Appends ``format(_:)``'s text as UTF-8 to `out`, building no string.
+    public static func append(_ t: Timestamp, to out: inout [UInt8]) {
+        let (days, nsOfDay) = floorDivMod(t, 86_400 * GoDuration.second)
+        let (y, m, d) = civil(fromDays: days)
+        let secOfDay = nsOfDay / GoDuration.second
+        var frac = nsOfDay % GoDuration.second
+        if y < 0 { out.append(UInt8(ascii: "-")) }
+        let year = abs(y)
+        if year > 9999 {
+            out.append(contentsOf: String(year).utf8)
+        } else {
+            appendDigits(year, 4, to: &out)
+        }
+        out.append(UInt8(ascii: "-")); appendDigits(m, 2, to: &out)
+        out.append(UInt8(ascii: "-")); appendDigits(d, 2, to: &out)
+        out.append(UInt8(ascii: "T")); appendDigits(secOfDay / 3600, 2, to: &out)
+        out.append(UInt8(ascii: ":")); appendDigits((secOfDay / 60) % 60, 2, to: &out)
+        out.append(UInt8(ascii: ":")); appendDigits(secOfDay % 60, 2, to: &out)
+        if frac != 0 {
+            var width = 9
+            while frac % 10 == 0 { frac /= 10; width -= 1 }
+            out.append(UInt8(ascii: "."))
+            appendDigits(frac, width, to: &out)
+        }
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends `v` (0 ≤ v < 10^width) in exactly `width` decimal digits.
+    private static func appendDigits(_ v: Int64, _ width: Int, to out: inout [UInt8]) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        var v = v
+        while divisor > 0 {
+            out.append(0x30 + UInt8(v / divisor))
+            v %= divisor
+            divisor /= 10
+        }
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `nil` when the text is not such a time.
     public static func parse(_ text: String) -> Timestamp? {
         let b = Array(text.utf8)

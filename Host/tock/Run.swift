@@ -162,7 +162,7 @@ struct Run: ParsableCommand {
         // influxDBOut writes nowhere in a run: each write is printed as a JSON line instead.
         let printsWrites = output != OutputMode.none
         let influxDB = CapturedInfluxDB { write in
-            if printsWrites { out.line(Self.json(write)) }
+            if printsWrites { out.line { Self.appendJSON(write, to: &$0) } }
         }
         let pipeline: Pipeline
         do {
@@ -188,9 +188,19 @@ struct Run: ParsableCommand {
             ? [] : Set(pipeline.nodes.filter { ["httpOut", "alert"].contains($0.method) }.map(\.id))
         let finals = FinalResults()
         let printsNothing = output == OutputMode.none, finalOnly = httpout == .final, everyNode = output == .all
+        // Each printed line starts `{"node":NAME,`: spelled once per node, not once per line.
+        var prefixes: [String: [UInt8]] = [:]
+        for node in pipeline.nodes { prefixes[node.id] = Self.nodePrefix(node.id) }
+        let nodePrefixes = prefixes
         let printOutput: @Sendable (String, Message) -> Void = { node, message in
             if silentLeaves.contains(node) { return }
-            out.line("{\"node\":\(GoJSON.string(node)),\"series\":[\(Series.json(message))]}")
+            let prefix = nodePrefixes[node] ?? Self.nodePrefix(node)
+            out.line { b in
+                b.append(contentsOf: prefix)
+                GoJSON.appendLiteral("\"series\":[", to: &b)
+                Series.appendJSON(message, to: &b)
+                GoJSON.appendLiteral("]}", to: &b)
+            }
         }
         var handlers = TaskRunner.Handlers(
             event: { node, event in
@@ -201,9 +211,17 @@ struct Run: ParsableCommand {
                         finals.keep(node: node, result)
                     } else if !everyNode {
                         // (With --output all, the node's own output is the same row.)
-                        out.line("{\"node\":\(GoJSON.string(node)),\"series\":[\(row)]}")
+                        let prefix = nodePrefixes[node] ?? Self.nodePrefix(node)
+                        out.line { b in
+                            b.append(contentsOf: prefix)
+                            GoJSON.appendLiteral("\"series\":[", to: &b)
+                            b.append(contentsOf: row.utf8)
+                            GoJSON.appendLiteral("]}", to: &b)
+                        }
                     }
-                case .alert(let json): out.line(Self.withNode(node, json))
+                case .alert(let json):
+                    let prefix = nodePrefixes[node] ?? Self.nodePrefix(node)
+                    out.line { b in Self.appendWithNode(prefix, json, to: &b) }
                 }
             },
             logger: logger)
@@ -364,17 +382,52 @@ struct Run: ParsableCommand {
 
     /// An influxDBOut write as `tock run` prints it: where it would go and its points as series rows.
     static func json(_ write: InfluxWrite) -> String {
-        var s = "{\"influxdb\":{\"database\":\(GoJSON.string(write.database)),"
-        s += "\"retentionPolicy\":\(GoJSON.string(write.retentionPolicy)),\"series\":["
-        s += write.points.map { Series.json(.point($0)) }.joined(separator: ",")
-        return s + "]}}"
+        var bytes: [UInt8] = []
+        appendJSON(write, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``json(_:)``'s text as UTF-8.
+    static func appendJSON(_ write: InfluxWrite, to out: inout [UInt8]) {
+        GoJSON.appendLiteral("{\"influxdb\":{\"database\":", to: &out)
+        GoJSON.appendString(write.database, to: &out)
+        GoJSON.appendLiteral(",\"retentionPolicy\":", to: &out)
+        GoJSON.appendString(write.retentionPolicy, to: &out)
+        GoJSON.appendLiteral(",\"series\":[", to: &out)
+        for (i, p) in write.points.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            Series.appendJSON(.point(p), to: &out)
+        }
+        GoJSON.appendLiteral("]}}", to: &out)
+    }
+
+    /// `{"node":NAME,` as UTF-8: how each line printed for a node begins.
+    static func nodePrefix(_ node: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        GoJSON.appendLiteral("{\"node\":", to: &bytes)
+        GoJSON.appendString(node, to: &bytes)
+        bytes.append(UInt8(ascii: ","))
+        return bytes
     }
 
     /// `{"node":NAME,` spliced into a JSON object.
     static func withNode(_ node: String, _ json: String) -> String {
-        guard json.first == "{" else { return json }
-        let rest = json.dropFirst()
-        return "{\"node\":\(GoJSON.string(node))" + (rest.first == "}" ? "" : ",") + rest
+        var bytes: [UInt8] = []
+        appendWithNode(nodePrefix(node), json, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `json` with a node's ``nodePrefix(_:)`` spliced in (`json` as it is when it is not an object).
+    static func appendWithNode(_ prefix: [UInt8], _ json: String, to out: inout [UInt8]) {
+        let utf8 = json.utf8
+        guard utf8.first == UInt8(ascii: "{") else {
+            out.append(contentsOf: utf8)
+            return
+        }
+        let rest = utf8.dropFirst()
+        // `{}` becomes `{"node":NAME}`: the prefix without its comma.
+        out.append(contentsOf: rest.first == UInt8(ascii: "}") ? prefix.dropLast() : prefix[...])
+        out.append(contentsOf: rest)
     }
 }
 
@@ -506,8 +559,13 @@ final class OutputBuffer: @unchecked Sendable {
     }
 
     func line(_ s: String) {
+        line { $0.append(contentsOf: s.utf8) }
+    }
+
+    /// Appends the line that `write` appends to the buffer (under the buffer's lock: keep it short), and a newline.
+    func line(_ write: (inout [UInt8]) -> Void) {
         lock.lock()
-        buffer.append(contentsOf: s.utf8)
+        write(&buffer)
         buffer.append(UInt8(ascii: "\n"))
         let full = buffer.count >= 1 << 16
         lock.unlock()

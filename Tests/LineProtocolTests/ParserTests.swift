@@ -180,3 +180,26 @@ struct ParserTests {
         #expect(Precision.seconds.truncate(-1) == -1_000_000_000)
     }
 }
+
+@Suite("Parsed series share interned storage")
+struct InternedSeriesTests {
+    @Test("the points of a series share one tag storage and one key list, across parsers")
+    func sharedAcrossParsers() {
+        var first = LineProtocolParser(defaultTime: 0, database: "db", retentionPolicy: "rp")
+        var second = LineProtocolParser(defaultTime: 0, database: "db", retentionPolicy: "rp")
+        var points: [Point] = []
+        #expect(first.parse("cpu,host=interned-a value=1 1\ncpu,host=interned-b value=2 2\n", into: &points).isEmpty)
+        #expect(second.parse("cpu,host=interned-a value=3 3\n", into: &points).isEmpty)
+        #expect(points.count == 3)
+        #expect(points[0].tags == ["host": "interned-a"] && points[1].tags == ["host": "interned-b"])
+        #expect(points[0].tags.storageIdentity == points[2].tags.storageIdentity)
+        #expect(points[0].tags.storageIdentity != points[1].tags.storageIdentity)
+        #expect(points[0].tags.storageIdentity == SeriesInterner.shared.intern(["host": "interned-a"]).storageIdentity)
+        points[0].fields.sortedKeys.withUnsafeBufferPointer { a in
+            points[2].fields.sortedKeys.withUnsafeBufferPointer { #expect(a.baseAddress == $0.baseAddress) }
+        }
+        // Changing a point's tags changes that point only.
+        points[2].tags["host"] = "changed"
+        #expect(points[0].tags["host"] == "interned-a" && points[2].tags["host"] == "changed")
+    }
+}

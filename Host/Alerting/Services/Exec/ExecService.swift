@@ -38,7 +38,7 @@ struct ExecSender: AlertSender {
     /// A program that cannot be started is a permanent failure; a non-zero exit or a signal is retryable, naming the
     /// exit status and the last lines of the program's output.
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
-        let body = Array((event.json + "\n").utf8)
+        let body = event.jsonLine
         let child: Child
         do { child = try Child.spawn(try Self.resolve(program), arguments: arguments) } catch {
             throw .permanent("\(program): \(error)")

@@ -27,7 +27,7 @@ struct HTTPPostSender: AlertSender {
         if let body {
             bytes = Array(try body.rendering(event, service: "post alert-template").utf8)
         } else {
-            bytes = Array((event.json + "\n").utf8)
+            bytes = event.jsonLine
             contentType = "application/json"
         }
         var all: [(String, String)] = []

@@ -164,7 +164,7 @@ struct KafkaSender: AlertSender {
 
     /// The message value: the alert JSON and a newline (Go's `json.Encoder`), or the rendered template.
     static func value(_ event: AlertEvent, template: EventTemplate?) throws(DeliveryFailure) -> [UInt8] {
-        guard let template else { return Array((event.json + "\n").utf8) }
+        guard let template else { return event.jsonLine }
         do { return Array(try template.render(event).utf8) } catch {
             throw .permanent("kafka: failed to execute alert template: \(error)")
         }

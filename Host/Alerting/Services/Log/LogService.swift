@@ -38,7 +38,7 @@ struct LogSender: AlertSender {
 
     /// A file that cannot be opened or written is retried: a full disk or a directory being created may clear.
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
-        let body = Array((event.json + "\n").utf8)
+        let body = event.jsonLine
         let file = file
         let error: String? = await offload {
             do { try file.append(body) } catch { return "\(error)" }

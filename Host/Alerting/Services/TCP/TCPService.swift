@@ -46,7 +46,7 @@ struct TCPSender: AlertSender {
 
     /// Every failure is retryable: a receiver that refuses or drops the connection may be back later.
     func send(_ event: AlertEvent) async throws(DeliveryFailure) {
-        let body = event.json + "\n"
+        let body = event.jsonLine
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -57,7 +57,7 @@ struct TCPSender: AlertSender {
         }
         do {
             try await withTaskCancellationHandler {
-                try await channel.writeAndFlush(ByteBuffer(string: body)).get()
+                try await channel.writeAndFlush(ByteBuffer(bytes: body)).get()
                 try await channel.close().get()
             } onCancel: {
                 channel.close(promise: nil)

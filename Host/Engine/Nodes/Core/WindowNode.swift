@@ -108,9 +108,8 @@ final class TimeWindow {
     let tags: Tags
     let dimensions: Dimensions
     var nextEmit: Int64
-    /// Buffered points in arrival order; `start` marks the first still inside the window.
-    var buffer: [BatchPoint] = []
-    var start = 0
+    /// Buffered points in arrival order.
+    var buffer = WindowBuffer()
 
     init(first p: Point, period: Int64, every: Int64, align: Bool, fillPeriod: Bool) {
         self.period = period
@@ -136,19 +135,15 @@ final class TimeWindow {
 
     /// Drops buffered points older than `oldest` (`inclusive`: a point at `oldest` stays).
     func purge(_ oldest: Int64, inclusive: Bool) {
-        while start < buffer.count {
-            let t = buffer[start].time
-            if inclusive ? t >= oldest : t > oldest { break }
-            start += 1
-        }
-        if start > 0 && start * 2 >= buffer.count {
-            buffer.removeFirst(start)
-            start = 0
+        if inclusive {
+            buffer.dropFirst { $0 < oldest }
+        } else {
+            buffer.dropFirst { $0 <= oldest }
         }
     }
 
     func batch(_ tmax: Int64) -> Batch {
-        Batch(name: name, group: group, tags: tags, dimensions: dimensions, tmax: tmax, points: Array(buffer[start...]))
+        Batch(name: name, group: group, tags: tags, dimensions: dimensions, tmax: tmax, points: buffer.array())
     }
 
     func insert(_ p: Point) -> Batch? { insert(BatchPoint(p)) }
@@ -169,11 +164,11 @@ final class TimeWindow {
                 if period == every && !align {
                     // Tumbling: the next window starts at `time`, after every buffered point (all are before the
                     // old end), so the next purge would drop them all; they move into the batch instead.
-                    var points: [BatchPoint] = []
-                    swap(&points, &buffer)
-                    if start > 0 { points.removeFirst(start) }
-                    start = 0
+                    let points = buffer.takeAll()
                     out = Batch(name: name, group: group, tags: tags, dimensions: dimensions, tmax: nextEmit, points: points)
+                    // The next window of a steady series holds about as many points: room for them in its first chunk
+                    // (up to a bound: one burst must not make every later window reserve as much).
+                    buffer.expected = Swift.min(points.count, 8192)
                 } else {
                     out = batch(nextEmit)
                 }

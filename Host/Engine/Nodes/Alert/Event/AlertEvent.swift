@@ -51,25 +51,45 @@ public struct AlertEvent: Sendable, Hashable {
     /// Kapacitor's alert JSON (`alert.Data` as Go's `json.Marshal` writes it), without a trailing newline:
     /// `{"id":…,"message":…,"details":…,"time":…,"duration":…,"level":…,"data":{"series":[…]},"previousLevel":…,"recoverable":…}`.
     public var json: String {
-        var out = "{\"id\":"
-        GoJSON.appendString(id, to: &out)
-        out += ",\"message\":"
-        GoJSON.appendString(message, to: &out)
-        out += ",\"details\":"
-        GoJSON.appendString(details, to: &out)
-        out += ",\"time\":\""
-        out += RFC3339Nano.format(time)
-        out += "\",\"duration\":"
-        out += String(duration)
-        out += ",\"level\":\""
-        out += level.description
-        out += "\",\"data\":"
-        out += Series.result([data])
-        out += ",\"previousLevel\":\""
-        out += previousLevel.description
-        out += "\",\"recoverable\":"
-        out += recoverable ? "true" : "false"
-        out += "}"
+        String(decoding: jsonBytes, as: UTF8.self)
+    }
+
+    /// ``json`` as UTF-8.
+    public var jsonBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        appendJSON(to: &out)
         return out
+    }
+
+    /// ``json`` and a newline as UTF-8, as handlers that write a line per event (Go's `json.Encoder`) send it.
+    public var jsonLine: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        appendJSON(to: &out)
+        out.append(UInt8(ascii: "\n"))
+        return out
+    }
+
+    /// Appends ``json``'s text as UTF-8, building no intermediate strings.
+    public func appendJSON(to out: inout [UInt8]) {
+        GoJSON.appendLiteral("{\"id\":", to: &out)
+        GoJSON.appendString(id, to: &out)
+        GoJSON.appendLiteral(",\"message\":", to: &out)
+        GoJSON.appendString(message, to: &out)
+        GoJSON.appendLiteral(",\"details\":", to: &out)
+        GoJSON.appendString(details, to: &out)
+        GoJSON.appendLiteral(",\"time\":", to: &out)
+        GoJSON.appendTime(time, to: &out)
+        GoJSON.appendLiteral(",\"duration\":", to: &out)
+        GoJSON.appendInt(duration, to: &out)
+        GoJSON.appendLiteral(",\"level\":\"", to: &out)
+        out.append(contentsOf: level.description.utf8)
+        GoJSON.appendLiteral("\",\"data\":", to: &out)
+        Series.appendResult([data], to: &out)
+        GoJSON.appendLiteral(",\"previousLevel\":\"", to: &out)
+        out.append(contentsOf: previousLevel.description.utf8)
+        GoJSON.appendLiteral("\",\"recoverable\":", to: &out)
+        GoJSON.appendLiteral(recoverable ? "true}" : "false}", to: &out)
     }
 }
