@@ -161,7 +161,7 @@ struct AgentCodecTests {
         ([0x82, 0x01, 0x02, 0x20, 0xFF], "truncated varint in BeginBatch"),
         ([0x92, 0x01, 0x03, 0x0A, 0x05, 0x61], "length 5 runs past the end in EndBatch"),
         ([0x8A, 0x01, 0x04, 0x3A, 0x02, 0x09, 0x00], "wire type 1 for map entry field 1, expected 2 in map entry"),
-        ([0x8A, 0x05], "length 5 runs past the end in message"),
+        ([0x8A, 0x01, 0x05, 0x08], "length 5 runs past the end in message"),
     ] as [([UInt8], String)])
     func malformed(bytes: [UInt8], message: String) {
         #expect(throws: WireFormatError(message)) { try Self.decode(bytes) }
