@@ -103,6 +103,9 @@ struct PipeBatchingTests {
         connection.closeInput()
         #expect(connection.waitUntilEnded(timeout: 5_000_000_000))
         #expect(received.frameCount == 10)
+        // The ended handler runs right after the end is settled.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !received.ended.withLock({ $0 }) && ContinuousClock.now < deadline { usleep(2_000) }
         #expect(received.ended.withLock { $0 })
     }
 }
