@@ -42,7 +42,8 @@ struct BenchUDF: ParsableCommand {
         ]
         let sample = BenchUDFCodec.samplePoints(count: points)
         print("UDF host overhead: \(points) points per run, batches of \(batchSize), median of \(runs) runs")
-        print(["case", "agent alone", "through host", "host/agent", "agent CPU alone", "agent CPU via host", "host CPU"]
+        print(["case", "agent alone", "through host", "host/agent", "agent CPU alone", "agent CPU via host", "host CPU",
+               "host CPU/point"]
             .enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: 16, withPad: " ", startingAt: 0) : Self.cell($0.element) }
             .joined())
         for program in programs {
@@ -64,7 +65,8 @@ struct BenchUDF: ParsableCommand {
                       + Self.cell(Self.rate(points, a.wall)) + Self.cell(Self.rate(points, h.wall))
                       + Self.cell(String(format: "%.2f", h.wall / a.wall))
                       + Self.cell(String(format: "%.2f s", a.childCPU)) + Self.cell(String(format: "%.2f s", h.childCPU))
-                      + Self.cell(String(format: "%.2f s", h.ownCPU)))
+                      + Self.cell(String(format: "%.2f s", h.ownCPU))
+                      + Self.cell(String(format: "%.2f µs", h.ownCPU / Double(points) * 1e6)))
             }
         }
     }

@@ -3,12 +3,13 @@ import Foundation
 import PluginHost
 import TockModel
 import UDFProtocol
+import UDFWireCodec
 
 /// `tock bench udf-codec`: points per second through the UDF codec and through swift-protobuf.
 struct BenchUDFCodec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "udf-codec",
-        abstract: "Points/s encoding Request{point} and decoding Response{point}: Tock's codec vs swift-protobuf."
+        abstract: "Points/s through the UDF codec vs swift-protobuf: the host's side (Request{point} from a Point, Response{point} to a Point) and UDFKit's (Agent_Point from a Request, to a Response)."
     )
 
     @Option(help: "Points per run.")
@@ -82,6 +83,40 @@ struct BenchUDFCodec: ParsableCommand {
             try decodeAll(stream, count: n) { frame in
                 if case .point(let p) = UDFCodec.convert(try Agent_Response(frame: frame)) { checksum &+= p.fields.count }
             }
+        }
+
+        // UDFKit's side: Request{point} frames decoded into Agent_Point, Agent_Point encoded as Response{point}.
+        var requestStream: [UInt8] = []
+        for p in samples { UDFCodec.appendPointRequest(p, to: &requestStream) }
+        let agentPoints = samples.map { UDFCodec.agentPoint(from: $0) }
+        try bench("UDFKit decode Request{point} Tock codec") {
+            try decodeAll(requestStream, count: n) { frame in
+                let data = try frame.withUnsafeBytes { raw throws(WireFormatError) in try AgentCodec.decodeData(raw) }
+                if case .point(let p)? = data { checksum &+= p.fieldsDouble.count }
+            }
+        }
+        try bench("UDFKit decode Request{point} swift-protobuf") {
+            try decodeAll(requestStream, count: n) { frame in
+                checksum &+= try Agent_Request(frame: frame).point.fieldsDouble.count
+            }
+        }
+        try bench("UDFKit encode Response{point} Tock codec") {
+            var out: [UInt8] = []
+            out.reserveCapacity(1 << 20)
+            for i in 0..<n {
+                if out.count > (1 << 20) - 512 { checksum &+= out.count; out.removeAll(keepingCapacity: true) }
+                try AgentCodec.appendPoint(agentPoints[i & 1023], to: &out)
+            }
+            checksum &+= out.count
+        }
+        try bench("UDFKit encode Response{point} swift-protobuf") {
+            var out: [UInt8] = []
+            out.reserveCapacity(1 << 20)
+            for i in 0..<n {
+                if out.count > (1 << 20) - 512 { checksum &+= out.count; out.removeAll(keepingCapacity: true) }
+                try FrameEncoder.appendWrapped(agentPoints[i & 1023], field: 17, to: &out)
+            }
+            checksum &+= out.count
         }
         if checksum == 42 { print("") } // keeps the work observable
     }

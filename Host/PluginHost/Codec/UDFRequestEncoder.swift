@@ -1,18 +1,25 @@
 import PluginSupervisor
 import TockModel
 import UDFProtocol
+import UDFWireCodec
 
 /// Hand-written protobuf encoding of the UDF protocol's hot messages, straight from Tock's model.
 ///
 /// The bytes are what Kapacitor's host writes (fields in number order, default values omitted, map
 /// entries with both key and value), so any UDF agent reads them; only the order of map entries
-/// differs, which protobuf leaves free. Management requests go through swift-protobuf.
+/// differs, which protobuf leaves free. Management requests go through swift-protobuf. The wire primitives are
+/// the shared ones of `UDFWireCodec`, which UDFKit uses for the other side of the protocol.
 public enum UDFCodec {}
 
-// Tags of the Request oneof's data cases (field number << 3 | length-delimited), as two varint bytes.
-@usableFromInline let requestBeginTag: (UInt8, UInt8) = (0x82, 0x01) // 16
-@usableFromInline let requestPointTag: (UInt8, UInt8) = (0x8A, 0x01) // 17
-@usableFromInline let requestEndTag: (UInt8, UInt8) = (0x92, 0x01) // 18
+/// Why the UDF codec could not decode a frame or build a request.
+public struct UDFCodecError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What was wrong, e.g. "malformed UDF response: truncated varint in Point".
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
 
 extension UDFCodec {
     /// Appends `Request{point}` for a stream point to `output`, as one frame unless `framed` is false.
@@ -26,7 +33,7 @@ extension UDFCodec {
             retentionPolicy: point.retentionPolicy, group: point.group.rawValue,
             dimensions: point.dimensions.tagNames, byName: point.dimensions.byName,
             tags: point.tags, fields: point.fields)
-        appendRequest(tag: requestPointTag, bodySize: body.size, to: &output, framed: framed) { body.write(&$0) }
+        appendRequest(tag: DataTag.point, bodySize: body.size, to: &output, framed: framed) { body.write(&$0) }
     }
 
     /// Appends `Request{point}` for a point of a batch of group `group`: like Kapacitor, only time,
@@ -37,7 +44,7 @@ extension UDFCodec {
         let body = PointBody(
             time: point.time, name: "", database: "", retentionPolicy: "", group: group.rawValue,
             dimensions: [], byName: false, tags: point.tags, fields: point.fields)
-        appendRequest(tag: requestPointTag, bodySize: body.size, to: &output, framed: framed) { body.write(&$0) }
+        appendRequest(tag: DataTag.point, bodySize: body.size, to: &output, framed: framed) { body.write(&$0) }
     }
 
     /// Appends `Request{begin}` for `batch`: name, group, tags, size (the number of points) and byName.
@@ -47,7 +54,7 @@ extension UDFCodec {
         var bodySize = optionalStringSize(name) + optionalStringSize(group) + tagsSize(tags)
         if size != 0 { bodySize += 1 + varintSize(UInt64(bitPattern: size)) }
         if byName { bodySize += 2 }
-        appendRequest(tag: requestBeginTag, bodySize: bodySize, to: &output, framed: framed) { w in
+        appendRequest(tag: DataTag.begin, bodySize: bodySize, to: &output, framed: framed) { w in
             if !name.isEmpty { w.stringField(tag: 0x0A, name) }
             if !group.isEmpty { w.stringField(tag: 0x12, group) }
             writeTags(tags, tag: 0x1A, &w)
@@ -67,7 +74,7 @@ extension UDFCodec {
         let name = batch.name, group = batch.group.rawValue, tags = batch.tags, tmax = batch.tmax
         var bodySize = optionalStringSize(name) + optionalStringSize(group) + tagsSize(tags)
         if tmax != 0 { bodySize += 1 + varintSize(UInt64(bitPattern: tmax)) }
-        appendRequest(tag: requestEndTag, bodySize: bodySize, to: &output, framed: framed) { w in
+        appendRequest(tag: DataTag.end, bodySize: bodySize, to: &output, framed: framed) { w in
             if !name.isEmpty { w.stringField(tag: 0x0A, name) }
             if !group.isEmpty { w.stringField(tag: 0x12, group) }
             if tmax != 0 {
@@ -91,32 +98,11 @@ extension UDFCodec {
         tag: (UInt8, UInt8), bodySize: Int, to output: inout [UInt8], framed: Bool,
         _ write: (inout ProtoWriter) -> Void
     ) {
-        let requestSize = 2 + varintSize(UInt64(bodySize)) + bodySize
-        let total = (framed ? varintSize(UInt64(requestSize)) : 0) + requestSize
-        let start = output.count
-        output.append(contentsOf: repeatElement(0, count: total))
-        output.withUnsafeMutableBufferPointer { buf in
-            var w = ProtoWriter(buf.baseAddress! + start)
-            if framed { w.varint(UInt64(requestSize)) }
-            w.byte(tag.0)
-            w.byte(tag.1)
-            w.varint(UInt64(bodySize))
-            write(&w)
-            assert(w.cursor == buf.baseAddress! + start + total, "UDF codec size mismatch")
-        }
+        appendWrappedMessage(oneofTag: tag, bodySize: bodySize, to: &output, framed: framed, write)
     }
 }
 
 // MARK: - Point body
-
-@inlinable func optionalStringSize(_ s: String) -> Int {
-    s.isEmpty ? 0 : delimitedSize(s.utf8.count)
-}
-
-/// A map<string,string> entry's payload size.
-@inlinable func stringEntrySize(_ key: String, _ value: String) -> Int {
-    delimitedSize(key.utf8.count) + delimitedSize(value.utf8.count)
-}
 
 @inlinable func tagsSize(_ tags: Tags) -> Int {
     var n = 0
@@ -125,12 +111,7 @@ extension UDFCodec {
 }
 
 @inlinable func writeTags(_ tags: Tags, tag: UInt8, _ w: inout ProtoWriter) {
-    for (k, v) in tags {
-        w.byte(tag)
-        w.varint(UInt64(stringEntrySize(k, v)))
-        w.stringField(tag: 0x0A, k)
-        w.stringField(tag: 0x12, v)
-    }
+    for (k, v) in tags { w.stringEntry(tag: tag, k, v) }
 }
 
 /// A field value as one of the protocol's four typed maps.
@@ -159,31 +140,20 @@ extension UDFCodec {
 
     /// The size of a map entry holding `key` and this value.
     @inlinable func entrySize(key: String) -> Int {
-        let k = delimitedSize(key.utf8.count)
         switch self {
-        case .double: return k + 9
-        case .int(let i): return k + 1 + varintSize(UInt64(bitPattern: i))
-        case .string(let s): return k + delimitedSize(s.utf8.count)
-        case .bool: return k + 2
+        case .double: doubleEntrySize(key)
+        case .int(let i): int64EntrySize(key, i)
+        case .string(let s): stringEntrySize(key, s)
+        case .bool: boolEntrySize(key)
         }
     }
 
     @inlinable func writeEntry(key: String, _ w: inout ProtoWriter) {
-        w.byte(mapTag)
-        w.varint(UInt64(entrySize(key: key)))
-        w.stringField(tag: 0x0A, key)
         switch self {
-        case .double(let d):
-            w.byte(0x11)
-            w.fixed64(d.bitPattern)
-        case .int(let i):
-            w.byte(0x10)
-            w.varint(UInt64(bitPattern: i))
-        case .string(let s):
-            w.stringField(tag: 0x12, s)
-        case .bool(let b):
-            w.byte(0x10)
-            w.byte(b ? 1 : 0)
+        case .double(let d): w.doubleEntry(tag: mapTag, key, d)
+        case .int(let i): w.int64Entry(tag: mapTag, key, i)
+        case .string(let s): w.stringEntry(tag: mapTag, key, s)
+        case .bool(let b): w.boolEntry(tag: mapTag, key, b)
         }
     }
 }

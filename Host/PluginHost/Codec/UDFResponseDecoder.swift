@@ -1,6 +1,7 @@
 import PluginSupervisor
 import TockModel
 import UDFProtocol
+import UDFWireCodec
 
 /// A UDF's `BeginBatch` response: a batch starts; points follow until the matching ``UDFEndBatch``.
 public struct UDFBeginBatch: Sendable, Hashable {
@@ -64,7 +65,13 @@ extension UDFCodec {
     ///
     /// - Throws: ``UDFCodecError`` when the bytes are not a valid `agent.Response`.
     public static func decodeResponse(_ bytes: UnsafeRawBufferPointer) throws -> UDFResponse {
-        if let fast = try decodeData(bytes) { return fast }
+        let data: UDFResponse?
+        do {
+            data = try decodeData(bytes)
+        } catch {
+            throw UDFCodecError("malformed UDF response: \(error.message)")
+        }
+        if let data { return data }
         do {
             return try convert(Agent_Response(serializedBytes: RawSpan(_unsafeBytes: bytes)))
         } catch {
@@ -74,7 +81,7 @@ extension UDFCodec {
 
     /// The data message of a Response, or nil when swift-protobuf must decode it (management
     /// messages, no message at all, or one data message split over several occurrences).
-    static func decodeData(_ bytes: UnsafeRawBufferPointer) throws(UDFCodecError) -> UDFResponse? {
+    static func decodeData(_ bytes: UnsafeRawBufferPointer) throws(WireFormatError) -> UDFResponse? {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         var r = ProtoReader(start: base, end: base + bytes.count, context: "Response")
         var last = 0
@@ -190,7 +197,7 @@ extension MapCollector where Value == FieldValue {
 
 /// A `map<string,string>` entry.
 @inline(__always)
-func decodeStringEntry(_ r: inout ProtoReader) throws(UDFCodecError) -> (String, String) {
+func decodeStringEntry(_ r: inout ProtoReader) throws(WireFormatError) -> (String, String) {
     var e = try r.submessage("map entry")
     var key = "", value = ""
     while !e.isAtEnd {
@@ -206,7 +213,7 @@ func decodeStringEntry(_ r: inout ProtoReader) throws(UDFCodecError) -> (String,
 
 /// A typed field map entry: `map<string,double|int64|string|bool>`, decoded into a FieldValue.
 @inline(__always)
-func decodeFieldEntry(_ r: inout ProtoReader, map field: Int) throws(UDFCodecError) -> (String, FieldValue) {
+func decodeFieldEntry(_ r: inout ProtoReader, map field: Int) throws(WireFormatError) -> (String, FieldValue) {
     var e = try r.submessage("map entry")
     var key = ""
     var value: FieldValue
@@ -250,7 +257,7 @@ func decodeFieldEntry(_ r: inout ProtoReader, map field: Int) throws(UDFCodecErr
 }
 
 /// The number of occurrences of Point's repeated fields, to size the arrays once.
-func countPointEntries(_ reader: ProtoReader) throws(UDFCodecError) -> (dimensions: Int, tags: Int, fields: Int) {
+func countPointEntries(_ reader: ProtoReader) throws(WireFormatError) -> (dimensions: Int, tags: Int, fields: Int) {
     var r = reader
     var dims = 0, tags = 0, fields = 0
     while !r.isAtEnd {
@@ -266,7 +273,7 @@ func countPointEntries(_ reader: ProtoReader) throws(UDFCodecError) -> (dimensio
     return (dims, tags, fields)
 }
 
-func decodePoint(_ r: inout ProtoReader) throws(UDFCodecError) -> Point {
+func decodePoint(_ r: inout ProtoReader) throws(WireFormatError) -> Point {
     let counts = try countPointEntries(r)
     var time: Int64 = 0
     var name = "", database = "", retentionPolicy = ""
@@ -310,7 +317,7 @@ func decodePoint(_ r: inout ProtoReader) throws(UDFCodecError) -> Point {
         database: database, retentionPolicy: retentionPolicy, group: group, dimensions: dims)
 }
 
-func decodeBegin(_ r: inout ProtoReader) throws(UDFCodecError) -> UDFBeginBatch {
+func decodeBegin(_ r: inout ProtoReader) throws(WireFormatError) -> UDFBeginBatch {
     var begin = UDFBeginBatch(name: "")
     var tags = MapCollector<String>(capacity: 0)
     while !r.isAtEnd {
@@ -333,7 +340,7 @@ func decodeBegin(_ r: inout ProtoReader) throws(UDFCodecError) -> UDFBeginBatch 
     return begin
 }
 
-func decodeEnd(_ r: inout ProtoReader) throws(UDFCodecError) -> UDFEndBatch {
+func decodeEnd(_ r: inout ProtoReader) throws(WireFormatError) -> UDFEndBatch {
     var end = UDFEndBatch(name: "", tmax: 0)
     var tags = MapCollector<String>(capacity: 0)
     while !r.isAtEnd {

@@ -8,8 +8,11 @@ import UDFProtocol
 
 /// The runtime node of one `@name()` in one task: a UDF process (or socket connection) of its own.
 ///
-/// - Data: stream edges send one `point` per point; batch edges send `begin`, the points, `end`.
-///   What the UDF answers is posted to the task from the connection's reader thread.
+/// - Data: stream edges send one `point` per point; batch edges send `begin`, the points, `end`. The requests
+///   of the messages the executor hands over in one go are written to the UDF together: the first one schedules a
+///   flush on the executor, behind the rest of the burst (one write and one wake-up of the writer per burst).
+///   What the UDF answers is handed to the task from the connection's reader thread, one executor job per burst
+///   of the UDF's output.
 /// - Back-pressure: ``receive(_:port:output:)`` blocks while the UDF is not keeping up (a bounded
 ///   buffer in front of the pipe is full), and while the UDF is restarting. Run the task's executor on
 ///   a thread that may block, as Kapacitor's goroutines do.
@@ -60,6 +63,8 @@ public final class UDFNode: Node, @unchecked Sendable {
     /// what it was sent but had not answered then is lost).
     private var snapshotsFailing = false
     private var pointsBefore = 0
+    /// Executor state: a flush of the session's pending requests is scheduled on the executor.
+    private var flushScheduled = false
 
     static let initialBackoff: Int64 = 100 * GoDuration.millisecond
 
@@ -121,11 +126,31 @@ public final class UDFNode: Node, @unchecked Sendable {
         while true {
             // Failed: the failure is on its way to the task, which ends with it; don't repeat it per message.
             guard let session = try currentSession(unlessFailed: true) else { return }
-            if session.send(message) { return }
+            if session.send(message, wake: false) {
+                scheduleFlush(output: output)
+                return
+            }
             // The process failed under us: wait until the failure has been dealt with, then retry.
             lock.withLock {
                 while case .running(let s) = state, s === session { lock.wait() }
             }
+        }
+    }
+
+    /// Has the executor flush the running session once it has handed over what is queued before (executor only).
+    /// The flush goes to the session running then, so requests sent to a restarted UDF are not left behind.
+    private func scheduleFlush(output: any NodeOutput) {
+        if flushScheduled { return }
+        flushScheduled = true
+        output.perform { [self] in
+            flushScheduled = false
+            let session: UDFSession? = lock.withLock {
+                switch state {
+                case .running(let s), .stopping(let s): return s
+                default: return nil
+                }
+            }
+            session?.flush()
         }
     }
 
@@ -215,7 +240,13 @@ public final class UDFNode: Node, @unchecked Sendable {
         let session = try UDFSession(
             function: function, nodeID: nodeID, provides: info.provides, tickInterval: snapshotInterval,
             handlers: .init(
-                data: { output.post($0) },
+                data: { burst in
+                    if burst.count == 1 {
+                        output.post(burst[0])
+                    } else {
+                        output.perform { for message in burst { output.emit(message) } }
+                    }
+                },
                 snapshot: { store.save($0, taskID: taskID, nodeID: nodeID) },
                 snapshotFailed: { [weak self] message in self?.snapshotFailed(message, output: output) },
                 log: { output.logger.info("UDF \(name): \($0)", metadata: ["udf": .string(name)]) },

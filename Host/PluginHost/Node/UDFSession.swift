@@ -10,11 +10,12 @@ import UDFProtocol
 ///
 /// Management responses are matched to the one request waiting for them; an unrequested one fails
 /// the connection. Data responses are turned into points and batches on the reader thread and handed
-/// to ``Handlers/data``.
+/// to ``Handlers/data`` a burst at a time: everything one read of the UDF's output carried, in order.
 final class UDFSession: @unchecked Sendable {
     struct Handlers: Sendable {
-        /// A point or a completed batch the UDF emitted (reader thread).
-        var data: @Sendable (TockModel.Message) -> Void = { _ in }
+        /// The points and completed batches the UDF emitted in one burst (one read of its output), in order;
+        /// never empty (reader thread).
+        var data: @Sendable ([TockModel.Message]) -> Void = { _ in }
         /// A snapshot the UDF sent (reader thread).
         var snapshot: @Sendable ([UInt8]) -> Void = { _ in }
         /// The UDF answered a snapshot request with an error (reader thread): its message.
@@ -55,9 +56,10 @@ final class UDFSession: @unchecked Sendable {
     /// Set once Init succeeded: failures from then on count the points sent.
     private var running = false
 
-    // Reader-thread state: the batch being received.
+    // Reader-thread state: the batch being received, and what the current burst carried so far.
     private var begin: UDFBeginBatch?
     private var batchPoints: [BatchPoint] = []
+    private var outbox: [TockModel.Message] = []
 
     /// Starts the UDF's process (or dials its socket) and the connection's threads.
     /// - Parameter tickInterval: how often `handlers.tick` runs at least, in nanoseconds (0: with keepalives).
@@ -80,6 +82,7 @@ final class UDFSession: @unchecked Sendable {
                 endpoint: function.endpoint, options: options,
                 handlers: .init(
                     frame: { [unowned(unsafe) self] bytes in try self.handleFrame(bytes) },
+                    burst: { [unowned(unsafe) self] in self.handOverBurst() },
                     stderrLine: { line in handlers.log(line) },
                     keepalive: { UDFWire.frame(UDFCodec.keepaliveRequest(time: wallClockNanos())) },
                     tick: { handlers.tick() },
@@ -212,12 +215,18 @@ final class UDFSession: @unchecked Sendable {
 
     /// Sends one point or batch; blocks while the UDF is not keeping up. Returns `false` when the
     /// connection has failed or is closing (the message is dropped).
-    func send(_ message: TockModel.Message) -> Bool {
+    ///
+    /// With `wake` false the bytes wait for ``flush()`` (or for a pipe's worth of data), so that a burst of
+    /// messages reaches the UDF in one write.
+    func send(_ message: TockModel.Message, wake: Bool = true) -> Bool {
         var count = 0
-        let sent = connection.send { buffer in count = UDFWire.appendData(message, to: &buffer) }
+        let sent = connection.send(wake: wake) { buffer in count = UDFWire.appendData(message, to: &buffer) }
         if sent { points.add(count, ordering: .relaxed) }
         return sent
     }
+
+    /// Writes what ``send(_:wake:)`` left pending.
+    func flush() { connection.flush() }
 
     /// Closes the UDF's input; it answers what it has, then ends (reported to ``Handlers/ended``).
     func closeInput() { connection.closeInput() }
@@ -242,7 +251,7 @@ final class UDFSession: @unchecked Sendable {
                 guard provides != .batch else {
                     throw ConnectionFailure.protocolError("sent a point outside a batch although its Info says it provides batches")
                 }
-                handlers.data(.point(p))
+                outbox.append(.point(p))
             }
         case .begin(let b):
             guard provides != .stream else {
@@ -254,12 +263,21 @@ final class UDFSession: @unchecked Sendable {
             if b.size > 0 { batchPoints.reserveCapacity(Int(min(b.size, 1 << 20))) }
         case .end(let e):
             guard let b = begin else { throw ConnectionFailure.protocolError("ended a batch it had not begun") }
-            handlers.data(.batch(UDFWire.batch(begin: b, end: e, points: batchPoints)))
+            outbox.append(.batch(UDFWire.batch(begin: b, end: e, points: batchPoints)))
             begin = nil
             batchPoints = []
         case .other(let other):
             try handleManagement(other)
         }
+    }
+
+    /// Hands what the burst carried to ``Handlers/data`` (reader thread); the next burst starts with room for as many.
+    private func handOverBurst() {
+        if outbox.isEmpty { return }
+        let burst = outbox
+        outbox = []
+        outbox.reserveCapacity(burst.count)
+        handlers.data(burst)
     }
 
     private func handleManagement(_ response: Agent_Response) throws {

@@ -99,8 +99,11 @@ package final class PluginConnection: @unchecked Sendable {
         package var grace: UInt64 = 1_000_000_000
         /// How long to keep retrying a socket that is not there yet.
         package var connectTimeout: UInt64 = 300_000_000_000
-        /// Output bytes buffered before ``send(control:_:)`` blocks.
+        /// Output bytes buffered before ``send(control:wake:_:)`` blocks.
         package var highWater: Int = 256 << 10
+        /// Output bytes buffered by sends that do not wake the writer (`wake: false`) before the writer is woken
+        /// anyway: a pipe's capacity, so that the child always has a full pipe to read.
+        package var wakeThreshold: Int = 64 << 10
         /// stderr lines kept for error messages.
         package var stderrLinesKept: Int = 20
         /// How stdout is cut into messages (``maxFrameSize`` bounds a line too).
@@ -112,6 +115,10 @@ package final class PluginConnection: @unchecked Sendable {
     package struct Handlers: Sendable {
         /// One complete frame (without its length prefix); reader thread. Throwing fails the connection.
         package var frame: @Sendable (UnsafeRawBufferPointer) throws -> Void
+        /// Called on the reader thread after the frames of one read of the child's output have been handed to
+        /// ``frame``, and before a failure or the end is reported: the end of a burst, where a layer that collects
+        /// what the frames carry hands it on at once (one wake-up per burst instead of one per frame).
+        package var burst: @Sendable () -> Void = {}
         /// One line the child wrote to stderr; stderr thread.
         package var stderrLine: @Sendable (String) -> Void = { _ in }
         /// The bytes of one framed keepalive request to send every half timeout.
@@ -122,11 +129,13 @@ package final class PluginConnection: @unchecked Sendable {
         package var ended: @Sendable (ConnectionEnd) -> Void
 
         package init(frame: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void,
+                     burst: @escaping @Sendable () -> Void = {},
                      stderrLine: @escaping @Sendable (String) -> Void = { _ in },
                      keepalive: @escaping @Sendable () -> [UInt8] = { [] },
                      tick: @escaping @Sendable () -> Void = {},
                      ended: @escaping @Sendable (ConnectionEnd) -> Void) {
             self.frame = frame
+            self.burst = burst
             self.stderrLine = stderrLine
             self.keepalive = keepalive
             self.tick = tick
@@ -145,6 +154,8 @@ package final class PluginConnection: @unchecked Sendable {
     // Guarded by `lock`.
     private var pending: [UInt8] = []
     private var writerWaiting = false
+    /// The writer should write what is pending (set by a waking send, ``flush()``, the wake threshold).
+    private var writeRequested = false
     private var sendersWaiting = 0
     /// The writer should stop once the buffer is empty (closed by the host, a failure, a write error).
     private var inputClosing = false
@@ -159,6 +170,7 @@ package final class PluginConnection: @unchecked Sendable {
     /// may shut it down any more.
     private var socketClosed = false
     private var stderrTail: [String] = []
+    private var writes = 0
 
     private let lastActivity: Atomic<UInt64>
     private let receivedFrame = Atomic<Bool>(false)
@@ -207,12 +219,17 @@ package final class PluginConnection: @unchecked Sendable {
     /// Appends frames written by `encode` to the output. Blocks while the output buffer is over its
     /// high-water mark (the child is not keeping up), unless `control` is set (keepalives, snapshots).
     /// Returns `false`, dropping the data, when the input is closed or the connection has failed.
+    ///
+    /// With `wake` false the writer is not woken for these bytes until ``flush()`` or until
+    /// ``Options/wakeThreshold`` bytes are pending: a caller that sends a burst of small messages calls
+    /// ``flush()`` after the last one, and the child's pipe gets one write per burst instead of one per message.
     @discardableResult
-    package func send(control: Bool = false, _ encode: (inout [UInt8]) throws -> Void) rethrows -> Bool {
+    package func send(control: Bool = false, wake: Bool = true, _ encode: (inout [UInt8]) throws -> Void) rethrows -> Bool {
         lock.lock()
         defer { lock.unlock() }
         if !control {
             while pending.count >= options.highWater && !inputClosing && failure == nil {
+                requestWriteLocked()
                 sendersWaiting += 1
                 lock.wait()
                 sendersWaiting -= 1
@@ -220,9 +237,24 @@ package final class PluginConnection: @unchecked Sendable {
         }
         guard !inputClosing, failure == nil else { return false }
         try encode(&pending)
-        if writerWaiting { lock.broadcast() }
+        if wake || control || pending.count >= options.wakeThreshold { requestWriteLocked() }
         return true
     }
+
+    /// Has the writer write what is pending now (after sends with `wake: false`).
+    package func flush() {
+        lock.withLock { if !pending.isEmpty { requestWriteLocked() } }
+    }
+
+    /// Under `lock`: asks the writer for a write, waking it when it waits.
+    private func requestWriteLocked() {
+        writeRequested = true
+        if writerWaiting { lock.broadcast() }
+    }
+
+    /// The number of times the writer has written to the plugin's input (a `write` call or a series of them for
+    /// one buffer), for tests and statistics.
+    package var writeCount: Int { lock.withLock { writes } }
 
     /// Closes the plugin's input once everything queued is written (stdin EOF, or a socket half-close).
     /// The plugin is expected to answer what it has and finish; ``Handlers/ended`` follows.
@@ -274,7 +306,7 @@ package final class PluginConnection: @unchecked Sendable {
         spare.reserveCapacity(options.highWater + 4096)
         while true {
             lock.lock()
-            while pending.isEmpty && !inputClosing {
+            while (pending.isEmpty || !writeRequested) && !inputClosing {
                 writerWaiting = true
                 lock.wait()
                 writerWaiting = false
@@ -286,6 +318,8 @@ package final class PluginConnection: @unchecked Sendable {
                 break
             }
             swap(&pending, &spare)
+            writeRequested = false
+            writes += 1
             if sendersWaiting > 0 { lock.broadcast() }
             lock.unlock()
 
@@ -382,12 +416,18 @@ package final class PluginConnection: @unchecked Sendable {
                 }
                 break reading
             }
+            handlers.burst()
             if lock.withLock({ failure != nil }) { break }
         }
+        // What the frames before a failure carried goes on before the failure is reported.
+        handlers.burst()
         if let readFailure { abort(readFailure) }
         if lock.withLock({ failure == nil }) {
             do throws(FrameError) {
-                if let last = try decoder.end(), let failure = hand(last) { abort(failure) }
+                let last = try decoder.end()
+                let failure = last.flatMap { hand($0) }
+                handlers.burst()
+                if let failure { abort(failure) }
             } catch {
                 abort(.malformedFrame("output ended inside a frame: \(error)"))
             }

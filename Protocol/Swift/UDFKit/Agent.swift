@@ -1,4 +1,5 @@
 import Foundation
+import UDFWireCodec
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -83,6 +84,17 @@ public struct Agent<Handler: UDFHandler> {
     }
 
     private mutating func handle(_ frame: ArraySlice<UInt8>) throws(UDFAgentError) {
+        // Points and batches through the hand-written codec, anything else through swift-protobuf.
+        let data: AgentData?
+        do {
+            data = try frame.withUnsafeBytes { raw throws(WireFormatError) in try AgentCodec.decodeData(raw) }
+        } catch {
+            try fail("error processing request of type unknown: malformed request: \(error)")
+        }
+        if let data {
+            try handleData(data)
+            return
+        }
         let request: Agent_Request
         do {
             request = try Agent_Request(frame: frame)
@@ -133,6 +145,24 @@ public struct Agent<Handler: UDFHandler> {
             }
         } catch let error as UDFAgentError {
             throw error
+        } catch {
+            try fail("error processing request of type \(kind): \(error)")
+        }
+    }
+
+    private mutating func handleData(_ data: AgentData) throws(UDFAgentError) {
+        var kind = "point"
+        do {
+            switch data {
+            case .point(let p):
+                try handler.point(p, output: &out)
+            case .begin(let b):
+                kind = "begin"
+                try handler.beginBatch(b, output: &out)
+            case .end(let e):
+                kind = "end"
+                try handler.endBatch(e, output: &out)
+            }
         } catch {
             try fail("error processing request of type \(kind): \(error)")
         }

@@ -13,6 +13,7 @@
 /// ```
 @_exported import UDFProtocol
 import Foundation
+import UDFWireCodec
 
 /// The outcome of ``UDFHandler/initialize(_:)`` and ``UDFHandler/restore(_:)``.
 public enum UDFResult: Sendable, Hashable {
@@ -72,6 +73,9 @@ extension UDFHandler {
 }
 
 /// Where a handler's responses go: buffered by the agent and written at the next flush.
+///
+/// Points and batches are encoded by the hand-written codec the host uses too (`UDFWireCodec`), into the same
+/// bytes swift-protobuf would write; other responses by swift-protobuf.
 public struct UDFOutput: Sendable {
     @usableFromInline var buffer: [UInt8] = []
 
@@ -79,17 +83,17 @@ public struct UDFOutput: Sendable {
 
     /// Emits a point (in a batch, between the begin and the end).
     public mutating func emit(_ point: Agent_Point) throws {
-        try FrameEncoder.appendWrapped(point, field: 17, to: &buffer)
+        try AgentCodec.appendPoint(point, to: &buffer)
     }
 
     /// Starts a batch.
     public mutating func emit(_ begin: Agent_BeginBatch) throws {
-        try FrameEncoder.appendWrapped(begin, field: 16, to: &buffer)
+        try AgentCodec.appendBegin(begin, to: &buffer)
     }
 
     /// Ends a batch; the host takes the batch's name, tags and tmax from it.
     public mutating func emit(_ end: Agent_EndBatch) throws {
-        try FrameEncoder.appendWrapped(end, field: 18, to: &buffer)
+        try AgentCodec.appendEnd(end, to: &buffer)
     }
 
     /// Emits any response.
