@@ -520,8 +520,10 @@ public final class TaskRunner: @unchecked Sendable {
         let taken = batch.reversed().compactMap { job -> (() -> Void)? in if case .run(let f) = job { f } else { nil } }
         batch.removeAll { if case .run = $0 { true } else { false } }
         for f in taken { f() }
+        // The slice's other jobs (points it took out of the queue with the failure) will not run either.
+        var leftover: [Job] = batch
+        batch.removeAll()
         condition.lock()
-        var leftover: [Job] = []
         while !queue.isEmpty {
             let jobs = queue.removeAll()
             condition.unlock()
@@ -533,14 +535,15 @@ public final class TaskRunner: @unchecked Sendable {
             }
             condition.lock()
         }
+        // What was queued and will never run gives its share of the budget back before anyone waiting for the end
+        // sees it (the budget's lock is its own; no writer waits for it while holding this one).
+        for job in leftover { Self.discard(job, budget: budget) }
         cpuNanoseconds = cpu
         done = true
         failure = error
         queuedPoints = 0
         condition.broadcast()
         condition.unlock()
-        // What was queued and will never run gives its share of the budget back.
-        for job in leftover { Self.discard(job, budget: budget) }
         if hasDedicatedThread { lane?.shutdown() }
     }
 
