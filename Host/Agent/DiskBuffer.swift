@@ -120,9 +120,8 @@ public final class DiskBuffer: Sendable {
             defer { state.next += 1 }
             return state.next
         }
-        let name = String(format: "%020llu", sequence)
-        let temporary = "\(directory)/\(name).tmp"
-        let path = "\(directory)/\(name).batch"
+        let path = self.path(sequence)
+        let temporary = String(path.dropLast(".batch".count)) + ".tmp"
         var bytes = Array(Self.header(batch).utf8)
         bytes += batch.body
         try Self.writeFile(bytes, to: temporary, sync: synced)
@@ -185,8 +184,11 @@ public final class DiskBuffer: Sendable {
         if removed { unlink(path(entry)) }
     }
 
-    private func path(_ entry: Entry) -> String {
-        "\(directory)/\(String(format: "%020llu", entry.sequence)).batch"
+    private func path(_ entry: Entry) -> String { path(entry.sequence) }
+
+    /// The file of the batch numbered `sequence`.
+    private func path(_ sequence: UInt64) -> String {
+        "\(directory)/\(String(format: "%020llu", sequence)).batch"
     }
 
     // MARK: Files
@@ -245,7 +247,7 @@ public final class DiskBuffer: Sendable {
         guard !waiting.isEmpty else { return nil }
         var failure: String?
         for sequence in waiting {
-            let path = "\(directory)/\(String(format: "%020llu", sequence)).batch"
+            let path = self.path(sequence)
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue }  // sent or dropped meanwhile
             if fsync(fd) != 0 { failure = "cannot sync \(path): \(String(cString: strerror(errno)))" }
