@@ -98,7 +98,7 @@ let package = Package(
                                                   .product(name: "SwiftASN1", package: "swift-asn1"),
                                                   .product(name: "Yams", package: "Yams"),
                                                   .product(name: "Logging", package: "swift-log")], path: "Host/Collectors", swiftSettings: swiftSettings),
-        .target(name: "Agent", dependencies: ["TockModel", "LineProtocol", "Collectors",
+        .target(name: "Agent", dependencies: ["TockModel", "LineProtocol", "Collectors", "PluginSupervisor",
                                              .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                              .product(name: "CompressNIO", package: "compress-nio"),
                                              .product(name: "NIOCore", package: "swift-nio"),

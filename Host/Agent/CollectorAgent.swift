@@ -39,7 +39,9 @@ public final class CollectorAgent: Sendable {
         } catch { throw .buffer(error) }
         do { client = try WriteClient(configuration: configuration, version: version) } catch { throw .configuration(error) }
         let client = self.client
-        let shipper = Shipper(configuration: configuration, buffer: buffer, logger: logger) { batch in await client.write(batch) }
+        let shipper = Shipper(configuration: configuration, buffer: buffer, logger: logger) { batch, interruption in
+            client.write(batch, interruption: interruption)
+        }
         self.shipper = shipper
         scheduler = CollectorScheduler(collectors, host: host, hostTags: tags, clock: { Self.now }, logger: logger, sink: { points in shipper.submit(points) })
         collectorCount = Mutex(collectors.count)
@@ -57,16 +59,13 @@ public final class CollectorAgent: Sendable {
     /// server takes within `drain`, leaving the rest on disk for the next run.
     public func run(drain: Duration = .seconds(3)) async {
         logger.info("shipping to \(configuration.urls.joined(separator: ", ")) as host=\(hostTags["host"]!)\(hostTags["location"].map { " location=\($0)" } ?? ""), buffer \(shipper.buffer.directory)")
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in await shipper.run() }
-            group.addTask { [self] in
-                while !Task.isCancelled {
-                    shipper.submit([heartbeat()])
-                    try? await Task.sleep(for: configuration.heartbeatInterval, tolerance: CollectorScheduler.tolerance(of: configuration.heartbeatInterval))
-                }
-            }
-            await group.waitForAll()
+        shipper.submit([heartbeat()])
+        let heartbeats = RepeatingTimer(every: configuration.heartbeatInterval,
+                                        slack: CollectorScheduler.tolerance(of: configuration.heartbeatInterval)) { [self] in
+            shipper.submit([heartbeat()])
         }
+        await shipper.run()
+        heartbeats.cancel()
         // The stop runs outside the cancelled task: its gathers, writes and waits must not be cut short.
         await Task { [self] in
             await scheduler.drain()

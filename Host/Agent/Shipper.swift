@@ -4,6 +4,7 @@ import Foundation
 import LineProtocol
 import Logging
 import NIOCore
+import PluginSupervisor
 import Synchronization
 import TockModel
 
@@ -29,7 +30,9 @@ public final class Shipper: Sendable {
         public var lastError: String?
     }
 
-    public typealias Send = @Sendable (DiskBuffer.Batch) async -> WriteClient.Outcome
+    /// Sends one batch and returns the server's answer, blocking the sender's thread meanwhile; the interruption
+    /// cuts it short when the agent stops.
+    public typealias Send = @Sendable (DiskBuffer.Batch, WriteInterruption) -> WriteClient.Outcome
 
     let configuration: AgentConfiguration
     let buffer: DiskBuffer
@@ -37,8 +40,8 @@ public final class Shipper: Sendable {
     private let logger: Logger
     private let pending = Mutex<[Target: Pending]>([:])
     private let counters = Mutex(Stats())
-    private let wake: AsyncStream<Void>.Continuation
-    private let wakes: AsyncStream<Void>
+    /// Wakes the sender's thread when a batch is sealed, and stops it.
+    private let signal = SenderSignal()
     private let journal: OpenBatchJournal
     /// Whether the last journal append failed (logged once until one succeeds again).
     private let journalFailing = Mutex(false)
@@ -63,7 +66,6 @@ public final class Shipper: Sendable {
         self.send = send
         self.logger = logger
         journal = OpenBatchJournal(directory: buffer.directory)
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let (records, torn) = OpenBatchJournal.recover(directory: buffer.directory)
         for record in records {
             store(Target(database: record.database, retentionPolicy: record.retentionPolicy),
@@ -178,7 +180,7 @@ public final class Shipper: Sendable {
             }
             logger.error("\(pending.points) points lost: \(error)")
         }
-        wake.yield()
+        signal.wake()
     }
 
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
@@ -195,30 +197,43 @@ public final class Shipper: Sendable {
 
     // MARK: Sending
 
-    /// Seals open batches every flush interval and sends the buffer's batches until cancelled.
+    /// Seals open batches every flush interval and sends the buffer's batches until cancelled. The sending runs on a
+    /// thread of its own and the flushes on the ``TimerThread``: an agent at rest wakes no thread of Swift's or
+    /// Dispatch's pools. Returns once the write in progress was cut short and the sender's thread has ended.
     public func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: configuration.flushInterval, tolerance: CollectorScheduler.tolerance(of: configuration.flushInterval))
-                    if !Task.isCancelled { seal() }
-                }
+        let interruption = WriteInterruption()
+        let flush = RepeatingTimer(every: configuration.flushInterval,
+                                   slack: CollectorScheduler.tolerance(of: configuration.flushInterval)) { [self] in seal() }
+        await withTaskCancellationHandler {
+            await Self.onThread("tock-agent-sender") { [self] in sendLoop(interruption) }
+        } onCancel: { [signal] in
+            flush.cancel()
+            signal.stop()
+            interruption.interrupt()
+        }
+        flush.cancel()
+    }
+
+    /// Runs `body` on a new thread of its own; returns when it has.
+    static func onThread(_ name: String, _ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            startThread(name: name) {
+                body()
+                done.resume()
             }
-            group.addTask { [self] in await sendLoop() }
         }
     }
 
-    private func sendLoop() async {
-        var waiting = wakes.makeAsyncIterator()
+    private func sendLoop(_ interruption: WriteInterruption) {
         var backoff = Duration.seconds(1)
         var downSince: ContinuousClock.Instant?
         var lastReport = ContinuousClock.now
-        while !Task.isCancelled {
+        while !signal.stopped {
             guard let entry = buffer.oldest() else {
-                _ = await waiting.next()
+                signal.waitForWork()
                 continue
             }
-            switch await deliver(entry) {
+            switch deliver(entry, interruption) {
             case .written, .rejected, .tooLarge:
                 outage.store(false, ordering: .relaxed)
                 if let since = downSince {
@@ -229,7 +244,7 @@ public final class Shipper: Sendable {
                 backoff = .seconds(1)
             case .retry(let reason):
                 // A write cut short because the agent is stopping is not an outage: the batch waits for the drain.
-                if Task.isCancelled { return }
+                if signal.stopped { return }
                 counters.withLock {
                     $0.failedWrites += 1
                     $0.lastError = reason
@@ -249,14 +264,14 @@ public final class Shipper: Sendable {
                     logger.debug("write failed: \(reason); next attempt in \(Self.format(backoff))")
                 }
                 let jitter = Duration.milliseconds(Int.random(in: 0...max(1, Int(backoff.components.seconds) * 100)))
-                try? await Task.sleep(for: backoff + jitter)
+                signal.sleep(for: backoff + jitter)
                 backoff = min(backoff * 2, configuration.retryMaxInterval)
             }
         }
     }
 
     /// Sends one buffered batch; it leaves the buffer unless the server should be tried again later.
-    private func deliver(_ entry: DiskBuffer.Entry) async -> WriteClient.Outcome {
+    private func deliver(_ entry: DiskBuffer.Entry, _ interruption: WriteInterruption) -> WriteClient.Outcome {
         let batch: DiskBuffer.Batch
         do {
             guard let read = try buffer.read(entry) else { return .written }
@@ -267,7 +282,7 @@ public final class Shipper: Sendable {
             buffer.remove(entry)
             return .rejected(error.description)
         }
-        let outcome = await deliver(batch)
+        let outcome = deliver(batch, interruption)
         switch outcome {
         case .written:
             buffer.remove(entry)
@@ -289,12 +304,12 @@ public final class Shipper: Sendable {
     }
 
     /// Sends `batch`, in halves when the server says it is too large.
-    private func deliver(_ batch: DiskBuffer.Batch) async -> WriteClient.Outcome {
-        let outcome = await send(batch)
+    private func deliver(_ batch: DiskBuffer.Batch, _ interruption: WriteInterruption) -> WriteClient.Outcome {
+        let outcome = send(batch, interruption)
         guard case .tooLarge = outcome, batch.points > 1 else { return outcome }
         guard let halves = try? Self.split(batch) else { return outcome }
         for half in halves {
-            let result = await deliver(half)
+            let result = deliver(half, interruption)
             guard result == .written else { return result }
         }
         return .written
@@ -316,25 +331,19 @@ public final class Shipper: Sendable {
         }
     }
 
-    /// At shutdown: seals the open batches and sends what the server takes before `deadline`; the rest stays on
-    /// disk for the next run.
+    /// At shutdown: seals the open batches and sends what the server takes before `limit` has passed (a write still
+    /// in progress then is cut short); the rest stays on disk for the next run.
     public func drain(within limit: Duration) async {
         seal()
+        let interruption = WriteInterruption()
         let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline, let entry = buffer.oldest() {
-            let outcome = await withTaskGroup(of: WriteClient.Outcome?.self) { group in
-                group.addTask { [self] in await deliver(entry) }
-                group.addTask {
-                    try? await Task.sleep(until: deadline)
-                    return nil
-                }
-                let first = await group.next() ?? nil
-                group.cancelAll()
-                return first
+        let cutoff = TimerThread.shared.add(after: limit) { interruption.interrupt() }
+        await Self.onThread("tock-agent-drain") { [self] in
+            while ContinuousClock.now < deadline, !interruption.isInterrupted, let entry = buffer.oldest() {
+                if case .retry = deliver(entry, interruption) { break }
             }
-            guard let outcome else { break }
-            if case .retry = outcome { break }
         }
+        TimerThread.shared.remove(cutoff)
         // What is left waits for the next run.
         if let failure = buffer.sync() { logger.error("\(failure)") }
     }
@@ -342,5 +351,45 @@ public final class Shipper: Sendable {
     static func format(_ duration: Duration) -> String {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         return seconds < 10 ? String(format: "%.1fs", seconds) : "\(Int(seconds))s"
+    }
+}
+
+/// The sender thread's wake-ups: a batch sealed, the backoff over, or the agent stopping.
+private final class SenderSignal: @unchecked Sendable {
+    /// Guards `work` and `isStopped`.
+    private let condition = ConditionLock()
+    private var work = false
+    private var isStopped = false
+
+    var stopped: Bool { condition.withLock { isStopped } }
+
+    func wake() {
+        condition.withLock {
+            work = true
+            condition.signal()
+        }
+    }
+
+    func stop() {
+        condition.withLock {
+            isStopped = true
+            condition.signal()
+        }
+    }
+
+    /// Waits until a batch was sealed since the last call, or the sender is stopped.
+    func waitForWork() {
+        condition.withLock {
+            while !work && !isStopped { condition.wait() }
+            work = false
+        }
+    }
+
+    /// Sleeps for `duration`, or less when the sender is stopped.
+    func sleep(for duration: Duration) {
+        let deadline = TimerThread.now &+ duration.nanoseconds
+        condition.withLock {
+            while !isStopped, TimerThread.now < deadline { condition.wait(until: deadline) }
+        }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// Posts batches to `/write` of a Tock daemon or an InfluxDB 1.x server, over one shared HTTP client (connections
 /// are reused), with the agent's authentication and TLS settings.
@@ -62,10 +63,14 @@ public final class WriteClient: Sendable {
 
     /// Sends `batch` to the first server that takes it: a server that cannot be reached or answers 5xx is skipped
     /// for the next. A server that refuses the points answers for all of them.
-    public func write(_ batch: DiskBuffer.Batch) async -> Outcome {
+    ///
+    /// Blocks the calling thread until the answer (the agent's sender has a thread of its own, so that a write wakes
+    /// no thread of Swift's or Dispatch's pools): never call it on an event loop. `interruption` cuts the request
+    /// short when the agent stops.
+    public func write(_ batch: DiskBuffer.Batch, interruption: WriteInterruption? = nil) -> Outcome {
         var failures: [String] = []
         for base in configuration.urls {
-            switch await write(batch, to: base) {
+            switch write(batch, to: base, interruption: interruption) {
             case .retry(let reason): failures.append(reason)
             case let outcome: return outcome
             }
@@ -73,21 +78,18 @@ public final class WriteClient: Sendable {
         return .retry(failures.joined(separator: "; "))
     }
 
-    func write(_ batch: DiskBuffer.Batch, to base: String, mayCreate: Bool = true) async -> Outcome {
+    func write(_ batch: DiskBuffer.Batch, to base: String, mayCreate: Bool = true, interruption: WriteInterruption? = nil) -> Outcome {
         let url = Self.endpoint(base, path: "/write", query: [("db", batch.database), ("rp", batch.retentionPolicy), ("precision", "ns")])
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        request.headers.add(name: "User-Agent", value: userAgent)
-        if batch.gzip { request.headers.add(name: "Content-Encoding", value: "gzip") }
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        request.body = .bytes(ByteBuffer(bytes: batch.body))
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "User-Agent", value: userAgent)
+        if batch.gzip { headers.add(name: "Content-Encoding", value: "gzip") }
+        if let authorization { headers.add(name: "Authorization", value: authorization) }
         let (status, message): (HTTPResponseStatus, String)
         do {
-            let response = try await client.execute(request, timeout: Self.amount(configuration.timeout))
-            let body = try await response.body.collect(upTo: 64 << 10)
+            let response = try execute(url: url, headers: headers, body: batch.body, interruption: interruption)
             status = response.status
-            message = Self.errorMessage(body)
+            message = Self.errorMessage(response.body ?? ByteBuffer())
         } catch {
             return .retry("\(base): \(Self.describe(error))")
         }
@@ -97,7 +99,9 @@ public final class WriteClient: Sendable {
         case 413: return .tooLarge("\(base): request too large (413)")
         case 404 where mayCreate && message.contains("database not found"):
             // InfluxDB 1.x writes only into a database that exists; Telegraf creates it, so does the agent.
-            if await createDatabase(batch.database, at: base) { return await write(batch, to: base, mayCreate: false) }
+            if createDatabase(batch.database, at: base, interruption: interruption) {
+                return write(batch, to: base, mayCreate: false, interruption: interruption)
+            }
             return .retry("\(base): database \"\(batch.database)\" not found, and it could not be created")
         case 401, 403:
             return .retry("\(base) refused the credentials (\(status.code)): \(message) — check username/password or token")
@@ -106,14 +110,23 @@ public final class WriteClient: Sendable {
         }
     }
 
-    func createDatabase(_ database: String, at base: String) async -> Bool {
+    func createDatabase(_ database: String, at base: String, interruption: WriteInterruption? = nil) -> Bool {
         let escaped = database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        var request = HTTPClientRequest(url: Self.endpoint(base, path: "/query", query: [("q", "CREATE DATABASE \"\(escaped)\"")]))
-        request.method = .POST
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        guard let response = try? await client.execute(request, timeout: Self.amount(configuration.timeout)) else { return false }
-        _ = try? await response.body.collect(upTo: 64 << 10)
+        var headers = HTTPHeaders()
+        if let authorization { headers.add(name: "Authorization", value: authorization) }
+        let url = Self.endpoint(base, path: "/query", query: [("q", "CREATE DATABASE \"\(escaped)\"")])
+        guard let response = try? execute(url: url, headers: headers, body: [], interruption: interruption) else { return false }
         return (200..<300).contains(response.status.code)
+    }
+
+    /// One POST, waited for on the calling thread, within the configured timeout.
+    private func execute(url: String, headers: HTTPHeaders, body: [UInt8], interruption: WriteInterruption?) throws -> HTTPClient.Response {
+        let request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .bytes(body))
+        let task = client.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: 64 << 10),
+                                  deadline: .now() + Self.amount(configuration.timeout))
+        guard interruption?.register(task) ?? true else { throw CancellationError() }
+        defer { interruption?.unregister() }
+        return try task.futureResult.wait()
     }
 
     /// `base` with `path` when it has none, and the query.
@@ -151,6 +164,7 @@ public final class WriteClient: Sendable {
 
     static func describe(_ error: any Error) -> String {
         if error is CancellationError { return "cancelled: the agent is stopping" }
+        if (error as? HTTPClientError) == .cancelled { return "cancelled: the agent is stopping" }
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout: return "connect timed out"
@@ -166,4 +180,35 @@ public final class WriteClient: Sendable {
         let (seconds, attoseconds) = duration.components
         return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
+}
+
+/// Cuts the agent's write in progress short when the agent stops, and every write after it.
+public final class WriteInterruption: Sendable {
+    private let state = Mutex<(interrupted: Bool, task: HTTPClient.Task<HTTPClient.Response>?)>((false, nil))
+
+    public init() {}
+
+    /// Cancels the request in progress and refuses the next ones.
+    public func interrupt() {
+        let task = state.withLock { state in
+            state.interrupted = true
+            return state.task
+        }
+        task?.cancel()
+    }
+
+    /// Whether ``interrupt()`` was called.
+    public var isInterrupted: Bool { state.withLock { $0.interrupted } }
+
+    /// Notes the request in progress; false (and the request cancelled) once interrupted.
+    func register(_ task: HTTPClient.Task<HTTPClient.Response>) -> Bool {
+        let interrupted = state.withLock { state in
+            state.task = task
+            return state.interrupted
+        }
+        if interrupted { task.cancel() }
+        return !interrupted
+    }
+
+    func unregister() { state.withLock { $0.task = nil } }
 }

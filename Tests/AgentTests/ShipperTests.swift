@@ -67,7 +67,7 @@ struct ShipperTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = ScriptedServer([.written])
         let shipper = Shipper(configuration: Self.configuration(batchSize: 10), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                              logger: .discarding) { server.send($0) }
+                              logger: .discarding) { batch, _ in server.send(batch) }
         let running = Task { await shipper.run() }
         defer { running.cancel() }
         shipper.submit(Self.points(0..<25))
@@ -91,8 +91,8 @@ struct ShipperTests {
         configuration.retryMaxInterval = .milliseconds(200)
         let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
         let lines = LogRecorder()
-        let shipper = Shipper(configuration: configuration, buffer: buffer, logger: lines.logger) {
-            server.send($0)
+        let shipper = Shipper(configuration: configuration, buffer: buffer, logger: lines.logger) { batch, _ in
+            server.send(batch)
         }
         let running = Task { await shipper.run() }
         defer { running.cancel() }
@@ -116,7 +116,7 @@ struct ShipperTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = ScriptedServer([.rejected("partial write: field type conflict"), .written])
         let shipper = Shipper(configuration: Self.configuration(batchSize: 3), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                              logger: .discarding) { server.send($0) }
+                              logger: .discarding) { batch, _ in server.send(batch) }
         let running = Task { await shipper.run() }
         defer { running.cancel() }
         shipper.submit(Self.points(0..<6))
@@ -132,7 +132,7 @@ struct ShipperTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = ScriptedServer([.tooLarge("413"), .written])
         let shipper = Shipper(configuration: Self.configuration(batchSize: 8), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                              logger: .discarding) { server.send($0) }
+                              logger: .discarding) { batch, _ in server.send(batch) }
         let running = Task { await shipper.run() }
         defer { running.cancel() }
         shipper.submit(Self.points(0..<8))
@@ -147,7 +147,7 @@ struct ShipperTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = ScriptedServer([.retry("down")])
         let shipper = Shipper(configuration: Self.configuration(batchSize: 1000), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                              logger: .discarding) { server.send($0) }
+                              logger: .discarding) { batch, _ in server.send(batch) }
         shipper.submit(Self.points(0..<7))
         await shipper.drain(within: .milliseconds(300))
         let reopened = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
@@ -181,19 +181,19 @@ struct OpenBatchJournalTests {
         do {
             // Never sealed, never sent: the process "dies" with the batch open.
             let killed = Shipper(configuration: ShipperTests.configuration(), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                                 logger: .discarding) { _ in .retry("down") }
+                                 logger: .discarding) { _, _ in .retry("down") }
             killed.submit(ShipperTests.points(0..<3))
             killed.submit(ShipperTests.points(3..<5, database: "other"))
         }
         let logged = LogRecorder()
         let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
-        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer, logger: logged.logger) { _ in .written }
+        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer, logger: logged.logger) { _, _ in .written }
         #expect(buffer.totals.points == 5)
         #expect(try Self.bufferedLines(buffer).sorted() == (0..<5).map { "seq,host=h1 n=\($0)i \($0)" }.sorted())
         #expect(logged.entries.first { $0.1.hasPrefix("5 points collected but not sealed") }?.0 == .info)
         // Recovered once: a third run finds nothing more.
         let again = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
-        _ = Shipper(configuration: ShipperTests.configuration(), buffer: again, logger: .discarding) { _ in .written }
+        _ = Shipper(configuration: ShipperTests.configuration(), buffer: again, logger: .discarding) { _, _ in .written }
         #expect(again.totals.points == 0)
     }
 
@@ -203,14 +203,14 @@ struct OpenBatchJournalTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let shipper = Shipper(configuration: ShipperTests.configuration(batchSize: 4), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
-                                  logger: .discarding) { _ in .retry("down") }
+                                  logger: .discarding) { _, _ in .retry("down") }
             shipper.submit(ShipperTests.points(0..<6))  // one full batch of 4 sealed, 2 open
             #expect(OpenBatchJournal.recover(directory: dir).records.map(\.points) == [2])
             shipper.seal()
             #expect(OpenBatchJournal.recover(directory: dir).records.isEmpty)
         }
         let buffer = try DiskBuffer(directory: dir, maxBytes: 1 << 20)
-        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer, logger: .discarding) { _ in .written }
+        _ = Shipper(configuration: ShipperTests.configuration(), buffer: buffer, logger: .discarding) { _, _ in .written }
         #expect(buffer.totals.points == 6)
     }
 

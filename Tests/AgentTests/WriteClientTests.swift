@@ -25,7 +25,7 @@ struct WriteClientTests {
         defer { receiver.stop() }
         receiver.answer(status: 204)
         let client = try Self.client([receiver.url]) { $0.username = "agent"; $0.password = "s3cret" }
-        #expect(await client.write(try Self.batch()) == .written)
+        #expect(client.write(try Self.batch()) == .written)
         await client.shutdown()
         let request = try #require(receiver.requests.first)
         #expect(request.method == "POST")
@@ -42,7 +42,7 @@ struct WriteClientTests {
         defer { receiver.stop() }
         receiver.answer(status: 204)
         let client = try Self.client([receiver.url + "/"]) { $0.token = "abc" }
-        #expect(await client.write(try Self.batch(gzip: false)) == .written)
+        #expect(client.write(try Self.batch(gzip: false)) == .written)
         await client.shutdown()
         let request = try #require(receiver.requests.first)
         #expect(request.header("Authorization") == "Token abc")
@@ -56,17 +56,17 @@ struct WriteClientTests {
         defer { receiver.stop() }
         let client = try Self.client([receiver.url])
         receiver.answer(status: 400, body: #"{"error":"partial write: field type conflict"}"#)
-        #expect(await client.write(try Self.batch()) == .rejected("\(receiver.url) refused the points (400): partial write: field type conflict"))
+        #expect(client.write(try Self.batch()) == .rejected("\(receiver.url) refused the points (400): partial write: field type conflict"))
         receiver.answer(status: 413)
-        guard case .tooLarge = await client.write(try Self.batch()) else { Issue.record("413 is not tooLarge"); return }
+        guard case .tooLarge = client.write(try Self.batch()) else { Issue.record("413 is not tooLarge"); return }
         receiver.answer(status: 503, body: #"{"error":"overloaded"}"#)
-        #expect(await client.write(try Self.batch()) == .retry("\(receiver.url) answered 503: overloaded"))
+        #expect(client.write(try Self.batch()) == .retry("\(receiver.url) answered 503: overloaded"))
         receiver.answer(status: 401, body: #"{"error":"authorization failed"}"#)
-        guard case .retry(let reason) = await client.write(try Self.batch()) else { Issue.record("401 is not retried"); return }
+        guard case .retry(let reason) = client.write(try Self.batch()) else { Issue.record("401 is not retried"); return }
         #expect(reason.contains("check username/password or token"))
         await client.shutdown()
         let dead = try Self.client(["http://127.0.0.1:1"])
-        guard case .retry(let why) = await dead.write(try Self.batch()) else { Issue.record("a dead server is not retried"); return }
+        guard case .retry(let why) = dead.write(try Self.batch()) else { Issue.record("a dead server is not retried"); return }
         #expect(why.hasPrefix("http://127.0.0.1:1: "))
         await dead.shutdown()
     }
@@ -77,7 +77,7 @@ struct WriteClientTests {
         defer { receiver.stop() }
         receiver.answer(status: 204)
         let client = try Self.client(["http://127.0.0.1:1", receiver.url])
-        #expect(await client.write(try Self.batch()) == .written)
+        #expect(client.write(try Self.batch()) == .written)
         await client.shutdown()
         #expect(receiver.requests.count == 1)
     }
@@ -90,7 +90,7 @@ struct WriteClientTests {
         receiver.answer(pathPrefix: "/query", status: 200, body: #"{"results":[{"statement_id":0}]}"#)
         let client = try Self.client([receiver.url])
         // The database is created, but this receiver still says it is missing: the batch waits, with the reason.
-        #expect(await client.write(try Self.batch()) == .retry("\(receiver.url) answered 404: database not found: \"tele graf\""))
+        #expect(client.write(try Self.batch()) == .retry("\(receiver.url) answered 404: database not found: \"tele graf\""))
         await client.shutdown()
         let paths = receiver.requests.map(\.path)
         #expect(paths.count == 3)

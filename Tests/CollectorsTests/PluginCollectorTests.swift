@@ -52,7 +52,10 @@ struct PluginCollectorTests {
         try await waitFor("the handshake") { collector.isRunning }
         #expect(collector.preferredInterval == .milliseconds(200))
         #expect(received.logged("started faulty 1.0 (polled)"))
-        #expect(received.log.all.contains { $0.0 == .info && $0.1.contains("faulty collector up, fault=none") })
+        // The plugin's stderr is read on a thread of its own: its line may come after the handshake.
+        try await waitFor("the plugin's stderr line") {
+            received.log.all.contains { $0.0 == .info && $0.1.contains("faulty collector up, fault=none") }
+        }
         collector.tick()
         try await waitFor("the first gather") { received.count == 1 }
         collector.tick()

@@ -126,37 +126,41 @@ public final class CollectorScheduler: Sendable {
                 }
                 changes.started.append(key)
             }
-            for round in rounds { round.start { [self] in await self.run(round) } }
+            for round in rounds { schedule(round, at: TimerThread.now) }
             changes.kept = wanted.map(\.key).filter { !rebuilt.contains($0) }
         }
         for round in emptied { round.cancel() }
         return changes
     }
 
-    /// Stops every collector; a gather in progress finishes on its own thread and is discarded.
+    /// Stops every collector; a round in progress still hands over its points.
     public func stop() {
-        for task in takeAll() { task.cancel() }
+        let (rounds, tasks) = takeAll()
+        for round in rounds { round.cancel() }
+        for task in tasks { task.cancel() }
     }
 
     /// Stops every collector and waits until the gathers in progress have handed over their points (each within
     /// its section's timeout): an agent that stops loses no gather that was under way.
     public func drain() async {
-        let all = takeAll()
-        for task in all { task.cancel() }
-        for task in all { await task.value }
+        let (rounds, tasks) = takeAll()
+        for round in rounds { round.cancel() }
+        for task in tasks { task.cancel() }
+        for round in rounds { await round.finished() }
+        for task in tasks { await task.value }
     }
 
-    /// Every task running a round or a streaming collector, forgotten.
-    private func takeAll() -> [Task<Void, Never>] {
+    /// Every round and every streaming collector's task, forgotten.
+    private func takeAll() -> (rounds: [Round], tasks: [Task<Void, Never>]) {
         running.withLock { running in
             defer { running = [:] }
-            var rounds: [ObjectIdentifier: Task<Void, Never>] = [:]
+            var rounds: [ObjectIdentifier: Round] = [:]
             var tasks: [Task<Void, Never>] = []
             for entry in running.values {
                 if let task = entry.task { tasks.append(task) }
-                if let round = entry.round, let task = round.task { rounds[ObjectIdentifier(round)] = task }
+                if let round = entry.round { rounds[ObjectIdentifier(round)] = round }
             }
-            return tasks + rounds.values
+            return (Array(rounds.values), tasks)
         }
     }
 
@@ -165,27 +169,35 @@ public final class CollectorScheduler: Sendable {
         min(interval / 100, .milliseconds(100))
     }
 
-    private func run(_ round: Round) async {
-        while !Task.isCancelled {
-            let jitter = round.jitter == .zero ? Duration.zero
-                : .nanoseconds(Int64.random(in: 0...max(0, round.jitter.nanosecondsValue)))
-            if jitter > .zero, (try? await Task.sleep(for: jitter)) == nil { return }
-            let started = ContinuousClock.now
-            let members = round.members
-            let results = await GatherRound(members: members.map { member in
-                let logger = logger.with("collector", member.config.name)
-                return GatherRound.Member(box: member.box, context: { [clock, host] in
-                    GatherContext(time: clock(), host: host, timeout: member.config.timeout, logger: logger)
-                }, timeout: member.config.timeout)
-            }).run()
+    /// Arms `round` to gather at `start` (plus a jitter) on the timer thread. Rounds of the same interval due about
+    /// together (within the tolerance) start in one wake-up.
+    private func schedule(_ round: Round, at start: UInt64) {
+        let jitter = round.jitter == .zero ? Duration.zero
+            : .nanoseconds(Int64.random(in: 0...max(0, round.jitter.nanosecondsValue)))
+        round.arm(at: start &+ jitter.nanoseconds, slack: round.jitter == .zero ? Self.tolerance(of: round.interval) : .zero) { [self] in
+            gather(round, due: start)
+        }
+    }
+
+    /// Gathers every member of `round` (on gather threads), hands the points to the sink, and arms the next round one
+    /// interval after this one was due (or the first such time still ahead, when the round took longer than that).
+    private func gather(_ round: Round, due: UInt64) {
+        guard let members = round.begin() else { return }
+        GatherRound(members: members.map { member in
+            let logger = logger.with("collector", member.config.name)
+            return GatherRound.Member(box: member.box, context: { [clock, host] in
+                GatherContext(time: clock(), host: host, timeout: member.config.timeout, logger: logger)
+            }, timeout: member.config.timeout)
+        }).run { [self] results in
             // A round that completed while the collectors were stopping still hands over its points.
             var batch: [Point] = []
             for (member, result) in zip(members, results) { batch += report(member, result) }
             sink(batch)
-            // The tolerance lets the timers of rounds due at about the same time fire together (one wake-up).
-            let elapsed = ContinuousClock.now - started
-            if (try? await Task.sleep(for: max(.zero, round.interval - jitter - elapsed),
-                                      tolerance: Self.tolerance(of: round.interval))) == nil { return }
+            let step = max(1, round.interval.nanoseconds)
+            let now = TimerThread.now
+            var next = due &+ step
+            if next <= now { next = now &+ step - (now &- due) % step }
+            if round.end() { schedule(round, at: next) }
         }
     }
 
@@ -234,18 +246,25 @@ private final class Round: Sendable {
         var box: CollectorBox
     }
 
+    private struct State {
+        var members: [Member]
+        /// The timer of the next gather, while one is armed.
+        var timer: TimerThread.ID?
+        var gathering = false
+        var stopped = false
+        /// ``finished()`` callers waiting for the gather in progress.
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
     let interval: Duration
     let jitter: Duration
-    private let state: Mutex<(members: [Member], task: Task<Void, Never>?)>
+    private let state: Mutex<State>
 
     init(interval: Duration, jitter: Duration, first: Member) {
         self.interval = interval
         self.jitter = jitter
-        state = Mutex(([first], nil))
+        state = Mutex(State(members: [first]))
     }
-
-    var members: [Member] { state.withLock { $0.members } }
-    var task: Task<Void, Never>? { state.withLock { $0.task } }
 
     func add(_ member: Member) { state.withLock { $0.members.append(member) } }
 
@@ -257,11 +276,55 @@ private final class Round: Sendable {
         }
     }
 
-    func start(_ body: @escaping @Sendable () async -> Void) {
-        state.withLock { $0.task = Task { await body() } }
+    /// Arms the next gather, unless the round was stopped.
+    func arm(at deadline: UInt64, slack: Duration, _ fire: @escaping @Sendable () -> Void) {
+        state.withLock { state in
+            guard !state.stopped else { return }
+            state.timer = TimerThread.shared.add(at: deadline, slack: slack, fire: fire)
+        }
     }
 
-    func cancel() { task?.cancel() }
+    /// The members to gather now; nil once the round was stopped.
+    func begin() -> [Member]? {
+        state.withLock { state in
+            guard !state.stopped else { return nil }
+            state.timer = nil
+            state.gathering = true
+            return state.members
+        }
+    }
+
+    /// The gather is over; true when the round goes on (it was not stopped meanwhile).
+    func end() -> Bool {
+        let (goOn, waiters) = state.withLock { state in
+            state.gathering = false
+            defer { state.waiters = [] }
+            return (!state.stopped, state.waiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        return goOn
+    }
+
+    /// Stops the round: no gather starts from now on (one in progress finishes and hands over its points).
+    func cancel() {
+        state.withLock { state in
+            state.stopped = true
+            if let timer = state.timer { TimerThread.shared.remove(timer) }
+            state.timer = nil
+        }
+    }
+
+    /// Returns once no gather of the round is in progress.
+    func finished() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                guard state.gathering else { return true }
+                state.waiters.append(waiter)
+                return false
+            }
+            if now { waiter.resume() }
+        }
+    }
 }
 
 extension CollectorScheduler {

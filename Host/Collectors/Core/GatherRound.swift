@@ -31,13 +31,12 @@ struct GatherRound: Sendable {
 
     var members: [Member]
 
-    /// Gathers every member; the results are in the members' order.
-    func run() async -> [Result] {
-        guard !members.isEmpty else { return [] }
-        return await withCheckedContinuation { (continuation: CheckedContinuation<[Result], Never>) in
-            let state = State(members: members, continuation: continuation)
-            GatherThread.run { state.work() }
-        }
+    /// Gathers every member and calls `done` with the results, in the members' order, on the thread that recorded
+    /// the last one (a gather thread, or the timer thread when the last gather timed out).
+    func run(_ done: @escaping @Sendable ([Result]) -> Void) {
+        guard !members.isEmpty else { return done([]) }
+        let state = State(members: members, done: done)
+        GatherThread.run { state.work() }
     }
 
     /// Set when a slow gather handed the rest of the round to another thread.
@@ -48,11 +47,13 @@ struct GatherRound: Sendable {
     /// What the threads of one round share.
     private final class State: Sendable {
         let members: [Member]
-        private let progress: Mutex<(next: Int, results: [Result?], left: Int, continuation: CheckedContinuation<[Result], Never>?)>
+        private let done: @Sendable ([Result]) -> Void
+        private let progress: Mutex<(next: Int, results: [Result?], left: Int)>
 
-        init(members: [Member], continuation: CheckedContinuation<[Result], Never>) {
+        init(members: [Member], done: @escaping @Sendable ([Result]) -> Void) {
             self.members = members
-            progress = Mutex((0, Array(repeating: nil, count: members.count), members.count, continuation))
+            self.done = done
+            progress = Mutex((0, Array(repeating: nil, count: members.count), members.count))
         }
 
         /// Gathers members in turn until none is left or a slow gather handed the rest to another thread.
@@ -68,19 +69,19 @@ struct GatherRound: Sendable {
                 }
                 // A slow gather hands the rest of the round on; one still running at its timeout is given up on.
                 let soon = min(member.timeout, GatherRound.handoff)
-                let handoff = GatherWatchdog.shared.add(after: soon) { [self] in
+                let handoff = TimerThread.shared.add(after: soon) { [self] in
                     relief.relieved.store(true, ordering: .releasing)
                     GatherThread.run { self.work() }
                 }
-                let timeout = GatherWatchdog.shared.add(after: member.timeout) { [self] in
+                let timeout = TimerThread.shared.add(after: member.timeout) { [self] in
                     record(index, Result(outcome: .timedOut, elapsed: member.timeout, time: context.time))
                 }
                 var c = collector
                 let outcome: CollectorBox.Outcome
                 do throws(CollectorError) { outcome = .points(try c.gather(context)) } catch { outcome = .failed(error) }
                 member.box.end(c)
-                GatherWatchdog.shared.remove(handoff)
-                GatherWatchdog.shared.remove(timeout)
+                TimerThread.shared.remove(handoff)
+                TimerThread.shared.remove(timeout)
                 // Recorded unless it timed out first: then the late points are dropped, as the round went on without them.
                 record(index, Result(outcome: outcome, elapsed: ContinuousClock.now - started, time: context.time))
             }
@@ -95,15 +96,13 @@ struct GatherRound: Sendable {
         }
 
         private func record(_ index: Int, _ result: Result) {
-            let finished = progress.withLock { p -> (CheckedContinuation<[Result], Never>, [Result])? in
+            let finished = progress.withLock { p -> [Result]? in
                 guard p.results[index] == nil else { return nil }
                 p.results[index] = result
                 p.left -= 1
-                guard p.left == 0, let continuation = p.continuation else { return nil }
-                p.continuation = nil
-                return (continuation, p.results.map { $0! })
+                return p.left == 0 ? p.results.map { $0! } : nil
             }
-            if let (continuation, results) = finished { continuation.resume(returning: results) }
+            if let finished { done(finished) }
         }
     }
 }
