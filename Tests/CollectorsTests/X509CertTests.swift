@@ -97,7 +97,7 @@ struct X509CertTests {
             "source": source, "common_name": "localhost", "country": "FR", "province": "Ile-de-France", "locality": "Paris",
             "organization": "Tock", "organizational_unit": "Probes", "serial_number": "1f2e",
             "signature_algorithm": "ECDSA-SHA256", "public_key_algorithm": "ECDSA", "issuer_common_name": "Tock Test Root",
-            "san": "localhost,127.0.0.1", "verification": "valid",
+            "san": "localhost,127.0.0.1", "verification": "valid", "type": "leaf",
         ])
         #expect(field(leaf, "verification_code") == .int(0))
         #expect(field(leaf, "verification_error") == nil)
@@ -113,7 +113,37 @@ struct X509CertTests {
         #expect(root.tags["issuer_common_name"] == "Tock Test Root")
         #expect(root.tags["organization"] == "Tock Test CA")
         #expect(root.tags["verification"] == "valid")
+        #expect(root.tags["type"] == "root")
         #expect(field(root, "enddate")!.numeric! - field(root, "startdate")!.numeric! == 30 * 86_400)
+    }
+
+    @Test("type: root when self-signed, intermediate for a CA inside a chain that verified, leaf otherwise (Telegraf's classification)")
+    func type() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        // root → intermediate → leaf, served as one bundle: leaf first, as a server sends it.
+        try "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+            .write(toFile: pki.directory + "/inter.ext", atomically: true, encoding: .utf8)
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try pki.run(["req"] + ec + ["-keyout", "inter.key", "-out", "inter.csr", "-subj", "/O=Tock Test CA/CN=Tock Test Intermediate"])
+        try pki.run(["x509", "-req", "-in", "inter.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "7",
+                     "-days", "20", "-sha256", "-extfile", "inter.ext", "-out", "inter.pem"])
+        try pki.run(["req"] + ec + ["-keyout", "leaf2.key", "-out", "leaf2.csr", "-subj", "/CN=localhost"])
+        try pki.run(["x509", "-req", "-in", "leaf2.csr", "-CA", "inter.pem", "-CAkey", "inter.key", "-set_serial", "8",
+                     "-days", "10", "-sha256", "-extfile", "leaf.ext", "-out", "leaf2.pem"])
+        let chain = pki.directory + "/chain.pem"
+        try (["leaf2.pem", "inter.pem", "ca.pem"].map { try String(contentsOfFile: pki.directory + "/" + $0, encoding: .utf8) })
+            .joined().write(toFile: chain, atomically: true, encoding: .utf8)
+
+        let trusted = try gather(["sources": .strings([chain]), "tls_ca": .string(pki.ca)])
+        #expect(trusted.map { $0.tags["common_name"] } == ["localhost", "Tock Test Intermediate", "Tock Test Root"])
+        #expect(trusted.map { $0.tags["verification"] } == ["valid", "valid", "valid"])
+        #expect(trusted.map { $0.tags["type"] } == ["leaf", "intermediate", "root"])
+
+        // Nothing verifies without the root: only the self-signed root is known for what it is.
+        let untrusted = try gather(["sources": .strings([chain])])
+        #expect(untrusted.map { $0.tags["verification"] } == ["invalid", "invalid", "invalid"])
+        #expect(untrusted.map { $0.tags["type"] } == ["leaf", "leaf", "root"])
     }
 
     @Test("https: without the CA among the roots, or for another server name, the chain is invalid with an error")

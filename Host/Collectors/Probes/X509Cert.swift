@@ -17,7 +17,13 @@ import X509
 /// `enddate` (seconds), `verification_code` (0 valid, 1 invalid) and `verification_error`, tagged `source` (the URL;
 /// `file:///path` for each file a glob matched), the subject's `common_name`, `country`, `province`, `locality`,
 /// `organization`, `organizational_unit`, `serial_number`, `signature_algorithm`, `public_key_algorithm`,
-/// `issuer_common_name`, `issuer_serial_number`, `san` and `verification` (`valid`/`invalid`).
+/// `issuer_common_name`, `issuer_serial_number`, `san`, `verification` (`valid`/`invalid`) and `type`.
+///
+/// `type` is Telegraf's classification: `root` for a self-signed certificate, `intermediate` for a CA certificate
+/// met inside a chain that verified (`unknown` when such a certificate is not a CA), `leaf` otherwise. As in Telegraf
+/// a classification is remembered across gathers (by signature), so an intermediate served by a server whose own
+/// certificate does not verify stays `leaf` until some chain through it verifies. The stapled OCSP tags
+/// (`ocsp_stapled`, `ocsp_status`, …) are not reported: swift-nio-ssl does not hand over the stapled response.
 ///
 /// As in Telegraf, the chain is read without checking it, then each certificate is verified against `tls_ca` (or
 /// the system's roots): the first with the others as intermediates and `server_name` (else the source's host) as
@@ -36,6 +42,9 @@ public struct X509CertCollector: Collector {
     let certFile: String
     let keyFile: String
     let excludeRootCerts: Bool
+    /// Telegraf's `type` of the certificates seen so far, by signature (at most ``classificationLimit``).
+    var classification: [Certificate.Signature: String] = [:]
+    static let classificationLimit = 4096
 
     public init(options: CollectorOptions) throws(CollectorError) {
         var o = options
@@ -119,8 +128,8 @@ public struct X509CertCollector: Collector {
     }
 
     /// The points of one source's certificates (only the first with `exclude_root_certs`).
-    func points(_ certificates: [Certificate], location: String, name: String, roots: [Certificate]?, now: Date,
-                time: Timestamp) -> [Point] {
+    mutating func points(_ certificates: [Certificate], location: String, name: String, roots: [Certificate]?, now: Date,
+                         time: Timestamp) -> [Point] {
         var points: [Point] = []
         for (index, certificate) in certificates.enumerated() {
             var tags = Self.tags(certificate, source: location)
@@ -131,13 +140,17 @@ public struct X509CertCollector: Collector {
                 ("enddate", .int(Int64(certificate.notValidAfter.timeIntervalSince1970))),
             ]
             let intermediates = index == 0 ? Array(certificates.dropFirst()) : []
-            if let error = Self.verify(certificate, intermediates: intermediates, roots: roots, name: index == 0 ? name : "") {
+            switch Self.verify(certificate, intermediates: intermediates, roots: roots, name: index == 0 ? name : "") {
+            case .failure(let error):
                 tags["verification"] = "invalid"
-                fields += [("verification_code", .int(1)), ("verification_error", .string(error))]
-            } else {
+                fields += [("verification_code", .int(1)), ("verification_error", .string(error.reason))]
+                classify(certificate, chain: [])
+            case .success(let chain):
                 tags["verification"] = "valid"
                 fields.append(("verification_code", .int(0)))
+                classify(certificate, chain: chain)
             }
+            tags["type"] = classification[certificate.signature] ?? "leaf"
             points.append(Point(name: "x509_cert", tags: Tags(tags.filter { !$0.value.isEmpty }), fields: Fields(fields), time: time))
             if excludeRootCerts { break }
         }
@@ -233,9 +246,32 @@ public struct X509CertCollector: Collector {
         return text
     }
 
-    /// Why `certificate` does not verify (`nil` when it does): a chain to `roots` (the system's when `nil`) through
-    /// `intermediates`, valid now, and for `name` when it is not empty.
-    static func verify(_ certificate: Certificate, intermediates: [Certificate], roots: [Certificate]?, name: String) -> String? {
+    /// Notes Telegraf's classification of `certificate` (a root when self-signed) and of the certificates after the
+    /// first in the chain it verified with (intermediates or roots), keeping any classification made before.
+    mutating func classify(_ certificate: Certificate, chain: [Certificate]) {
+        if classification.count >= Self.classificationLimit { classification = [:] }
+        if Self.isSelfSigned(certificate) { classification[certificate.signature] = "root" }
+        for member in chain.dropFirst() where classification[member.signature] == nil {
+            let isCA: Bool
+            if case .isCertificateAuthority? = try? member.extensions.basicConstraints { isCA = true } else { isCA = false }
+            classification[member.signature] = !isCA ? "unknown" : Self.isSelfSigned(member) ? "root" : "intermediate"
+        }
+    }
+
+    /// Whether the certificate's signature verifies with its own public key.
+    static func isSelfSigned(_ certificate: Certificate) -> Bool {
+        certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
+    }
+
+    /// Why a certificate does not verify.
+    struct VerificationFailure: Error {
+        var reason: String
+    }
+
+    /// The chain `certificate` verifies with (itself first, a root last), or why it does not: a chain to `roots` (the
+    /// system's when `nil`) through `intermediates`, valid now, and for `name` when it is not empty.
+    static func verify(_ certificate: Certificate, intermediates: [Certificate], roots: [Certificate]?,
+                       name: String) -> Result<[Certificate], VerificationFailure> {
         let store = roots.map { CertificateStore($0) } ?? CertificateStore.systemTrustRoots
         let result = Mutex<CertificateValidationResult?>(nil)
         let done = DispatchSemaphore(value: 0)
@@ -255,11 +291,11 @@ public struct X509CertCollector: Collector {
         }
         done.wait()
         switch result.withLock({ $0 }) {
-        case .validCertificate?: return nil
+        case .validCertificate(let chain)?: return .success(Array(chain))
         case .couldNotValidate(let failures)?:
-            if failures.isEmpty { return "x509: certificate signed by unknown authority" }
-            return failures.map { $0.policyFailureReason.description }.joined(separator: "; ")
-        case nil: return "verification did not finish"
+            if failures.isEmpty { return .failure(VerificationFailure(reason: "x509: certificate signed by unknown authority")) }
+            return .failure(VerificationFailure(reason: failures.map { $0.policyFailureReason.description }.joined(separator: "; ")))
+        case nil: return .failure(VerificationFailure(reason: "verification did not finish"))
         }
     }
 }
