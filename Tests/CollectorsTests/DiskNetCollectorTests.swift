@@ -152,6 +152,22 @@ struct NetstatNetlinkTests {
         let v6 = try #require(SockDiag.countByState(family: UInt8(AF_INET6), protocol: UInt8(IPPROTO_TCP)))
         #expect(both[10] == viaNetlink[10] + v6[10])
         #expect(both[1] >= 2)
+        // The UDP count from sockstat's counters is the number of sockets a dump of the UDP tables lists (compared
+        // a few times: other processes on this machine open and close sockets between the two readings).
+        var agreed: [(Int, Int)] = []
+        for _ in 0..<10 {
+            let counters = try #require(HostFS.live.bytes("/proc/net/sockstat"))
+            let sockstat = try #require(NetstatCollector.inUse(counters, "UDP"))
+            let sockstat6 = NetstatCollector.inUse(HostFS.live.bytes("/proc/net/sockstat6") ?? [], "UDP6") ?? 0
+            let dumped = (SockDiag.countByState(family: UInt8(AF_INET), protocol: UInt8(IPPROTO_UDP))?.reduce(0, +) ?? -1)
+                + (SockDiag.countByState(family: UInt8(AF_INET6), protocol: UInt8(IPPROTO_UDP))?.reduce(0, +) ?? 0)
+            agreed.append((sockstat + sockstat6, dumped))
+            if sockstat >= 1 && sockstat + sockstat6 == dumped { break }
+        }
+        #expect(agreed.contains { $0.0 >= 1 && $0.0 == $0.1 }, "sockstat against the dump: \(agreed)")
+        #expect(NetstatCollector.inUse(Array("sockets: used 70\nTCP: inuse 1 orphan 0\nUDP: inuse 12 mem 3\n".utf8), "UDP") == 12)
+        #expect(NetstatCollector.inUse(Array("UDP: inuse\n".utf8), "UDP") == nil)
+        #expect(NetstatCollector.inUse(Array("UDPLITE: inuse 4\n".utf8), "UDP") == nil)
         var collector = try NetstatCollector.make()
         collector.useNetlink = true
         let netlink = try collector.gather(GatherContext(time: 0))[0]

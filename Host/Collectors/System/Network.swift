@@ -82,7 +82,9 @@ public struct NetCollector: Collector {
 
 /// Telegraf's `netstat` input: TCP connections by state and UDP sockets. On the running host (`/proc` not moved by
 /// `HOST_PROC`) it asks the kernel through `sock_diag` netlink, which costs it half of formatting
-/// `/proc/net/{tcp,tcp6,udp,udp6}`; it reads those files when netlink is refused, and under a moved `/proc`.
+/// `/proc/net/{tcp,tcp6,udp,udp6}`, and takes the UDP count from `/proc/net/sockstat{,6}` (`UDP: inuse N`, the
+/// sockets in the kernel's UDP table, which a dump would walk slot by slot to list); it reads the listings when
+/// netlink or the counters are refused, and under a moved `/proc`.
 public struct NetstatCollector: Collector {
     public static let name = "netstat"
     public static let summary = "tcp_established, tcp_listen, tcp_time_wait, … and udp_socket"
@@ -115,7 +117,13 @@ public struct NetstatCollector: Collector {
         } else {
             try gatherTCPPerFamily(host, netlink: netlink, into: &tcp, readAny: &readAny)
         }
-        for (family, file) in [(UInt8(AF_INET), "udp"), (UInt8(AF_INET6), "udp6")] {
+        for (family, file, statFile, protocolName) in [(UInt8(AF_INET), "udp", "sockstat", "UDP"),
+                                                       (UInt8(AF_INET6), "udp6", "sockstat6", "UDP6")] {
+            if netlink, let bytes = host.bytes(host.proc + "/net/" + statFile), let inUse = Self.inUse(bytes, protocolName) {
+                readAny = true
+                udp += inUse
+                continue
+            }
             if netlink, let counts = SockDiag.countByState(family: family, protocol: UInt8(IPPROTO_UDP)) {
                 readAny = true
                 udp += counts.reduce(0, +)
@@ -132,6 +140,27 @@ public struct NetstatCollector: Collector {
             counts[code < Self.fieldByCode.count ? Self.fieldByCode[code] : "tcp_none", default: 0] += Int64(count)
         }
         return [Point(name: "netstat", fields: Fields(counts.mapValues { FieldValue.int($0) }), time: context.time)]
+    }
+
+    /// The `inuse` count of `name`'s line (`UDP: inuse 3 mem 1`) in a `/proc/net/sockstat` file.
+    static func inUse(_ bytes: [UInt8], _ name: String) -> Int? {
+        let prefix = Array((name + ": inuse ").utf8)
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            if lineEnd - lineStart > prefix.count, bytes[lineStart..<lineStart + prefix.count].elementsEqual(prefix) {
+                var value = 0
+                var index = lineStart + prefix.count
+                while index < lineEnd, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                    value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+                    index += 1
+                }
+                return index > lineStart + prefix.count ? value : nil
+            }
+            lineStart = lineEnd + 1
+        }
+        return nil
     }
 
     /// TCP sockets per state, asked per family (a kernel without the older one-walk request) or read from
