@@ -21,6 +21,7 @@ public final class CollectorAgent: Sendable {
     let logger: Logger
     let started = ContinuousClock.now
     private let collectorCount: Mutex<Int>
+    private let heartbeats = Mutex<RepeatingTimer?>(nil)
 
     /// Opens the disk buffer and builds every collector (refusing bad options before anything runs).
     public init(configuration settings: AgentConfiguration, collectors: [CollectorConfig], version: String,
@@ -46,7 +47,7 @@ public final class CollectorAgent: Sendable {
         scheduler = CollectorScheduler(collectors, host: host, hostTags: tags, clock: { Self.now }, logger: logger, sink: { points in shipper.submit(points) })
         collectorCount = Mutex(collectors.count)
         do { try scheduler.start() } catch {
-            Task { await client.shutdown() }
+            client.shutdownBlocking()
             throw .collectors(error)
         }
         let totals = buffer.totals
@@ -58,25 +59,39 @@ public final class CollectorAgent: Sendable {
     /// Ships until cancelled (SIGTERM, SIGINT); then stops the collectors, seals what is open and sends what the
     /// server takes within `drain`, leaving the rest on disk for the next run.
     public func run(drain: Duration = .seconds(3)) async {
+        start()
+        await untilCancelled()
+        // The stop runs outside the cancelled task: its gathers, writes and waits must not be cut short.
+        await Shipper.onThread("tock-stop") { [self] in stop(drain: drain) }
+    }
+
+    /// Starts shipping: the sender, the flushes and the heartbeats (the collectors run from ``init``). Nothing here
+    /// uses Swift's concurrency: the agent's executable runs the whole agent on threads of its own.
+    public func start() {
         logger.info("shipping to \(configuration.urls.joined(separator: ", ")) as host=\(hostTags["host"]!)\(hostTags["location"].map { " location=\($0)" } ?? ""), buffer \(shipper.buffer.directory)")
         shipper.submit([heartbeat()])
-        let heartbeats = RepeatingTimer(every: configuration.heartbeatInterval,
+        heartbeats.withLock { heartbeats in
+            heartbeats = RepeatingTimer(every: configuration.heartbeatInterval,
                                         slack: CollectorScheduler.tolerance(of: configuration.heartbeatInterval)) { [self] in
-            shipper.submit([heartbeat()])
+                shipper.submit([heartbeat()])
+            }
         }
-        await shipper.run()
-        heartbeats.cancel()
-        // The stop runs outside the cancelled task: its gathers, writes and waits must not be cut short.
-        await Task { [self] in
-            await scheduler.drain()
-            shipper.submit([heartbeat()])
-            await shipper.drain(within: drain)
-        }.value
+        shipper.start()
+    }
+
+    /// Stops the sender, then the collectors (waiting for the gathers in progress), seals what is open and sends what
+    /// the server takes within `drain`, leaving the rest on disk for the next run. Blocks the calling thread.
+    public func stop(drain: Duration = .seconds(3)) {
+        heartbeats.withLock { $0?.cancel() }
+        shipper.stop()
+        scheduler.drainBlocking()
+        shipper.submit([heartbeat()])
+        shipper.drainBlocking(within: drain)
         let totals = shipper.buffer.totals
         if totals.batches > 0 {
             logger.info("stopped with \(totals.points) points buffered in \(shipper.buffer.directory); they are sent on the next start")
         }
-        await client.shutdown()
+        client.shutdownBlocking()
     }
 
     /// Runs `collectors` from now on (SIGHUP): unchanged sections keep their schedule.

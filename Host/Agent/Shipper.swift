@@ -1,5 +1,6 @@
 import Collectors
 import CompressNIO
+import Dispatch
 import Foundation
 import LineProtocol
 import Logging
@@ -197,21 +198,47 @@ public final class Shipper: Sendable {
 
     // MARK: Sending
 
-    /// Seals open batches every flush interval and sends the buffer's batches until cancelled. The sending runs on a
-    /// thread of its own and the flushes on the ``TimerThread``: an agent at rest wakes no thread of Swift's or
-    /// Dispatch's pools. Returns once the write in progress was cut short and the sender's thread has ended.
-    public func run() async {
-        let interruption = WriteInterruption()
-        let flush = RepeatingTimer(every: configuration.flushInterval,
-                                   slack: CollectorScheduler.tolerance(of: configuration.flushInterval)) { [self] in seal() }
-        await withTaskCancellationHandler {
-            await Self.onThread("tock-agent-sender") { [self] in sendLoop(interruption) }
-        } onCancel: { [signal] in
-            flush.cancel()
-            signal.stop()
-            interruption.interrupt()
+    /// What runs between ``start()`` and ``stop()``.
+    private struct Running: Sendable {
+        var flush: RepeatingTimer
+        var interruption: WriteInterruption
+        var ended: DispatchSemaphore
+    }
+
+    private let running = Mutex<Running?>(nil)
+
+    /// Starts sealing open batches every flush interval (on the ``TimerThread``) and sending the buffer's batches (on
+    /// a thread of its own): an agent at rest wakes no thread of Swift's or Dispatch's pools.
+    public func start() {
+        running.withLock { running in
+            guard running == nil else { return }
+            let interruption = WriteInterruption()
+            let ended = DispatchSemaphore(value: 0)
+            let flush = RepeatingTimer(every: configuration.flushInterval,
+                                       slack: CollectorScheduler.tolerance(of: configuration.flushInterval)) { [self] in seal() }
+            startThread(name: "tock-sender") { [self] in
+                sendLoop(interruption)
+                ended.signal()
+            }
+            running = Running(flush: flush, interruption: interruption, ended: ended)
         }
-        flush.cancel()
+    }
+
+    /// Stops the flushes and the sender, cutting a write in progress short; returns once the sender's thread has
+    /// ended (it blocks the calling thread until then).
+    public func stop() {
+        guard let stopped = running.withLock({ $0 }) else { return }
+        stopped.flush.cancel()
+        signal.stop()
+        stopped.interruption.interrupt()
+        stopped.ended.wait()
+    }
+
+    /// ``start()``, then ``stop()`` when the calling task is cancelled.
+    public func run() async {
+        start()
+        await untilCancelled()
+        await Self.onThread("tock-stop") { [self] in stop() }
     }
 
     /// Runs `body` on a new thread of its own; returns when it has.
@@ -334,14 +361,17 @@ public final class Shipper: Sendable {
     /// At shutdown: seals the open batches and sends what the server takes before `limit` has passed (a write still
     /// in progress then is cut short); the rest stays on disk for the next run.
     public func drain(within limit: Duration) async {
+        await Self.onThread("tock-drain") { [self] in drainBlocking(within: limit) }
+    }
+
+    /// ``drain(within:)`` on the calling thread, which it blocks.
+    public func drainBlocking(within limit: Duration) {
         seal()
         let interruption = WriteInterruption()
         let deadline = ContinuousClock.now + limit
         let cutoff = TimerThread.shared.add(after: limit) { interruption.interrupt() }
-        await Self.onThread("tock-agent-drain") { [self] in
-            while ContinuousClock.now < deadline, !interruption.isInterrupted, let entry = buffer.oldest() {
-                if case .retry = deliver(entry, interruption) { break }
-            }
+        while ContinuousClock.now < deadline, !interruption.isInterrupted, let entry = buffer.oldest() {
+            if case .retry = deliver(entry, interruption) { break }
         }
         TimerThread.shared.remove(cutoff)
         // What is left waits for the next run.
@@ -391,5 +421,29 @@ private final class SenderSignal: @unchecked Sendable {
         condition.withLock {
             while !isStopped, TimerThread.now < deadline { condition.wait(until: deadline) }
         }
+    }
+}
+
+/// Returns once the calling task is cancelled.
+func untilCancelled() async {
+    final class Waiter: Sendable {
+        let state = Mutex<(cancelled: Bool, continuation: CheckedContinuation<Void, Never>?)>((false, nil))
+    }
+    let waiter = Waiter()
+    await withTaskCancellationHandler {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let cancelled = waiter.state.withLock { state -> Bool in
+                if !state.cancelled { state.continuation = continuation }
+                return state.cancelled
+            }
+            if cancelled { continuation.resume() }
+        }
+    } onCancel: {
+        let continuation = waiter.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.cancelled = true
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume()
     }
 }

@@ -61,6 +61,11 @@ public final class WriteClient: Sendable {
         try? await client.shutdown()
     }
 
+    /// ``shutdown()`` on the calling thread, which it blocks (never an event loop's).
+    public func shutdownBlocking() {
+        try? client.syncShutdown()
+    }
+
     /// Sends `batch` to the first server that takes it: a server that cannot be reached or answers 5xx is skipped
     /// for the next. A server that refuses the points answers for all of them.
     ///

@@ -64,7 +64,16 @@ public struct AgentCommand: AsyncParsableCommand {
 
     public init() {}
 
-    public func run() async throws {
+    /// What both ways of running the agent start from.
+    struct Prepared {
+        var agent: CollectorAgent
+        var logger: Logger
+        /// When the collectors have gathered once and the shipper has sent (or tried to).
+        var settle: Duration
+    }
+
+    /// Reads the configuration and the flags and builds the agent (its collectors start gathering).
+    func prepare() throws -> Prepared {
         var settings = AgentConfiguration()
         var collectors: [CollectorConfig] = []
         if let config {
@@ -95,15 +104,41 @@ public struct AgentCommand: AsyncParsableCommand {
         do { agent = try CollectorAgent(configuration: settings, collectors: collectors, version: TockVersion.current, logger: logger) } catch {
             throw ValidationError(error.description)
         }
-        let runner = Task { await agent.run() }
-        // Once the collectors have gathered and the shipper has sent (or tried to), what only start-up used need not
-        // stay resident.
-        let settle = collectors.map(\.interval).max() ?? .seconds(10)
-        let trimmer = Task {
-            guard (try? await Task.sleep(for: settle + .seconds(2))) != nil else { return }
+        return Prepared(agent: agent, logger: logger, settle: collectors.map(\.interval).max() ?? .seconds(10))
+    }
+
+    /// Once the collectors have gathered and the shipper has sent (or tried to), what only start-up used need not
+    /// stay resident.
+    static func releaseStartupPages(after prepared: Prepared) -> TimerThread.ID {
+        let logger = prepared.logger
+        return TimerThread.shared.add(after: prepared.settle + .seconds(2)) {
             let bytes = StartupPages.release()
             logger.debug("start-up pages released from \(bytes >> 20) MiB of read-only mappings")
         }
+    }
+
+    /// SIGHUP: re-reads the configuration's collector sections; the unchanged ones keep their schedule.
+    func reload(_ agent: CollectorAgent, logger: Logger) {
+        guard let file = config else { return logger.info("SIGHUP: no configuration file to re-read") }
+        do {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            var sections = try CollectorsSection.parseWithScrapers(text, file: file)
+            if sections.isEmpty { sections = Self.defaultCollectors.map { CollectorConfig(name: $0) } }
+            let changes = try agent.reload(sections)
+            logger.info("SIGHUP: collectors kept \(changes.kept), started \(changes.started), stopped \(changes.stopped)")
+        } catch {
+            logger.error("SIGHUP: collectors not reloaded, the running ones are kept: \(error)")
+        }
+    }
+
+    /// `tock agent` inside `tock` (no `tock-agent` beside it): signals through Dispatch, as `tock`'s other threads
+    /// may not block them.
+    public func run() async throws {
+        let prepared = try prepare()
+        let agent = prepared.agent
+        let logger = prepared.logger
+        let runner = Task { await agent.run() }
+        let trimmer = Self.releaseStartupPages(after: prepared)
         var sources: [any DispatchSourceSignal] = []
         let queue = DispatchQueue(label: "tock.agent.signals")
         for number in [SIGTERM, SIGINT] {
@@ -118,24 +153,40 @@ public struct AgentCommand: AsyncParsableCommand {
         }
         signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
-        let file = config
-        hangup.setEventHandler {
-            guard let file else { return logger.info("SIGHUP: no configuration file to re-read") }
-            do {
-                let text = try String(contentsOfFile: file, encoding: .utf8)
-                var sections = try CollectorsSection.parseWithScrapers(text, file: file)
-                if sections.isEmpty { sections = Self.defaultCollectors.map { CollectorConfig(name: $0) } }
-                let changes = try agent.reload(sections)
-                logger.info("SIGHUP: collectors kept \(changes.kept), started \(changes.started), stopped \(changes.stopped)")
-            } catch {
-                logger.error("SIGHUP: collectors not reloaded, the running ones are kept: \(error)")
-            }
-        }
+        hangup.setEventHandler { reload(agent, logger: logger) }
         hangup.resume()
         sources.append(hangup)
         await runner.value
-        trimmer.cancel()
+        TimerThread.shared.remove(trimmer)
         for source in sources { source.cancel() }
+    }
+
+    /// `tock-agent`: the whole agent on threads of its own, without Swift's concurrency or Dispatch's pools, whose
+    /// threads would wake every second and start and end every round. The calling (main) thread blocks SIGTERM,
+    /// SIGINT and SIGHUP before any other thread exists, so that every thread inherits the mask, and takes them
+    /// with `sigwait`.
+    public func runOnThreads() throws {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, number) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let prepared = try prepare()
+        let agent = prepared.agent
+        let logger = prepared.logger
+        agent.start()
+        let trimmer = Self.releaseStartupPages(after: prepared)
+        while true {
+            var number: Int32 = 0
+            guard sigwait(&signals, &number) == 0 else { continue }
+            if number == SIGHUP {
+                reload(agent, logger: logger)
+                continue
+            }
+            logger.info("signal \(number): stopping")
+            break
+        }
+        TimerThread.shared.remove(trimmer)
+        agent.stop()
     }
 
     func apply(to settings: inout AgentConfiguration) throws {

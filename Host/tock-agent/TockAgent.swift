@@ -6,12 +6,12 @@ import ArgumentParser
 /// collects on every host stays small.
 @main
 enum TockAgent {
-    /// Parses the arguments as `tock agent` does and runs the agent. In an async function the command's async `run()`
-    /// is the one called (top-level code would pick the synchronous one, which prints the help).
-    static func main() async {
+    /// Parses the arguments as `tock agent` does and runs the agent on threads of its own: the executable never
+    /// starts Swift's concurrency or Dispatch's thread pools (see ``AgentCommand/runOnThreads()``).
+    static func main() {
         do {
-            var command = try AgentCommand.parse(Array(CommandLine.arguments.dropFirst()))
-            try await command.run()
+            let command = try AgentCommand.parse(Array(CommandLine.arguments.dropFirst()))
+            try command.runOnThreads()
         } catch {
             AgentCommand.exit(withError: error)
         }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -146,8 +147,28 @@ public final class CollectorScheduler: Sendable {
         let (rounds, tasks) = takeAll()
         for round in rounds { round.cancel() }
         for task in tasks { task.cancel() }
-        for round in rounds { await round.finished() }
+        for round in rounds { await withCheckedContinuation { done in round.whenIdle { done.resume() } } }
         for task in tasks { await task.value }
+    }
+
+    /// ``drain()`` for a caller on a thread of its own (it blocks the thread): the agent's executable, which runs
+    /// without Swift's concurrency pools.
+    public func drainBlocking() {
+        let (rounds, tasks) = takeAll()
+        for round in rounds { round.cancel() }
+        for task in tasks { task.cancel() }
+        let idle = DispatchSemaphore(value: 0)
+        for round in rounds {
+            round.whenIdle { idle.signal() }
+            idle.wait()
+        }
+        for task in tasks {
+            Task {
+                await task.value
+                idle.signal()
+            }
+            idle.wait()
+        }
     }
 
     /// Every round and every streaming collector's task, forgotten.
@@ -252,8 +273,8 @@ private final class Round: Sendable {
         var timer: TimerThread.ID?
         var gathering = false
         var stopped = false
-        /// ``finished()`` callers waiting for the gather in progress.
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Called once the gather in progress is over (``whenIdle(_:)``).
+        var waiters: [@Sendable () -> Void] = []
     }
 
     let interval: Duration
@@ -301,7 +322,7 @@ private final class Round: Sendable {
             defer { state.waiters = [] }
             return (!state.stopped, state.waiters)
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter() }
         return goOn
     }
 
@@ -314,16 +335,14 @@ private final class Round: Sendable {
         }
     }
 
-    /// Returns once no gather of the round is in progress.
-    func finished() async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                guard state.gathering else { return true }
-                state.waiters.append(waiter)
-                return false
-            }
-            if now { waiter.resume() }
+    /// Calls `idle` once no gather of the round is in progress (at once when none is).
+    func whenIdle(_ idle: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            guard state.gathering else { return true }
+            state.waiters.append(idle)
+            return false
         }
+        if now { idle() }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PluginSupervisor
 import Synchronization
 import TockModel
 
@@ -162,7 +163,7 @@ final class GatherThreadPool: @unchecked Sendable {
         let spawn = jobs.count > idle
         condition.signal()
         condition.unlock()
-        if spawn { Thread { [self] in work() }.start() }
+        if spawn { startThread(name: "tock-gather") { [self] in work() } }
     }
 
     private func work() {

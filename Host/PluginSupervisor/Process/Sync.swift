@@ -1,4 +1,5 @@
 import Glibc
+import Foundation
 
 /// A mutex with a condition variable on the monotonic clock, for the supervisor's threads.
 ///
@@ -74,6 +75,8 @@ package func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
     var thread = pthread_t()
     let rc = pthread_create(&thread, &attr, { raw in
         let b = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+        // Named for `ps -L` and `top -H` (a thread otherwise takes its creator's name); Linux keeps 15 bytes.
+        Thread.current.name = String(decoding: b.name.utf8.prefix(15), as: UTF8.self)
         b.body()
         return nil
     }, box)
