@@ -91,4 +91,7 @@ rows = [dict(zip(l.split()[0::2], l.split()[1::2])) for l in sys.stdin if l.stri
 keys = ["agent_cpu_s", "ne_cpu_s", "agent_rss_mb", "ne_rss_mb", "agent_hwm_mb", "ne_hwm_mb", "agent_anon_mb", "ne_anon_mb"]
 med = {k: statistics.median(float(r[k]) for r in rows) for k in keys}
 print("median over %d runs of %ss:" % (len(rows), sys.argv[1]), " ".join("%s %.2f" % (k, med[k]) for k in keys))
+ratios = [float(r["agent_cpu_s"]) / float(r["ne_cpu_s"]) for r in rows if float(r["ne_cpu_s"]) > 0]
+if ratios:
+    print("agent CPU / node-exporter CPU per run:", " ".join("%.2f" % x for x in ratios), "median %.2f" % statistics.median(ratios))
 ' "$DURATION"

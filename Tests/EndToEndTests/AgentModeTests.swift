@@ -38,6 +38,48 @@ final class AgentProcess {
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
 
+/// An agent whose only collector is `seq_exec.py`, which gathers 0, 1, 2, … and writes each number it printed to a
+/// ledger: what the agent collected is known exactly, whatever became of it.
+struct SeqAgent {
+    let dir: String
+    let influx: InfluxDBServer
+    let database: String
+    var ledger: String { dir + "/ledger" }
+    var configPath: String { dir + "/agent.conf" }
+
+    /// Writes the configuration: the `[agent]` section's `settings` (beside urls, database and buffer-dir) and the
+    /// sequence collector every 100 ms.
+    func configure(_ settings: [String: String]) throws {
+        let lines = settings.sorted { $0.key < $1.key }.map { "  \($0.key) = \"\($0.value)\"" }.joined(separator: "\n")
+        try """
+            [agent]
+              urls = ["\(influx.url)"]
+              database = "\(database)"
+              buffer-dir = "\(dir)/buffer"
+            \(lines)
+
+            [[collectors.exec]]
+              interval = "100ms"
+              commands = ["python3 \(TockBinary.root)/Tests/Fixtures/collectors/seq_exec.py \(dir)/state \(ledger)"]
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// The numbers gathered so far.
+    func written() -> [Int] {
+        ((try? String(contentsOfFile: ledger, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
+    }
+
+    /// The numbers InfluxDB holds.
+    func shipped() async -> [Int] {
+        let rows = (try? await influx.rows("SELECT n FROM agent_seq", database: database)) ?? []
+        return rows.compactMap { ($0["n"] as? NSNumber)?.intValue }
+    }
+
+    func start() throws -> AgentProcess {
+        try AgentProcess(["--config", configPath], logPath: dir + "/agent.log")
+    }
+}
+
 @Suite("tock agent: collectors shipped to a remote /write, surviving server and agent restarts", .serialized)
 struct AgentModeTests {
     @Test("to a real InfluxDB: an InfluxDB restart and an agent restart in between lose no point; heartbeats carry host and location",
@@ -47,33 +89,13 @@ struct AgentModeTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let influx = try await InfluxDBServer.start()
         defer { influx.destroy() }
-        let fixture = TockBinary.root + "/Tests/Fixtures/collectors/seq_exec.py"
-        let ledger = dir + "/ledger"
-        let config = dir + "/agent.conf"
-        try """
-            [agent]
-              urls = ["\(influx.url)"]
-              database = "agent_e2e"
-              location = "725"
-              hostname = "printer-host"
-              flush-interval = "200ms"
-              heartbeat-interval = "500ms"
-              retry-max-interval = "500ms"
-              buffer-dir = "\(dir)/buffer"
+        let seq = SeqAgent(dir: dir, influx: influx, database: "agent_e2e")
+        try seq.configure(["location": "725", "hostname": "printer-host", "flush-interval": "200ms",
+                           "heartbeat-interval": "500ms", "retry-max-interval": "500ms"])
+        func shipped() async -> [Int] { await seq.shipped() }
+        func written() -> [Int] { seq.written() }
 
-            [[collectors.exec]]
-              interval = "100ms"
-              commands = ["python3 \(fixture) \(dir)/state \(ledger)"]
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        func shipped() async -> [Int] {
-            let rows = (try? await influx.rows("SELECT n FROM agent_seq", database: "agent_e2e")) ?? []
-            return rows.compactMap { ($0["n"] as? NSNumber)?.intValue }
-        }
-        func written() -> [Int] {
-            ((try? String(contentsOfFile: ledger, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
-        }
-
-        var agent = try AgentProcess(["--config", config], logPath: dir + "/agent.log")
+        var agent = try seq.start()
         try await DaemonProcess.waitUntil("points reach InfluxDB (the agent created the database)") { await shipped().count >= 5 }
 
         influx.stop()
@@ -87,7 +109,7 @@ struct AgentModeTests {
         let buffered = try FileManager.default.contentsOfDirectory(atPath: dir + "/buffer").filter { $0.hasSuffix(".batch") }
         #expect(!buffered.isEmpty)
 
-        agent = try AgentProcess(["--config", config], logPath: dir + "/agent.log")
+        agent = try seq.start()
         try await Task.sleep(for: .milliseconds(800))
         try await influx.restart()
         try await DaemonProcess.waitUntil("the buffered points reach InfluxDB after its restart", timeout: 30) {
@@ -117,41 +139,23 @@ struct AgentModeTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let influx = try await InfluxDBServer.start()
         defer { influx.destroy() }
-        let fixture = TockBinary.root + "/Tests/Fixtures/collectors/seq_exec.py"
-        let ledger = dir + "/ledger"
-        func config(flush: String) -> String {
-            """
-            [agent]
-              urls = ["\(influx.url)"]
-              database = "agent_kill"
-              flush-interval = "\(flush)"
-              heartbeat-interval = "1h"
-              buffer-dir = "\(dir)/buffer"
-
-            [[collectors.exec]]
-              interval = "100ms"
-              commands = ["python3 \(fixture) \(dir)/state \(ledger)"]
-            """
-        }
-        func written() -> [Int] {
-            ((try? String(contentsOfFile: ledger, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
-        }
+        let seq = SeqAgent(dir: dir, influx: influx, database: "agent_kill")
+        func written() -> [Int] { seq.written() }
         // A flush interval of an hour: nothing is sealed before the kill.
-        try config(flush: "1h").write(toFile: dir + "/agent.conf", atomically: true, encoding: .utf8)
-        var agent = try AgentProcess(["--config", dir + "/agent.conf"], logPath: dir + "/agent.log")
+        try seq.configure(["flush-interval": "1h", "heartbeat-interval": "1h"])
+        var agent = try seq.start()
         try await DaemonProcess.waitUntil("the agent collected ten points") { written().count >= 10 }
         kill(agent.process.processIdentifier, SIGKILL)
         agent.process.waitUntilExit()
         let collected = written()
         #expect(FileManager.default.fileExists(atPath: dir + "/buffer/open.journal"))
 
-        try config(flush: "200ms").write(toFile: dir + "/agent.conf", atomically: true, encoding: .utf8)
-        agent = try AgentProcess(["--config", dir + "/agent.conf"], logPath: dir + "/agent.log")
+        try seq.configure(["flush-interval": "200ms", "heartbeat-interval": "1h"])
+        agent = try seq.start()
         // The last gather may have been under way when the agent was killed: it was never collected.
         let expected = Set(collected.dropLast(1))
         try await DaemonProcess.waitUntil("the first run's points reach InfluxDB", timeout: 30) {
-            let rows = (try? await influx.rows("SELECT n FROM agent_seq", database: "agent_kill")) ?? []
-            return Set(rows.compactMap { ($0["n"] as? NSNumber)?.intValue }).isSuperset(of: expected)
+            Set(await seq.shipped()).isSuperset(of: expected)
         }
         #expect(agent.stop() == 0)
         #expect(agent.log.contains("collected but not sealed by the last run were recovered from its journal"), "\(agent.log)")
