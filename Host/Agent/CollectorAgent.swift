@@ -1,6 +1,7 @@
 import Collectors
 import Foundation
 import Logging
+import PluginSupervisor
 import Synchronization
 import TockModel
 
@@ -123,7 +124,7 @@ public final class CollectorAgent: Sendable {
         return Point(name: "tock_agent", tags: Tags(hostTags), fields: Fields(fields), time: Self.now)
     }
 
-    static var now: Timestamp { Int64(Date().timeIntervalSince1970 * 1e9) }
+    static var now: Timestamp { wallClockNanos() }
 }
 
 extension AgentConfiguration {

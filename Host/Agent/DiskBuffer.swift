@@ -157,11 +157,10 @@ public final class DiskBuffer: Sendable {
     public func read(_ entry: Entry) throws(DiskBufferError) -> Batch? {
         guard state.withLock({ $0.entries.contains(entry) }) else { return nil }
         let path = self.path(entry)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = OpenBatchJournal.read(path) else {
             if state.withLock({ !$0.entries.contains(entry) }) { return nil }
             throw DiskBufferError("cannot read the buffered batch \(path)")
         }
-        let bytes = [UInt8](data)
         guard let end = bytes.firstIndex(of: UInt8(ascii: "\n")),
               let header = Self.parseHeader(String(decoding: bytes[..<end], as: UTF8.self)) else {
             throw DiskBufferError("the buffered batch \(path) has no valid header")
@@ -188,7 +187,8 @@ public final class DiskBuffer: Sendable {
 
     /// The file of the batch numbered `sequence`.
     private func path(_ sequence: UInt64) -> String {
-        "\(directory)/\(String(format: "%020llu", sequence)).batch"
+        let digits = String(sequence)
+        return "\(directory)/\(String(repeating: "0", count: max(0, 20 - digits.count)))\(digits).batch"
     }
 
     // MARK: Files
@@ -210,15 +210,53 @@ public final class DiskBuffer: Sendable {
         var values: [String: String] = [:]
         for word in words.dropFirst(2) {
             guard let equals = word.firstIndex(of: "=") else { return nil }
-            values[String(word[..<equals])] = String(word[word.index(after: equals)...]).removingPercentEncoding
+            values[String(word[..<equals])] = unescape(word[word.index(after: equals)...])
         }
         guard let database = values["db"], let rp = values["rp"], let points = values["points"].flatMap({ Int($0) }),
               let gzip = values["gzip"] else { return nil }
         return Header(database: database, retentionPolicy: rp, points: points, gzip: gzip == "1")
     }
 
+    /// `text` with every byte but ASCII letters, digits, `-`, `_` and `.` percent-encoded (plain bytes, not
+    /// Foundation's `CharacterSet`, whose Unicode tables would stay resident in the agent for one header a round).
     static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? ""
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The text `escape` (or an earlier agent's `addingPercentEncoding`, which left non-ASCII letters as they were)
+    /// wrote; nil for a `%` not followed by two hex digits, or bytes that are not UTF-8.
+    static func unescape(_ text: Substring) -> String? {
+        var out: [UInt8] = []
+        var bytes = text.utf8.makeIterator()
+        func hexValue(_ byte: UInt8?) -> UInt8? {
+            switch byte {
+            case let b? where b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"): b - UInt8(ascii: "0")
+            case let b? where b >= UInt8(ascii: "A") && b <= UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+            case let b? where b >= UInt8(ascii: "a") && b <= UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+            default: nil
+            }
+        }
+        while let byte = bytes.next() {
+            guard byte == UInt8(ascii: "%") else {
+                out.append(byte)
+                continue
+            }
+            guard let high = hexValue(bytes.next()), let low = hexValue(bytes.next()) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return String(validating: out, as: UTF8.self)
     }
 
     static func readHeader(_ path: String) -> Header? {

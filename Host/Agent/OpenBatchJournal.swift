@@ -139,7 +139,8 @@ final class OpenBatchJournal: Sendable {
         return (records, true)
     }
 
-    private static func read(_ path: String) -> [UInt8]? {
+    /// A whole file; nil when it cannot be read.
+    static func read(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

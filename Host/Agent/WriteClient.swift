@@ -24,6 +24,8 @@ public final class WriteClient: Sendable {
     let configuration: AgentConfiguration
     let authorization: String?
     let userAgent: String
+    /// ``writeRequest(_:database:retentionPolicy:)``'s requests, by server, database and retention policy.
+    private let requests = Mutex<[String: HTTPClient.Request]>([:])
 
     public init(configuration: AgentConfiguration, version: String) throws(AgentConfigurationError) {
         self.configuration = configuration
@@ -84,7 +86,10 @@ public final class WriteClient: Sendable {
     }
 
     func write(_ batch: DiskBuffer.Batch, to base: String, mayCreate: Bool = true, interruption: WriteInterruption? = nil) -> Outcome {
-        let url = Self.endpoint(base, path: "/write", query: [("db", batch.database), ("rp", batch.retentionPolicy), ("precision", "ns")])
+        let template: HTTPClient.Request
+        do { template = try writeRequest(base, database: batch.database, retentionPolicy: batch.retentionPolicy) } catch {
+            return .retry("\(base): \(Self.describe(error))")
+        }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "User-Agent", value: userAgent)
@@ -92,7 +97,7 @@ public final class WriteClient: Sendable {
         if let authorization { headers.add(name: "Authorization", value: authorization) }
         let (status, message): (HTTPResponseStatus, String)
         do {
-            let response = try execute(url: url, headers: headers, body: batch.body, interruption: interruption)
+            let response = try execute(template, headers: headers, body: batch.body, interruption: interruption)
             status = response.status
             message = Self.errorMessage(response.body ?? ByteBuffer())
         } catch {
@@ -120,13 +125,32 @@ public final class WriteClient: Sendable {
         var headers = HTTPHeaders()
         if let authorization { headers.add(name: "Authorization", value: authorization) }
         let url = Self.endpoint(base, path: "/query", query: [("q", "CREATE DATABASE \"\(escaped)\"")])
-        guard let response = try? execute(url: url, headers: headers, body: [], interruption: interruption) else { return false }
+        guard let request = try? HTTPClient.Request(url: url, method: .POST),
+              let response = try? execute(request, headers: headers, body: [], interruption: interruption) else { return false }
         return (200..<300).contains(response.status.code)
     }
 
-    /// One POST, waited for on the calling thread, within the configured timeout.
-    private func execute(url: String, headers: HTTPHeaders, body: [UInt8], interruption: WriteInterruption?) throws -> HTTPClient.Response {
-        let request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .bytes(body))
+    /// The POST to `/write` of one server, database and retention policy, made once: a URL built, percent-encoded
+    /// and parsed per batch would keep Foundation's URL and Unicode code resident in the agent for nothing.
+    private func writeRequest(_ base: String, database: String, retentionPolicy: String) throws -> HTTPClient.Request {
+        let key = [base, database, retentionPolicy].joined(separator: "\u{0}")
+        if let made = requests.withLock({ $0[key] }) { return made }
+        let url = Self.endpoint(base, path: "/write", query: [("db", database), ("rp", retentionPolicy), ("precision", "ns")])
+        let made = try HTTPClient.Request(url: url, method: .POST)
+        requests.withLock { requests in
+            if requests.count >= 64 { requests = [:] }
+            requests[key] = made
+        }
+        return made
+    }
+
+    /// One POST of `request` with `headers` and `body`, waited for on the calling thread, within the configured
+    /// timeout.
+    private func execute(_ template: HTTPClient.Request, headers: HTTPHeaders, body: [UInt8],
+                         interruption: WriteInterruption?) throws -> HTTPClient.Response {
+        var request = template
+        request.headers = headers
+        request.body = .bytes(body)
         let task = client.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: 64 << 10),
                                   deadline: .now() + Self.amount(configuration.timeout))
         guard interruption?.register(task) ?? true else { throw CancellationError() }

@@ -108,4 +108,18 @@ struct DiskBufferTests {
             try DiskBuffer(directory: "/proc/tock-no-such-dir", maxBytes: 1 << 20)
         } throws: { ($0 as? DiskBufferError)?.description.contains("/proc/tock-no-such-dir") == true }
     }
+
+    @Test("a batch's header keeps any database and retention policy name, and reads the headers earlier agents wrote")
+    func headerNames() throws {
+        for name in ["telegraf", "my db", "a=b%c", "données", "\"quoted\"", "tab\there", ""] {
+            #expect(DiskBuffer.unescape(Substring(DiskBuffer.escape(name))) == name)
+            #expect(!DiskBuffer.escape(name).contains(" ") && !DiskBuffer.escape(name).contains("="))
+        }
+        // Foundation's percent-encoding left non-ASCII letters as they were.
+        #expect(DiskBuffer.parseHeader("tock-agent-batch v1 db=donn\u{e9}es rp=my%20rp points=3 gzip=1")
+                == DiskBuffer.Header(database: "données", retentionPolicy: "my rp", points: 3, gzip: true))
+        #expect(DiskBuffer.unescape("bad%G1") == nil)
+        #expect(DiskBuffer.unescape("cut%4") == nil)
+        #expect(DiskBuffer.unescape("%FF%FE") == nil, "not UTF-8")
+    }
 }
