@@ -141,6 +141,28 @@ struct ShipperTests {
         #expect(server.lines == (0..<8).map { "seq,host=h1 n=\($0)i \($0)" })
     }
 
+    @Test("stop() cuts a write that hangs short and returns; the batch stays buffered and no outage is counted")
+    func stopDuringWrite() async throws {
+        let dir = try DiskBufferTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let writing = Mutex(false)
+        let shipper = Shipper(configuration: Self.configuration(batchSize: 3), buffer: try DiskBuffer(directory: dir, maxBytes: 1 << 20),
+                              logger: .discarding) { _, interruption in
+            writing.withLock { $0 = true }
+            // A server that never answers: only the interruption ends the write.
+            while !interruption.isInterrupted { usleep(5_000) }
+            return .retry("cancelled: the agent is stopping")
+        }
+        shipper.start()
+        shipper.submit(Self.points(0..<3))
+        try await Self.waitUntil("the write under way") { writing.withLock { $0 } }
+        let started = ContinuousClock.now
+        await Shipper.onThread("test-stop") { shipper.stop() }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(shipper.buffer.totals.points == 3)
+        #expect(shipper.stats.failedWrites == 0)
+    }
+
     @Test("drain at shutdown seals the open batch; what the server does not take stays on disk for the next run")
     func drain() async throws {
         let dir = try DiskBufferTests.directory()

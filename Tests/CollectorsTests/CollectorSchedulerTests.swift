@@ -235,3 +235,48 @@ struct CollectorRoundTests {
         #expect(inputs.allSatisfy { $0 == ["plain"] || $0 == ["jittered"] })
     }
 }
+
+@Suite("the timer thread: rounds, gather timeouts, flushes and heartbeats without Dispatch")
+struct TimerThreadTests {
+    @Test("deadlines fire in their order, on one thread that is not the caller's; a removed one never fires")
+    func order() {
+        let timers = TimerThread(name: "test-timers")
+        let fired = Mutex<[(Int, pthread_t)]>([])
+        let done = DispatchSemaphore(value: 0)
+        timers.add(after: .milliseconds(60)) { fired.withLock { $0.append((3, pthread_self())) }; done.signal() }
+        timers.add(after: .milliseconds(20)) { fired.withLock { $0.append((1, pthread_self())) } }
+        let removed = timers.add(after: .milliseconds(30)) { fired.withLock { $0.append((2, pthread_self())) } }
+        timers.remove(removed)
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        let seen = fired.withLock { $0 }
+        #expect(seen.map(\.0) == [1, 3])
+        #expect(Set(seen.map(\.1)).count == 1 && seen[0].1 != pthread_self())
+    }
+
+    @Test("a deadline never fires early; with a slack it may fire later, together with the next one")
+    func slack() {
+        let timers = TimerThread(name: "test-timers")
+        let start = TimerThread.now
+        let times = Mutex<[UInt64]>([])
+        let done = DispatchSemaphore(value: 0)
+        timers.add(after: .milliseconds(30), slack: .milliseconds(100)) { times.withLock { $0.append(TimerThread.now) } }
+        timers.add(after: .milliseconds(60), slack: .milliseconds(100)) { times.withLock { $0.append(TimerThread.now) }; done.signal() }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        let seen = times.withLock { $0 }
+        #expect(seen.count == 2)
+        #expect(seen[0] - start >= 30_000_000 && seen[1] - start >= 60_000_000)
+    }
+
+    @Test("a repeating timer runs on its interval until cancelled")
+    func repeating() throws {
+        let runs = Mutex(0)
+        let timer = RepeatingTimer(every: .milliseconds(20), on: TimerThread(name: "test-timers")) { runs.withLock { $0 += 1 } }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while runs.withLock({ $0 }) < 3 && ContinuousClock.now < deadline { usleep(5_000) }
+        timer.cancel()
+        let atCancel = runs.withLock { $0 }
+        #expect(atCancel >= 3)
+        usleep(100_000)
+        #expect(runs.withLock { $0 } <= atCancel + 1, "a run already due may finish; none starts after")
+    }
+}
