@@ -99,7 +99,9 @@ public final class WriteClient: Sendable {
         do {
             let response = try execute(template, headers: headers, body: batch.body, interruption: interruption)
             status = response.status
-            message = Self.errorMessage(response.body ?? ByteBuffer())
+            // Read only when the server refused: a 2xx answer's body says nothing, and parsing it would keep
+            // Foundation's JSON and error code resident in the agent.
+            message = (200..<300).contains(response.status.code) ? "" : Self.errorMessage(response.body ?? ByteBuffer())
         } catch {
             return .retry("\(base): \(Self.describe(error))")
         }

@@ -61,7 +61,7 @@ public struct ExceptionCollector: Collector {
         if kmsg == nil { kmsg = KernelLogReader(path: kmsgPath) }
         if let lines = kmsg?.newLines(skipExisting: firstGather) {
             for line in lines {
-                guard let range = line.range(of: "Out of memory: Killed process ") ?? line.range(of: "Killed process ") else { continue }
+                guard let range = line.firstRange(of: "Out of memory: Killed process ") ?? line.firstRange(of: "Killed process ") else { continue }
                 let rest = line[range.upperBound...]
                 let pid = Double(rest.prefix { $0.isNumber }) ?? 0
                 event("oom", [:], String(line[range.lowerBound...]), pid)
