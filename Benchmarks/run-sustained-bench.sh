@@ -42,6 +42,7 @@ rss_mib() { awk '$1 == "VmRSS:" {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 cpu_s() { awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/$1/stat"; }
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $TASKS tasks, $RATE points/s for ${DURATION}s"
 echo "idle: RSS $(rss_mib "$TOCK_PID") MiB, CPU $(cpu_s "$TOCK_PID") s"
+cpu0=$(cpu_s "$TOCK_PID"); t0=$(date +%s.%N)
 
 python3 - "$PORT" "$RATE" "$DURATION" "$WORK/writer.out" <<'PY' &
 import http.client, sys, time
@@ -90,14 +91,29 @@ done
 wait "$WRITER" || true
 cat "$WORK/writer.out"
 read -r _ sent _ failed _ _ _ rate _ < "$WORK/writer.out"
-sleep 2   # the tasks drain what was queued
-lost=0
-for i in $(seq 1 "$TASKS"); do
-  seen=$(curl -sf "http://127.0.0.1:$PORT/kapacitor/v1/tasks/t$i" | python3 -c '
+cpu1=$(cpu_s "$TOCK_PID"); t1=$(date +%s.%N)
+seen_by_task() {
+  for i in $(seq 1 "$TASKS"); do
+    curl -sf "http://127.0.0.1:$PORT/kapacitor/v1/tasks/t$i" | python3 -c '
 import json, sys
-print(json.load(sys.stdin)["stats"]["node-stats"]["stream0"]["emitted"])')
-  [[ "$seen" == "$sent" ]] || { echo "task t$i saw $seen of $sent points"; lost=1; }
+print(json.load(sys.stdin)["stats"]["node-stats"]["stream0"]["emitted"])'
+  done
+}
+# The tasks drain what was queued (up to the queue budget): wait until every count is the points sent, or stops moving.
+prev=""
+for _ in $(seq 1 60); do
+  counts=$(seen_by_task | tr '\n' ' ')
+  [[ "$counts" == "$prev" ]] && break
+  all=1; for c in $counts; do [[ "$c" == "$sent" ]] || all=0; done
+  [[ $all == 1 ]] && break
+  prev=$counts; sleep 1
 done
+lost=0; i=0
+for c in $counts; do
+  i=$((i + 1))
+  [[ "$c" == "$sent" ]] || { echo "task t$i saw $c of $sent points"; lost=1; }
+done
+[[ $i == "$TASKS" ]] || { echo "only $i of $TASKS tasks answered"; lost=1; }
 echo "result: $TASKS tasks, $rate points/s reached (target $RATE), $sent points sent, non-2xx or failed requests $failed," \
      "every task saw every point: $([[ $lost == 0 ]] && echo yes || echo NO), RSS every ${SAMPLE}s: ${samples[*]} MiB," \
-     "CPU $(cpu_s "$TOCK_PID") s"
+     "daemon CPU during the write $(python3 -c "print(f'{($cpu1 - $cpu0) / ($t1 - $t0):.2f}')") s/s, load $(cut -d' ' -f1-3 /proc/loadavg)"
