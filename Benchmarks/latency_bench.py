@@ -9,7 +9,7 @@ Python standard library only. Everything is on 127.0.0.1.
 
 The writer POSTs 5,000-line bodies without timestamps (the server stamps them when it has read the body) on one
 keep-alive connection, paced to RATE points a second on a fixed schedule (a late request is caught up, never
-skipped). Line j of a body is `latNNN,host=hHH v=…,m=0i` for task NNN = j mod TASKS, so each task reads RATE/TASKS
+skipped; the writer stops at SECONDS of wall time even when behind). Line j of a body is `latNNN,host=hHH v=…,m=0i` for task NNN = j mod TASKS, so each task reads RATE/TASKS
 points a second. MARKS points a second (spread over the bodies, each at a random line, for a random task) are
 marked instead: `m=1i,seq=Si,sent=Ti`, where T is time.time_ns() taken just before the body is assembled and sent.
 The writer logs each marked point (`mark SEQ TASK SENT_NS`) and, at the end, a `writer` summary line.
@@ -105,9 +105,9 @@ def write(port, rate, duration, tasks, marks, out):
     k = 0
     while True:
         due = start + k * interval
-        if due - start >= duration:
-            break
         now = time.monotonic()
+        if due - start >= duration or now - start >= duration:
+            break  # the schedule's end, or its time (a server that cannot keep up: the rate reached says so)
         if due > now:
             time.sleep(due - now)
         elif now - due > interval:

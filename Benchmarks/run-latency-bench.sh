@@ -14,10 +14,13 @@
 # policy). MARKS points a second, at random lines, are marked (m=1, with a seq and the writer's time.time_ns() taken
 # just before the body is built): each gives its task one CRITICAL event, and the task's next point an OK recovery,
 # both POSTed (Kapacitor delivers every non-OK event, and a recovery). Latency = receiver's stamp − writer's stamp;
-# also, receiver's stamp − the event's time (the server's own stamp, taken when it has read the body). Marked points
+# The writer stops after DURATION seconds of wall time even when the server has not kept up (the rate reached is
+# printed). Also, receiver's stamp − the event's time (the server's own stamp, taken when it has read the body). Marked points
 # of the first WARMUP seconds are left out; lost = marked points after the warm-up with no CRITICAL POST.
 # Prints per run p50/p99/max/count/lost, the daemon's CPU and the load average, then the medians per rate.
 source "$(dirname "$0")/bench-lib.sh"
+DATADIR=${DATADIR:-}  # where the daemon's data dir goes: $WORK (under /tmp) unless set (e.g. /dev/shm, a tmpfs)
+KEEP=${KEEP:-}        # a directory to keep each run's summary, debug/vars and log in
 RATES=${RATES:-100000 10000}; TASKS=${TASKS:-100}; MARKS=${MARKS:-100}; DURATION=${DURATION:-60}; WARMUP=${WARMUP:-10}
 [ -x "$TOCK" ] || { echo "no $TOCK: build it first (swift build -c release --product tock)" >&2; exit 1; }
 HELPER=Benchmarks/latency_bench.py
@@ -26,7 +29,9 @@ echo "machine: $(nproc) cores, load average $(load); $TASKS tasks, $MARKS marked
 one_run() {  # one_run RATE RUN
   local rate=$1 run=$2 dir=$WORK/r$1-$2 rport
   mkdir -p "$dir"
-  start_tock "$dir/tock"
+  local data=$dir/tock
+  [[ -n "$DATADIR" ]] && data=$(mktemp -d "$DATADIR/tock-lat.XXXXXX")
+  start_tock "$data"
   rport=$(free_port)
   python3 "$HELPER" receive "$rport" "$dir/received" &
   local recv=$!; pids+=("$recv")
@@ -50,12 +55,24 @@ TICK
   python3 "$HELPER" write "${TURL##*:}" "$rate" "$DURATION" "$TASKS" "$MARKS" "$dir/writer"
   sleep 3   # the last alerts are delivered
   cpu1=$(cpu_s "$TOCK_PID"); t1=$(now)
-  kill -0 "$TOCK_PID" 2>/dev/null || { echo "tock serve exited: $(tail -3 "$dir/tock.log")" >&2; exit 1; }
+  kill -0 "$TOCK_PID" 2>/dev/null || { echo "tock serve exited: $(tail -3 "$data.log")" >&2; exit 1; }
   curl -sf "$TURL/kapacitor/v1/debug/vars" > "$dir/vars.json" || true
+  python3 - "$dir/vars.json" <<'PY' || true
+import json, sys
+d = json.load(open(sys.argv[1]))["kapacitor"]
+def mean(node, key):
+    v = [x["values"][key] for k, x in d.items() if k.startswith("nodes:") and k.endswith(":" + node)]
+    return sum(v) / len(v) if v else float("nan")
+h = [x["values"] for x in d.values() if x["name"] == "alert_handler"]
+print(f"  debug/vars: mean avg_exec_time_ns from1 {mean('from1', 'avg_exec_time_ns'):.0f}, alert2 {mean('alert2', 'avg_exec_time_ns'):.0f};"
+      f" handlers sent {sum(x['sent'] for x in h)}, dropped {sum(x['dropped'] for x in h)}, failed {sum(x['failed'] for x in h)}")
+PY
   kill -TERM "$recv"; wait "$recv" || true
   stop_pid "$TOCK_PID"
+  [[ -n "$DATADIR" ]] && rm -rf "$data" "$data.log"
   echo "rate $rate run $run: load before $load0, after $(load); daemon CPU $(python3 -c "print(f'{($cpu1 - $cpu0) / ($t1 - $t0):.2f}')") s/s"
   python3 "$HELPER" summarize "$dir/writer" "$dir/received" "$WARMUP" | tee "$dir/summary" | grep -v '^ROW'
+  [[ -n "$KEEP" ]] && { mkdir -p "$KEEP/r$rate-$run"; cp "$dir/summary" "$dir/vars.json" "$KEEP/r$rate-$run/" 2>/dev/null || true; }
   echo "rate$rate $(grep '^ROW' "$dir/summary" | cut -d' ' -f2-)" >> "$WORK/rows"
 }
 
