@@ -20,6 +20,7 @@
 # Prints per run p50/p99/max/count/lost, the daemon's CPU and the load average, then the medians per rate.
 source "$(dirname "$0")/bench-lib.sh"
 DATADIR=${DATADIR:-}  # where the daemon's data dir goes: $WORK (under /tmp) unless set (e.g. /dev/shm, a tmpfs)
+CONFIG=${CONFIG:-}    # a configuration file for tock serve (e.g. one with [hosts] enabled = false)
 KEEP=${KEEP:-}        # a directory to keep each run's summary, debug/vars and log in
 RATES=${RATES:-100000 10000}; TASKS=${TASKS:-100}; MARKS=${MARKS:-100}; DURATION=${DURATION:-60}; WARMUP=${WARMUP:-10}
 [ -x "$TOCK" ] || { echo "no $TOCK: build it first (swift build -c release --product tock)" >&2; exit 1; }
@@ -31,7 +32,7 @@ one_run() {  # one_run RATE RUN
   mkdir -p "$dir"
   local data=$dir/tock
   [[ -n "$DATADIR" ]] && data=$(mktemp -d "$DATADIR/tock-lat.XXXXXX")
-  start_tock "$data"
+  start_tock "$data" "$CONFIG"
   rport=$(free_port)
   python3 "$HELPER" receive "$rport" "$dir/received" &
   local recv=$!; pids+=("$recv")
