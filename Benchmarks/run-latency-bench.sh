@@ -21,6 +21,8 @@
 source "$(dirname "$0")/bench-lib.sh"
 DATADIR=${DATADIR:-}  # where the daemon's data dir goes: $WORK (under /tmp) unless set (e.g. /dev/shm, a tmpfs)
 CONFIG=${CONFIG:-}    # a configuration file for tock serve (e.g. one with [hosts] enabled = false)
+datadirs=()
+trap 'cleanup; for d in "${datadirs[@]}"; do rm -rf "$d" "$d.log"; done' EXIT
 KEEP=${KEEP:-}        # a directory to keep each run's summary, debug/vars and log in
 RATES=${RATES:-100000 10000}; TASKS=${TASKS:-100}; MARKS=${MARKS:-100}; DURATION=${DURATION:-60}; WARMUP=${WARMUP:-10}
 [ -x "$TOCK" ] || { echo "no $TOCK: build it first (swift build -c release --product tock)" >&2; exit 1; }
@@ -31,7 +33,7 @@ one_run() {  # one_run RATE RUN
   local rate=$1 run=$2 dir=$WORK/r$1-$2 rport
   mkdir -p "$dir"
   local data=$dir/tock
-  [[ -n "$DATADIR" ]] && data=$(mktemp -d "$DATADIR/tock-lat.XXXXXX")
+  [[ -n "$DATADIR" ]] && { data=$(mktemp -d "$DATADIR/tock-lat.XXXXXX"); datadirs+=("$data"); }
   start_tock "$data" "$CONFIG"
   rport=$(free_port)
   python3 "$HELPER" receive "$rport" "$dir/received" &
