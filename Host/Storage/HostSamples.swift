@@ -3,6 +3,13 @@ import GRDB
 
 /// One value of the host inventory's recent metrics as the store keeps it: a field of a measurement of a host, at a
 /// bucket start.
+/// What names a stored series of recent values: its measurement, tags and field.
+struct HostSeriesKey: Hashable, Sendable {
+    var measurement: String
+    var tags: [String: String]
+    var field: String
+}
+
 public struct StoredSample: Sendable, Hashable {
     public var host: String
     public var measurement: String
@@ -49,24 +56,44 @@ extension Store {
     /// in a bucket wins, as in memory).
     public func saveHostSamples(_ samples: [StoredSample]) throws(StoreError) {
         guard !samples.isEmpty else { return }
+        do throws(StoreError) { try save(samples) } catch {
+            // An id remembered for a series deleted meanwhile would fail every later save: look them up again.
+            hostSeriesIDs.withLock { $0 = [:] }
+            throw error
+        }
+    }
+
+    private func save(_ samples: [StoredSample]) throws(StoreError) {
         try run("save \(samples.count) recent metric value(s)") {
-            try pool.write { db in
-                var ids: [String: Int64] = [:]
+            let learned = try pool.write { db -> [HostSeriesKey: Int64] in
+                // The series' ids outlive the call (the inventory saves the same series every second): a series
+                // known already costs one statement, not its tags' JSON and two more.
+                var ids = hostSeriesIDs.withLock { $0 }
+                var learned: [HostSeriesKey: Int64] = [:]
                 for s in samples {
-                    let tags = Self.tagsText(s.tags)
-                    let key = "\(s.measurement)\u{0}\(tags)\u{0}\(s.field)"
+                    let key = HostSeriesKey(measurement: s.measurement, tags: s.tags, field: s.field)
                     let id: Int64
                     if let known = ids[key] {
                         id = known
                     } else {
+                        let tags = Self.tagsText(s.tags)
                         try db.execute(sql: "INSERT OR IGNORE INTO host_series (host, measurement, tags, field) VALUES (?, ?, ?, ?)",
                                        arguments: [s.host, s.measurement, tags, s.field])
                         id = try Int64.fetchOne(db, sql: "SELECT id FROM host_series WHERE measurement = ? AND tags = ? AND field = ?",
                                                 arguments: [s.measurement, tags, s.field])!
                         ids[key] = id
+                        learned[key] = id
                     }
                     try db.execute(sql: "INSERT OR REPLACE INTO host_sample (series, time, value) VALUES (?, ?, ?)",
                                    arguments: [id, s.time, s.value])
+                }
+                return learned
+            }
+            // Remembered once committed (a failed transaction rolls the new series back).
+            if !learned.isEmpty {
+                hostSeriesIDs.withLock { cache in
+                    if cache.count + learned.count > Self.hostSeriesIDLimit { cache = [:] }
+                    cache.merge(learned) { $1 }
                 }
             }
         }
@@ -114,6 +141,7 @@ extension Store {
                 }
                 if deleted > 0 {
                     try db.execute(sql: "DELETE FROM host_series WHERE id NOT IN (SELECT DISTINCT series FROM host_sample)")
+                    if db.changesCount > 0 { hostSeriesIDs.withLock { $0 = [:] } }
                 }
                 return deleted
             }
@@ -126,9 +154,13 @@ extension Store {
             try pool.write { db in
                 try db.execute(sql: "DELETE FROM host_sample WHERE series IN (SELECT id FROM host_series WHERE host = ?)", arguments: [host])
                 try db.execute(sql: "DELETE FROM host_series WHERE host = ?", arguments: [host])
+                hostSeriesIDs.withLock { $0 = [:] }
             }
         }
     }
+
+    /// The most series ids ``saveHostSamples(_:)`` remembers (the inventory's `max-series` is far below).
+    static let hostSeriesIDLimit = 1 << 20
 
     static func tagsText(_ tags: [String: String]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: tags, options: [.sortedKeys])) ?? Data("{}".utf8)

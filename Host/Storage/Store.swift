@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 
 /// A database and retention policy as stored with a task (`{"db": …, "rp": …}` in Kapacitor's JSON).
@@ -84,6 +85,9 @@ public final class Store: Sendable {
     /// The database file.
     public let path: String
     let pool: DatabasePool
+    /// The ids of the recent-metric series saved so far (``saveHostSamples(_:)``); emptied whenever series rows are
+    /// deleted.
+    let hostSeriesIDs = Mutex<[HostSeriesKey: Int64]>([:])
 
     /// Opens (creating it if needed) the database at `path` and brings its schema up to date.
     public init(path: String) throws(StoreError) {
