@@ -56,10 +56,12 @@ final class UDFSession: @unchecked Sendable {
     /// Set once Init succeeded: failures from then on count the points sent.
     private var running = false
 
-    // Reader-thread state: the batch being received, and what the current burst carried so far.
+    // Reader-thread state: the batch being received, what the current burst carried so far, the decoder.
     private var begin: UDFBeginBatch?
     private var batchPoints: [BatchPoint] = []
     private var outbox: [TockModel.Message] = []
+    /// The reader's decoder: it keeps the series of the points the UDF returns, decoded once each.
+    private var decoder = UDFResponseDecoder()
 
     /// Starts the UDF's process (or dials its socket) and the connection's threads.
     /// - Parameter tickInterval: how often `handlers.tick` runs at least, in nanoseconds (0: with keepalives).
@@ -239,7 +241,7 @@ final class UDFSession: @unchecked Sendable {
     private func handleFrame(_ bytes: UnsafeRawBufferPointer) throws {
         let response: UDFResponse
         do {
-            response = try UDFCodec.decodeResponse(bytes)
+            response = try decoder.decode(bytes)
         } catch {
             throw ConnectionFailure.malformedFrame("a \(bytes.count)-byte response that does not decode (\(error))")
         }
