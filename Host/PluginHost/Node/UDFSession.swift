@@ -40,6 +40,8 @@ final class UDFSession: @unchecked Sendable {
     private let provides: EdgeType?
     private var connection: PluginConnection!
     private let points = Atomic<Int>(0)
+    /// The data requests' encoder; used under the connection's send lock (in `send`'s closure).
+    private var encoder = UDFRequestEncoder()
 
     private let lock = ConditionLock()
     // Guarded by `lock`.
@@ -222,7 +224,9 @@ final class UDFSession: @unchecked Sendable {
     /// messages reaches the UDF in one write.
     func send(_ message: TockModel.Message, wake: Bool = true) -> Bool {
         var count = 0
-        let sent = connection.send(wake: wake) { buffer in count = UDFWire.appendData(message, to: &buffer) }
+        let sent = connection.send(wake: wake) { buffer in
+            count = UDFWire.appendData(message, to: &buffer, encoder: &encoder)
+        }
         if sent { points.add(count, ordering: .relaxed) }
         return sent
     }
