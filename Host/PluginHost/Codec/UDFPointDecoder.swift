@@ -61,6 +61,11 @@ extension UDFResponseDecoder {
         if cache != nil, let bytes = layout.series {
             (slot, cached) = cache!.lookup(bytes, byName: layout.byName)
         }
+        if let cached, let fieldLayout = cached.fieldLayout, let span = layout.series,
+           let point = fastPoint(r, skipping: span, series: cached, fields: fieldLayout) {
+            r.cursor = r.end
+            return point
+        }
         var time: Int64 = 0
         var name = "", database = "", retentionPolicy = ""
         var dimensions: [String] = []
@@ -68,6 +73,7 @@ extension UDFResponseDecoder {
         let byName = layout.byName
         tags.reset()
         fields.reset()
+        fieldMaps.removeAll(keepingCapacity: true)
         while !r.isAtEnd {
             if cached != nil, let series = layout.series, r.cursor == series.baseAddress {
                 r.cursor += series.count
@@ -92,11 +98,14 @@ extension UDFResponseDecoder {
                 if try r.known(w, WireType.lengthDelimited, field: f) {
                     let (k, v) = try decodeFieldEntry(&r, map: f)
                     fields.add(k, v)
+                    fieldMaps.append(f)
                 }
             // byName is the first pass's (read the same way).
             default: try r.skip(wire: w, field: f)
             }
         }
+        // The keys in wire order, for the series' field layout (a cached series whose points' fields are new).
+        let wireKeys = cached != nil || slot >= 0 ? fields.keys.map { $0 } : []
         fields.sortAndMerge()
         let series: DecodedSeries
         if let cached {
@@ -112,9 +121,52 @@ extension UDFResponseDecoder {
                 cached = cache!.insert(series, bytes: bytes, byName: byName, at: slot)
             }
         }
+        if let cached { cached.fieldLayout = FieldLayout(maps: fieldMaps, wireKeys: wireKeys, sortedKeys: fields.keys) }
         return Point(name: series.name, tags: series.tags, fields: makeFields(series: cached), time: time,
                      database: series.database, retentionPolicy: series.retentionPolicy, group: series.group,
                      dimensions: series.dimensions)
+    }
+
+    /// A point of a cached series whose field entries are, in order, the maps and keys of the series' field layout,
+    /// each entry written as every encoder writes it (key, then value); nil for anything else, which the full decoding
+    /// then reads (or refuses). No string is made for a key, and the values go straight to their sorted places.
+    private mutating func fastPoint(_ reader: ProtoReader, skipping span: UnsafeBufferPointer<UInt8>,
+                                    series: UDFSeriesCache.Entry, fields layout: FieldLayout) -> Point? {
+        var r = reader
+        var time: Int64 = 0
+        var i = 0
+        let n = layout.maps.count
+        fieldValues.removeAll(keepingCapacity: true)
+        fieldValues.append(contentsOf: repeatElement(FieldValue.bool(false), count: n))
+        while !r.isAtEnd {
+            if r.cursor == span.baseAddress {
+                r.cursor += span.count
+                continue
+            }
+            guard let t = try? r.tag() else { return nil }
+            let (f, w) = t
+            switch f {
+            case 1:
+                guard w == WireType.varint, let v = try? r.varint() else { return nil }
+                time = Int64(bitPattern: v)
+            case 8, 9, 10, 12:
+                guard w == WireType.lengthDelimited, i < n, layout.maps[i] == f,
+                      var e = try? r.submessage("map entry"), let v = layout.value(&e, entry: i, map: f) else { return nil }
+                fieldValues[layout.sortedIndex[i]] = v
+                i += 1
+            case 2...7:
+                return nil // outside the series part: not the layout this path reads
+            default:
+                // byName (read by the first pass) and unknown fields.
+                guard (try? r.skip(wire: w, field: f)) != nil else { return nil }
+            }
+        }
+        guard i == n else { return nil }
+        let s = series.series
+        let fields = n == 0 ? Fields() : Fields(sortedKeys: layout.sortedKeys, firstValue: fieldValues[0],
+                                                 otherValues: n > 1 ? Array(fieldValues[1..<n]) : [])
+        return Point(name: s.name, tags: s.tags, fields: fields, time: time, database: s.database,
+                     retentionPolicy: s.retentionPolicy, group: s.group, dimensions: s.dimensions)
     }
 
     /// The collected fields (sorted and merged); the key list the series had last when it is the same.
@@ -143,6 +195,8 @@ struct UDFSeriesCache {
         let series: DecodedSeries
         /// The sorted field keys of the series' last point (interned).
         var fieldKeys: [String] = []
+        /// The maps and keys of the series' last point's field entries, when they can be read without strings.
+        var fieldLayout: FieldLayout?
 
         init(hash: UInt64, byName: Bool, bytes: [UInt8], series: DecodedSeries) {
             self.hash = hash
@@ -222,5 +276,70 @@ struct UDFSeriesCache {
         h &*= 0xFF51_AFD7_ED55_8CCD
         h ^= h >> 33
         return h
+    }
+}
+
+/// The field entries of a series' point in wire order: which map each is in and its key's bytes, and where its value
+/// goes among the sorted keys.
+final class FieldLayout {
+    let maps: [Int]
+    /// The keys' bytes, one after the other; key `i` is `keyBytes[keyStart[i]..<keyStart[i + 1]]`.
+    let keyBytes: [UInt8]
+    let keyStart: [Int]
+    /// The place of entry `i`'s value among the sorted keys.
+    let sortedIndex: [Int]
+    let sortedKeys: [String]
+
+    /// The layout of entries `maps`/`wireKeys` whose merged keys are `sortedKeys`, or nil when a key is repeated or
+    /// too long for a one-byte length.
+    init?(maps: [Int], wireKeys: [String], sortedKeys: [String]) {
+        guard maps.count == wireKeys.count, wireKeys.count == sortedKeys.count else { return nil }
+        var bytes: [UInt8] = []
+        var starts: [Int] = [0]
+        var index: [Int] = []
+        for key in wireKeys {
+            let utf8 = Array(key.utf8)
+            guard utf8.count < 128, let i = sortedKeys.firstIndex(of: key) else { return nil }
+            bytes += utf8
+            starts.append(bytes.count)
+            index.append(i)
+        }
+        self.maps = maps
+        keyBytes = bytes
+        keyStart = starts
+        sortedIndex = index
+        self.sortedKeys = SeriesInterner.shared.intern(fieldKeys: sortedKeys.map { $0 })
+    }
+
+    /// The value of map entry `entry` of map `map` when the entry is its key (the layout's) then its value, as
+    /// encoders write it; nil otherwise.
+    @inline(__always)
+    func value(_ e: inout ProtoReader, entry i: Int, map: Int) -> FieldValue? {
+        let start = keyStart[i], count = keyStart[i + 1] - start
+        guard e.end - e.cursor >= 3 + count, e.cursor[0] == 0x0A, Int(e.cursor[1]) == count else { return nil }
+        let same = keyBytes.withUnsafeBufferPointer { k in
+            UDFSeriesCache.equal(UnsafeBufferPointer(rebasing: k[start..<start + count]),
+                                 UnsafeBufferPointer(start: e.cursor + 2, count: count))
+        }
+        guard same else { return nil }
+        e.cursor += 2 + count
+        let tag = e.cursor.pointee
+        e.cursor += 1
+        let value: FieldValue
+        switch map {
+        case 8:
+            guard tag == 0x11, let bits = try? e.fixed64() else { return nil }
+            value = .double(Double(bitPattern: bits))
+        case 9:
+            guard tag == 0x10, let v = try? e.varint() else { return nil }
+            value = .int(Int64(bitPattern: v))
+        case 10:
+            guard tag == 0x12, let v = try? e.string() else { return nil }
+            value = .string(v)
+        default:
+            guard tag == 0x10, let v = try? e.varint() else { return nil }
+            value = .bool(v != 0)
+        }
+        return e.isAtEnd ? value : nil
     }
 }

@@ -85,6 +85,10 @@ public struct UDFResponseDecoder {
     /// Scratch for a point's tags and fields, kept between frames (their storage is reused).
     var tags = MapCollector<String>(capacity: 0)
     var fields = MapCollector<FieldValue>(capacity: 0)
+    /// The map (Point field number) of each entry in `fields`, in wire order.
+    var fieldMaps: [Int] = []
+    /// Scratch for the fast path's values in sorted order.
+    var fieldValues: [FieldValue] = []
 
     /// A decoder whose cache holds up to `seriesCacheSize` series (rounded up to a power of two; 0: no cache).
     public init(seriesCacheSize: Int = 1024) {

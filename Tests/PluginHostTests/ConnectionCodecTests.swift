@@ -120,3 +120,71 @@ struct SeriesCacheDecoderTests {
         #expect(points.allSatisfy { $0.group == GroupID("host=printer-1") && $0.tags == ["host": "printer-1", "region": "eu"] })
     }
 }
+
+/// A connection's encoder (``UDFRequestEncoder``) keeps the series part of the requests it writes; its bytes must be
+/// those of ``UDFCodec`` for every message, whatever came before.
+@Suite("UDF codec: the series cache of a connection's encoder")
+struct SeriesCacheEncoderTests {
+    private func plain(_ message: TockModel.Message) -> [UInt8] {
+        var out: [UInt8] = []
+        switch message {
+        case .point(let p): UDFCodec.appendPointRequest(p, to: &out)
+        case .batch(let b): UDFCodec.appendBatchRequests(b, to: &out)
+        }
+        return out
+    }
+
+    private func agree(_ messages: [TockModel.Message], cacheSize: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        var encoder = UDFRequestEncoder(seriesCacheSize: cacheSize)
+        for message in messages {
+            var out: [UInt8] = [7] // something before, as in a connection's pending bytes
+            switch message {
+            case .point(let p): encoder.appendPointRequest(p, to: &out)
+            case .batch(let b): encoder.appendBatchRequests(b, to: &out)
+            }
+            #expect(out == [7] + plain(message), sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("points of shared and unshared tag sets, same tags under other names and groups", arguments: [0, 1, 4, 1024])
+    func points(cacheSize: Int) {
+        var g = SeededGenerator(seed: 77 + UInt64(cacheSize))
+        let series = (0..<20).map { _ in RandomModel.point(&g) }
+        var messages: [TockModel.Message] = []
+        for _ in 0..<800 {
+            var p = series.randomElement(using: &g)!
+            p.fields = RandomModel.fields(&g)
+            p.time = RandomModel.time(&g)
+            switch Int.random(in: 0..<8, using: &g) {
+            case 0: p.name += "x" // the same tag storage, another series part
+            case 1: p.group = GroupID(p.group.rawValue + ",other")
+            case 2: p.dimensions.byName.toggle()
+            case 3: p.tags = Tags(p.tags.map { ($0.key, $0.value) }) // equal tags, storage of their own
+            case 4: p.database = ""
+            default: break
+            }
+            messages.append(.point(p))
+        }
+        agree(messages, cacheSize: cacheSize)
+    }
+
+    @Test("batches: the batch point's series part is the batch's group and the point's tags", arguments: [0, 2, 1024])
+    func batches(cacheSize: Int) {
+        var g = SeededGenerator(seed: 900 + UInt64(cacheSize))
+        let tagSets = (0..<6).map { _ in RandomModel.tags(&g) }
+        var messages: [TockModel.Message] = []
+        for _ in 0..<60 {
+            let tags = tagSets.randomElement(using: &g)!
+            let dims = Dimensions(byName: Bool.random(using: &g), tagNames: tags.sortedKeys)
+            let name = RandomModel.string(&g)
+            let points = (0..<Int.random(in: 0...5, using: &g)).map { _ in
+                BatchPoint(time: RandomModel.time(&g), fields: RandomModel.fields(&g), tags: tagSets.randomElement(using: &g)!)
+            }
+            messages.append(.batch(Batch(name: name, group: GroupID(name: name, tags: tags, dimensions: dims), tags: tags,
+                                         dimensions: dims, tmax: RandomModel.time(&g), points: points)))
+            // A stream point of the same tags between batches.
+            messages.append(.point(Point(name: name, tags: tags, fields: RandomModel.fields(&g), time: 1)))
+        }
+        agree(messages, cacheSize: cacheSize)
+    }
+}
