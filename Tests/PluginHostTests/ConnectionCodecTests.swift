@@ -99,6 +99,53 @@ struct SeriesCacheDecoderTests {
         try agree(frames + frames + frames.reversed(), cacheSize: 8)
     }
 
+    @Test("a series' points with the same field keys, then keys reordered, values of every type, odd entries")
+    func sameFieldKeys() throws {
+        var g = SeededGenerator(seed: 4242)
+        let series = (0..<5).map { _ in RandomModel.point(&g) }
+        let keySets = (0..<3).map { _ in RandomModel.fields(&g).sortedKeys }
+        var frames: [[UInt8]] = []
+        for _ in 0..<400 {
+            var p = series.randomElement(using: &g)!
+            let keys = keySets.randomElement(using: &g)!
+            p.fields = Fields(keys.map { ($0, RandomModel.value(&g, unsigned: false)) })
+            p.time = RandomModel.time(&g)
+            frames.append(try response(Reference.point(p)))
+        }
+        // Entries written otherwise than key-then-value, a string value that is not UTF-8, a missing value.
+        func odd(_ entry: (inout Wire) -> Void) -> [UInt8] {
+            var w = Wire()
+            w.delimited(17) { p in
+                p.string(2, "cpu")
+                p.delimited(7) { e in e.string(1, "host"); e.string(2, "a") }
+                p.delimited(10) { e in e.string(1, "s"); e.string(2, "text") }
+                p.delimited(9, entry)
+            }
+            return w.bytes
+        }
+        let regular = odd { e in e.string(1, "n"); e.tag(2, 0); e.varint(5) }
+        let oddOnes = [
+            odd { e in e.tag(2, 0); e.varint(6); e.string(1, "n") },
+            odd { e in e.string(1, "n") },
+            odd { e in e.string(1, "n"); e.tag(2, 0); e.varint(7); e.tag(2, 0); e.varint(8) },
+            odd { e in e.string(1, "n"); e.tag(2, 1); e.bytes += [0, 0, 0, 0, 0, 0, 0, 0] },
+            odd { e in e.string(1, "m"); e.tag(2, 0); e.varint(9) },
+            { () -> [UInt8] in
+                var w = Wire()
+                w.delimited(17) { p in
+                    p.string(2, "cpu")
+                    p.delimited(7) { e in e.string(1, "host"); e.string(2, "a") }
+                    p.delimited(10) { e in e.string(1, "s"); e.delimited(2, [0xC3]) }
+                    p.delimited(9) { e in e.string(1, "n"); e.tag(2, 0); e.varint(5) }
+                }
+                return w.bytes
+            }(),
+        ]
+        for o in oddOnes { frames += [regular, regular, o, regular] }
+        try agree(frames, cacheSize: 1024)
+        try agree(frames, cacheSize: 1)
+    }
+
     @Test("the points of a series share one tag set and one field-key list")
     func sharedStorage() throws {
         var decoder = UDFResponseDecoder()

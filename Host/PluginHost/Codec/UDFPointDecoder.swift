@@ -98,27 +98,30 @@ extension UDFResponseDecoder {
                 if try r.known(w, WireType.lengthDelimited, field: f) {
                     let (k, v) = try decodeFieldEntry(&r, map: f)
                     fields.add(k, v)
-                    fieldMaps.append(f)
+                    if slot >= 0 { fieldMaps.append(f) }
                 }
             // byName is the first pass's (read the same way).
             default: try r.skip(wire: w, field: f)
             }
         }
         // The keys in wire order, for the series' field layout (a cached series whose points' fields are new).
-        let wireKeys = cached != nil || slot >= 0 ? fields.keys.map { $0 } : []
+        let wireKeys = slot >= 0 ? fields.keys.map { $0 } : []
         fields.sortAndMerge()
-        let series: DecodedSeries
+        var series: DecodedSeries
         if let cached {
             series = cached.series
         } else {
             tags.sortAndMerge { _ in 0 }
-            let tagSet = Tags(sortedKeys: tags.keys.map { $0 }, values: tags.values.map { $0 })
+            // The scratch arrays themselves: interned below, the set gets storage of its own and they are free again.
+            let tagSet = Tags(sortedKeys: tags.keys, values: tags.values)
             let dims = Dimensions(byName: byName, tagNames: dimensions)
             let group = dimensions.isEmpty && !byName ? GroupID.none : GroupID(name: name, tags: tagSet, dimensions: dims)
             series = DecodedSeries(name: name, database: database, retentionPolicy: retentionPolicy, tags: tagSet,
                                    dimensions: dims, group: group)
             if slot >= 0, let bytes = layout.series {
-                cached = cache!.insert(series, bytes: bytes, byName: byName, at: slot)
+                let entry = cache!.insert(series, bytes: bytes, byName: byName, at: slot)
+                cached = entry
+                series = entry.series // interned
             }
         }
         if let cached { cached.fieldLayout = FieldLayout(maps: fieldMaps, wireKeys: wireKeys, sortedKeys: fields.keys) }
@@ -178,7 +181,7 @@ extension UDFResponseDecoder {
             if series.fieldKeys != fields.keys { series.fieldKeys = SeriesInterner.shared.intern(fieldKeys: fields.keys.map { $0 }) }
             keys = series.fieldKeys
         } else {
-            keys = fields.keys.map { $0 }
+            keys = fields.keys
         }
         let values = fields.values
         return Fields(sortedKeys: keys, firstValue: values[0], otherValues: n > 1 ? Array(values[1..<n]) : [])
