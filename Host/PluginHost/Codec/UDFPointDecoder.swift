@@ -71,8 +71,8 @@ extension UDFResponseDecoder {
         var dimensions: [String] = []
         if cached == nil && layout.dimensions > 0 { dimensions.reserveCapacity(layout.dimensions) }
         let byName = layout.byName
-        tags.reset()
-        fields.reset()
+        tags.reset(capacity: layout.tags)
+        fields.reset(capacity: layout.fields)
         fieldMaps.removeAll(keepingCapacity: true)
         while !r.isAtEnd {
             if cached != nil, let series = layout.series, r.cursor == series.baseAddress {

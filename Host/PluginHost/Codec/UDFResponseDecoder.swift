@@ -174,10 +174,14 @@ struct MapCollector<Value> {
         values.append(value)
     }
 
-    /// Empties the collector, keeping its storage for the next message.
-    mutating func reset() {
+    /// Empties the collector, keeping its storage for the next message, with room for `capacity` entries.
+    mutating func reset(capacity: Int) {
         keys.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
+        if keys.capacity < capacity {
+            keys.reserveCapacity(capacity)
+            values.reserveCapacity(capacity)
+        }
     }
 
     /// Keys sorted, one value per key: the highest `rank`, and among equal ranks the last received
