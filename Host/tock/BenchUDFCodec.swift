@@ -56,6 +56,16 @@ struct BenchUDFCodec: ParsableCommand {
             }
             checksum &+= out.count
         }
+        bench("encode Request{point}  Tock codec, per connection") {
+            var encoder = UDFRequestEncoder()
+            var out: [UInt8] = []
+            out.reserveCapacity(1 << 20)
+            for i in 0..<n {
+                if out.count > (1 << 20) - 512 { checksum &+= out.count; out.removeAll(keepingCapacity: true) }
+                encoder.appendPointRequest(samples[i & 1023], to: &out)
+            }
+            checksum &+= out.count
+        }
         try bench("encode Request{point}  swift-protobuf") {
             var out: [UInt8] = []
             out.reserveCapacity(1 << 20)
@@ -71,6 +81,12 @@ struct BenchUDFCodec: ParsableCommand {
         try bench("decode Response{point} Tock codec") {
             try decodeAll(stream, count: n) { frame in
                 if case .point(let p) = try UDFCodec.decodeResponse(frame) { checksum &+= p.fields.count }
+            }
+        }
+        try bench("decode Response{point} Tock codec, per connection") {
+            var decoder = UDFResponseDecoder()
+            try decodeAll(stream, count: n) { frame in
+                if case .point(let p) = try frame.withUnsafeBytes({ try decoder.decode($0) }) { checksum &+= p.fields.count }
             }
         }
         try bench("decode Response{point} swift-protobuf (message only)") {
@@ -177,7 +193,9 @@ struct BenchUDFCodec: ParsableCommand {
 
     static func samplePoints(count: Int) -> [Point] {
         (0..<count).map { i in
-            let tags: Tags = ["host": "printer-\(i % 16)", "region": "eu-west", "sensor": "thermo-\(i % 7)"]
+            // Interned, as the line-protocol parser does: the points of a series share their tag set.
+            let tags = SeriesInterner.shared.intern(
+                ["host": "printer-\(i % 16)", "region": "eu-west", "sensor": "thermo-\(i % 7)"])
             let dims = Dimensions(byName: false, tagNames: ["host"])
             return Point(
                 name: "temperatures", tags: tags,

@@ -28,12 +28,12 @@ extension UDFCodec {
     /// byName, tags and the fields split into the four typed maps. Unsigned fields, which the protocol
     /// has no map for, go into `fieldsInt` when they fit in Int64 and into `fieldsDouble` otherwise.
     public static func appendPointRequest(_ point: Point, to output: inout [UInt8], framed: Bool = true) {
-        let body = PointBody(
-            time: point.time, name: point.name, database: point.database,
-            retentionPolicy: point.retentionPolicy, group: point.group.rawValue,
-            dimensions: point.dimensions.tagNames, byName: point.dimensions.byName,
-            tags: point.tags, fields: point.fields)
-        appendRequest(tag: DataTag.point, bodySize: body.size, to: &output, framed: framed) { body.write(&$0) }
+        let series = SeriesPart(point)
+        let body = PointBody(time: point.time, seriesSize: series.size, byName: point.dimensions.byName,
+                             fields: point.fields)
+        appendRequest(tag: DataTag.point, bodySize: body.size, to: &output, framed: framed) { w in
+            body.write(&w) { series.write(&$0) }
+        }
     }
 
     /// Appends `Request{point}` for a point of a batch of group `group`: like Kapacitor, only time,
@@ -41,10 +41,11 @@ extension UDFCodec {
     public static func appendBatchPointRequest(
         _ point: BatchPoint, group: GroupID, to output: inout [UInt8], framed: Bool = true
     ) {
-        let body = PointBody(
-            time: point.time, name: "", database: "", retentionPolicy: "", group: group.rawValue,
-            dimensions: [], byName: false, tags: point.tags, fields: point.fields)
-        appendRequest(tag: DataTag.point, bodySize: body.size, to: &output, framed: framed) { body.write(&$0) }
+        let series = SeriesPart(batchPoint: point, group: group)
+        let body = PointBody(time: point.time, seriesSize: series.size, byName: false, fields: point.fields)
+        appendRequest(tag: DataTag.point, bodySize: body.size, to: &output, framed: framed) { w in
+            body.write(&w) { series.write(&$0) }
+        }
     }
 
     /// Appends `Request{begin}` for `batch`: name, group, tags, size (the number of points) and byName.
@@ -104,6 +105,19 @@ extension UDFCodec {
 
 // MARK: - Point body
 
+extension SeriesPart {
+    /// A stream point's series part: everything Kapacitor sends.
+    @inlinable init(_ point: Point) {
+        self.init(name: point.name, database: point.database, retentionPolicy: point.retentionPolicy,
+                  group: point.group.rawValue, dimensions: point.dimensions.tagNames, tags: point.tags)
+    }
+
+    /// A batch point's: only the batch's group and the point's tags (name and grouping travel in the begin).
+    @inlinable init(batchPoint point: BatchPoint, group: GroupID) {
+        self.init(name: "", database: "", retentionPolicy: "", group: group.rawValue, dimensions: [], tags: point.tags)
+    }
+}
+
 @inlinable func tagsSize(_ tags: Tags) -> Int {
     var n = 0
     for (k, v) in tags { n += delimitedSize(stringEntrySize(k, v)) }
@@ -158,54 +172,79 @@ extension UDFCodec {
     }
 }
 
-/// The parts of an `agent.Point` the host sends, with its encoded size.
-@usableFromInline struct PointBody {
-    @usableFromInline let time: Int64
+/// The series part of an `agent.Point`: fields 2 to 7 (name, database, retention policy, group, dimensions and
+/// tags), the same bytes for every point of a series, with their encoded size.
+@usableFromInline struct SeriesPart {
     @usableFromInline let name: String
     @usableFromInline let database: String
     @usableFromInline let retentionPolicy: String
     @usableFromInline let group: String
     @usableFromInline let dimensions: [String]
-    @usableFromInline let byName: Bool
     @usableFromInline let tags: Tags
-    @usableFromInline let fields: Fields
-    @usableFromInline var size: Int
+    @usableFromInline let size: Int
 
-    @inlinable init(
-        time: Int64, name: String, database: String, retentionPolicy: String, group: String,
-        dimensions: [String], byName: Bool, tags: Tags, fields: Fields
-    ) {
-        self.time = time
+    @inlinable init(name: String, database: String, retentionPolicy: String, group: String, dimensions: [String],
+                    tags: Tags) {
         self.name = name
         self.database = database
         self.retentionPolicy = retentionPolicy
         self.group = group
         self.dimensions = dimensions
-        self.byName = byName
         self.tags = tags
-        self.fields = fields
-        var n = 0
-        if time != 0 { n += 1 + varintSize(UInt64(bitPattern: time)) }
-        n += optionalStringSize(name) + optionalStringSize(database) + optionalStringSize(retentionPolicy)
+        var n = optionalStringSize(name) + optionalStringSize(database) + optionalStringSize(retentionPolicy)
         n += optionalStringSize(group)
         for d in dimensions { n += delimitedSize(d.utf8.count) }
         n += tagsSize(tags)
-        for (k, v) in fields { n += delimitedSize(WireField(v).entrySize(key: k)) }
-        if byName { n += 2 }
         size = n
     }
 
     @inlinable func write(_ w: inout ProtoWriter) {
-        if time != 0 {
-            w.byte(0x08)
-            w.varint(UInt64(bitPattern: time))
-        }
         if !name.isEmpty { w.stringField(tag: 0x12, name) }
         if !database.isEmpty { w.stringField(tag: 0x1A, database) }
         if !retentionPolicy.isEmpty { w.stringField(tag: 0x22, retentionPolicy) }
         if !group.isEmpty { w.stringField(tag: 0x2A, group) }
         for d in dimensions { w.stringField(tag: 0x32, d) }
         writeTags(tags, tag: 0x3A, &w)
+    }
+
+    /// The part's bytes.
+    func encoded() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+            var w = ProtoWriter(buf.baseAddress!)
+            write(&w)
+            count = size
+            assert(w.cursor == buf.baseAddress! + size, "UDF codec size mismatch")
+        }
+    }
+}
+
+/// The parts of an `agent.Point` the host sends, with its encoded size: time, the series part (or its bytes), the
+/// fields and byName.
+@usableFromInline struct PointBody {
+    @usableFromInline let time: Int64
+    @usableFromInline let byName: Bool
+    @usableFromInline let fields: Fields
+    @usableFromInline var size: Int
+
+    /// A body whose series part is `seriesSize` bytes.
+    @inlinable init(time: Int64, seriesSize: Int, byName: Bool, fields: Fields) {
+        self.time = time
+        self.byName = byName
+        self.fields = fields
+        var n = seriesSize
+        if time != 0 { n += 1 + varintSize(UInt64(bitPattern: time)) }
+        for (k, v) in fields { n += delimitedSize(WireField(v).entrySize(key: k)) }
+        if byName { n += 2 }
+        size = n
+    }
+
+    /// Writes the body, the series part written by `series`.
+    @inlinable func write(_ w: inout ProtoWriter, series: (inout ProtoWriter) -> Void) {
+        if time != 0 {
+            w.byte(0x08)
+            w.varint(UInt64(bitPattern: time))
+        }
+        series(&w)
         // The typed maps in field-number order: double (8), int (9), string (10), then byName (11), bool (12).
         for (k, v) in fields { if case let f = WireField(v), case .double = f { f.writeEntry(key: k, &w) } }
         for (k, v) in fields { if case let f = WireField(v), case .int = f { f.writeEntry(key: k, &w) } }

@@ -54,17 +54,51 @@ public enum UDFResponse: Sendable, Hashable {
 }
 
 extension UDFCodec {
-    /// Decodes one frame from a UDF.
+    /// Decodes one frame from a UDF (no series cache: see ``UDFResponseDecoder`` for a connection's frames).
     ///
     /// - Throws: ``UDFCodecError`` when the bytes are not a valid `agent.Response`.
     public static func decodeResponse(_ frame: ArraySlice<UInt8>) throws -> UDFResponse {
-        try frame.withUnsafeBytes { try decodeResponse($0) }
+        var decoder = UDFResponseDecoder(seriesCacheSize: 0)
+        return try frame.withUnsafeBytes { try decoder.decode($0) }
     }
 
-    /// Decodes one frame from a UDF.
+    /// Decodes one frame from a UDF (no series cache: see ``UDFResponseDecoder`` for a connection's frames).
     ///
     /// - Throws: ``UDFCodecError`` when the bytes are not a valid `agent.Response`.
     public static func decodeResponse(_ bytes: UnsafeRawBufferPointer) throws -> UDFResponse {
+        var decoder = UDFResponseDecoder(seriesCacheSize: 0)
+        return try decoder.decode(bytes)
+    }
+}
+
+/// Decodes the frames one UDF connection sends, keeping what the frames of a series share.
+///
+/// A UDF returns the points of a few series over and over, and the bytes of a point's series part (name, database,
+/// retention policy, group, dimensions and tags: fields 2 to 7, written together in field order by every protobuf
+/// encoder) are the same for every point of its series. The decoder keeps the series decoded from those bytes (the
+/// tags interned, the group computed) in a small cache keyed by the bytes, and a point whose bytes are in it takes
+/// the series from there: no strings, arrays or group key built per point. The fields' sorted key list is kept per
+/// series too. What comes out is equal to what ``UDFCodec/decodeResponse(_:)-(UnsafeRawBufferPointer)`` returns for
+/// the same frame. Not thread-safe: one decoder per connection, used by its reader.
+public struct UDFResponseDecoder {
+    var cache: UDFSeriesCache?
+    /// Scratch for a point's tags and fields, kept between frames (their storage is reused).
+    var tags = MapCollector<String>(capacity: 0)
+    var fields = MapCollector<FieldValue>(capacity: 0)
+    /// The map (Point field number) of each entry in `fields`, in wire order.
+    var fieldMaps: [Int] = []
+    /// Scratch for the fast path's values in sorted order.
+    var fieldValues: [FieldValue] = []
+
+    /// A decoder whose cache holds up to `seriesCacheSize` series (rounded up to a power of two; 0: no cache).
+    public init(seriesCacheSize: Int = 1024) {
+        cache = seriesCacheSize > 0 ? UDFSeriesCache(capacity: seriesCacheSize) : nil
+    }
+
+    /// Decodes one frame (without its length prefix).
+    ///
+    /// - Throws: ``UDFCodecError`` when the bytes are not a valid `agent.Response`.
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer) throws -> UDFResponse {
         let data: UDFResponse?
         do {
             data = try decodeData(bytes)
@@ -73,7 +107,7 @@ extension UDFCodec {
         }
         if let data { return data }
         do {
-            return try convert(Agent_Response(serializedBytes: RawSpan(_unsafeBytes: bytes)))
+            return try UDFCodec.convert(Agent_Response(serializedBytes: RawSpan(_unsafeBytes: bytes)))
         } catch {
             throw UDFCodecError("malformed UDF response: \(error)")
         }
@@ -81,7 +115,7 @@ extension UDFCodec {
 
     /// The data message of a Response, or nil when swift-protobuf must decode it (management
     /// messages, no message at all, or one data message split over several occurrences).
-    static func decodeData(_ bytes: UnsafeRawBufferPointer) throws(WireFormatError) -> UDFResponse? {
+    mutating func decodeData(_ bytes: UnsafeRawBufferPointer) throws(WireFormatError) -> UDFResponse? {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         var r = ProtoReader(start: base, end: base + bytes.count, context: "Response")
         var last = 0
@@ -140,9 +174,25 @@ struct MapCollector<Value> {
         values.append(value)
     }
 
+    /// Empties the collector, keeping its storage for the next message, with room for `capacity` entries.
+    mutating func reset(capacity: Int) {
+        keys.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        if keys.capacity < capacity {
+            keys.reserveCapacity(capacity)
+            values.reserveCapacity(capacity)
+        }
+    }
+
     /// Keys sorted, one value per key: the highest `rank`, and among equal ranks the last received
     /// (protobuf's rule for repeated map keys).
     mutating func finish(rank: (Value) -> UInt8) -> (keys: [String], values: [Value]) {
+        sortAndMerge(rank: rank)
+        return (keys, values)
+    }
+
+    /// ``finish(rank:)`` in place: `keys` sorted and unique, `values` beside them.
+    mutating func sortAndMerge(rank: (Value) -> UInt8) {
         let n = keys.count
         if n > 1 {
             // Stable insertion sort: the input is often sorted or nearly so.
@@ -171,7 +221,6 @@ struct MapCollector<Value> {
                 values.removeSubrange((out + 1)...)
             }
         }
-        return (keys, values)
     }
 }
 
@@ -184,137 +233,40 @@ extension MapCollector where Value == FieldValue {
     /// Fields: Kapacitor merges the typed maps string, int, double, bool, so a later map wins
     /// whatever the order on the wire (typeMapsToFields in udf/server.go).
     mutating func finish() -> (keys: [String], values: [FieldValue]) {
-        finish { v in
-            switch v {
-            case .string: 0
-            case .int, .uint: 1
-            case .double: 2
-            case .bool: 3
-            }
+        finish(rank: Self.rank)
+    }
+
+    /// ``finish()`` in place.
+    mutating func sortAndMerge() { sortAndMerge(rank: Self.rank) }
+
+    static func rank(_ v: FieldValue) -> UInt8 {
+        switch v {
+        case .string: 0
+        case .int, .uint: 1
+        case .double: 2
+        case .bool: 3
         }
     }
 }
 
-/// A `map<string,string>` entry.
-@inline(__always)
-func decodeStringEntry(_ r: inout ProtoReader) throws(WireFormatError) -> (String, String) {
-    var e = try r.submessage("map entry")
-    var key = "", value = ""
-    while !e.isAtEnd {
-        let (f, w) = try e.tag()
-        switch f {
-        case 1: if try e.mapEntry(w, WireType.lengthDelimited, field: f) { key = try e.string() }
-        case 2: if try e.mapEntry(w, WireType.lengthDelimited, field: f) { value = try e.string() }
-        default: try e.skip(wire: w, field: f)
-        }
-    }
-    return (key, value)
-}
-
-/// A typed field map entry: `map<string,double|int64|string|bool>`, decoded into a FieldValue.
+/// A typed field map entry: `map<string,double|int64|string|bool>` (Point field 8, 9, 10 or 12), decoded into a
+/// FieldValue with the map-entry readers UDFKit's decoder uses.
 @inline(__always)
 func decodeFieldEntry(_ r: inout ProtoReader, map field: Int) throws(WireFormatError) -> (String, FieldValue) {
-    var e = try r.submessage("map entry")
-    var key = ""
-    var value: FieldValue
     switch field {
-    case 8: value = .double(0)
-    case 9: value = .int(0)
-    case 10: value = .string("")
-    default: value = .bool(false)
+    case 8:
+        let (k, v) = try AgentCodec.scalarEntry(&r, wire: WireType.fixed64)
+        return (k, .double(Double(bitPattern: v)))
+    case 9:
+        let (k, v) = try AgentCodec.scalarEntry(&r, wire: WireType.varint)
+        return (k, .int(Int64(bitPattern: v)))
+    case 10:
+        let (k, v) = try AgentCodec.stringEntry(&r)
+        return (k, .string(v))
+    default:
+        let (k, v) = try AgentCodec.scalarEntry(&r, wire: WireType.varint)
+        return (k, .bool(v != 0))
     }
-    while !e.isAtEnd {
-        let (f, w) = try e.tag()
-        switch f {
-        case 1:
-            if try e.mapEntry(w, WireType.lengthDelimited, field: f) {
-                key = try e.string()
-            }
-        case 2:
-            switch field {
-            case 8:
-                if try e.mapEntry(w, WireType.fixed64, field: f) {
-                    value = .double(Double(bitPattern: try e.fixed64()))
-                }
-            case 9:
-                if try e.mapEntry(w, WireType.varint, field: f) {
-                    value = .int(Int64(bitPattern: try e.varint()))
-                }
-            case 10:
-                if try e.mapEntry(w, WireType.lengthDelimited, field: f) {
-                    value = .string(try e.string())
-                }
-            default:
-                if try e.mapEntry(w, WireType.varint, field: f) {
-                    value = .bool(try e.varint() != 0)
-                }
-            }
-        default:
-            try e.skip(wire: w, field: f)
-        }
-    }
-    return (key, value)
-}
-
-/// The number of occurrences of Point's repeated fields, to size the arrays once.
-func countPointEntries(_ reader: ProtoReader) throws(WireFormatError) -> (dimensions: Int, tags: Int, fields: Int) {
-    var r = reader
-    var dims = 0, tags = 0, fields = 0
-    while !r.isAtEnd {
-        let (f, w) = try r.tag()
-        switch f {
-        case 6: dims += 1
-        case 7: tags += 1
-        case 8, 9, 10, 12: fields += 1
-        default: break
-        }
-        try r.skip(wire: w, field: f)
-    }
-    return (dims, tags, fields)
-}
-
-func decodePoint(_ r: inout ProtoReader) throws(WireFormatError) -> Point {
-    let counts = try countPointEntries(r)
-    var time: Int64 = 0
-    var name = "", database = "", retentionPolicy = ""
-    var dimensions: [String] = []
-    if counts.dimensions > 0 { dimensions.reserveCapacity(counts.dimensions) }
-    var byName = false
-    var tags = MapCollector<String>(capacity: counts.tags)
-    var fields = MapCollector<FieldValue>(capacity: counts.fields)
-    while !r.isAtEnd {
-        let (f, w) = try r.tag()
-        switch f {
-        case 1: if try r.known(w, WireType.varint, field: f) { time = Int64(bitPattern: try r.varint()) }
-        case 2: if try r.known(w, WireType.lengthDelimited, field: f) { name = try r.string() }
-        case 3: if try r.known(w, WireType.lengthDelimited, field: f) { database = try r.string() }
-        case 4: if try r.known(w, WireType.lengthDelimited, field: f) { retentionPolicy = try r.string() }
-        case 5:
-            // The group is recomputed from dimensions and tags, as Kapacitor does; only validate it.
-            if try r.known(w, WireType.lengthDelimited, field: f) { _ = try r.string() }
-        case 6: if try r.known(w, WireType.lengthDelimited, field: f) { dimensions.append(try r.string()) }
-        case 7:
-            if try r.known(w, WireType.lengthDelimited, field: f) {
-                let (k, v) = try decodeStringEntry(&r)
-                tags.add(k, v)
-            }
-        case 8, 9, 10, 12:
-            if try r.known(w, WireType.lengthDelimited, field: f) {
-                let (k, v) = try decodeFieldEntry(&r, map: f)
-                fields.add(k, v)
-            }
-        case 11: if try r.known(w, WireType.varint, field: f) { byName = try r.varint() != 0 }
-        default: try r.skip(wire: w, field: f)
-        }
-    }
-    let t = tags.finish()
-    let fv = fields.finish()
-    let tagSet = Tags(sortedKeys: t.keys, values: t.values)
-    let dims = Dimensions(byName: byName, tagNames: dimensions)
-    let group = dimensions.isEmpty && !byName ? GroupID.none : GroupID(name: name, tags: tagSet, dimensions: dims)
-    return Point(
-        name: name, tags: tagSet, fields: Fields(sortedKeys: fv.keys, values: fv.values), time: time,
-        database: database, retentionPolicy: retentionPolicy, group: group, dimensions: dims)
 }
 
 func decodeBegin(_ r: inout ProtoReader) throws(WireFormatError) -> UDFBeginBatch {
@@ -327,7 +279,7 @@ func decodeBegin(_ r: inout ProtoReader) throws(WireFormatError) -> UDFBeginBatc
         case 2: if try r.known(w, WireType.lengthDelimited, field: f) { begin.group = GroupID(try r.string()) }
         case 3:
             if try r.known(w, WireType.lengthDelimited, field: f) {
-                let (k, v) = try decodeStringEntry(&r)
+                let (k, v) = try AgentCodec.stringEntry(&r)
                 tags.add(k, v)
             }
         case 4: if try r.known(w, WireType.varint, field: f) { begin.size = Int64(bitPattern: try r.varint()) }
@@ -351,7 +303,7 @@ func decodeEnd(_ r: inout ProtoReader) throws(WireFormatError) -> UDFEndBatch {
         case 3: if try r.known(w, WireType.varint, field: f) { end.tmax = Int64(bitPattern: try r.varint()) }
         case 4:
             if try r.known(w, WireType.lengthDelimited, field: f) {
-                let (k, v) = try decodeStringEntry(&r)
+                let (k, v) = try AgentCodec.stringEntry(&r)
                 tags.add(k, v)
             }
         case 5: if try r.known(w, WireType.varint, field: f) { end.byName = try r.varint() != 0 }

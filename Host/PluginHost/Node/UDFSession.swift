@@ -40,6 +40,8 @@ final class UDFSession: @unchecked Sendable {
     private let provides: EdgeType?
     private var connection: PluginConnection!
     private let points = Atomic<Int>(0)
+    /// The data requests' encoder; used under the connection's send lock (in `send`'s closure).
+    private var encoder = UDFRequestEncoder()
 
     private let lock = ConditionLock()
     // Guarded by `lock`.
@@ -56,10 +58,12 @@ final class UDFSession: @unchecked Sendable {
     /// Set once Init succeeded: failures from then on count the points sent.
     private var running = false
 
-    // Reader-thread state: the batch being received, and what the current burst carried so far.
+    // Reader-thread state: the batch being received, what the current burst carried so far, the decoder.
     private var begin: UDFBeginBatch?
     private var batchPoints: [BatchPoint] = []
     private var outbox: [TockModel.Message] = []
+    /// The reader's decoder: it keeps the series of the points the UDF returns, decoded once each.
+    private var decoder = UDFResponseDecoder()
 
     /// Starts the UDF's process (or dials its socket) and the connection's threads.
     /// - Parameter tickInterval: how often `handlers.tick` runs at least, in nanoseconds (0: with keepalives).
@@ -220,7 +224,9 @@ final class UDFSession: @unchecked Sendable {
     /// messages reaches the UDF in one write.
     func send(_ message: TockModel.Message, wake: Bool = true) -> Bool {
         var count = 0
-        let sent = connection.send(wake: wake) { buffer in count = UDFWire.appendData(message, to: &buffer) }
+        let sent = connection.send(wake: wake) { buffer in
+            count = UDFWire.appendData(message, to: &buffer, encoder: &encoder)
+        }
         if sent { points.add(count, ordering: .relaxed) }
         return sent
     }
@@ -239,7 +245,7 @@ final class UDFSession: @unchecked Sendable {
     private func handleFrame(_ bytes: UnsafeRawBufferPointer) throws {
         let response: UDFResponse
         do {
-            response = try UDFCodec.decodeResponse(bytes)
+            response = try decoder.decode(bytes)
         } catch {
             throw ConnectionFailure.malformedFrame("a \(bytes.count)-byte response that does not decode (\(error))")
         }

@@ -20,13 +20,14 @@ enum UDFWire {
     /// Appends the frames for one message of the node's inbound edge: one point request for a stream
     /// point; begin, the points and end for a batch. Returns the number of points.
     @inline(__always)
-    static func appendData(_ message: TockModel.Message, to buffer: inout [UInt8]) -> Int {
+    static func appendData(_ message: TockModel.Message, to buffer: inout [UInt8],
+                           encoder: inout UDFRequestEncoder) -> Int {
         switch message {
         case .point(let p):
-            UDFCodec.appendPointRequest(p, to: &buffer)
+            encoder.appendPointRequest(p, to: &buffer)
             return 1
         case .batch(let b):
-            UDFCodec.appendBatchRequests(b, to: &buffer)
+            encoder.appendBatchRequests(b, to: &buffer)
             return b.points.count
         }
     }

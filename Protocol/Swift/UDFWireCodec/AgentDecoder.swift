@@ -49,8 +49,11 @@ extension AgentCodec {
         }
     }
 
-    /// A `map<string,string>` entry; a missing key or value is empty, as in swift-protobuf.
-    static func stringEntry(_ r: inout ProtoReader) throws(WireFormatError) -> (String, String) {
+    /// A `map<string,string>` entry; a missing key or value is empty, as in swift-protobuf. A wrong wire type for the
+    /// key or value is an error (see ``ProtoReader/mapEntry(_:_:field:)``). Shared by UDFKit's decoder and the host's
+    /// (`PluginHost`'s `UDFCodec`), so both sides read map entries alike.
+    @inlinable @inline(__always)
+    package static func stringEntry(_ r: inout ProtoReader) throws(WireFormatError) -> (String, String) {
         var e = try r.submessage("map entry")
         var key = "", value = ""
         while !e.isAtEnd {
@@ -64,8 +67,10 @@ extension AgentCodec {
         return (key, value)
     }
 
-    /// A `map<string,V>` entry whose value is a varint (`int64`, `bool`) or a `double` (`fixed64`), as raw bits.
-    static func scalarEntry(_ r: inout ProtoReader, wire expected: Int) throws(WireFormatError) -> (String, UInt64) {
+    /// A `map<string,V>` entry whose value is a varint (`int64`, `bool`) or a `double` (`fixed64`), as raw bits; a
+    /// missing key is empty and a missing value 0. Shared by UDFKit's decoder and the host's.
+    @inlinable @inline(__always)
+    package static func scalarEntry(_ r: inout ProtoReader, wire expected: Int) throws(WireFormatError) -> (String, UInt64) {
         var e = try r.submessage("map entry")
         var key = "", value: UInt64 = 0
         while !e.isAtEnd {

@@ -51,6 +51,13 @@ package func delimitedSize(_ length: Int) -> Int {
         cursor += 8
     }
 
+    /// Bytes already encoded, as they are.
+    @inlinable package mutating func raw(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        cursor.update(from: base, count: bytes.count)
+        cursor += bytes.count
+    }
+
     /// The string's UTF-8 bytes, without a length.
     @inlinable package mutating func utf8(_ string: String) {
         var s = string
