@@ -214,11 +214,7 @@ public final class CollectorScheduler: Sendable {
             var batch: [Point] = []
             for (member, result) in zip(members, results) { batch += report(member, result) }
             sink(batch)
-            let step = max(1, round.interval.nanoseconds)
-            let now = TimerThread.now
-            var next = due &+ step
-            if next <= now { next = now &+ step - (now &- due) % step }
-            if round.end() { schedule(round, at: next) }
+            if round.end() { schedule(round, at: TimerThread.next(after: due, every: round.interval)) }
         }
     }
 

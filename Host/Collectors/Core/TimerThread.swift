@@ -66,6 +66,15 @@ public final class TimerThread: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The first of `deadline + interval`, `deadline + 2 × interval`, … still ahead: runs missed while the thread was
+    /// held up are not made up, the schedule is kept.
+    public static func next(after deadline: UInt64, every interval: Duration) -> UInt64 {
+        let step = max(1, interval.nanoseconds)
+        let now = Self.now
+        let next = deadline &+ step
+        return next > now ? next : now &+ step - (now &- deadline) % step
+    }
+
     /// Now, in nanoseconds of the monotonic clock the deadlines are given in.
     public static var now: UInt64 { monotonicNanos() }
 
@@ -115,11 +124,7 @@ public final class RepeatingTimer: Sendable {
             guard !state.cancelled else { return }
             state.id = thread.add(at: deadline, slack: slack) { [self] in
                 body()
-                let step = max(1, interval.nanoseconds)
-                let now = TimerThread.now
-                var next = deadline &+ step
-                if next <= now { next = now &+ step - (now &- deadline) % step }
-                arm(at: next)
+                arm(at: TimerThread.next(after: deadline, every: interval))
             }
         }
     }
