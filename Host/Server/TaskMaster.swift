@@ -17,6 +17,8 @@ public final class TaskMaster: @unchecked Sendable {
     let udfProvider: (any UDFProvider)?
     let metrics: Metrics
     let log: Logger
+    /// The tasks' alert levels, written to the store behind them.
+    let alertStates: AlertStateJournal
     /// The programs alert `.exec()` handlers of API-defined tasks may start.
     let execPolicy: ExecPolicy
     /// `[[httppost]]` endpoints and `[deadman]` defaults for the tasks' scripts.
@@ -51,6 +53,7 @@ public final class TaskMaster: @unchecked Sendable {
         self.udfProvider = udfProvider
         self.metrics = metrics
         self.log = log
+        alertStates = AlertStateJournal(store: store, log: log)
     }
 
     /// Starts every stored task whose status is enabled (at boot). A task that fails to start stays enabled
@@ -78,6 +81,7 @@ public final class TaskMaster: @unchecked Sendable {
                 log.error("task ended with an error", metadata: ["task": .string(id), "err": "\(error)"])
             }
         }
+        alertStates.flush()
     }
 
     // MARK: Writes
@@ -194,6 +198,7 @@ public final class TaskMaster: @unchecked Sendable {
     /// Stops and deletes the task; deleting a task that does not exist is not an error.
     func delete(_ id: String) throws(APIError) {
         stop(id)
+        alertStates.forget(taskID: id)
         do { try store.deleteTask(id) } catch { throw APIError(.internalServerError, "\(error)") }
         lock.lock()
         startErrors[id] = nil
@@ -232,7 +237,7 @@ public final class TaskMaster: @unchecked Sendable {
         let runner: TaskRunner
         do {
             var options = TaskRunner.Options(taskID: taskID, dbrps: dbrps, udfProvider: udfProvider, execPolicy: execPolicy)
-            options.alertStates = StoredAlertStates(store: store, log: log)
+            options.alertStates = alertStates
             options.configSections = configSections
             options.influxDB = influxDB
             options.alertService = alertService
@@ -274,35 +279,5 @@ public final class TaskMaster: @unchecked Sendable {
             for d in Set(runner.dbrps) { routes[d, default: []].append(runner) }
         }
         self.routes = routes
-    }
-}
-
-/// Alert levels kept in the daemon's store, so that a task's alerts keep their level across restarts and
-/// updates. A store failure is logged and the alert goes on (it then starts from OK next time).
-struct StoredAlertStates: AlertStateStore {
-    let store: Store
-    let log: Logger
-
-    func lastLevel(taskID: String, nodeID: String, alertID: String) -> (level: AlertLevel, time: Int64)? {
-        do {
-            guard let saved = try store.alertState(taskID: taskID, nodeID: nodeID, alertID: alertID),
-                  let level = AlertLevel(rawValue: saved.level) else { return nil }
-            return (level, saved.time)
-        } catch {
-            log.error("cannot read alert state", metadata: [
-                "task": .string(taskID), "node": .string(nodeID), "err": "\(error)",
-            ])
-            return nil
-        }
-    }
-
-    func save(taskID: String, nodeID: String, alertID: String, level: AlertLevel, time: Int64) {
-        do {
-            try store.saveAlertState(taskID: taskID, nodeID: nodeID, alertID: alertID, level: level.rawValue, time: time)
-        } catch {
-            log.error("cannot save alert state", metadata: [
-                "task": .string(taskID), "node": .string(nodeID), "err": "\(error)",
-            ])
-        }
     }
 }

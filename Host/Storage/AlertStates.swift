@@ -1,5 +1,24 @@
 import GRDB
 
+/// One alert's last level, as ``Store/saveAlertStates(_:)`` writes it.
+public struct StoredAlertState: Sendable, Equatable {
+    public var taskID: String
+    public var nodeID: String
+    public var alertID: String
+    /// An alert level's raw value (0 = OK).
+    public var level: Int
+    /// When the level was reached (nanoseconds since the epoch).
+    public var time: Int64
+
+    public init(taskID: String, nodeID: String, alertID: String, level: Int, time: Int64) {
+        self.taskID = taskID
+        self.nodeID = nodeID
+        self.alertID = alertID
+        self.level = level
+        self.time = time
+    }
+}
+
 extension Store {
     /// The last level (an alert level's raw value, 0 = OK) of one alert of a task's alert node, and when
     /// it was reached; `nil` when none is stored.
@@ -12,14 +31,18 @@ extension Store {
         }
     }
 
-    /// Records the alert's new level (durably, before returning).
-    public func saveAlertState(taskID: String, nodeID: String, alertID: String, level: Int, time: Int64) throws(StoreError) {
-        try run("save alert state of \(taskID)/\(nodeID)/\(alertID)") {
+    /// Records several alerts' new levels in one transaction (durably, before returning).
+    public func saveAlertStates(_ states: [StoredAlertState]) throws(StoreError) {
+        guard !states.isEmpty else { return }
+        try run("save \(states.count) alert states") {
             try pool.write { db in
-                try db.execute(sql: """
+                let statement = try db.cachedStatement(sql: """
                     INSERT INTO alertState (taskID, nodeID, alertID, level, time) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (taskID, nodeID, alertID) DO UPDATE SET level = excluded.level, time = excluded.time
-                    """, arguments: [taskID, nodeID, alertID, level, time])
+                    """)
+                for s in states {
+                    try statement.execute(arguments: [s.taskID, s.nodeID, s.alertID, s.level, s.time])
+                }
             }
         }
     }

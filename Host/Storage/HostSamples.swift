@@ -70,6 +70,7 @@ extension Store {
                 // known already costs one statement, not its tags' JSON and two more.
                 var ids = hostSeriesIDs.withLock { $0 }
                 var learned: [HostSeriesKey: Int64] = [:]
+                let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO host_sample (series, time, value) VALUES (?, ?, ?)")
                 for s in samples {
                     let key = HostSeriesKey(measurement: s.measurement, tags: s.tags, field: s.field)
                     let id: Int64
@@ -84,8 +85,7 @@ extension Store {
                         ids[key] = id
                         learned[key] = id
                     }
-                    try db.execute(sql: "INSERT OR REPLACE INTO host_sample (series, time, value) VALUES (?, ?, ?)",
-                                   arguments: [id, s.time, s.value])
+                    try insert.execute(arguments: [id, s.time, s.value])
                 }
                 return learned
             }

@@ -65,7 +65,7 @@ struct SchemaUpgradeTests {
         // The tables of the later migrations work on the upgraded file.
         try store.replaceUDFSnapshots([(taskID: "cpu_alert", nodeID: "avg2", data: [1, 2, 3])])
         #expect(try store.udfSnapshots().map(\.data) == [[1, 2, 3]])
-        try store.saveAlertState(taskID: "cpu_alert", nodeID: "alert2", alertID: "cpu:host=a", level: 3, time: 5)
+        try store.saveAlertStates([StoredAlertState(taskID: "cpu_alert", nodeID: "alert2", alertID: "cpu:host=a", level: 3, time: 5)])
         #expect(try store.alertState(taskID: "cpu_alert", nodeID: "alert2", alertID: "cpu:host=a")?.level == 3)
         try store.save(StoredUser(name: "root", type: "admin", permissions: ["admin"], passwordHash: "x", created: 1, modified: 1))
         #expect(try store.users().map(\.name) == ["root"])
