@@ -43,7 +43,7 @@ final class LoopbackIngress: PointIngress {
                 let slice = Array(points[start..<end])
                 master.metrics.received(slice, database: db, retentionPolicy: rp)
                 master.taps.deliver(slice, database: db, retentionPolicy: rp)
-                TaskRunner.write(slice, to: master.runners(database: db, retentionPolicy: rp))
+                master.route(database: db, retentionPolicy: rp).write(slice)
                 start = end
             }
         }

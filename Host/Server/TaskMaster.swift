@@ -38,8 +38,8 @@ public final class TaskMaster: @unchecked Sendable {
     private var running: [String: TaskRunner] = [:]
     private var startErrors: [String: String] = [:]
     private var httpOut: [String: [String: HTTPOutResult]] = [:]
-    /// The enabled runners by database and retention policy, rebuilt on every change: `/write` reads it.
-    private var routes: [DBRP: [TaskRunner]] = [:]
+    /// The enabled stream tasks by database and retention policy, rebuilt on every change: `/write` reads it.
+    private var routes: [DBRP: StreamRoute] = [:]
 
     /// - Parameter influxDB: the clusters tasks query and write to; `nil` refuses `query` and `influxDBOut`.
     /// - Parameter execPolicy: by default no `.exec()` program is allowed (`[alert] exec-allowed` empty).
@@ -86,11 +86,11 @@ public final class TaskMaster: @unchecked Sendable {
 
     // MARK: Writes
 
-    /// The running tasks that read `database`.`retentionPolicy`.
-    func runners(database: String, retentionPolicy: String) -> [TaskRunner] {
+    /// The running stream tasks that read `database`.`retentionPolicy`, and how a write reaches each of them.
+    func route(database: String, retentionPolicy: String) -> StreamRoute {
         lock.lock()
         defer { lock.unlock() }
-        return routes[DBRP(database, retentionPolicy)] ?? []
+        return routes[DBRP(database, retentionPolicy)] ?? .empty
     }
 
     // MARK: Queries
@@ -272,12 +272,12 @@ public final class TaskMaster: @unchecked Sendable {
 
     /// Call with `lock` held.
     private func rebuildRoutes() {
-        var routes: [DBRP: [TaskRunner]] = [:]
+        var runners: [DBRP: [TaskRunner]] = [:]
         for id in running.keys.sorted() {
             let runner = running[id]!
             guard !runner.pipeline.streamSources.isEmpty else { continue }
-            for d in Set(runner.dbrps) { routes[d, default: []].append(runner) }
+            for d in Set(runner.dbrps) { runners[d, default: []].append(runner) }
         }
-        self.routes = routes
+        routes = runners.mapValues(StreamRoute.init)
     }
 }

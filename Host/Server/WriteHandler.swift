@@ -14,7 +14,7 @@ import TockModel
 /// good points are delivered and the answer is 400 naming the first bad line with its line and column.
 struct WriteHandler: Sendable {
     /// The running tasks that read a database and retention policy.
-    let routes: @Sendable (_ database: String, _ retentionPolicy: String) -> [TaskRunner]
+    let routes: @Sendable (_ database: String, _ retentionPolicy: String) -> StreamRoute
     let metrics: Metrics
     let defaultRetentionPolicy: String
     /// In bytes after decoding; 0: no limit.
@@ -32,7 +32,7 @@ struct WriteHandler: Sendable {
     /// The host inventory, which registers the hosts of every point delivered.
     let hosts: HostInventory?
 
-    init(routes: @escaping @Sendable (String, String) -> [TaskRunner], metrics: Metrics, defaultRetentionPolicy: String,
+    init(routes: @escaping @Sendable (String, String) -> StreamRoute, metrics: Metrics, defaultRetentionPolicy: String,
          maxBodySize: Int, readTimeout: Int64, taps: PointTaps? = nil, hosts: HostInventory? = nil) {
         self.routes = routes
         self.taps = taps
@@ -45,7 +45,7 @@ struct WriteHandler: Sendable {
 
     init(master: TaskMaster, metrics: Metrics, defaultRetentionPolicy: String, maxBodySize: Int, readTimeout: Int64,
          hosts: HostInventory? = nil) {
-        self.init(routes: { master.runners(database: $0, retentionPolicy: $1) }, metrics: metrics,
+        self.init(routes: { master.route(database: $0, retentionPolicy: $1) }, metrics: metrics,
                   defaultRetentionPolicy: defaultRetentionPolicy, maxBodySize: maxBodySize, readTimeout: readTimeout,
                   taps: master.taps, hosts: hosts)
     }
@@ -92,7 +92,7 @@ struct WriteHandler: Sendable {
     /// reports them). `/write` bodies, subscription writes and UDP datagrams all arrive here.
     func ingest(_ bytes: UnsafeRawBufferPointer, database: String, retentionPolicy: String, precision: Precision,
                 arrival: Timestamp) -> State {
-        let runners = routes(database, retentionPolicy)
+        let route = routes(database, retentionPolicy)
         var stream = StreamingLineParser(parsers.take(precision: precision, defaultTime: arrival,
                                                       database: database, retentionPolicy: retentionPolicy))
         defer { parsers.put(stream.parser) }
@@ -102,11 +102,11 @@ struct WriteHandler: Sendable {
         while offset < bytes.count {
             let n = min(Self.parseChunkSize, bytes.count - offset)
             state.note(stream.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]), into: &state.points))
-            if state.points.count >= Self.sliceSize { deliver(&state, runners) }
+            if state.points.count >= Self.sliceSize { deliver(&state, route) }
             offset += n
         }
         state.note(stream.finish(into: &state.points))
-        deliver(&state, runners)
+        deliver(&state, route)
         return state
     }
 
@@ -187,7 +187,7 @@ struct WriteHandler: Sendable {
 
     // MARK: Delivering
 
-    private func deliver(_ state: inout State, _ runners: [TaskRunner]) {
+    private func deliver(_ state: inout State, _ route: StreamRoute) {
         guard !state.points.isEmpty else { return }
         // Moved out, so that the (last) task gets the only reference and can change the points in place.
         var points: [Point] = []
@@ -197,8 +197,9 @@ struct WriteHandler: Sendable {
         state.delivered += points.count
         taps?.deliver(points, database: state.database, retentionPolicy: state.retentionPolicy)
         hosts?.observe(points, database: state.database, arrival: nowNanoseconds())
-        // One array for every task (each task's queue references it), counted once in the tasks' queue budget.
-        TaskRunner.write(points, to: runners)
+        // One array for every task that reads it all (each task's queue references it), counted once in the tasks'
+        // queue budget; the others get their measurements' points.
+        route.write(points)
     }
 }
 

@@ -187,7 +187,7 @@ final class TaskSink: Sendable {
                                 }))
         try runner.start()
         let runner = self.runner
-        handler = WriteHandler(routes: { db, rp in db == "telegraf" && rp == "autogen" ? [runner] : [] },
+        handler = WriteHandler(routes: { db, rp in db == "telegraf" && rp == "autogen" ? StreamRoute([runner]) : .empty },
                                metrics: Metrics(), defaultRetentionPolicy: "", maxBodySize: maxBodySize,
                                readTimeout: readTimeout)
     }

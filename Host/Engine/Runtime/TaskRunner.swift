@@ -104,6 +104,8 @@ public final class TaskRunner: @unchecked Sendable {
 
     public let taskID: String
     public let pipeline: Pipeline
+    /// The measurements the task's stream reads (``Pipeline/streamMeasurements``); `nil` for every one.
+    public let streamMeasurements: Set<String>?
     /// The databases/retention policies whose points reach the task (empty: all points).
     public let dbrps: [DBRP]
     /// Keeps alert levels across runs of the task; set before ``start()``.
@@ -163,6 +165,7 @@ public final class TaskRunner: @unchecked Sendable {
         self.handlers = handlers
         self.tapsEveryNode = handlers.everyNode && handlers.output != nil
         self.sources = pipeline.streamSources
+        self.streamMeasurements = pipeline.streamMeasurements
         stopCalled = Array(repeating: false, count: pipeline.nodes.count)
         finished = Array(repeating: false, count: pipeline.nodes.count)
         for (i, n) in pipeline.nodes.enumerated() {

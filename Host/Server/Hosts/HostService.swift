@@ -70,6 +70,6 @@ final class HostService: @unchecked Sendable {
         let db = inventory.settings.database, rp = inventory.settings.retentionPolicy
         master.metrics.received(points, database: db, retentionPolicy: rp)
         master.taps.deliver(points, database: db, retentionPolicy: rp)
-        for runner in master.runners(database: db, retentionPolicy: rp) { runner.write(points) }
+        master.route(database: db, retentionPolicy: rp).write(points)
     }
 }

@@ -54,9 +54,7 @@ final class StatsService: @unchecked Sendable {
         }
         let master = statistics.master
         master.metrics.received(points, database: settings.database, retentionPolicy: settings.retentionPolicy)
-        for runner in master.runners(database: settings.database, retentionPolicy: settings.retentionPolicy) {
-            runner.write(points)
-        }
+        master.route(database: settings.database, retentionPolicy: settings.retentionPolicy).write(points)
     }
 }
 
