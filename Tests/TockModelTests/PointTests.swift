@@ -45,6 +45,12 @@ struct PointSeriesTests {
         #expect(p.series !== series && p.tags == series.tags, "a changed copy of the tags, even to equal values")
     }
 
+    @Test("a point is a series reference, its fields, time, group and dimensions: 80 bytes, a group one reference")
+    func compact() {
+        #expect(MemoryLayout<GroupID>.size == 8)
+        #expect(MemoryLayout<Point>.size == 80)
+    }
+
     @Test("points differ when any member differs")
     func inequality() {
         let p = Point(name: "cpu", tags: ["host": "a"], fields: ["value": .double(1)], time: 1)

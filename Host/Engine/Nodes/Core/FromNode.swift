@@ -100,17 +100,22 @@ extension FromNode: PointRunNode {
             }
         }
         if grouped {
+            // The cache is moved out of the node for the run (one exclusive access, not one per point) and back.
+            var cache = GroupKeyCache()
+            swap(&cache, &keys)
             points.withUnsafeMutableBufferPointer { buffer in
                 for i in buffer.indices {
                     let dims = groupAll ? Dimensions(byName: byName, tagNames: buffer[i].tags.sortedKeys) : fixedDimensions
-                    buffer[i].group = keys.group(series: buffer[i].series, dimensions: dims)
+                    buffer[i].group = cache.group(series: buffer[i].series, dimensions: dims)
                     buffer[i].dimensions = dims
                 }
             }
+            swap(&cache, &keys)
         } else {
-            for i in points.indices where points[i].group != .none || points[i].dimensions != .none {
-                points[i].group = .none
-                points[i].dimensions = .none
+            let noGroup = GroupID.none, noDimensions = Dimensions.none
+            for i in points.indices where points[i].group != noGroup || points[i].dimensions != noDimensions {
+                points[i].group = noGroup
+                points[i].dimensions = noDimensions
             }
         }
         output.emit(points: &points)
@@ -237,15 +242,19 @@ final class GroupByNode: Node {
 
 extension GroupByNode: PointRunNode {
     func receive(points: inout [Point], port: Int, output: NodeRuntime) {
-        // In place, through the buffer: reading a point's name and tags retains nothing.
+        // In place, through the buffer: reading a point's name and tags retains nothing. The cache is moved out of the
+        // node for the run (one exclusive access, not one per point) and back.
+        var cache = GroupKeyCache()
+        swap(&cache, &keys)
         points.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices {
                 var dims = all ? dimensions(buffer[i].tags) : fixedDimensions
                 if buffer[i].dimensions.byName { dims.byName = true }
-                buffer[i].group = keys.group(series: buffer[i].series, dimensions: dims)
+                buffer[i].group = cache.group(series: buffer[i].series, dimensions: dims)
                 buffer[i].dimensions = dims
             }
         }
+        swap(&cache, &keys)
         output.emit(points: &points)
     }
 }

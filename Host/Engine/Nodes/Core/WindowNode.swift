@@ -74,17 +74,22 @@ extension WindowNode: PointRunNode {
         // found by their group's storage identity (the points of a group share it).
         var lastIdentity: UInt = 0
         var last: TimeWindow? = nil
+        // The table is moved out of the node for the run (one exclusive access, not one per point) and back: what the
+        // batches emitted here reach is downstream, never this node.
+        var windows = GroupTable<TimeWindow>()
+        swap(&windows, &timeWindows)
+        defer { swap(&windows, &timeWindows) }
         points.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices {
                 let identity = buffer[i].group.storageIdentity
                 let w: TimeWindow
                 if identity == lastIdentity, let last {
                     w = last
-                } else if let existing = timeWindows.find(buffer[i].group) {
+                } else if let existing = windows.find(buffer[i].group) {
                     w = existing
                 } else {
                     w = TimeWindow(first: buffer[i], period: period, every: every, align: align, fillPeriod: fillPeriod)
-                    timeWindows[buffer[i].group] = w
+                    windows[buffer[i].group] = w
                 }
                 lastIdentity = identity
                 last = w
