@@ -37,8 +37,11 @@ struct HashIndex: Sendable {
     }
 }
 
-/// Series keys seen recently (the raw bytes of `measurement,tags`) with their parsed name and tags,
-/// so a repeated series costs a hash and a comparison instead of unescaping and allocating.
+/// Series keys seen recently (the raw bytes of `measurement,tags`) with their interned ``SeriesKey`` (name, tags and the
+/// parser's database and retention policy), so a repeated series costs a hash and a comparison instead of unescaping
+/// and allocating, and its points share one series. When the parser's database or retention policy changes (a kept
+/// parser serving another request), ``generation`` moves on and each entry takes the interned series of the new ones
+/// the first time it is used again.
 /// Bounded: it starts over when full. Lookups touch only the plain `Int` arrays (no reference counting).
 struct SeriesCache: Sendable {
     static let maxEntries = 8192
@@ -49,8 +52,11 @@ struct SeriesCache: Sendable {
     private var offsets: [Int] = []
     private var lengths: [Int] = []
     private var bytes: [UInt8] = []
-    private(set) var names: [String] = []
-    private(set) var tags: [Tags] = []
+    private(set) var series: [SeriesKey] = []
+    /// The ``generation`` each entry's series was made for.
+    private var generations: [Int] = []
+    /// Changed whenever the database or retention policy the series are made for changes.
+    var generation = 0
 
     @inline(__always)
     func lookup(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64) -> Int? {
@@ -63,26 +69,38 @@ struct SeriesCache: Sendable {
     }
 
     /// Adds a series; returns its entry, or nil when the key is too long to cache.
-    mutating func insert(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64, name: String,
-                         tags: Tags) -> Int? {
+    mutating func insert(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64, series new: SeriesKey) -> Int? {
         let length = end - start
         if length > Self.maxKeyLength { return nil }
-        if names.count >= Self.maxEntries || bytes.count + length > Self.maxBytes {
+        if series.count >= Self.maxEntries || bytes.count + length > Self.maxBytes {
             offsets.removeAll(keepingCapacity: true)
             lengths.removeAll(keepingCapacity: true)
             bytes.removeAll(keepingCapacity: true)
-            names.removeAll(keepingCapacity: true)
-            self.tags.removeAll(keepingCapacity: true)
+            series.removeAll(keepingCapacity: true)
+            generations.removeAll(keepingCapacity: true)
             index.removeAll()
         }
         offsets.append(bytes.count)
         lengths.append(length)
         bytes.append(contentsOf: UnsafeBufferPointer(start: p + start, count: length))
-        names.append(name)
         // Interned: the points of the series share storage no thread reference-counts (see SeriesInterner).
-        self.tags.append(SeriesInterner.shared.intern(tags))
-        index.insert(hash, entry: names.count - 1)
-        return names.count - 1
+        series.append(SeriesInterner.shared.intern(new))
+        generations.append(generation)
+        index.insert(hash, entry: series.count - 1)
+        return series.count - 1
+    }
+
+    /// Entry `e`'s series, with `database` and `retentionPolicy` (those of the current ``generation``).
+    @inline(__always)
+    mutating func series(at e: Int, database: String, retentionPolicy: String) -> SeriesKey {
+        if generations[e] != generation {
+            let old = series[e]
+            if old.database != database || old.retentionPolicy != retentionPolicy {
+                series[e] = SeriesInterner.shared.intern(old.with(database: database, retentionPolicy: retentionPolicy))
+            }
+            generations[e] = generation
+        }
+        return series[e]
     }
 }
 

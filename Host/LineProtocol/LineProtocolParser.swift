@@ -34,10 +34,14 @@ public struct LineProtocolParser: Sendable {
     public var precision: Precision
     /// The time (ns since the epoch) of points whose line has no timestamp: the arrival time.
     public var defaultTime: Timestamp
-    /// Copied into every point.
-    public var database: String
-    /// Copied into every point.
-    public var retentionPolicy: String
+    /// Copied into every point (into its series).
+    public var database: String {
+        didSet { if database != oldValue { series.generation &+= 1 } }
+    }
+    /// Copied into every point (into its series).
+    public var retentionPolicy: String {
+        didSet { if retentionPolicy != oldValue { series.generation &+= 1 } }
+    }
 
     var series = SeriesCache()
     var fieldKeyLists = FieldKeyCache()

@@ -173,7 +173,10 @@ extension LineProtocolParser {
                 if keyEnd - start > 65535 {
                     return .failure(at: start, "the measurement and tags are longer than InfluxDB's limit of 65535 bytes")
                 }
-                entry = series.insert(p, start, keyEnd, hash: hash, name: n, tags: t) ?? -1
+                if keyEnd - start <= SeriesCache.maxKeyLength {
+                    let made = SeriesKey(name: n, tags: t, database: database, retentionPolicy: retentionPolicy)
+                    entry = series.insert(p, start, keyEnd, hash: hash, series: made) ?? -1
+                }
                 if entry < 0 { parsed = (n, t) }
             }
         }
@@ -263,9 +266,8 @@ extension LineProtocolParser {
                                 database: database, retentionPolicy: retentionPolicy, group: noGroup,
                                 dimensions: noDimensions))
         } else {
-            points.append(Point(name: series.names[entry], tags: series.tags[entry], fields: fields, time: time,
-                                database: database, retentionPolicy: retentionPolicy, group: noGroup,
-                                dimensions: noDimensions))
+            points.append(Point(series: series.series(at: entry, database: database, retentionPolicy: retentionPolicy),
+                                fields: fields, time: time, group: noGroup, dimensions: noDimensions))
         }
         return .point(end: contentEnd, next: i, breaks: breaks)
     }

@@ -1,54 +1,17 @@
 /// Nanoseconds since the Unix epoch, the unit of time everywhere in Tock.
 public typealias Timestamp = Int64
 
-/// The dimensions a point or batch is grouped by (`groupBy` tag names and `byMeasurement`).
-public struct Dimensions: Sendable, Hashable {
-    public var byName: Bool
-    /// Sorted tag names.
-    public var tagNames: [String]
-
-    public init(byName: Bool = false, tagNames: [String] = []) {
-        self.byName = byName
-        self.tagNames = tagNames.sorted()
-    }
-
-    public static let none = Dimensions()
-}
-
-/// The identity of a group, as Kapacitor spells it: `k=v,k2=v2` of the grouping tags (sorted),
-/// prefixed by the measurement name and a newline when grouped by measurement; empty when ungrouped.
-public struct GroupID: Sendable, Hashable, CustomStringConvertible {
-    public var rawValue: String
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-    public static let none = GroupID("")
-
-    /// The group of a point with `tags` and measurement `name` under `dimensions`.
-    public init(name: String, tags: Tags, dimensions: Dimensions) {
-        var s = ""
-        if dimensions.byName { s = name + "\n" }
-        var first = true
-        for key in dimensions.tagNames {
-            if !first { s += "," }
-            first = false
-            s += key
-            s += "="
-            s += tags[key] ?? ""
-        }
-        rawValue = s
-    }
-
-    public var description: String { rawValue }
-}
-
 /// One data point: what a line of line protocol describes, plus where it came from and how it is grouped.
+///
+/// The measurement, tags, database and retention policy live in the point's ``series``, shared by reference with the
+/// other points of the series (interned by the parsers, so that handing a point on counts no references); they read
+/// and change as members of the point all the same (a change gives the point a series of its own). Equality and
+/// hashing are by value, as if the four were stored in the point.
 public struct Point: Sendable, Hashable {
-    /// The measurement.
-    public var name: String
-    public var tags: Tags
+    /// The measurement, tags, database and retention policy, shared with the other points of the series.
+    public var series: SeriesKey
     public var fields: Fields
     public var time: Timestamp
-    public var database: String
-    public var retentionPolicy: String
     public var group: GroupID
     public var dimensions: Dimensions
 
@@ -57,18 +20,65 @@ public struct Point: Sendable, Hashable {
         database: String = "", retentionPolicy: String = "",
         group: GroupID = .none, dimensions: Dimensions = .none
     ) {
-        self.name = name
-        self.tags = tags
+        self.series = SeriesKey(name: name, tags: tags, database: database, retentionPolicy: retentionPolicy)
         self.fields = fields
         self.time = time
-        self.database = database
-        self.retentionPolicy = retentionPolicy
         self.group = group
         self.dimensions = dimensions
     }
 
+    /// A point of `series` (typically interned, shared with the other points of the series).
+    @inlinable
+    public init(series: SeriesKey, fields: Fields, time: Timestamp, group: GroupID = .none, dimensions: Dimensions = .none) {
+        self.series = series
+        self.fields = fields
+        self.time = time
+        self.group = group
+        self.dimensions = dimensions
+    }
+
+    /// The measurement.
+    /// Setting the same value again keeps the series (a node that may change a member sets it back unchanged).
+    @inlinable
+    public var name: String {
+        get { series.name }
+        set { if newValue != series.name { series = series.with(name: newValue) } }
+    }
+
+    /// Setting tags that share the series' tag storage (unchanged) keeps the series.
+    @inlinable
+    public var tags: Tags {
+        get { series.tags }
+        set { if newValue.storageIdentity != series.tags.storageIdentity { series = series.with(tags: newValue) } }
+    }
+
+    @inlinable
+    public var database: String {
+        get { series.database }
+        set { if newValue != series.database { series = series.with(database: newValue, retentionPolicy: series.retentionPolicy) } }
+    }
+
+    @inlinable
+    public var retentionPolicy: String {
+        get { series.retentionPolicy }
+        set { if newValue != series.retentionPolicy { series = series.with(database: series.database, retentionPolicy: newValue) } }
+    }
+
     /// The tags that define the point's group.
     public var groupTags: Tags { tags.filtered(to: dimensions.tagNames) }
+
+    public static func == (a: Point, b: Point) -> Bool {
+        a.time == b.time && a.series == b.series && a.fields == b.fields && a.group == b.group
+            && a.dimensions == b.dimensions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(series)
+        hasher.combine(fields)
+        hasher.combine(time)
+        hasher.combine(group)
+        hasher.combine(dimensions)
+    }
 }
 
 /// One point inside a batch: batches carry name and group once, points only time, fields and tags.

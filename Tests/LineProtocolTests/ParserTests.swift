@@ -202,4 +202,36 @@ struct InternedSeriesTests {
         points[2].tags["host"] = "changed"
         #expect(points[0].tags["host"] == "interned-a" && points[2].tags["host"] == "changed")
     }
+
+    @Test("the points of a series share one interned series, with the parser's database and retention policy")
+    func sharedSeries() {
+        var parser = LineProtocolParser(defaultTime: 0, database: "db", retentionPolicy: "rp")
+        var points: [Point] = []
+        #expect(parser.parse("cpu,host=series-a value=1 1\ncpu,host=series-b value=2 2\ncpu,host=series-a value=3 3\n",
+                             into: &points).isEmpty)
+        #expect(points[0].series === points[2].series && points[0].series !== points[1].series)
+        #expect(points[0].series === SeriesInterner.shared.intern(
+            SeriesKey(name: "cpu", tags: ["host": "series-a"], database: "db", retentionPolicy: "rp")))
+        #expect(points[0].database == "db" && points[0].retentionPolicy == "rp")
+    }
+
+    @Test("a parser whose database or retention policy changes gives the next points the new ones")
+    func changedDatabase() {
+        var parser = LineProtocolParser(defaultTime: 0, database: "db", retentionPolicy: "rp")
+        var points: [Point] = []
+        #expect(parser.parse("cpu,host=a value=1 1\n", into: &points).isEmpty)
+        parser.database = "other"
+        #expect(parser.parse("cpu,host=a value=2 2\n", into: &points).isEmpty)
+        parser.retentionPolicy = "week"
+        #expect(parser.parse("cpu,host=a value=3 3\n", into: &points).isEmpty)
+        parser.database = "db"
+        parser.retentionPolicy = "rp"
+        #expect(parser.parse("cpu,host=a value=4 4\n", into: &points).isEmpty)
+        #expect(points.map(\.database) == ["db", "other", "other", "db"])
+        #expect(points.map(\.retentionPolicy) == ["rp", "rp", "week", "rp"])
+        #expect(points.allSatisfy { $0.name == "cpu" && $0.tags == ["host": "a"] })
+        #expect(points[0].series === points[3].series, "back to the first database: its interned series again")
+        #expect(points[1].series === SeriesInterner.shared.intern(SeriesKey(name: "cpu", tags: ["host": "a"], database: "other",
+                                                                            retentionPolicy: "rp")))
+    }
 }

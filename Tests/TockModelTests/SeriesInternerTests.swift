@@ -1,7 +1,7 @@
 import Testing
 @testable import TockModel
 
-@Suite("Series interning")
+@Suite("SeriesKey interning")
 struct SeriesInternerTests {
     @Test("equal tag sets intern to one storage, equal to what went in")
     func tagsShareStorage() {
@@ -79,5 +79,52 @@ struct SeriesInternerTests {
             #expect(total == 4 * (10_000 + 100))
         }
         #expect(interned == ["host": "shared"])
+    }
+}
+
+@Suite("SeriesKey, groups and dimensions interning")
+struct SeriesAndGroupInterningTests {
+    @Test("equal series intern to one object, with interned tags, equal to what went in")
+    func series() {
+        let interner = SeriesInterner(limit: 10)
+        let a = SeriesKey(name: "cpu", tags: ["host": "a"], database: "db", retentionPolicy: "rp")
+        let b = SeriesKey(name: "cpu", tags: ["host": "a"], database: "db", retentionPolicy: "rp")
+        let ia = interner.intern(a), ib = interner.intern(b)
+        #expect(ia === ib && ia !== a && ia == a)
+        #expect(ia.tags.storageIdentity == interner.intern(["host": "a"]).storageIdentity)
+        #expect(interner.intern(SeriesKey(name: "cpu", tags: ["host": "a"], database: "other")) !== ia)
+        #expect(interner.intern(SeriesKey(name: "mem", tags: ["host": "a"], database: "db", retentionPolicy: "rp")) !== ia)
+        #expect(interner.seriesAndGroupCounts.series == 3)
+    }
+
+    @Test("a full interner hands back the series it gets and still finds the ones it holds")
+    func seriesLimit() {
+        let interner = SeriesInterner(limit: 1)
+        let first = interner.intern(SeriesKey(name: "a"))
+        let other = SeriesKey(name: "b")
+        #expect(interner.intern(other) === other)
+        #expect(interner.intern(SeriesKey(name: "a")) === first)
+    }
+
+    @Test("equal groups intern to one storage; the empty group stays .none")
+    func groups() {
+        let interner = SeriesInterner(limit: 2)
+        let a = interner.intern(GroupID("host=a")), b = interner.intern(GroupID("host=" + "a"))
+        #expect(a.storageIdentity == b.storageIdentity && a == GroupID("host=a"))
+        #expect(interner.intern(GroupID.none).storageIdentity == GroupID.none.storageIdentity)
+        _ = interner.intern(GroupID("host=b"))
+        let beyond = GroupID("host=c")
+        #expect(interner.intern(beyond).storageIdentity == beyond.storageIdentity, "full: handed back as it is")
+        #expect(interner.seriesAndGroupCounts.groups == 2)
+    }
+
+    @Test("interned dimensions are equal to the originals and share one tag-name array")
+    func dimensions() {
+        let interner = SeriesInterner(limit: 4)
+        let a = interner.intern(Dimensions(byName: true, tagNames: ["host", "dc"]))
+        let b = interner.intern(Dimensions(byName: false, tagNames: ["dc", "host"]))
+        #expect(a == Dimensions(byName: true, tagNames: ["host", "dc"]) && a.tagNames == ["dc", "host"])
+        #expect(!b.byName)
+        a.tagNames.withUnsafeBufferPointer { x in b.tagNames.withUnsafeBufferPointer { #expect(x.baseAddress == $0.baseAddress) } }
     }
 }

@@ -44,10 +44,8 @@ struct PointLayout {
 
 /// What a point's series part decodes to.
 struct DecodedSeries {
-    var name: String
-    var database: String
-    var retentionPolicy: String
-    var tags: Tags
+    /// Measurement, tags, database and retention policy.
+    var series: SeriesKey
     var dimensions: Dimensions
     var group: GroupID
 }
@@ -116,7 +114,7 @@ extension UDFResponseDecoder {
             let tagSet = Tags(sortedKeys: tags.keys, values: tags.values)
             let dims = Dimensions(byName: byName, tagNames: dimensions)
             let group = dimensions.isEmpty && !byName ? GroupID.none : GroupID(name: name, tags: tagSet, dimensions: dims)
-            series = DecodedSeries(name: name, database: database, retentionPolicy: retentionPolicy, tags: tagSet,
+            series = DecodedSeries(series: SeriesKey(name: name, tags: tagSet, database: database, retentionPolicy: retentionPolicy),
                                    dimensions: dims, group: group)
             if slot >= 0, let bytes = layout.series {
                 let entry = cache!.insert(series, bytes: bytes, byName: byName, at: slot)
@@ -125,8 +123,7 @@ extension UDFResponseDecoder {
             }
         }
         if let cached { cached.fieldLayout = FieldLayout(maps: fieldMaps, wireKeys: wireKeys, sortedKeys: fields.keys) }
-        return Point(name: series.name, tags: series.tags, fields: makeFields(series: cached), time: time,
-                     database: series.database, retentionPolicy: series.retentionPolicy, group: series.group,
+        return Point(series: series.series, fields: makeFields(series: cached), time: time, group: series.group,
                      dimensions: series.dimensions)
     }
 
@@ -168,8 +165,7 @@ extension UDFResponseDecoder {
         let s = series.series
         let fields = n == 0 ? Fields() : Fields(sortedKeys: layout.sortedKeys, firstValue: fieldValues[0],
                                                  otherValues: n > 1 ? Array(fieldValues[1..<n]) : [])
-        return Point(name: s.name, tags: s.tags, fields: fields, time: time, database: s.database,
-                     retentionPolicy: s.retentionPolicy, group: s.group, dimensions: s.dimensions)
+        return Point(series: s.series, fields: fields, time: time, group: s.group, dimensions: s.dimensions)
     }
 
     /// The collected fields (sorted and merged); the key list the series had last when it is the same.
@@ -233,7 +229,9 @@ struct UDFSeriesCache {
     /// Keeps `series` (its tags and dimension names interned) in `slot`, replacing what was there.
     mutating func insert(_ series: DecodedSeries, bytes: UnsafeBufferPointer<UInt8>, byName: Bool, at slot: Int) -> Entry {
         var kept = series
-        kept.tags = SeriesInterner.shared.intern(series.tags)
+        // Interned (with its tags): every point of the series shares it without counting references.
+        kept.series = SeriesInterner.shared.intern(series.series)
+        kept.group = SeriesInterner.shared.intern(series.group)
         // Interned like a key list: every point of the series shares the array without counting references.
         kept.dimensions.tagNames = SeriesInterner.shared.intern(fieldKeys: series.dimensions.tagNames)
         let entry = Entry(hash: Self.hash(bytes, byName: byName), byName: byName, bytes: Array(bytes), series: kept)

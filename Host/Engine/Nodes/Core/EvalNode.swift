@@ -200,7 +200,9 @@ final class DeleteNode: Node {
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         switch message {
         case .point(var p):
-            apply(&p.fields, &p.tags)
+            var tags = p.tags
+            apply(&p.fields, &tags)
+            p.tags = tags
             if let dims = regrouped(p.dimensions) {
                 p.dimensions = dims
                 p.group = GroupID(name: p.name, tags: p.tags, dimensions: dims)

@@ -1,79 +1,5 @@
 import TockModel
 
-/// Computes group IDs without building the `k=v` string for every point: first by the identity of the point's tag
-/// storage (points of one series share it, from the parser's series cache), then by tag value for the common
-/// one-tag grouping (a bounded table), otherwise reusing the last ID while consecutive points agree.
-struct GroupKeyCache {
-    /// A direct-mapped table by tag-storage identity, in parallel arrays (a lookup reads the plain identities and
-    /// copies nothing but the group). An entry keeps its tags alive, so the identity stays theirs.
-    private static let seenSlots = 4096
-    private var seenIdentities: [Tags.StorageIdentity] = []
-    private var seenTags: [Tags] = []
-    private var seenNames: [String] = []
-    private var seenDimensions: [Dimensions] = []
-    private var seenGroups: [GroupID] = []
-    private var byValue: [String: GroupID] = [:]
-    private var byValueDimensions = Dimensions.none
-    private var lastName = ""
-    private var lastValues: [String?] = []
-    private var lastDimensions = Dimensions.none
-    private var lastGroup = GroupID.none
-
-    mutating func group(name: String, tags: Tags, dimensions: Dimensions) -> GroupID {
-        let identity = tags.storageIdentity
-        var h = (identity.values &>> 4) ^ (identity.keys &>> 9)
-        h = h &* 0x9E37_79B9_7F4A_7C15
-        let slot = Int(truncatingIfNeeded: h &>> 52) & (Self.seenSlots - 1)
-        if seenIdentities.isEmpty {
-            // Identity 0/0 is no live storage's: empty slots never match.
-            seenIdentities = Array(repeating: Tags.StorageIdentity(keys: 0, values: 0), count: Self.seenSlots)
-            seenTags = Array(repeating: Tags(), count: Self.seenSlots)
-            seenNames = Array(repeating: "", count: Self.seenSlots)
-            seenDimensions = Array(repeating: .none, count: Self.seenSlots)
-            seenGroups = Array(repeating: .none, count: Self.seenSlots)
-        }
-        if seenIdentities[slot] == identity && seenDimensions[slot] == dimensions
-            && (!dimensions.byName || seenNames[slot] == name) {
-            return seenGroups[slot]
-        }
-        let g = computeGroup(name: name, tags: tags, dimensions: dimensions)
-        seenIdentities[slot] = identity
-        seenTags[slot] = tags
-        seenNames[slot] = name
-        seenDimensions[slot] = dimensions
-        seenGroups[slot] = g
-        return g
-    }
-
-    private mutating func computeGroup(name: String, tags: Tags, dimensions: Dimensions) -> GroupID {
-        if !dimensions.byName && dimensions.tagNames.count == 1 {
-            if dimensions != byValueDimensions {
-                byValue.removeAll()
-                byValueDimensions = dimensions
-            }
-            let value = tags[dimensions.tagNames[0]] ?? ""
-            if let g = byValue[value] { return g }
-            let g = GroupID(name: name, tags: tags, dimensions: dimensions)
-            if byValue.count >= 100_000 { byValue.removeAll() }
-            byValue[value] = g
-            return g
-        }
-        if dimensions == lastDimensions, !dimensions.byName || name == lastName, lastValues.count == dimensions.tagNames.count {
-            var same = true
-            for (i, k) in dimensions.tagNames.enumerated() where tags[k] != lastValues[i] {
-                same = false
-                break
-            }
-            if same { return lastGroup }
-        }
-        lastName = name
-        lastDimensions = dimensions
-        lastValues = dimensions.tagNames.map { tags[$0] }
-        lastGroup = GroupID(name: name, tags: tags, dimensions: dimensions)
-        return lastGroup
-    }
-}
-
 /// `stream|from()`: selects points by database, retention policy and measurement, filters with `.where()`
 /// (given more than once, the lambdas are ANDed, as Kapacitor's `pipeline/from.go` does), adjusts times
 /// (`.truncate()`, `.round()`) and sets the grouping (`.groupBy()`, `.groupByMeasurement()`).
@@ -107,7 +33,7 @@ final class FromNode: Node {
         groupAll = star
         byName = c.has("groupByMeasurement")
         grouped = c.has("groupBy") || byName
-        fixedDimensions = Dimensions(byName: byName, tagNames: names)
+        fixedDimensions = SeriesInterner.shared.intern(Dimensions(byName: byName, tagNames: names))
         if let t = truncate, t <= 0 { throw NodeConfigurationError("truncate must be a positive duration") }
         if let r = round, r <= 0 { throw NodeConfigurationError("round must be a positive duration") }
     }
@@ -138,7 +64,7 @@ final class FromNode: Node {
         if grouped {
             let dims = groupAll ? Dimensions(byName: byName, tagNames: q.tags.sortedKeys) : fixedDimensions
             q.dimensions = dims
-            q.group = keys.group(name: q.name, tags: q.tags, dimensions: dims)
+            q.group = keys.group(series: q.series, dimensions: dims)
         } else {
             q.group = .none
             q.dimensions = .none
@@ -174,17 +100,22 @@ extension FromNode: PointRunNode {
             }
         }
         if grouped {
+            // The cache is moved out of the node for the run (one exclusive access, not one per point) and back.
+            var cache = GroupKeyCache()
+            swap(&cache, &keys)
             points.withUnsafeMutableBufferPointer { buffer in
                 for i in buffer.indices {
                     let dims = groupAll ? Dimensions(byName: byName, tagNames: buffer[i].tags.sortedKeys) : fixedDimensions
-                    buffer[i].group = keys.group(name: buffer[i].name, tags: buffer[i].tags, dimensions: dims)
+                    buffer[i].group = cache.group(series: buffer[i].series, dimensions: dims)
                     buffer[i].dimensions = dims
                 }
             }
+            swap(&cache, &keys)
         } else {
-            for i in points.indices where points[i].group != .none || points[i].dimensions != .none {
-                points[i].group = .none
-                points[i].dimensions = .none
+            let noGroup = GroupID.none, noDimensions = Dimensions.none
+            for i in points.indices where points[i].group != noGroup || points[i].dimensions != noDimensions {
+                points[i].group = noGroup
+                points[i].dimensions = noDimensions
             }
         }
         output.emit(points: &points)
@@ -256,7 +187,7 @@ final class GroupByNode: Node {
         let excluded = Set(c.calls("exclude").flatMap { NodeConfiguration.tagNames($0).names })
         exclude = excluded
         byName = c.has("byMeasurement")
-        fixedDimensions = Dimensions(byName: byName, tagNames: names.filter { !excluded.contains($0) })
+        fixedDimensions = SeriesInterner.shared.intern(Dimensions(byName: byName, tagNames: names.filter { !excluded.contains($0) }))
     }
 
     private func dimensions(_ t: Tags) -> Dimensions {
@@ -273,7 +204,7 @@ final class GroupByNode: Node {
             // Kapacitor keeps a grouping by measurement made upstream (`from().groupByMeasurement()`).
             dims.byName = dims.byName || p.dimensions.byName
             p.dimensions = dims
-            p.group = keys.group(name: p.name, tags: p.tags, dimensions: dims)
+            p.group = keys.group(series: p.series, dimensions: dims)
             output.emit(.point(p))
         case .batch(let b):
             if heldTime != b.tmax {
@@ -311,15 +242,19 @@ final class GroupByNode: Node {
 
 extension GroupByNode: PointRunNode {
     func receive(points: inout [Point], port: Int, output: NodeRuntime) {
-        // In place, through the buffer: reading a point's name and tags retains nothing.
+        // In place, through the buffer: reading a point's name and tags retains nothing. The cache is moved out of the
+        // node for the run (one exclusive access, not one per point) and back.
+        var cache = GroupKeyCache()
+        swap(&cache, &keys)
         points.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices {
                 var dims = all ? dimensions(buffer[i].tags) : fixedDimensions
                 if buffer[i].dimensions.byName { dims.byName = true }
-                buffer[i].group = keys.group(name: buffer[i].name, tags: buffer[i].tags, dimensions: dims)
+                buffer[i].group = cache.group(series: buffer[i].series, dimensions: dims)
                 buffer[i].dimensions = dims
             }
         }
+        swap(&cache, &keys)
         output.emit(points: &points)
     }
 }

@@ -16,7 +16,7 @@ final class WindowNode: Node {
     let fillPeriod: Bool
     let periodCount: Int
     let everyCount: Int
-    var timeWindows: [GroupID: TimeWindow] = [:]
+    var timeWindows = GroupTable<TimeWindow>()
     var countWindows: [GroupID: CountWindow] = [:]
 
     init(_ c: NodeConfiguration) throws {
@@ -42,7 +42,7 @@ final class WindowNode: Node {
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         guard case .point(let p) = message else { throw LambdaError("window() receives points only") }
         if period > 0 {
-            if let w = timeWindows[p.group] {
+            if let w = timeWindows.find(p.group) {
                 if let b = w.insert(p) { output.emit(.batch(b)) }
             } else {
                 let w = TimeWindow(first: p, period: period, every: every, align: align, fillPeriod: fillPeriod)
@@ -70,27 +70,33 @@ extension WindowNode: PointRunNode {
             }
             return
         }
-        // The last group's window is kept at hand: consecutive points of one group skip the lookup.
-        var lastGroup: GroupID? = nil
+        // The last group's window is kept at hand: consecutive points of one group skip the lookup, and the others are
+        // found by their group's storage identity (the points of a group share it).
+        var lastIdentity: UInt = 0
         var last: TimeWindow? = nil
+        // The table is moved out of the node for the run (one exclusive access, not one per point) and back: what the
+        // batches emitted here reach is downstream, never this node.
+        var windows = GroupTable<TimeWindow>()
+        swap(&windows, &timeWindows)
+        defer { swap(&windows, &timeWindows) }
         points.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices {
+                let identity = buffer[i].group.storageIdentity
                 let w: TimeWindow
-                if let last, let lastGroup, lastGroup == buffer[i].group {
+                if identity == lastIdentity, let last {
                     w = last
-                } else if let existing = timeWindows[buffer[i].group] {
+                } else if let existing = windows.find(buffer[i].group) {
                     w = existing
                 } else {
                     w = TimeWindow(first: buffer[i], period: period, every: every, align: align, fillPeriod: fillPeriod)
-                    timeWindows[buffer[i].group] = w
+                    windows[buffer[i].group] = w
                 }
-                lastGroup = buffer[i].group
+                lastIdentity = identity
                 last = w
-                // The fields and tags move into the window (swapped out of the point, which dies unread), so they are
-                // not retained again.
-                var bp = BatchPoint(time: buffer[i].time, fields: Fields(), tags: Tags())
+                // The fields move into the window (swapped out of the point, which dies unread), so they are not
+                // retained again; the tags are the series' (interned: not reference-counted).
+                var bp = BatchPoint(time: buffer[i].time, fields: Fields(), tags: buffer[i].series.tags)
                 swap(&bp.fields, &buffer[i].fields)
-                swap(&bp.tags, &buffer[i].tags)
                 if let b = w.insert(bp) { output.emit(.batch(b)) }
             }
         }

@@ -67,7 +67,9 @@ final class SideloadNode: Node {
     func receive(_ message: Message, port: Int, output: any NodeOutput) throws {
         switch message {
         case .point(var p):
-            sideload(fields: &p.fields, tags: &p.tags, output: output)
+            var tags = p.tags
+            sideload(fields: &p.fields, tags: &tags, output: output)
+            p.tags = tags
             output.emit(.point(p))
         case .batch(var b):
             var points = b.points
