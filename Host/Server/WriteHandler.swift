@@ -199,13 +199,8 @@ struct WriteHandler: Sendable {
         // One array for every task that reads it all (each task's queue references it), counted once in the tasks'
         // queue budget; the others get their measurements' points. The tasks get them before the host inventory
         // looks at them (its per-point bookkeeping took most of a slice's ingest time, and held every alert back).
-        guard let hosts else {
-            route.write(points)
-            return
-        }
-        let arrival = nowNanoseconds()
         route.write(points)
-        hosts.observe(points, database: state.database, arrival: arrival)
+        hosts?.observe(points, database: state.database, arrival: nowNanoseconds())
     }
 }
 
